@@ -1,0 +1,434 @@
+import { Op, QueryTypes, UniqueConstraintError, type Transaction } from "sequelize";
+import type { Principal } from "../auth/claims.js";
+import type { Agent, Conversation, Message, Models } from "../db/models/index.js";
+import { ConversationService } from "../conversations/conversation-service.js";
+import type { Notifier } from "../conversations/notifier.js";
+import {
+  toConversationResource,
+  toMessageResource,
+  type MessageResource,
+} from "../conversations/resources.js";
+import { countTextTokens } from "../conversations/token-counter.js";
+import { AppError, notFound } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import type { FinishReason, Usage } from "../providers/chat-model.js";
+import type { ModelRegistry } from "../providers/model-registry.js";
+import { Generation } from "./generation.js";
+import type { GenerationRegistry } from "./generation-registry.js";
+import { buildPrompt } from "./prompt.js";
+
+export interface SendInput {
+  conversationId: string;
+  content: string;
+  clientMessageId?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+export interface TurnStart {
+  message: MessageResource;
+  assistantMessageId: string;
+  duplicate?: true;
+  /** Settles with the stored answer when the turn ends (complete, cancelled, error or interrupted). */
+  finished: Promise<MessageResource>;
+}
+
+export interface ChatServiceOptions {
+  models: Models;
+  conversations: ConversationService;
+  modelRegistry: ModelRegistry;
+  notifier: Notifier;
+  generations: GenerationRegistry;
+  logger: Logger;
+  /** See STREAM_FLUSH_MS. */
+  streamFlushMs: number;
+  /** How often an answer's text is saved while it is written (at most every second). */
+  checkpointMs: number;
+  /** A streaming answer not checkpointed for this long belongs to a dead node (default 10 s). */
+  leaseMs?: number;
+}
+
+interface TurnContext {
+  conversation: Conversation;
+  agent: Agent;
+  userMessage: Message;
+  assistant: Message;
+}
+
+/**
+ * A turn: the user message and the answer row are stored together before the ack, the answer is
+ * streamed as coalesced deltas, checkpointed about once a second (which also renews its lease), and
+ * stored once at the end with usage, timings and the conversation's new totals.
+ */
+export class ChatService {
+  private readonly leaseMs: number;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly deps: ChatServiceOptions) {
+    this.leaseMs = deps.leaseMs ?? 10_000;
+  }
+
+  private get sequelize() {
+    return this.deps.models.Message.sequelize!;
+  }
+
+  async send(principal: Principal, input: SendInput): Promise<TurnStart> {
+    const { Conversation, Message, Agent } = this.deps.models;
+    let interrupted: Message[] = [];
+    let ctx: TurnContext;
+    try {
+      ctx = await this.sequelize.transaction(async (transaction) => {
+        const conversation = await Conversation.findOne({
+          where: { id: input.conversationId, userId: principal.userId, status: { [Op.ne]: "deleted" } },
+          lock: transaction.LOCK.UPDATE,
+          transaction,
+        });
+        if (!conversation) throw notFound("conversation");
+        if (input.clientMessageId) {
+          const first = await Message.findOne({
+            where: { conversationId: conversation.id, clientMessageId: input.clientMessageId },
+            transaction,
+          });
+          if (first) throw new DuplicateSend(first);
+        }
+        const agent = await Agent.findByPk(conversation.agentId, { transaction });
+        ConversationService.assertAcceptsTurns(conversation, agent);
+        if (conversation.totalTokensUsed >= agent!.maxConversationTokens) {
+          throw new AppError(
+            "token_limit_reached",
+            `the conversation has used ${conversation.totalTokensUsed} of its ${agent!.maxConversationTokens} tokens`,
+          );
+        }
+        interrupted = await this.interruptStale(transaction, conversation.id);
+        const writing = await Message.count({
+          where: { conversationId: conversation.id, status: "streaming" },
+          transaction,
+        });
+        if (writing > 0)
+          throw new AppError("generation_in_progress", "an answer is being written in this conversation");
+
+        const seq = conversation.totalMessages + 1;
+        const now = new Date();
+        const userMessage = await Message.create(
+          {
+            conversationId: conversation.id,
+            seq,
+            role: "user",
+            content: input.content,
+            status: "complete",
+            clientMessageId: input.clientMessageId ?? null,
+            contentTokens: countTextTokens(input.content),
+            metadata: input.metadata ?? {},
+          },
+          { transaction },
+        );
+        const assistant = await Message.create(
+          {
+            conversationId: conversation.id,
+            seq: seq + 1,
+            role: "assistant",
+            content: "",
+            status: "streaming",
+            modelUsed: agent!.model,
+            llmProvider: agent!.provider,
+            temperature: agent!.temperature,
+          },
+          { transaction },
+        );
+        conversation.totalMessages = seq + 1;
+        conversation.lastMessageAt = now;
+        await conversation.save({ transaction });
+        return { conversation, agent: agent!, userMessage, assistant };
+      });
+    } catch (err) {
+      if (err instanceof DuplicateSend) return this.duplicate(err.first);
+      if (err instanceof UniqueConstraintError && input.clientMessageId) {
+        // Two nodes raced with the same clientMessageId: the unique index decided, the loser answers as a repeat.
+        const first = await Message.findOne({
+          where: { conversationId: input.conversationId, clientMessageId: input.clientMessageId },
+        });
+        if (first) return this.duplicate(first);
+      }
+      throw err;
+    }
+    this.announceInterrupted(interrupted);
+
+    const { conversation, agent, userMessage, assistant } = ctx;
+    const message = toMessageResource(userMessage);
+    this.deps.notifier.messageCreated(message);
+    this.deps.notifier.assistantStart({
+      conversationId: conversation.id,
+      messageId: assistant.id,
+      agentId: agent.id,
+      provider: agent.provider,
+      model: agent.model,
+    });
+    this.deps.notifier.conversationUpdated(toConversationResource(conversation));
+    const finished = this.run(principal, ctx);
+    // Tracking the turn also marks `finished` as handled: a caller that does not await it (a socket
+    // send) never produces an unhandled rejection.
+    const tracked = finished.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(tracked);
+    void tracked.then(() => this.running.delete(tracked));
+    return { message, assistantMessageId: assistant.id, finished };
+  }
+
+  /** Stops the answer being written in the conversation, keeping its text. */
+  async stop(principal: Principal, conversationId: string): Promise<boolean> {
+    await this.deps.conversations.getOwned(principal, conversationId);
+    const generation = this.deps.generations.get(conversationId);
+    if (!generation || generation.stopped) return false;
+    generation.stop();
+    return true;
+  }
+
+  /** Waits for every answer this node is writing. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+
+  /**
+   * Graceful shutdown: running answers get `graceMs` to finish; the rest are stored `interrupted`
+   * with the text written so far.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([this.idle(), grace]);
+    clearTimeout(timer);
+    for (const generation of this.deps.generations.all()) generation.stop("shutdown");
+    await this.idle();
+  }
+
+  private async duplicate(first: Message): Promise<TurnStart> {
+    const answer = await this.deps.models.Message.findOne({
+      where: { conversationId: first.conversationId, seq: first.seq + 1, role: "assistant" },
+    });
+    if (!answer) throw new AppError("internal", "the first send of this message has no answer");
+    return {
+      message: toMessageResource(first),
+      assistantMessageId: answer.id,
+      duplicate: true,
+      finished: this.settledAnswer(answer),
+    };
+  }
+
+  /** The stored answer once it is no longer streaming (at once if it already ended). */
+  private async settledAnswer(answer: Message): Promise<MessageResource> {
+    for (let current: Message | null = answer; current;) {
+      if (current.status !== "streaming") return toMessageResource(current);
+      await new Promise((r) => setTimeout(r, 200));
+      current = await this.deps.models.Message.findByPk(answer.id);
+    }
+    throw notFound("message");
+  }
+
+  private async run(principal: Principal, ctx: TurnContext): Promise<MessageResource> {
+    const { conversation, agent, userMessage, assistant } = ctx;
+    const { notifier, generations, logger } = this.deps;
+    const generation = new Generation({
+      conversationId: conversation.id,
+      userId: principal.userId,
+      messageId: assistant.id,
+      flushMs: this.deps.streamFlushMs,
+      emit: (event) => notifier.assistantDelta(event),
+    });
+    generations.add(generation);
+    const startedAt = performance.now();
+    let firstTokenAt: number | undefined;
+    let usage: Usage | undefined;
+    let finishReason: FinishReason | undefined;
+    let modelUsed = agent.model;
+    let failure: AppError | undefined;
+    let promptTokens = 0;
+    let checkpoint: Promise<void> = Promise.resolve();
+    const checkpointTimer = setInterval(() => {
+      checkpoint = checkpoint.then(() => this.checkpoint(generation));
+    }, this.deps.checkpointMs);
+    try {
+      const prompt = await buildPrompt(this.deps.conversations.history, agent, conversation, userMessage);
+      promptTokens = prompt.messages.reduce((n, m) => n + countTextTokens(m.content) + 4, 0);
+      const model = this.deps.modelRegistry.forAgent(agent);
+      for await (const part of model.stream({
+        model: agent.model,
+        messages: prompt.messages,
+        temperature: agent.temperature,
+        abortSignal: generation.signal,
+      })) {
+        if (generation.stopped) break;
+        if (part.type === "text-delta") {
+          firstTokenAt ??= performance.now();
+          generation.append(part.delta);
+        } else if (part.type === "finish") {
+          usage = part.usage;
+          finishReason = part.finishReason;
+          if (part.modelUsed) modelUsed = part.modelUsed;
+        }
+      }
+      if (!generation.stopped && finishReason === undefined) {
+        throw new AppError("provider_error", "the model's stream ended before the answer was finished");
+      }
+    } catch (err) {
+      if (!generation.stopped) {
+        failure =
+          err instanceof AppError && err.code === "provider_error"
+            ? err
+            : new AppError("provider_error", "the model failed to answer", { cause: err });
+        logger.warn({ err, conversationId: conversation.id, messageId: assistant.id }, "generation failed");
+      }
+    } finally {
+      clearInterval(checkpointTimer);
+      generation.flush();
+    }
+    await checkpoint;
+
+    const text = generation.text;
+    const status = failure
+      ? "error"
+      : generation.stopReason === "shutdown"
+        ? "interrupted"
+        : generation.stopped
+          ? "cancelled"
+          : "complete";
+    const outputTokens = countTextTokens(text);
+    const reported = usage !== undefined && !usage.estimated;
+    const inputTokens = usage?.inputTokens ?? promptTokens;
+    const output = usage?.outputTokens ?? outputTokens;
+    const finished = performance.now();
+    const fields = {
+      content: text,
+      status,
+      contentTokens: outputTokens,
+      inputTokens,
+      outputTokens: output,
+      totalTokens: inputTokens + output,
+      modelUsed,
+      responseTimeMs: Math.round(finished - startedAt),
+      timeToFirstTokenMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt),
+      finishReason: status === "complete" ? (finishReason ?? null) : status,
+      error: failure
+        ? { code: failure.code, message: failure.message }
+        : status === "interrupted"
+          ? SHUTDOWN_ERROR
+          : null,
+      metadata: reported ? {} : { usageEstimated: true },
+    } as const;
+    try {
+      const stored = await this.finish(assistant, conversation.id, fields);
+      if (stored) {
+        const resource = toMessageResource(stored.message);
+        if (resource.error) notifier.assistantError(resource, resource.error);
+        else notifier.assistantDone(resource);
+        notifier.conversationUpdated(toConversationResource(stored.conversation));
+        return resource;
+      }
+      // Another node declared this answer interrupted while we were writing it: its word stands.
+      const current = await this.deps.models.Message.findByPk(assistant.id);
+      return toMessageResource(current ?? assistant);
+    } catch (err) {
+      logger.error({ err, messageId: assistant.id }, "could not store the answer");
+      throw err;
+    } finally {
+      generations.remove(generation);
+    }
+  }
+
+  /** Saves the text so far and renews the answer's lease. Nothing per token: about once a second. */
+  private async checkpoint(generation: Generation): Promise<void> {
+    generation.flush();
+    try {
+      await this.sequelize.query(
+        `UPDATE messages SET content = :content, updated_at = now() WHERE id = :id AND status = 'streaming'`,
+        { replacements: { id: generation.messageId, content: generation.snapshot().content } },
+      );
+    } catch (err) {
+      this.deps.logger.warn({ err, messageId: generation.messageId }, "checkpoint failed");
+    }
+  }
+
+  private async finish(
+    assistant: Message,
+    conversationId: string,
+    fields: Partial<Message> & { totalTokens: number },
+  ): Promise<{ message: Message; conversation: Conversation } | null> {
+    const { Message, Conversation } = this.deps.models;
+    return this.sequelize.transaction(async (transaction) => {
+      const [count, rows] = await Message.update(fields, {
+        where: { id: assistant.id, status: "streaming" },
+        returning: true,
+        transaction,
+      });
+      if (count === 0 || !rows[0]) return null;
+      await Conversation.increment(
+        { totalTokensUsed: fields.totalTokens },
+        { where: { id: conversationId }, transaction },
+      );
+      const conversation = await Conversation.findByPk(conversationId, { transaction });
+      return { message: rows[0], conversation: conversation! };
+    });
+  }
+
+  /**
+   * Marks `interrupted` every answer whose writer stopped renewing its lease: its node died. Keeps
+   * the text checkpointed so far. With a conversation, only that one (used inline by `send`).
+   */
+  async interruptStale(transaction?: Transaction, conversationId?: string): Promise<Message[]> {
+    const { Message } = this.deps.models;
+    const live = new Set(this.deps.generations.all().map((g) => g.messageId));
+    const stale = await this.sequelize.query<{ id: string }>(
+      `SELECT id FROM messages
+        WHERE status = 'streaming' AND updated_at < now() - make_interval(secs => :leaseSeconds)
+          ${conversationId ? "AND conversation_id = :conversationId" : ""}`,
+      {
+        replacements: { leaseSeconds: this.leaseMs / 1000, conversationId: conversationId ?? null },
+        type: QueryTypes.SELECT,
+        ...(transaction ? { transaction } : {}),
+      },
+    );
+    const ids = stale.map((r) => r.id).filter((id) => !live.has(id));
+    if (ids.length === 0) return [];
+    const [, rows] = await Message.update(
+      {
+        status: "interrupted",
+        finishReason: "interrupted",
+        error: {
+          code: "interrupted",
+          message: "the server writing this answer stopped before it was finished",
+        },
+      },
+      { where: { id: ids, status: "streaming" }, returning: true, ...(transaction ? { transaction } : {}) },
+    );
+    return rows;
+  }
+
+  /** Recovery sweep: interrupt dead nodes' answers and tell the rooms. */
+  async recover(): Promise<number> {
+    const rows = await this.interruptStale();
+    this.announceInterrupted(rows);
+    return rows.length;
+  }
+
+  private announceInterrupted(rows: Message[]): void {
+    for (const row of rows) {
+      const resource = toMessageResource(row);
+      this.deps.notifier.assistantError(
+        resource,
+        row.error ?? { code: "interrupted", message: "interrupted" },
+      );
+    }
+  }
+}
+
+const SHUTDOWN_ERROR = {
+  code: "interrupted",
+  message: "the server shut down before the answer was finished",
+};
+
+/** Thrown inside the send transaction to end it early when the clientMessageId was seen before. */
+class DuplicateSend extends Error {
+  constructor(readonly first: Message) {
+    super("duplicate send");
+  }
+}

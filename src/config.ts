@@ -1,0 +1,177 @@
+import { z } from "zod";
+
+/**
+ * The environment, parsed once at start into a frozen, typed object (PROTOCOL.md section 1).
+ * An empty variable counts as unset; every bad variable is reported in one message.
+ */
+const empty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const optionalString = z.preprocess(empty, z.string().optional());
+const url = (protocols: string[]) =>
+  z.preprocess(
+    empty,
+    z
+      .string()
+      .refine(
+        (v) => {
+          try {
+            return protocols.includes(new URL(v).protocol);
+          } catch {
+            return false;
+          }
+        },
+        `must be a ${protocols.join(" or ")} URL`,
+      )
+      .optional(),
+  );
+const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(empty, z.coerce.number().int().min(min).max(max).default(fallback));
+
+const schema = z
+  .object({
+    NODE_ENV: z.preprocess(empty, z.enum(["development", "production", "test"]).default("development")),
+    PORT: integer(3000, 0, 65535),
+    HOST: z.preprocess(empty, z.string().default("0.0.0.0")),
+    DATABASE_URL: url(["postgres:", "postgresql:"]),
+    DATA_DIR: z.preprocess(empty, z.string().default("./data")),
+    REDIS_URL: url(["redis:", "rediss:"]),
+    JWT_SECRET: z.preprocess(
+      empty,
+      z
+        .string()
+        .refine((v) => Buffer.byteLength(v, "utf8") >= 32, "must be at least 32 bytes")
+        .optional(),
+    ),
+    JWT_PUBLIC_KEY: z.preprocess(
+      empty,
+      z
+        .string()
+        .transform((v) => v.replace(/\\n/g, "\n"))
+        .refine((v) => v.includes("-----BEGIN"), "must be a PEM public key")
+        .optional(),
+    ),
+    JWT_ISSUER: optionalString,
+    JWT_AUDIENCE: optionalString,
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: url(["http:", "https:"]),
+    ANTHROPIC_API_KEY: optionalString,
+    ANTHROPIC_BASE_URL: url(["http:", "https:"]),
+    GROQ_API_KEY: optionalString,
+    GROQ_BASE_URL: url(["http:", "https:"]),
+    CORS_ORIGINS: z.preprocess(
+      empty,
+      z
+        .string()
+        .transform((v) =>
+          v
+            .split(",")
+            .map((o) => o.trim())
+            .filter(Boolean),
+        )
+        .optional(),
+    ),
+    RATE_LIMIT_MESSAGES_PER_MINUTE: integer(30, 1),
+    RATE_LIMIT_CONNECTIONS_PER_MINUTE: integer(120, 1),
+    RATE_LIMIT_REQUESTS_PER_MINUTE: integer(600, 1),
+    STREAM_FLUSH_MS: integer(30, 0, 10_000),
+    LOG_LEVEL: z.preprocess(
+      empty,
+      z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    ),
+    /** Milliseconds between two words of the demo model's answer (default 25). */
+    DEMO_WORD_DELAY_MS: integer(25, 0, 10_000),
+    /** How often the text of an answer being written is saved, in ms (default 1000). */
+    CHECKPOINT_MS: integer(1000, 50, 1000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message: "is required in production (or set JWT_PUBLIC_KEY)",
+      });
+    }
+  });
+
+type Env = z.infer<typeof schema>;
+
+export interface Config {
+  readonly env: Env["NODE_ENV"];
+  readonly isProduction: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly redisUrl: string | undefined;
+  readonly jwt: {
+    readonly secret: string | undefined;
+    readonly publicKey: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+  };
+  readonly providers: {
+    readonly openai: { readonly apiKey: string | undefined; readonly baseURL: string | undefined };
+    readonly anthropic: { readonly apiKey: string | undefined; readonly baseURL: string | undefined };
+    readonly groq: { readonly apiKey: string | undefined; readonly baseURL: string | undefined };
+  };
+  readonly corsOrigins: readonly string[] | undefined;
+  readonly rateLimits: {
+    readonly messagesPerMinute: number;
+    readonly connectionsPerMinute: number;
+    readonly requestsPerMinute: number;
+  };
+  readonly streamFlushMs: number;
+  readonly checkpointMs: number;
+  readonly demoWordDelayMs: number;
+  readonly logLevel: Env["LOG_LEVEL"];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    env: e.NODE_ENV,
+    isProduction: e.NODE_ENV === "production",
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    jwt: {
+      secret: e.JWT_SECRET,
+      publicKey: e.JWT_PUBLIC_KEY,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
+    providers: {
+      openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
+      anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },
+      groq: { apiKey: e.GROQ_API_KEY, baseURL: e.GROQ_BASE_URL },
+    },
+    corsOrigins: e.CORS_ORIGINS,
+    rateLimits: {
+      messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
+      connectionsPerMinute: e.RATE_LIMIT_CONNECTIONS_PER_MINUTE,
+      requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE,
+    },
+    streamFlushMs: e.STREAM_FLUSH_MS,
+    checkpointMs: e.CHECKPOINT_MS,
+    demoWordDelayMs: e.DEMO_WORD_DELAY_MS,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const v of Object.values(value)) if (v && typeof v === "object") deepFreeze(v as object);
+  return Object.freeze(value);
+}

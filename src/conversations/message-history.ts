@@ -1,0 +1,81 @@
+import { Op, type Transaction } from "sequelize";
+import type { Message, Models } from "../db/models/index.js";
+import { MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";
+
+export interface MessagePage {
+  /** Ascending `seq`. */
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/** Reads a conversation's messages by `seq`, always through the (conversation_id, seq) index. */
+export class MessageHistory {
+  constructor(private readonly models: Models) {}
+
+  /** The `limit` messages before `beforeSeq` (or the newest), ascending, and whether older ones exist. */
+  async page(conversationId: string, limit: number, beforeSeq?: number): Promise<MessagePage> {
+    const rows = await this.models.Message.findAll({
+      where: {
+        conversationId,
+        ...(beforeSeq !== undefined ? { seq: { [Op.lt]: beforeSeq } } : {}),
+      },
+      order: [["seq", "DESC"]],
+      limit: limit + 1,
+    });
+    const hasMore = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse(), hasMore };
+  }
+
+  /** Every message after `afterSeq`, ascending. */
+  async after(conversationId: string, afterSeq: number): Promise<Message[]> {
+    return this.models.Message.findAll({
+      where: { conversationId, seq: { [Op.gt]: afterSeq } },
+      order: [["seq", "ASC"]],
+    });
+  }
+
+  /**
+   * The newest complete turns before `beforeSeq` that fit in `budgetTokens`, oldest first. Reads
+   * backwards from the newest in small batches and stops at the budget, so its cost follows the
+   * window, not the conversation's length. Failed and interrupted answers are left out; cancelled
+   * ones are kept as the user saw them.
+   */
+  async window(
+    conversationId: string,
+    beforeSeq: number,
+    budgetTokens: number,
+    transaction?: Transaction,
+  ): Promise<{ messages: Pick<Message, "seq" | "role" | "content">[]; reachedStart: boolean }> {
+    const kept: Pick<Message, "seq" | "role" | "content">[] = [];
+    let used = 0;
+    let cursor = beforeSeq;
+    const batchSize = 64;
+    for (;;) {
+      const batch = await this.models.Message.findAll({
+        attributes: ["seq", "role", "content", "contentTokens", "status"],
+        where: { conversationId, seq: { [Op.lt]: cursor } },
+        order: [["seq", "DESC"]],
+        limit: batchSize,
+        ...(transaction ? { transaction } : {}),
+      });
+      for (const m of batch) {
+        cursor = m.seq;
+        if (m.role === "system") continue;
+        if (m.status !== "complete" && m.status !== "cancelled") continue;
+        if (m.content.length === 0) continue;
+        const cost = m.contentTokens + MESSAGE_OVERHEAD_TOKENS;
+        if (used + cost > budgetTokens) return { messages: trimToTurns(kept.reverse()), reachedStart: false };
+        used += cost;
+        kept.push(m);
+      }
+      if (batch.length < batchSize) return { messages: trimToTurns(kept.reverse()), reachedStart: true };
+    }
+  }
+}
+
+/** A window starts with a user message: an answer whose question fell out is dropped too. */
+function trimToTurns<T extends { role: string }>(messages: T[]): T[] {
+  let start = 0;
+  while (start < messages.length && messages[start]?.role === "assistant") start++;
+  return messages.slice(start);
+}

@@ -1,0 +1,16 @@
+import type { ConversationResource, MessageResource } from "./resources.js";
+import type { AssistantDeltaEvent, AssistantStartEvent } from "../realtime/events.js";
+
+/**
+ * What the domain tells the outside world; the realtime layer delivers it to the rooms of
+ * PROTOCOL.md section 5. Kept as an interface so that the domain never imports Socket.IO.
+ */
+export interface Notifier {
+  conversationUpdated(conversation: ConversationResource): void;
+  conversationDeleted(userId: string, conversationId: string): void;
+  messageCreated(message: MessageResource): void;
+  assistantStart(event: AssistantStartEvent): void;
+  assistantDelta(event: AssistantDeltaEvent): void;
+  assistantDone(message: MessageResource): void;
+  assistantError(message: MessageResource, error: { code: string; message: string }): void;
+}

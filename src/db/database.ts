@@ -1,0 +1,54 @@
+import { Sequelize } from "sequelize";
+import type { Config } from "../config.js";
+import type { Logger } from "../observability/logger.js";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres.js";
+import { createModels, type Models } from "./models/index.js";
+
+/** The database: Sequelize over PostgreSQL at DATABASE_URL, or over the embedded PGlite. */
+export interface Database {
+  sequelize: Sequelize;
+  models: Models;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(
+  config: Pick<Config, "databaseUrl" | "dataDir">,
+  logger: Logger,
+): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let sequelize: Sequelize;
+  const common = {
+    dialect: "postgres" as const,
+    logging: (sql: string) => logger.trace({ sql }, "sql"),
+    define: { underscored: true },
+  };
+  if (config.databaseUrl) {
+    sequelize = new Sequelize(config.databaseUrl, {
+      ...common,
+      pool: { max: 10, min: 0, acquire: 10_000, idle: 10_000 },
+    });
+  } else {
+    embedded = await startEmbeddedPostgres(config.dataDir);
+    // One connection: PGlite is a single session. Every query inside a transaction passes it along.
+    sequelize = new Sequelize({
+      ...common,
+      host: embedded.socketDir,
+      port: embedded.port,
+      database: "postgres",
+      username: "postgres",
+      pool: { max: 1, min: 0, acquire: 60_000, idle: 60_000 },
+    });
+    logger.info({ dataDir: config.dataDir }, "embedded PostgreSQL started");
+  }
+  const models = createModels(sequelize);
+  return {
+    sequelize,
+    models,
+    embedded: embedded !== undefined,
+    async close() {
+      await sequelize.close();
+      await embedded?.stop();
+    },
+  };
+}

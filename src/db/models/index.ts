@@ -1,0 +1,37 @@
+import type { Sequelize } from "sequelize";
+import { Agent } from "./agent.js";
+import { Conversation } from "./conversation.js";
+import { Message } from "./message.js";
+import { User } from "./user.js";
+
+export { Agent, Conversation, Message, User };
+export type { ProviderName } from "./agent.js";
+export { PROVIDERS } from "./agent.js";
+export type { ConversationStatus } from "./conversation.js";
+export type { MessageError, MessageRole, MessageStatus } from "./message.js";
+export type { Role } from "./user.js";
+
+export interface Models {
+  User: typeof User;
+  Agent: typeof Agent;
+  Conversation: typeof Conversation;
+  Message: typeof Message;
+}
+
+/**
+ * Binds a fresh subclass of each model to this Sequelize instance, so that two databases (or two
+ * nodes in one test process) never share model state. Instances are still `instanceof` the base class.
+ */
+export function createModels(sequelize: Sequelize): Models {
+  const models: Models = {
+    User: class extends User {},
+    Agent: class extends Agent {},
+    Conversation: class extends Conversation {},
+    Message: class extends Message {},
+  };
+  models.User.initModel(sequelize);
+  models.Agent.initModel(sequelize);
+  models.Conversation.initModel(sequelize);
+  models.Message.initModel(sequelize);
+  return models;
+}

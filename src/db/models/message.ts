@@ -1,0 +1,70 @@
+import {
+  DataTypes,
+  Model,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Sequelize,
+} from "sequelize";
+
+export type MessageRole = "user" | "assistant" | "system";
+export type MessageStatus = "complete" | "streaming" | "cancelled" | "error" | "interrupted";
+export interface MessageError {
+  code: string;
+  message: string;
+}
+
+/** One message of a conversation, numbered by `seq` (1, 2, 3, … with no gaps). */
+export class Message extends Model<InferAttributes<Message>, InferCreationAttributes<Message>> {
+  declare id: CreationOptional<string>;
+  declare conversationId: string;
+  declare seq: number;
+  declare role: MessageRole;
+  declare content: string;
+  declare status: MessageStatus;
+  declare clientMessageId: CreationOptional<string | null>;
+  /** The tokenizer's count of `content`, kept so the history window never re-counts old messages. */
+  declare contentTokens: CreationOptional<number>;
+  declare inputTokens: CreationOptional<number | null>;
+  declare outputTokens: CreationOptional<number | null>;
+  declare totalTokens: CreationOptional<number | null>;
+  declare modelUsed: CreationOptional<string | null>;
+  declare llmProvider: CreationOptional<string | null>;
+  declare temperature: CreationOptional<number | null>;
+  declare responseTimeMs: CreationOptional<number | null>;
+  declare timeToFirstTokenMs: CreationOptional<number | null>;
+  declare finishReason: CreationOptional<string | null>;
+  declare error: CreationOptional<MessageError | null>;
+  declare metadata: CreationOptional<Record<string, unknown>>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+
+  static initModel(sequelize: Sequelize): void {
+    this.init(
+      {
+        id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
+        conversationId: { type: DataTypes.UUID, allowNull: false },
+        seq: { type: DataTypes.INTEGER, allowNull: false },
+        role: { type: DataTypes.STRING(16), allowNull: false },
+        content: { type: DataTypes.TEXT, allowNull: false, defaultValue: "" },
+        status: { type: DataTypes.STRING(16), allowNull: false },
+        clientMessageId: { type: DataTypes.STRING(255), allowNull: true },
+        contentTokens: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        inputTokens: { type: DataTypes.INTEGER, allowNull: true },
+        outputTokens: { type: DataTypes.INTEGER, allowNull: true },
+        totalTokens: { type: DataTypes.INTEGER, allowNull: true },
+        modelUsed: { type: DataTypes.STRING(255), allowNull: true },
+        llmProvider: { type: DataTypes.STRING(32), allowNull: true },
+        temperature: { type: DataTypes.REAL, allowNull: true },
+        responseTimeMs: { type: DataTypes.INTEGER, allowNull: true },
+        timeToFirstTokenMs: { type: DataTypes.INTEGER, allowNull: true },
+        finishReason: { type: DataTypes.STRING(64), allowNull: true },
+        error: { type: DataTypes.JSONB, allowNull: true },
+        metadata: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
+        createdAt: DataTypes.DATE,
+        updatedAt: DataTypes.DATE,
+      },
+      { sequelize, tableName: "messages", underscored: true },
+    );
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The one error hierarchy. Every failure a client can see is an AppError with a code from
+ * PROTOCOL.md section 4; REST turns it into `{error: {code, message, details}}` with the status,
+ * sockets into `{ok: false, error: {code, message, retryAfterMs?}}`.
+ */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  generation_in_progress: 409,
+  conversation_not_active: 409,
+  token_limit_reached: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  interrupted: 500,
+  internal: 500,
+  provider_error: 502,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+  retryAfterMs?: number;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: unknown; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.details = options.details;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toBody(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.details !== undefined) body.details = this.details;
+    if (this.retryAfterMs !== undefined) body.retryAfterMs = this.retryAfterMs;
+    return body;
+  }
+}
+
+export const validationFailed = (message: string, details?: unknown) =>
+  new AppError("validation_failed", message, { details });
+export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
+export const forbidden = (message = "forbidden") => new AppError("forbidden", message);
+export const unauthorized = (message = "unauthorized", details?: unknown) =>
+  new AppError("unauthorized", message, { details });
+
+/** Anything that is not an AppError is reported as a bare `internal`, never with its own message. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isDatabaseUnavailable(err))
+    return new AppError("unavailable", "the database is unavailable", { cause: err });
+  return new AppError("internal", "internal error", { cause: err });
+}
+
+function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const name = err.name;
+  return (
+    name === "SequelizeConnectionError" ||
+    name === "SequelizeConnectionRefusedError" ||
+    name === "SequelizeConnectionAcquireTimeoutError" ||
+    name === "SequelizeHostNotReachableError" ||
+    name === "SequelizeConnectionTimedOutError"
+  );
+}

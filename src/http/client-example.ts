@@ -1,0 +1,41 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Router } from "express";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// src/http/ when run from source, dist/src/http/ when compiled: the folder is at the project's top.
+const root = [path.resolve(here, "../../client-example"), path.resolve(here, "../../../client-example")].find(
+  (p) => existsSync(path.join(p, "widget.ts")),
+)!;
+
+/**
+ * Serves the browser client example at `/` outside production. Its TypeScript (which shares the
+ * server's event maps) is bundled once at start with esbuild, in memory.
+ */
+export async function clientExampleRouter(): Promise<Router> {
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [path.join(root, "widget.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    sourcemap: false,
+    write: false,
+    logLevel: "silent",
+  });
+  const bundle = result.outputFiles[0]?.text ?? "";
+  const router = Router();
+  router.get("/widget.js", (_req, res) => {
+    res.type("application/javascript").send(bundle);
+  });
+  router.get(["/", "/index.html"], (_req, res) => {
+    res.sendFile(path.join(root, "index.html"));
+  });
+  router.get("/widget.css", (_req, res) => {
+    res.sendFile(path.join(root, "widget.css"));
+  });
+  return router;
+}

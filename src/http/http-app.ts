@@ -1,0 +1,62 @@
+import express, { type Express, type Router } from "express";
+import type { TokenSigner } from "../auth/token-signer.js";
+import type { TokenVerifier } from "../auth/token-verifier.js";
+import type { UserDirectory } from "../auth/user-directory.js";
+import type { ChatService } from "../chat/chat-service.js";
+import type { ConversationService } from "../conversations/conversation-service.js";
+import type { Models } from "../db/models/index.js";
+import type { Logger } from "../observability/logger.js";
+import { requireUser } from "./auth-middleware.js";
+import { errorMiddleware, notFoundRoute } from "./error-middleware.js";
+import { conversationRoutes } from "./routes/conversation-routes.js";
+import { devTokenRoute } from "./routes/dev-token-route.js";
+import { userRoutes } from "./routes/user-routes.js";
+
+export interface HttpAppDeps {
+  models: Models;
+  verifier: TokenVerifier;
+  users: UserDirectory;
+  conversations: ConversationService;
+  chat: ChatService;
+  logger: Logger;
+  /** Set outside production: mounts `POST /api/v1/dev/token`. */
+  devTokenSigner: TokenSigner | undefined;
+  /** Served at `/`: the client example, outside production. */
+  clientExample: Router | undefined;
+  readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+}
+
+/** Large enough for 10,000 characters of content plus 16 KB of metadata, in any script. */
+const BODY_LIMIT = "100kb";
+
+export function createHttpApp(deps: HttpAppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  app.set("query parser", "simple");
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const result = await deps.readiness();
+    res
+      .status(result.ready ? 200 : 503)
+      .json({ status: result.ready ? "ready" : "unavailable", checks: result.checks });
+  });
+
+  const api = express.Router();
+  api.use(
+    express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }),
+  );
+  if (deps.devTokenSigner) api.use(devTokenRoute(deps.devTokenSigner));
+  api.use(requireUser(deps.verifier, deps.users));
+  api.use(userRoutes(deps));
+  api.use("/conversations", conversationRoutes(deps));
+  api.use(notFoundRoute);
+  app.use("/api/v1", api);
+
+  if (deps.clientExample) app.use(deps.clientExample);
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

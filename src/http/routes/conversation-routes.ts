@@ -1,0 +1,117 @@
+import { Router } from "express";
+import type { ChatService } from "../../chat/chat-service.js";
+import { exportConversation, toMarkdown } from "../../conversations/conversation-export.js";
+import type { ConversationService } from "../../conversations/conversation-service.js";
+import {
+  archiveBody,
+  createConversationBody,
+  exportQuery,
+  id,
+  listConversationsQuery,
+  messagesQuery,
+  patchConversationBody,
+  postMessageBody,
+} from "../../conversations/inputs.js";
+import { toConversationResource } from "../../conversations/resources.js";
+import { AppError } from "../../errors.js";
+import type { Models } from "../../db/models/index.js";
+import type { Logger } from "../../observability/logger.js";
+import { parse } from "../../validation.js";
+import { principalOf } from "../request-context.js";
+
+export interface ConversationRoutesDeps {
+  models: Models;
+  conversations: ConversationService;
+  chat: ChatService;
+  logger: Logger;
+}
+
+const idParam = (value: unknown) => parse(id, value, "conversation id");
+const body = (value: unknown) => (value === undefined ? {} : value);
+
+/** `/conversations` of PROTOCOL.md section 4. */
+export function conversationRoutes(deps: ConversationRoutesDeps): Router {
+  const { conversations, chat } = deps;
+  const router = Router();
+
+  router.post("/", async (req, res) => {
+    const principal = principalOf(req);
+    const input = parse(createConversationBody, body(req.body), "body");
+    let conversation = await conversations.create(principal, input);
+    if (input.initialMessage !== undefined) {
+      await chat.send(principal, { conversationId: conversation.id, content: input.initialMessage });
+      conversation = await conversations.getOwned(principal, conversation.id);
+    }
+    res.status(201).json(toConversationResource(conversation));
+  });
+
+  router.get("/", async (req, res) => {
+    const query = parse(listConversationsQuery, req.query, "query");
+    res.json(await conversations.list(principalOf(req), query));
+  });
+
+  router.get("/:id", async (req, res) => {
+    res.json(await conversations.detail(principalOf(req), idParam(req.params.id)));
+  });
+
+  router.get("/:id/messages", async (req, res) => {
+    const query = parse(messagesQuery, req.query, "query");
+    res.json(await conversations.messages(principalOf(req), idParam(req.params.id), query));
+  });
+
+  router.post("/:id/messages", async (req, res) => {
+    const principal = principalOf(req);
+    const conversationId = idParam(req.params.id);
+    const input = parse(postMessageBody, body(req.body), "body");
+    const turn = await chat.send(principal, { ...input, conversationId });
+    const answer = await turn.finished;
+    const conversation = await conversations.getOwned(principal, conversationId);
+    const result = {
+      conversationId,
+      messageId: turn.message.id,
+      assistantMessage: answer,
+      totalTokensUsed: answer.totalTokens ?? 0,
+      conversationTotalTokens: conversation.totalTokensUsed,
+      ...(turn.duplicate ? { duplicate: true } : {}),
+    };
+    if (answer.status === "error" || answer.status === "interrupted") {
+      const code = answer.status === "interrupted" ? "unavailable" : "provider_error";
+      throw new AppError(code, answer.error?.message ?? "the answer failed", { details: result });
+    }
+    res.status(turn.duplicate ? 200 : 201).json(result);
+  });
+
+  router.post("/:id/stop", async (req, res) => {
+    res.json({ stopped: await chat.stop(principalOf(req), idParam(req.params.id)) });
+  });
+
+  router.patch("/:id", async (req, res) => {
+    const conversationId = idParam(req.params.id);
+    const input = parse(patchConversationBody, body(req.body), "body");
+    res.json(await conversations.update(principalOf(req), conversationId, input));
+  });
+
+  router.post("/:id/archive", async (req, res) => {
+    const conversationId = idParam(req.params.id);
+    const input = parse(archiveBody, body(req.body), "body");
+    res.json(await conversations.archive(principalOf(req), conversationId, input.archive));
+  });
+
+  router.delete("/:id", async (req, res) => {
+    await conversations.remove(principalOf(req), idParam(req.params.id));
+    res.status(204).end();
+  });
+
+  router.get("/:id/export", async (req, res) => {
+    const conversationId = idParam(req.params.id);
+    const { format } = parse(exportQuery, req.query, "query");
+    const conversation = await conversations.getOwned(principalOf(req), conversationId);
+    const data = await exportConversation(deps.models, conversation);
+    const filename = `conversation-${conversation.id}.${format === "markdown" ? "md" : "json"}`;
+    res.setHeader("Content-Disposition", `attachment; filename="${filename}"`);
+    if (format === "markdown") res.type("text/markdown; charset=utf-8").send(toMarkdown(data));
+    else res.json(data);
+  });
+
+  return router;
+}

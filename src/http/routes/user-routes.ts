@@ -1,0 +1,28 @@
+import { Router } from "express";
+import type { ConversationService } from "../../conversations/conversation-service.js";
+import { toAgentResource, toUserResource } from "../../conversations/resources.js";
+import type { Models } from "../../db/models/index.js";
+import { notFound } from "../../errors.js";
+import { principalOf } from "../request-context.js";
+
+/** `GET /me`, `GET /agents`, `GET /stats`. */
+export function userRoutes(deps: { models: Models; conversations: ConversationService }): Router {
+  const router = Router();
+
+  router.get("/me", async (req, res) => {
+    const user = await deps.models.User.findByPk(principalOf(req).userId);
+    if (!user) throw notFound("user");
+    res.json(toUserResource(user));
+  });
+
+  router.get("/agents", async (_req, res) => {
+    const agents = await deps.models.Agent.findAll({ where: { active: true }, order: [["name", "ASC"]] });
+    res.json(agents.map(toAgentResource));
+  });
+
+  router.get("/stats", async (req, res) => {
+    res.json(await deps.conversations.stats(principalOf(req)));
+  });
+
+  return router;
+}

@@ -1,0 +1,36 @@
+/**
+ * The one small streaming interface every vendor implements (after the Vercel AI SDK's `doStream`).
+ * A model turns a prompt into a stream of parts: text deltas, then exactly one `finish` part, or an
+ * `error` part. Aborting the signal closes the vendor's request; the stream then ends quietly.
+ */
+export interface ChatPromptMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  /** System messages first, then the conversation in order, ending with the new user message. */
+  messages: ChatPromptMessage[];
+  temperature: number;
+  maxOutputTokens?: number;
+  abortSignal: AbortSignal;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** True when the vendor reported nothing and the tokenizer counted instead. */
+  estimated?: boolean;
+}
+
+export type FinishReason = "stop" | "length" | "content_filter" | "tool_calls" | "error" | "other";
+
+export type ChatStreamPart =
+  | { type: "text-delta"; delta: string }
+  | { type: "finish"; finishReason: FinishReason; usage: Usage | undefined; modelUsed?: string };
+
+export interface ChatModel {
+  readonly provider: string;
+  stream(request: ChatRequest): AsyncIterable<ChatStreamPart>;
+}

@@ -1,0 +1,176 @@
+import type { Namespace, Socket } from "socket.io";
+import { principalOf, type Principal } from "../auth/claims.js";
+import type { TokenVerifier } from "../auth/token-verifier.js";
+import type { UserDirectory } from "../auth/user-directory.js";
+import type { ChatService } from "../chat/chat-service.js";
+import type { GenerationRegistry } from "../chat/generation-registry.js";
+import type { ConversationService } from "../conversations/conversation-service.js";
+import { conversationPayload, joinPayload, refreshPayload, sendPayload } from "../conversations/inputs.js";
+import { toConversationResource, toMessageResource } from "../conversations/resources.js";
+import { AppError, toAppError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import { acknowledged } from "./ack.js";
+import {
+  conversationRoom,
+  userRoom,
+  type ClientToServerEvents,
+  type JoinResult,
+  type SendResult,
+  type ServerToClientEvents,
+} from "./events.js";
+import type { SocketData } from "./socket-data.js";
+
+export type ChatNamespace = Namespace<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
+type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export interface ChatNamespaceDeps {
+  verifier: TokenVerifier;
+  users: UserDirectory;
+  conversations: ConversationService;
+  chat: ChatService;
+  generations: GenerationRegistry;
+  logger: Logger;
+}
+
+/** Warned this long before its token expires, a client can renew with `auth:refresh`. */
+const EXPIRY_WARNING_MS = 30_000;
+
+/** Authenticates the handshake: a refusal is `connect_error` "unauthorized" with `data.code`. */
+export function authenticate(deps: Pick<ChatNamespaceDeps, "verifier" | "users" | "logger">) {
+  return (socket: ChatSocket | Socket, next: (err?: Error) => void) => {
+    void (async () => {
+      try {
+        const auth = socket.handshake.auth as Record<string, unknown> | undefined;
+        const claims = deps.verifier.verify(auth?.token);
+        await deps.users.provision(claims);
+        (socket.data as SocketData).principal = principalOf(claims);
+        next();
+      } catch (err) {
+        const appError = toAppError(err);
+        const refusal = new Error(
+          appError.code === "unauthorized" ? "unauthorized" : appError.code,
+        ) as Error & {
+          data?: unknown;
+        };
+        const reason = (appError.details as { reason?: string } | undefined)?.reason;
+        refusal.data = { code: reason ?? appError.code };
+        if (appError.code !== "unauthorized") deps.logger.error({ err }, "handshake failed");
+        next(refusal);
+      }
+    })();
+  };
+}
+
+/** The `/chat` namespace of PROTOCOL.md section 5. */
+export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDeps): void {
+  chat.use(authenticate(deps));
+  chat.on("connection", (socket) => {
+    const principal = (): Principal => socket.data.principal;
+    void socket.join(userRoom(principal().userId));
+    const expiry = new ExpiryTimers(socket);
+    expiry.schedule(principal().expiresAt);
+    socket.on("disconnect", () => expiry.clear());
+
+    socket.on(
+      "conversation:join",
+      acknowledged("conversation:join", joinPayload, deps.logger, async (p): Promise<JoinResult> => {
+        const conversation = await deps.conversations.getOwned(principal(), p.conversationId);
+        // Join before reading, so that no event falls between what is read and what is received.
+        await socket.join(conversationRoom(conversation.id));
+        const history = deps.conversations.history;
+        const page =
+          p.afterSeq !== undefined
+            ? { messages: await history.after(conversation.id, p.afterSeq), hasMore: false }
+            : await history.page(conversation.id, 50);
+        return {
+          conversation: toConversationResource(conversation),
+          messages: page.messages.map(toMessageResource),
+          hasMore: page.hasMore,
+          generation: deps.generations.snapshot(conversation.id),
+        };
+      }),
+    );
+
+    socket.on(
+      "conversation:leave",
+      acknowledged("conversation:leave", conversationPayload, deps.logger, async (p) => {
+        await socket.leave(conversationRoom(p.conversationId));
+        return {} as Record<string, never>;
+      }),
+    );
+
+    socket.on(
+      "message:send",
+      acknowledged("message:send", sendPayload, deps.logger, async (p): Promise<SendResult> => {
+        const turn = await deps.chat.send(principal(), p);
+        // The sender sees the turn even if it never joined the room.
+        await socket.join(conversationRoom(p.conversationId));
+        return {
+          message: turn.message,
+          assistantMessageId: turn.assistantMessageId,
+          ...(turn.duplicate ? { duplicate: true as const } : {}),
+        };
+      }),
+    );
+
+    socket.on(
+      "generation:stop",
+      acknowledged("generation:stop", conversationPayload, deps.logger, async (p) => ({
+        stopped: await deps.chat.stop(principal(), p.conversationId),
+      })),
+    );
+
+    socket.on(
+      "auth:refresh",
+      acknowledged("auth:refresh", refreshPayload, deps.logger, async (p) => {
+        const claims = deps.verifier.verify(p.token);
+        if (claims.sub !== principal().userId) {
+          throw new AppError("unauthorized", "the new token is for another user", {
+            details: { reason: "token_invalid" },
+          });
+        }
+        await deps.users.provision(claims);
+        socket.data.principal = principalOf(claims);
+        expiry.schedule(socket.data.principal.expiresAt);
+        return { expiresAt: socket.data.principal.expiresAt.toISOString() };
+      }),
+    );
+  });
+}
+
+/** `auth:expiring` thirty seconds before the token's `exp`; `auth:expired` and disconnect at it. */
+class ExpiryTimers {
+  private warning: NodeJS.Timeout | undefined;
+  private expiry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly socket: ChatSocket) {}
+
+  schedule(expiresAt: Date): void {
+    this.clear();
+    const left = expiresAt.getTime() - Date.now();
+    const warnIn = Math.max(0, left - EXPIRY_WARNING_MS);
+    this.warning = setTimeout(
+      () => this.socket.emit("auth:expiring", { expiresAt: expiresAt.toISOString() }),
+      Math.min(warnIn, 2 ** 31 - 1),
+    );
+    this.expiry = setTimeout(
+      () => {
+        this.socket.emit("auth:expired", {});
+        this.socket.disconnect(true);
+      },
+      Math.min(Math.max(0, left), 2 ** 31 - 1),
+    );
+    this.warning.unref();
+    this.expiry.unref();
+  }
+
+  clear(): void {
+    clearTimeout(this.warning);
+    clearTimeout(this.expiry);
+  }
+}

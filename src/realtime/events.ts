@@ -1,0 +1,100 @@
+/**
+ * The Socket.IO event maps of PROTOCOL.md section 5 and 6, typed once and used by the server and by
+ * the client example. Every client-to-server event takes an ack answering `Ack<T>`.
+ */
+import type { ErrorBody } from "../errors.js";
+import type { ConversationResource, MessageResource } from "../conversations/resources.js";
+
+export type AckError = Pick<ErrorBody, "code" | "message" | "retryAfterMs"> & { details?: unknown };
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: AckError };
+export type AckCallback<T> = (answer: Ack<T>) => void;
+
+/** An answer still being written: its text so far, which covers its deltas up to `seq`. */
+export interface GenerationSnapshot {
+  messageId: string;
+  seq: number;
+  content: string;
+}
+
+export interface JoinResult {
+  conversation: ConversationResource;
+  messages: MessageResource[];
+  hasMore: boolean;
+  generation: GenerationSnapshot | null;
+}
+
+export interface SendResult {
+  message: MessageResource;
+  /** The answer's id; null only for a duplicate whose first send started no answer. */
+  assistantMessageId: string | null;
+  duplicate?: true;
+}
+
+export interface ClientToServerEvents {
+  "conversation:join": (
+    payload: { conversationId: string; afterSeq?: number },
+    ack?: AckCallback<JoinResult>,
+  ) => void;
+  "conversation:leave": (
+    payload: { conversationId: string },
+    ack?: AckCallback<Record<string, never>>,
+  ) => void;
+  "message:send": (
+    payload: {
+      conversationId: string;
+      content: string;
+      clientMessageId?: string;
+      metadata?: Record<string, unknown>;
+    },
+    ack?: AckCallback<SendResult>,
+  ) => void;
+  "generation:stop": (payload: { conversationId: string }, ack?: AckCallback<{ stopped: boolean }>) => void;
+  "auth:refresh": (payload: { token: string }, ack?: AckCallback<{ expiresAt: string }>) => void;
+}
+
+export interface AssistantStartEvent {
+  conversationId: string;
+  messageId: string;
+  agentId: string;
+  provider: string;
+  model: string;
+}
+
+export interface AssistantDeltaEvent {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  delta: string;
+}
+
+export interface ServerToClientEvents {
+  "message:created": (event: { conversationId: string; message: MessageResource }) => void;
+  "assistant:start": (event: AssistantStartEvent) => void;
+  "assistant:delta": (event: AssistantDeltaEvent) => void;
+  "assistant:done": (event: { conversationId: string; message: MessageResource }) => void;
+  "assistant:error": (event: {
+    conversationId: string;
+    messageId: string;
+    error: { code: string; message: string };
+    message: MessageResource;
+  }) => void;
+  "conversation:updated": (event: { conversation: ConversationResource }) => void;
+  "conversation:deleted": (event: { conversationId: string }) => void;
+  "auth:expiring": (event: { expiresAt: string }) => void;
+  "auth:expired": (event: Record<string, never>) => void;
+}
+
+export interface ActivityEvent {
+  type: string;
+  at: string;
+  userId: string;
+  conversationId: string;
+  [key: string]: unknown;
+}
+
+export interface AdminServerToClientEvents {
+  activity: (event: ActivityEvent) => void;
+}
+
+export const conversationRoom = (conversationId: string) => `conversation:${conversationId}`;
+export const userRoom = (userId: string) => `user:${userId}`;

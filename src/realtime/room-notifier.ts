@@ -1,0 +1,56 @@
+import type { Namespace } from "socket.io";
+import type { Notifier } from "../conversations/notifier.js";
+import type { ConversationResource, MessageResource } from "../conversations/resources.js";
+import {
+  conversationRoom,
+  userRoom,
+  type AssistantDeltaEvent,
+  type AssistantStartEvent,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from "./events.js";
+import type { SocketData } from "./socket-data.js";
+
+type ChatNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Delivers domain events to the rooms of `/chat`: every tab, on every node through the adapter. */
+export class RoomNotifier implements Notifier {
+  constructor(private readonly chat: ChatNamespace) {}
+
+  conversationUpdated(conversation: ConversationResource): void {
+    this.chat.to(userRoom(conversation.userId)).emit("conversation:updated", { conversation });
+  }
+
+  conversationDeleted(userId: string, conversationId: string): void {
+    this.chat.to(userRoom(userId)).emit("conversation:deleted", { conversationId });
+  }
+
+  messageCreated(message: MessageResource): void {
+    this.chat
+      .to(conversationRoom(message.conversationId))
+      .emit("message:created", { conversationId: message.conversationId, message });
+  }
+
+  assistantStart(event: AssistantStartEvent): void {
+    this.chat.to(conversationRoom(event.conversationId)).emit("assistant:start", event);
+  }
+
+  assistantDelta(event: AssistantDeltaEvent): void {
+    this.chat.to(conversationRoom(event.conversationId)).emit("assistant:delta", event);
+  }
+
+  assistantDone(message: MessageResource): void {
+    this.chat
+      .to(conversationRoom(message.conversationId))
+      .emit("assistant:done", { conversationId: message.conversationId, message });
+  }
+
+  assistantError(message: MessageResource, error: { code: string; message: string }): void {
+    this.chat.to(conversationRoom(message.conversationId)).emit("assistant:error", {
+      conversationId: message.conversationId,
+      messageId: message.id,
+      error,
+      message,
+    });
+  }
+}
