@@ -1,0 +1,35 @@
+/** A small REST client for tests: JSON in, status and JSON out. */
+export interface RestResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export function rest(baseUrl: string, token?: string) {
+  const send = async <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<RestResponse<T>> => {
+    const headers: Record<string, string> = { ...extraHeaders };
+    if (token) headers.authorization = `Bearer ${token}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers["content-type"] ??= "application/json";
+      payload = typeof body === "string" ? body : JSON.stringify(body);
+    }
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if ((res.headers.get("content-type") ?? "").includes("json") && text) parsed = JSON.parse(text);
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  };
+  return {
+    get: <T = Record<string, unknown>>(path: string) => send<T>("GET", path),
+    post: <T = Record<string, unknown>>(path: string, body?: unknown, headers?: Record<string, string>) =>
+      send<T>("POST", path, body, headers),
+    patch: <T = Record<string, unknown>>(path: string, body?: unknown) => send<T>("PATCH", path, body),
+    delete: <T = Record<string, unknown>>(path: string) => send<T>("DELETE", path),
+  };
+}
