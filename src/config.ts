@@ -26,71 +26,61 @@ const url = (protocols: string[]) =>
 const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(empty, z.coerce.number().int().min(min).max(max).default(fallback));
 
-const schema = z
-  .object({
-    NODE_ENV: z.preprocess(empty, z.enum(["development", "production", "test"]).default("development")),
-    PORT: integer(3000, 0, 65535),
-    HOST: z.preprocess(empty, z.string().default("0.0.0.0")),
-    DATABASE_URL: url(["postgres:", "postgresql:"]),
-    DATA_DIR: z.preprocess(empty, z.string().default("./data")),
-    REDIS_URL: url(["redis:", "rediss:"]),
-    JWT_SECRET: z.preprocess(
-      empty,
-      z
-        .string()
-        .refine((v) => Buffer.byteLength(v, "utf8") >= 32, "must be at least 32 bytes")
-        .optional(),
-    ),
-    JWT_PUBLIC_KEY: z.preprocess(
-      empty,
-      z
-        .string()
-        .transform((v) => v.replace(/\\n/g, "\n"))
-        .refine((v) => v.includes("-----BEGIN"), "must be a PEM public key")
-        .optional(),
-    ),
-    JWT_ISSUER: optionalString,
-    JWT_AUDIENCE: optionalString,
-    OPENAI_API_KEY: optionalString,
-    OPENAI_BASE_URL: url(["http:", "https:"]),
-    ANTHROPIC_API_KEY: optionalString,
-    ANTHROPIC_BASE_URL: url(["http:", "https:"]),
-    GROQ_API_KEY: optionalString,
-    GROQ_BASE_URL: url(["http:", "https:"]),
-    CORS_ORIGINS: z.preprocess(
-      empty,
-      z
-        .string()
-        .transform((v) =>
-          v
-            .split(",")
-            .map((o) => o.trim())
-            .filter(Boolean),
-        )
-        .optional(),
-    ),
-    RATE_LIMIT_MESSAGES_PER_MINUTE: integer(30, 1),
-    RATE_LIMIT_CONNECTIONS_PER_MINUTE: integer(120, 1),
-    RATE_LIMIT_REQUESTS_PER_MINUTE: integer(600, 1),
-    STREAM_FLUSH_MS: integer(30, 0, 10_000),
-    LOG_LEVEL: z.preprocess(
-      empty,
-      z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    ),
-    /** Milliseconds between two words of the demo model's answer (default 25). */
-    DEMO_WORD_DELAY_MS: integer(25, 0, 10_000),
-    /** How often the text of an answer being written is saved, in ms (default 1000). */
-    CHECKPOINT_MS: integer(1000, 50, 1000),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === "production" && !env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["JWT_SECRET"],
-        message: "is required in production (or set JWT_PUBLIC_KEY)",
-      });
-    }
-  });
+const schema = z.object({
+  NODE_ENV: z.preprocess(empty, z.enum(["development", "production", "test"]).default("development")),
+  PORT: integer(3000, 0, 65535),
+  HOST: z.preprocess(empty, z.string().default("0.0.0.0")),
+  DATABASE_URL: url(["postgres:", "postgresql:"]),
+  DATA_DIR: z.preprocess(empty, z.string().default("./data")),
+  REDIS_URL: url(["redis:", "rediss:"]),
+  JWT_SECRET: z.preprocess(
+    empty,
+    z
+      .string()
+      .refine((v) => Buffer.byteLength(v, "utf8") >= 32, "must be at least 32 bytes")
+      .optional(),
+  ),
+  JWT_PUBLIC_KEY: z.preprocess(
+    empty,
+    z
+      .string()
+      .transform((v) => v.replace(/\\n/g, "\n"))
+      .refine((v) => v.includes("-----BEGIN"), "must be a PEM public key")
+      .optional(),
+  ),
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: optionalString,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: url(["http:", "https:"]),
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: url(["http:", "https:"]),
+  GROQ_API_KEY: optionalString,
+  GROQ_BASE_URL: url(["http:", "https:"]),
+  CORS_ORIGINS: z.preprocess(
+    empty,
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .optional(),
+  ),
+  RATE_LIMIT_MESSAGES_PER_MINUTE: integer(30, 1),
+  RATE_LIMIT_CONNECTIONS_PER_MINUTE: integer(120, 1),
+  RATE_LIMIT_REQUESTS_PER_MINUTE: integer(600, 1),
+  STREAM_FLUSH_MS: integer(30, 0, 10_000),
+  LOG_LEVEL: z.preprocess(
+    empty,
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ),
+  /** Milliseconds between two words of the demo model's answer (default 25). */
+  DEMO_WORD_DELAY_MS: integer(25, 0, 10_000),
+  /** How often the text of an answer being written is saved, in ms (default 1000). */
+  CHECKPOINT_MS: integer(1000, 50, 1000),
+});
 
 type Env = z.infer<typeof schema>;
 
@@ -134,10 +124,12 @@ export class ConfigError extends Error {
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(source);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
-    throw new ConfigError(problems);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const set = (name: string) => (source[name] ?? "").trim() !== "";
+  if (source.NODE_ENV?.trim() === "production" && !set("JWT_SECRET") && !set("JWT_PUBLIC_KEY")) {
+    problems.push("JWT_SECRET: is required in production (or set JWT_PUBLIC_KEY)");
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return deepFreeze({
     env: e.NODE_ENV,

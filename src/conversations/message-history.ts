@@ -49,8 +49,8 @@ export class MessageHistory {
     const kept: Pick<Message, "seq" | "role" | "content">[] = [];
     let used = 0;
     let cursor = beforeSeq;
-    const batchSize = 64;
-    for (;;) {
+    // Small first (most windows are short), then larger, so a full window takes a few queries.
+    for (let batchSize = 64; ; batchSize = Math.min(batchSize * 2, 1024)) {
       const batch = await this.models.Message.findAll({
         attributes: ["seq", "role", "content", "contentTokens", "status"],
         where: { conversationId, seq: { [Op.lt]: cursor } },

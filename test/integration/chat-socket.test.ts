@@ -1,6 +1,14 @@
 import { expect } from "chai";
 import type { MessageResource } from "../../src/conversations/resources.js";
-import { call, connect, nextEvent, observeAnswer, refusal, request, type ChatClient } from "../support/clients.js";
+import {
+  call,
+  connect,
+  nextEvent,
+  observeAnswer,
+  refusal,
+  request,
+  type ChatClient,
+} from "../support/clients.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { rest } from "../support/rest.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
@@ -47,17 +55,26 @@ describe("the /chat namespace", () => {
 
   describe("the handshake", () => {
     it("refuses a missing token with token_missing", async () => {
-      expect(await refusal(server.url, undefined)).to.deep.equal({ message: "unauthorized", code: "token_missing" });
+      expect(await refusal(server.url, undefined)).to.deep.equal({
+        message: "unauthorized",
+        code: "token_missing",
+      });
     });
 
     it("refuses a forged token with token_invalid", async () => {
       const forged = server.token("alice").slice(0, -4) + "AAAA";
-      expect(await refusal(server.url, forged)).to.deep.equal({ message: "unauthorized", code: "token_invalid" });
+      expect(await refusal(server.url, forged)).to.deep.equal({
+        message: "unauthorized",
+        code: "token_invalid",
+      });
     });
 
     it("refuses an expired token with token_expired", async () => {
       const expired = server.token("alice", { expiresInSeconds: -10 });
-      expect(await refusal(server.url, expired)).to.deep.equal({ message: "unauthorized", code: "token_expired" });
+      expect(await refusal(server.url, expired)).to.deep.equal({
+        message: "unauthorized",
+        code: "token_expired",
+      });
     });
   });
 
@@ -76,7 +93,9 @@ describe("the /chat namespace", () => {
     for (const e of await Promise.all(created)) expect(e.message.content).to.equal("What is the answer?");
     for (const e of await Promise.all(started)) expect(e.messageId).to.equal(sent.assistantMessageId);
     const observed = await Promise.all(answers);
-    const stored = (await storedMessages("alice", conversationId)).find((m) => m.id === sent.assistantMessageId)!;
+    const stored = (await storedMessages("alice", conversationId)).find(
+      (m) => m.id === sent.assistantMessageId,
+    )!;
     expect(stored.content).to.equal("The answer is forty-two.");
     expect(stored.status).to.equal("complete");
     for (const o of observed) {
@@ -173,9 +192,17 @@ describe("the /chat namespace", () => {
     const conversationId = await newConversation();
     const socket = await tab();
     const first = observeAnswer(socket, conversationId);
-    const sent = await call(socket, "message:send", { conversationId, content: "once", clientMessageId: "c-1" });
+    const sent = await call(socket, "message:send", {
+      conversationId,
+      content: "once",
+      clientMessageId: "c-1",
+    });
     await first;
-    const again = await call(socket, "message:send", { conversationId, content: "once", clientMessageId: "c-1" });
+    const again = await call(socket, "message:send", {
+      conversationId,
+      content: "once",
+      clientMessageId: "c-1",
+    });
     expect(again.duplicate).to.equal(true);
     expect(again.message.id).to.equal(sent.message.id);
     expect(again.assistantMessageId).to.equal(sent.assistantMessageId);
@@ -205,7 +232,10 @@ describe("the /chat namespace", () => {
   it("ends a failing answer with assistant:error provider_error, keeping the text, and the conversation goes on", async () => {
     const conversationId = await newConversation();
     const socket = await tab();
-    model.script = { chunks: ["partial ", "text"], failWith: new Error("upstream exploded with key sk-secret") };
+    model.script = {
+      chunks: ["partial ", "text"],
+      failWith: new Error("upstream exploded with key sk-secret"),
+    };
     const failed = observeAnswer(socket, conversationId);
     await call(socket, "message:send", { conversationId, content: "break" });
     const answer = await failed;
@@ -243,7 +273,9 @@ describe("the /chat namespace", () => {
     const conversationId = await newConversation();
     const socket = await tab();
     const updated = nextEvent(socket, "conversation:updated", (e) => e.conversation.title === "Renamed");
-    await rest(server.url, server.token("alice")).patch(`/api/v1/conversations/${conversationId}`, { title: "Renamed" });
+    await rest(server.url, server.token("alice")).patch(`/api/v1/conversations/${conversationId}`, {
+      title: "Renamed",
+    });
     expect((await updated).conversation.id).to.equal(conversationId);
     const deleted = nextEvent(socket, "conversation:deleted");
     await rest(server.url, server.token("alice")).delete(`/api/v1/conversations/${conversationId}`);
@@ -293,9 +325,21 @@ describe("the /chat namespace", () => {
       ["send with content too long", "message:send", { conversationId: id, content: "x".repeat(10_001) }],
       ["send with an object as content", "message:send", { conversationId: id, content: { text: "hi" } }],
       ["send with an array", "message:send", [id, "hi"]],
-      ["send with a too long clientMessageId", "message:send", { conversationId: id, content: "hi", clientMessageId: "c".repeat(256) }],
-      ["send with metadata over 16 KB", "message:send", { conversationId: id, content: "hi", metadata: { x: "y".repeat(17_000) } }],
-      ["send with metadata as an array", "message:send", { conversationId: id, content: "hi", metadata: [1, 2] }],
+      [
+        "send with a too long clientMessageId",
+        "message:send",
+        { conversationId: id, content: "hi", clientMessageId: "c".repeat(256) },
+      ],
+      [
+        "send with metadata over 16 KB",
+        "message:send",
+        { conversationId: id, content: "hi", metadata: { x: "y".repeat(17_000) } },
+      ],
+      [
+        "send with metadata as an array",
+        "message:send",
+        { conversationId: id, content: "hi", metadata: [1, 2] },
+      ],
       ["stop with a malformed id", "generation:stop", { conversationId: "123" }],
       ["leave without id", "conversation:leave", {}],
       ["refresh without token", "auth:refresh", {}],
@@ -305,11 +349,13 @@ describe("the /chat namespace", () => {
       const socket = await tab();
       for (const [name, event, payload] of cases) {
         const answer = await new Promise<{ ok: boolean; error?: { code: string } }>((resolve) => {
-          (socket.emit as (e: string, p: unknown, ack: (a: { ok: boolean; error?: { code: string } }) => void) => void)(
-            event,
-            payload,
-            resolve,
-          );
+          (
+            socket.emit as (
+              e: string,
+              p: unknown,
+              ack: (a: { ok: boolean; error?: { code: string } }) => void,
+            ) => void
+          )(event, payload, resolve);
         });
         expect(answer.ok, name).to.equal(false);
         expect(answer.error?.code, name).to.equal("validation_failed");

@@ -24,7 +24,10 @@ describe("the REST API", () => {
   });
 
   async function newConversation(body: Record<string, unknown> = {}): Promise<ConversationResource> {
-    const res = await alice.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID, ...body });
+    const res = await alice.post<ConversationResource>("/api/v1/conversations", {
+      agentId: DEMO_AGENT_ID,
+      ...body,
+    });
     expect(res.status).to.equal(201);
     return res.body;
   }
@@ -73,7 +76,13 @@ describe("the REST API", () => {
 
   it("creates a conversation with defaults, and refuses an unknown agent", async () => {
     const c = await newConversation({ title: "Trip", metadata: { source: "test" } });
-    expect(c).to.include({ title: "Trip", status: "active", totalMessages: 0, totalTokensUsed: 0, summary: null });
+    expect(c).to.include({
+      title: "Trip",
+      status: "active",
+      totalMessages: 0,
+      totalTokensUsed: 0,
+      summary: null,
+    });
     expect(c.tags).to.deep.equal([]);
     expect(c.metadata).to.deep.equal({ source: "test" });
     const unknown = await alice.post<ErrorBody>("/api/v1/conversations", {
@@ -94,15 +103,20 @@ describe("the REST API", () => {
     }>(`/api/v1/conversations/${c.id}/messages`, { content: "Can you help?" });
     expect(res.status).to.equal(201);
     expect(res.body.conversationId).to.equal(c.id);
-    expect(res.body.assistantMessage).to.include({ content: "Sure, done.", status: "complete", seq: 2, role: "assistant" });
+    expect(res.body.assistantMessage).to.include({
+      content: "Sure, done.",
+      status: "complete",
+      seq: 2,
+      role: "assistant",
+    });
     expect(res.body.assistantMessage.totalTokens).to.equal(13);
     expect(res.body.totalTokensUsed).to.equal(13);
     expect(res.body.conversationTotalTokens).to.equal(13);
     expect(res.body.assistantMessage.responseTimeMs).to.be.a("number");
     expect(res.body.assistantMessage.timeToFirstTokenMs).to.be.a("number");
-    const detail = await alice.get<ConversationResource & { messages: MessageResource[]; hasMoreMessages: boolean }>(
-      `/api/v1/conversations/${c.id}`,
-    );
+    const detail = await alice.get<
+      ConversationResource & { messages: MessageResource[]; hasMoreMessages: boolean }
+    >(`/api/v1/conversations/${c.id}`);
     expect(detail.body.totalMessages).to.equal(2);
     expect(detail.body.totalTokensUsed).to.equal(13);
     expect(detail.body.lastMessageAt).to.be.a("string");
@@ -115,8 +129,8 @@ describe("the REST API", () => {
     expect(c.totalMessages).to.equal(2);
     let messages: MessageResource[] = [];
     for (let i = 0; i < 50; i++) {
-      messages = (await alice.get<{ messages: MessageResource[] }>(`/api/v1/conversations/${c.id}/messages`)).body
-        .messages;
+      messages = (await alice.get<{ messages: MessageResource[] }>(`/api/v1/conversations/${c.id}/messages`))
+        .body.messages;
       if (messages[1]?.status === "complete") break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -128,7 +142,8 @@ describe("the REST API", () => {
 
   it("pages messages backwards by seq", async () => {
     const c = await newConversation();
-    for (let i = 1; i <= 3; i++) await alice.post(`/api/v1/conversations/${c.id}/messages`, { content: `q${i}` });
+    for (let i = 1; i <= 3; i++)
+      await alice.post(`/api/v1/conversations/${c.id}/messages`, { content: `q${i}` });
     const newest = await alice.get<{ messages: MessageResource[]; hasMore: boolean }>(
       `/api/v1/conversations/${c.id}/messages?limit=2`,
     );
@@ -145,7 +160,10 @@ describe("the REST API", () => {
     const dave = rest(server.url, server.token("dave"));
     const ids: string[] = [];
     for (const title of ["first", "second", "third"]) {
-      const res = await dave.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID, title });
+      const res = await dave.post<ConversationResource>("/api/v1/conversations", {
+        agentId: DEMO_AGENT_ID,
+        title,
+      });
       ids.push(res.body.id);
     }
     await dave.post(`/api/v1/conversations/${ids[0]}/messages`, { content: "bump" });
@@ -156,11 +174,16 @@ describe("the REST API", () => {
     );
     expect(all.body.conversations.map((c) => c.title)).to.deep.equal(["first", "second"]);
     expect(all.body.total).to.equal(2);
-    const archived = await dave.get<{ conversations: ConversationResource[] }>("/api/v1/conversations?status=archived");
-    expect(archived.body.conversations.map((c) => c.title)).to.deep.equal(["second"]);
-    const paged = await dave.get<{ conversations: ConversationResource[]; page: number; pageSize: number; hasMore: boolean }>(
-      "/api/v1/conversations?limit=1&offset=0",
+    const archived = await dave.get<{ conversations: ConversationResource[] }>(
+      "/api/v1/conversations?status=archived",
     );
+    expect(archived.body.conversations.map((c) => c.title)).to.deep.equal(["second"]);
+    const paged = await dave.get<{
+      conversations: ConversationResource[];
+      page: number;
+      pageSize: number;
+      hasMore: boolean;
+    }>("/api/v1/conversations?limit=1&offset=0");
     expect(paged.body).to.include({ page: 1, pageSize: 1, hasMore: true });
   });
 
@@ -172,16 +195,22 @@ describe("the REST API", () => {
     });
     expect(patched.body).to.include({ title: "Renamed" });
     expect(patched.body.tags).to.deep.equal(["work", "urgent"]);
-    const archived = await alice.post<ConversationResource>(`/api/v1/conversations/${c.id}/archive`, { archive: true });
+    const archived = await alice.post<ConversationResource>(`/api/v1/conversations/${c.id}/archive`, {
+      archive: true,
+    });
     expect(archived.body.status).to.equal("archived");
     expect(archived.body.archivedAt).to.be.a("string");
     const refused = await alice.post<ErrorBody>(`/api/v1/conversations/${c.id}/messages`, { content: "hi" });
     expect(refused.status).to.equal(409);
     expect(refused.body.error.code).to.equal("conversation_not_active");
-    const back = await alice.post<ConversationResource>(`/api/v1/conversations/${c.id}/archive`, { archive: false });
+    const back = await alice.post<ConversationResource>(`/api/v1/conversations/${c.id}/archive`, {
+      archive: false,
+    });
     expect(back.body).to.include({ status: "active", archivedAt: null });
     expect((await alice.delete(`/api/v1/conversations/${c.id}`)).status).to.equal(204);
-    expect((await alice.get<ErrorBody>(`/api/v1/conversations/${c.id}`)).body.error.code).to.equal("not_found");
+    expect((await alice.get<ErrorBody>(`/api/v1/conversations/${c.id}`)).body.error.code).to.equal(
+      "not_found",
+    );
   });
 
   it("hides another user's conversation as not_found on every route", async () => {
@@ -201,7 +230,9 @@ describe("the REST API", () => {
       expect(res.status).to.equal(404);
       expect(res.body.error.code).to.equal("not_found");
     }
-    expect((await alice.get<ConversationResource>(`/api/v1/conversations/${c.id}`)).body.title).to.equal(c.title);
+    expect((await alice.get<ConversationResource>(`/api/v1/conversations/${c.id}`)).body.title).to.equal(
+      c.title,
+    );
   });
 
   it("refuses a turn once the conversation has spent its agent's token budget", async () => {
@@ -218,10 +249,13 @@ describe("the REST API", () => {
       content: "once",
       clientMessageId: "rest-1",
     });
-    const again = await alice.post<{ messageId: string; duplicate: boolean }>(`/api/v1/conversations/${c.id}/messages`, {
-      content: "once",
-      clientMessageId: "rest-1",
-    });
+    const again = await alice.post<{ messageId: string; duplicate: boolean }>(
+      `/api/v1/conversations/${c.id}/messages`,
+      {
+        content: "once",
+        clientMessageId: "rest-1",
+      },
+    );
     expect(again.status).to.equal(200);
     expect(again.body.duplicate).to.equal(true);
     expect(again.body.messageId).to.equal(first.body.messageId);
@@ -268,8 +302,14 @@ describe("the REST API", () => {
         ["body that is not JSON", () => alice.post("/api/v1/conversations", "{oops")],
         ["body that is a JSON array", () => alice.post("/api/v1/conversations", [1, 2])],
         ["no agentId", () => alice.post("/api/v1/conversations", {})],
-        ["title too long", () => alice.post("/api/v1/conversations", { agentId: DEMO_AGENT_ID, title: "t".repeat(256) })],
-        ["metadata not an object", () => alice.post("/api/v1/conversations", { agentId: DEMO_AGENT_ID, metadata: "x" })],
+        [
+          "title too long",
+          () => alice.post("/api/v1/conversations", { agentId: DEMO_AGENT_ID, title: "t".repeat(256) }),
+        ],
+        [
+          "metadata not an object",
+          () => alice.post("/api/v1/conversations", { agentId: DEMO_AGENT_ID, metadata: "x" }),
+        ],
         ["limit 0", () => alice.get("/api/v1/conversations?limit=0")],
         ["limit 101", () => alice.get("/api/v1/conversations?limit=101")],
         ["limit not a number", () => alice.get("/api/v1/conversations?limit=ten")],
@@ -277,11 +317,23 @@ describe("the REST API", () => {
         ["unknown status", () => alice.get("/api/v1/conversations?status=deleted")],
         ["before not a number", () => alice.get(`/api/v1/conversations/${c.id}/messages?before=abc`)],
         ["blank content", () => alice.post(`/api/v1/conversations/${c.id}/messages`, { content: "  " })],
-        ["content too long", () => alice.post(`/api/v1/conversations/${c.id}/messages`, { content: "x".repeat(10_001) })],
-        ["21 tags", () => alice.patch(`/api/v1/conversations/${c.id}`, { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) })],
+        [
+          "content too long",
+          () => alice.post(`/api/v1/conversations/${c.id}/messages`, { content: "x".repeat(10_001) }),
+        ],
+        [
+          "21 tags",
+          () =>
+            alice.patch(`/api/v1/conversations/${c.id}`, {
+              tags: Array.from({ length: 21 }, (_, i) => `t${i}`),
+            }),
+        ],
         ["tag too long", () => alice.patch(`/api/v1/conversations/${c.id}`, { tags: ["x".repeat(51)] })],
         ["empty patch", () => alice.patch(`/api/v1/conversations/${c.id}`, {})],
-        ["archive not boolean", () => alice.post(`/api/v1/conversations/${c.id}/archive`, { archive: "yes" })],
+        [
+          "archive not boolean",
+          () => alice.post(`/api/v1/conversations/${c.id}/archive`, { archive: "yes" }),
+        ],
         ["unknown export format", () => alice.get(`/api/v1/conversations/${c.id}/export?format=pdf`)],
         ["unknown field", () => alice.patch(`/api/v1/conversations/${id}`, { titel: "typo" })],
       ];

@@ -27,7 +27,10 @@ export function connect(url: string, token: string | undefined): Promise<ChatCli
 }
 
 /** The refusal of a handshake: `{message, data}` of the connect_error. */
-export async function refusal(url: string, token: string | undefined): Promise<{ message: string; code: unknown }> {
+export async function refusal(
+  url: string,
+  token: string | undefined,
+): Promise<{ message: string; code: unknown }> {
   try {
     const socket = await connect(url, token);
     socket.close();
@@ -39,8 +42,10 @@ export async function refusal(url: string, token: string | undefined): Promise<{
 }
 
 type EventName = keyof ClientToServerEvents;
-type AckData<E extends EventName> =
-  Parameters<ClientToServerEvents[E]>[1] extends ((answer: Ack<infer T>) => void) | undefined ? T : never;
+type AckData<E extends EventName> = Parameters<ClientToServerEvents[E]>[1] extends
+  ((answer: Ack<infer T>) => void) | undefined
+  ? T
+  : never;
 
 /** Emits an event and resolves with its ack. */
 export function request<E extends EventName>(
@@ -58,7 +63,11 @@ export function request<E extends EventName>(
 }
 
 /** Like `request`, but expects `ok: true` and returns the data. */
-export async function call<E extends EventName>(socket: ChatClient, event: E, payload: unknown): Promise<AckData<E>> {
+export async function call<E extends EventName>(
+  socket: ChatClient,
+  event: E,
+  payload: unknown,
+): Promise<AckData<E>> {
   const answer = await request(socket, event, payload);
   if (!answer.ok) throw new Error(`${event} failed: ${answer.error.code} ${answer.error.message}`);
   return answer.data;
@@ -88,7 +97,11 @@ export function observeAnswer(socket: ChatClient, conversationId: string): Promi
     const onDone = (e: { conversationId: string; message: MessageResource }) => {
       if (e.conversationId === conversationId) finish({ kind: "done", message: e.message });
     };
-    const onError = (e: { conversationId: string; message: MessageResource; error: { code: string; message: string } }) => {
+    const onError = (e: {
+      conversationId: string;
+      message: MessageResource;
+      error: { code: string; message: string };
+    }) => {
       if (e.conversationId === conversationId) finish({ kind: "error", message: e.message, error: e.error });
     };
     socket.on("assistant:delta", onDelta);

@@ -53,7 +53,12 @@ export async function startTestServer(
     url: `http://127.0.0.1:${address.port}`,
     database,
     token: (sub, o = {}) =>
-      confab.signer!.mint({ sub, role: o.role ?? "user", name: o.name, expiresInSeconds: o.expiresInSeconds }),
+      confab.signer!.mint({
+        sub,
+        role: o.role ?? "user",
+        name: o.name,
+        expiresInSeconds: o.expiresInSeconds,
+      }),
     async close() {
       await confab.close();
       if (ownsDatabase) await database.drop();
