@@ -107,7 +107,7 @@ export class ConversationService {
     id: string,
   ): Promise<ConversationResource & { messages: MessageResource[]; hasMoreMessages: boolean }> {
     const conversation = await this.getOwned(principal, id);
-    const page = await this.history.page(conversation.id, 50);
+    const page = await this.history.page(conversation.id, conversation.totalMessages, 50);
     return {
       ...toConversationResource(conversation),
       messages: page.messages.map(toMessageResource),
@@ -121,7 +121,12 @@ export class ConversationService {
     query: { before?: number | undefined; limit: number },
   ): Promise<{ messages: MessageResource[]; hasMore: boolean }> {
     const conversation = await this.getOwned(principal, id);
-    const page = await this.history.page(conversation.id, query.limit, query.before);
+    const page = await this.history.page(
+      conversation.id,
+      conversation.totalMessages,
+      query.limit,
+      query.before,
+    );
     return { messages: page.messages.map(toMessageResource), hasMore: page.hasMore };
   }
 

@@ -8,22 +8,31 @@ export interface MessagePage {
   hasMore: boolean;
 }
 
-/** Reads a conversation's messages by `seq`, always through the (conversation_id, seq) index. */
+/**
+ * Reads a conversation's messages by `seq`. Since `seq` has no gaps, every read is a closed range of
+ * the (conversation_id, seq) index: it touches only the rows it returns, whatever plan PostgreSQL
+ * picks and however long the conversation is.
+ */
 export class MessageHistory {
   constructor(private readonly models: Models) {}
 
-  /** The `limit` messages before `beforeSeq` (or the newest), ascending, and whether older ones exist. */
-  async page(conversationId: string, limit: number, beforeSeq?: number): Promise<MessagePage> {
-    const rows = await this.models.Message.findAll({
-      where: {
-        conversationId,
-        ...(beforeSeq !== undefined ? { seq: { [Op.lt]: beforeSeq } } : {}),
-      },
-      order: [["seq", "DESC"]],
-      limit: limit + 1,
+  /**
+   * The `limit` messages before `beforeSeq` (or the newest), ascending, and whether older ones exist.
+   * `newestSeq` is the conversation's `totalMessages`.
+   */
+  async page(
+    conversationId: string,
+    newestSeq: number,
+    limit: number,
+    beforeSeq?: number,
+  ): Promise<MessagePage> {
+    const end = Math.min(beforeSeq ?? newestSeq + 1, newestSeq + 1);
+    const start = Math.max(1, end - limit);
+    const messages = await this.models.Message.findAll({
+      where: { conversationId, seq: { [Op.gte]: start, [Op.lt]: end } },
+      order: [["seq", "ASC"]],
     });
-    const hasMore = rows.length > limit;
-    return { messages: rows.slice(0, limit).reverse(), hasMore };
+    return { messages, hasMore: start > 1 };
   }
 
   /** Every message after `afterSeq`, ascending. */
@@ -51,15 +60,14 @@ export class MessageHistory {
     let cursor = beforeSeq;
     // Small first (most windows are short), then larger, so a full window takes a few queries.
     for (let batchSize = 64; ; batchSize = Math.min(batchSize * 2, 1024)) {
+      const from = Math.max(1, cursor - batchSize);
       const batch = await this.models.Message.findAll({
         attributes: ["seq", "role", "content", "contentTokens", "status"],
-        where: { conversationId, seq: { [Op.lt]: cursor } },
+        where: { conversationId, seq: { [Op.gte]: from, [Op.lt]: cursor } },
         order: [["seq", "DESC"]],
-        limit: batchSize,
         ...(transaction ? { transaction } : {}),
       });
       for (const m of batch) {
-        cursor = m.seq;
         if (m.role === "system") continue;
         if (m.status !== "complete" && m.status !== "cancelled") continue;
         if (m.content.length === 0) continue;
@@ -68,7 +76,8 @@ export class MessageHistory {
         used += cost;
         kept.push(m);
       }
-      if (batch.length < batchSize) return { messages: trimToTurns(kept.reverse()), reachedStart: true };
+      cursor = from;
+      if (from === 1) return { messages: trimToTurns(kept.reverse()), reachedStart: true };
     }
   }
 }

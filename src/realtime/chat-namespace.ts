@@ -86,7 +86,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
         const page =
           p.afterSeq !== undefined
             ? { messages: await history.after(conversation.id, p.afterSeq), hasMore: false }
-            : await history.page(conversation.id, 50);
+            : await history.page(conversation.id, conversation.totalMessages, 50);
         return {
           conversation: toConversationResource(conversation),
           messages: page.messages.map(toMessageResource),
