@@ -205,20 +205,18 @@ export class ConversationStream {
     return this.buffer !== null;
   }
 
-  /** The `afterSeq` for a re-join: everything up to it is shown and settled. */
+  /** The `afterSeq` for a re-join: every message up to it is shown and settled. */
   afterSeq(): number | undefined {
     let highestSettled: number | undefined;
-    let lowestOpen: number | undefined;
+    let lowestOpen = Infinity;
     for (const view of this.views.values()) {
       if (view.seq === null || view.id === null) continue;
       if (settled(view.status)) highestSettled = Math.max(highestSettled ?? 0, view.seq);
-      else if (this.lastDelta.has(view.id) || view.status === "streaming")
-        lowestOpen = Math.min(lowestOpen ?? Infinity, view.seq);
+      else lowestOpen = Math.min(lowestOpen, view.seq);
     }
     if (highestSettled === undefined) return undefined;
     // An answer shown as streaming may have ended while we were away: ask again from before it.
-    if (lowestOpen !== undefined && lowestOpen <= highestSettled + 1) return lowestOpen - 1;
-    return highestSettled;
+    return Math.min(highestSettled, lowestOpen - 1);
   }
 
   /** The join ack: merges its messages and the running answer, then replays what was buffered. */
@@ -227,18 +225,13 @@ export class ConversationStream {
     for (const message of result.messages) this.upsert(message);
     const generation = result.generation;
     if (generation) {
-      const view = this.views.get(generation.messageId);
-      if (!view || !settled(view.status)) {
-        const last = this.lastDelta.get(generation.messageId) ?? -1;
-        // Equal snapshots are no news; an older one never replaces text we already have.
-        if (generation.seq > last || !view) {
-          this.lastDelta.set(generation.messageId, generation.seq);
-          this.put({
-            ...(view ?? this.placeholder(generation.messageId)),
-            content: generation.content,
-            status: "streaming",
-          });
-        }
+      const known = this.views.get(generation.messageId);
+      const last = known ? this.lastDelta.get(generation.messageId) : undefined;
+      // A settled answer is final; an older snapshot never replaces text covering more deltas.
+      if (!(known && settled(known.status)) && (last === undefined || generation.seq > last)) {
+        const view = known ?? this.placeholder(generation.messageId);
+        this.lastDelta.set(generation.messageId, generation.seq);
+        this.put({ ...view, content: generation.content, status: "streaming" });
       }
     }
     const buffered = this.buffer ?? [];
@@ -286,9 +279,10 @@ export class ConversationStream {
   /** The send ack: the stored user message, and the answer it started. */
   applySent(message: MessageResource, assistantMessageId: string | null): void {
     this.upsert(message);
-    if (assistantMessageId && !this.views.has(assistantMessageId)) {
-      this.put({ ...this.placeholder(assistantMessageId), seq: message.seq + 1 });
-    }
+    if (!assistantMessageId) return;
+    const view = this.views.get(assistantMessageId);
+    if (!view) this.put({ ...this.placeholder(assistantMessageId), seq: message.seq + 1 });
+    else if (!settled(view.status)) this.put({ ...view, seq: message.seq + 1 });
   }
 
   list(): MessageView[] {
@@ -323,8 +317,10 @@ export class ConversationStream {
         const { messageId, seq, delta } = event.event;
         const view = this.views.get(messageId) ?? this.placeholder(messageId);
         if (settled(view.status)) return;
-        const last = this.lastDelta.get(messageId) ?? 0;
-        if (seq <= last) return;
+        // Undefined: a checkpoint read from the database, whose deltas are unknown. Its
+        // `assistant:done` or `assistant:error` will bring the text; adding to it could repeat some.
+        const last = this.lastDelta.get(messageId);
+        if (last === undefined || seq <= last) return;
         this.lastDelta.set(messageId, seq);
         this.put({ ...view, content: view.content + delta });
         return;
@@ -349,7 +345,9 @@ export class ConversationStream {
     this.put(incoming);
   }
 
+  /** An answer known from its start: no text yet, so it covers deltas up to 0. */
   private placeholder(messageId: string): MessageView {
+    this.lastDelta.set(messageId, 0);
     let highest = 0;
     for (const view of this.views.values()) if (view.seq !== null) highest = Math.max(highest, view.seq);
     return {

@@ -1,1 +1,618 @@
-export {};
+/**
+ * The browser client example: a small chat widget over Confab's REST API and `/chat` namespace.
+ * Served at `/` (bundled by the server with esbuild). All message text is rendered with
+ * `textContent`, never as HTML.
+ */
+import { io } from "socket.io-client";
+import type { AckError, JoinResult, SendResult } from "../src/realtime/events.js";
+import type { AgentResource, ConversationResource, MessageResource } from "../src/conversations/resources.js";
+import {
+  Api,
+  ApiError,
+  ConversationStream,
+  fetchDevToken,
+  request,
+  subscribe,
+  type ChatSocket,
+  type MessageView,
+} from "./chat-client.js";
+
+interface ConversationPage {
+  conversations: ConversationResource[];
+  total: number;
+  page: number;
+  pageSize: number;
+  hasMore: boolean;
+}
+
+interface Identity {
+  sub: string;
+  name: string;
+}
+
+const USER_KEY = "confab.user";
+const CONVERSATION_KEY = "confab.conversation";
+
+// ---------------------------------------------------------------------------------------------
+// Elements
+
+function element<T extends HTMLElement>(id: string, type: new () => T): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`#${id} is missing from the page`);
+  return found;
+}
+
+const ui = {
+  connection: element("connection", HTMLSpanElement),
+  whoami: element("whoami", HTMLSpanElement),
+  signOut: element("sign-out", HTMLButtonElement),
+  login: element("login", HTMLElement),
+  loginForm: element("login-form", HTMLFormElement),
+  loginName: element("login-name", HTMLInputElement),
+  loginSub: element("login-sub", HTMLInputElement),
+  loginError: element("login-error", HTMLParagraphElement),
+  chat: element("chat", HTMLElement),
+  newForm: element("new-form", HTMLFormElement),
+  agentSelect: element("agent-select", HTMLSelectElement),
+  agentDescription: element("agent-description", HTMLParagraphElement),
+  conversationList: element("conversation-list", HTMLUListElement),
+  conversationEmpty: element("conversation-empty", HTMLParagraphElement),
+  title: element("conversation-title", HTMLHeadingElement),
+  meta: element("conversation-meta", HTMLSpanElement),
+  messages: element("messages", HTMLDivElement),
+  loadOlder: element("load-older", HTMLButtonElement),
+  messageList: element("message-list", HTMLDivElement),
+  emptyPane: element("empty-pane", HTMLParagraphElement),
+  banner: element("banner", HTMLDivElement),
+  bannerText: element("banner-text", HTMLSpanElement),
+  bannerClose: element("banner-close", HTMLButtonElement),
+  composer: element("composer", HTMLFormElement),
+  input: element("input", HTMLTextAreaElement),
+  stop: element("stop", HTMLButtonElement),
+  send: element("send", HTMLButtonElement),
+};
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+let identity: Identity | null = null;
+let token = "";
+let api: Api | null = null;
+let socket: ChatSocket | null = null;
+let agents = new Map<string, AgentResource>();
+const conversations = new Map<string, ConversationResource>();
+let stream: ConversationStream | null = null;
+const rendered = new Map<string, HTMLElement>();
+let hasConnected = false;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+let bannerTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Shows an ack error, an ApiError or any other failure in the banner. */
+function showError(error: unknown): void {
+  let text: string;
+  if (error instanceof ApiError) text = `${error.message} (${error.code})`;
+  else if (error instanceof Error) text = error.message;
+  else if (isAckError(error)) {
+    text = `${error.message} (${error.code})`;
+    if (typeof error.retryAfterMs === "number")
+      text += ` — retry in ${Math.ceil(error.retryAfterMs / 1000)} s`;
+  } else text = String(error);
+  ui.bannerText.textContent = text;
+  ui.banner.hidden = false;
+  clearTimeout(bannerTimer);
+  bannerTimer = setTimeout(() => (ui.banner.hidden = true), 10_000);
+}
+
+function isAckError(value: unknown): value is AckError {
+  return typeof value === "object" && value !== null && "code" in value && "message" in value;
+}
+
+ui.bannerClose.addEventListener("click", () => (ui.banner.hidden = true));
+
+// ---------------------------------------------------------------------------------------------
+// Identity and token
+
+function loadIdentity(): Identity | null {
+  try {
+    const stored = JSON.parse(localStorage.getItem(USER_KEY) ?? "null") as Partial<Identity> | null;
+    if (stored && typeof stored.sub === "string" && typeof stored.name === "string" && stored.sub) {
+      return { sub: stored.sub, name: stored.name };
+    }
+  } catch {
+    // A damaged entry: ask again.
+  }
+  return null;
+}
+
+function slug(name: string): string {
+  const s = name
+    .normalize("NFKD")
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return s || "user-" + newId().slice(0, 8);
+}
+
+/** `crypto.randomUUID` exists only in secure contexts (https, localhost); plain http on a LAN lacks it. */
+function newId(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+async function renewToken(): Promise<string> {
+  if (!identity) throw new Error("not signed in");
+  token = await fetchDevToken(location.origin, identity.sub, identity.name);
+  api?.setToken(token);
+  if (socket) socket.auth = { token };
+  return token;
+}
+
+ui.loginForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = ui.loginName.value.trim();
+  if (!name) return;
+  const sub = ui.loginSub.value.trim() || slug(name);
+  identity = { sub, name };
+  ui.loginError.hidden = true;
+  void start().then(
+    () => localStorage.setItem(USER_KEY, JSON.stringify(identity)),
+    (err: unknown) => {
+      identity = null;
+      ui.loginError.textContent = err instanceof Error ? err.message : String(err);
+      ui.loginError.hidden = false;
+    },
+  );
+});
+
+ui.signOut.addEventListener("click", () => {
+  socket?.disconnect();
+  localStorage.removeItem(USER_KEY);
+  localStorage.removeItem(CONVERSATION_KEY);
+  location.reload();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+async function start(): Promise<void> {
+  token = await renewToken();
+  api = new Api(location.origin, token, renewToken);
+  const [agentList, page] = await Promise.all([
+    api.call<AgentResource[]>("GET", "/agents"),
+    api.call<ConversationPage>("GET", "/conversations?limit=100"),
+  ]);
+  agents = new Map(agentList.map((a) => [a.id, a]));
+  for (const c of page.conversations) conversations.set(c.id, c);
+
+  ui.login.hidden = true;
+  ui.chat.hidden = false;
+  ui.signOut.hidden = false;
+  ui.connection.hidden = false;
+  ui.whoami.textContent = identity ? `${identity.name} · ${identity.sub}` : "";
+  renderAgents();
+  renderConversations();
+  connect();
+
+  const last = localStorage.getItem(CONVERSATION_KEY);
+  if (last && conversations.has(last)) void openConversation(last);
+  else renderPane();
+}
+
+function connect(): void {
+  const s: ChatSocket = io(location.origin + "/chat", { auth: { token }, transports: ["websocket"] });
+  socket = s;
+  subscribe(s, () => stream);
+
+  s.on("connect", () => {
+    setConnection("online");
+    const rejoin = hasConnected;
+    hasConnected = true;
+    // The server forgets rooms with the connection: join again, asking only for what is missing.
+    if (stream) void join(stream, rejoin);
+    // Updates to the list were missed while away.
+    if (rejoin) void refreshConversations();
+    updateControls();
+  });
+  s.on("disconnect", (reason) => {
+    setConnection("offline");
+    updateControls();
+    // The server closed the connection (an expired token): renew and come back.
+    if (reason === "io server disconnect") void reconnectWithNewToken();
+  });
+  s.io.on("reconnect_attempt", () => setConnection("connecting"));
+  s.on("connect_error", (err) => {
+    setConnection("offline");
+    if (s.active) return; // A network failure: Socket.IO retries by itself.
+    // Refused by the server: `unauthorized` with data.code token_missing|token_invalid|token_expired.
+    if (err.message === "unauthorized") void reconnectWithNewToken();
+    else showError(new Error(`Cannot connect: ${err.message}`));
+  });
+  s.on("auth:expiring", () => {
+    void (async () => {
+      try {
+        const fresh = await renewToken();
+        const ack = await request(s, "auth:refresh", { token: fresh });
+        if (!ack.ok) showError(ack.error);
+      } catch (err) {
+        showError(err);
+      }
+    })();
+  });
+  s.on("conversation:updated", ({ conversation }) => {
+    if (conversation.status === "deleted") conversations.delete(conversation.id);
+    else conversations.set(conversation.id, conversation);
+    renderConversations();
+    if (stream?.conversationId === conversation.id) renderPane();
+  });
+  s.on("conversation:deleted", ({ conversationId }) => {
+    conversations.delete(conversationId);
+    renderConversations();
+    if (stream?.conversationId === conversationId) closeConversation();
+  });
+}
+
+let renewing = false;
+let renewedAt = 0;
+async function reconnectWithNewToken(): Promise<void> {
+  if (renewing || !socket) return;
+  if (Date.now() - renewedAt < 10_000) {
+    showError(new Error("The server refuses this user's token; try signing out and in again."));
+    return;
+  }
+  renewing = true;
+  renewedAt = Date.now();
+  try {
+    await renewToken();
+    socket.connect();
+  } catch (err) {
+    showError(err);
+  } finally {
+    renewing = false;
+  }
+}
+
+function setConnection(state: "online" | "offline" | "connecting"): void {
+  ui.connection.dataset.state = state;
+  ui.connection.textContent = state === "connecting" ? "reconnecting…" : state;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agents and conversations
+
+function renderAgents(): void {
+  ui.agentSelect.replaceChildren(
+    ...[...agents.values()].map((agent) => {
+      const option = document.createElement("option");
+      option.value = agent.id;
+      option.textContent = agent.name;
+      return option;
+    }),
+  );
+  renderAgentDescription();
+}
+
+function renderAgentDescription(): void {
+  ui.agentDescription.textContent = agents.get(ui.agentSelect.value)?.description ?? "";
+}
+ui.agentSelect.addEventListener("change", renderAgentDescription);
+
+ui.newForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const agentId = ui.agentSelect.value;
+  if (!api || !agentId) return;
+  void api.call<ConversationResource>("POST", "/conversations", { agentId }).then((conversation) => {
+    conversations.set(conversation.id, conversation);
+    renderConversations();
+    return openConversation(conversation.id);
+  }, showError);
+});
+
+async function refreshConversations(): Promise<void> {
+  if (!api) return;
+  try {
+    const page = await api.call<ConversationPage>("GET", "/conversations?limit=100");
+    conversations.clear();
+    for (const c of page.conversations) conversations.set(c.id, c);
+    renderConversations();
+    renderPane();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+function sortedConversations(): ConversationResource[] {
+  const at = (c: ConversationResource) => c.lastMessageAt ?? c.updatedAt;
+  return [...conversations.values()].sort((a, b) => at(b).localeCompare(at(a)));
+}
+
+function renderConversations(): void {
+  const list = sortedConversations();
+  ui.conversationEmpty.hidden = list.length > 0;
+  ui.conversationList.replaceChildren(
+    ...list.map((c) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "conversation";
+      if (c.id === stream?.conversationId) button.setAttribute("aria-current", "true");
+      const title = document.createElement("span");
+      title.className = "title";
+      title.textContent = titleOf(c);
+      const meta = document.createElement("span");
+      meta.className = "meta";
+      const parts = [agents.get(c.agentId)?.name ?? "assistant", plural(c.totalMessages, "message")];
+      if (c.lastMessageAt) parts.push(when(c.lastMessageAt));
+      if (c.status === "archived") parts.push("archived");
+      meta.textContent = parts.join(" · ");
+      button.append(title, meta);
+      button.addEventListener("click", () => void openConversation(c.id));
+      item.append(button);
+      return item;
+    }),
+  );
+}
+
+const titleOf = (c: ConversationResource) => c.title.trim() || "New conversation";
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function when(iso: string): string {
+  const d = new Date(iso);
+  const today = new Date().toDateString() === d.toDateString();
+  return today
+    ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+    : d.toLocaleDateString([], { month: "short", day: "numeric" });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The open conversation
+
+async function openConversation(id: string): Promise<void> {
+  if (stream?.conversationId === id) return;
+  const previous = stream?.conversationId;
+  if (previous && socket?.connected) {
+    void request(socket, "conversation:leave", { conversationId: previous });
+  }
+  const next: ConversationStream = new ConversationStream(id, {
+    changed: (view) => {
+      if (stream === next) renderMessage(next, view);
+    },
+    removed: (key) => {
+      if (stream !== next) return;
+      rendered.get(key)?.remove();
+      rendered.delete(key);
+      updateControls();
+    },
+  });
+  stream = next;
+  rendered.clear();
+  ui.messageList.replaceChildren();
+  localStorage.setItem(CONVERSATION_KEY, id);
+  renderConversations();
+  renderPane();
+  if (socket?.connected) await join(next, false);
+  ui.input.focus();
+}
+
+function closeConversation(): void {
+  stream = null;
+  rendered.clear();
+  ui.messageList.replaceChildren();
+  localStorage.removeItem(CONVERSATION_KEY);
+  renderPane();
+}
+
+/** `conversation:join`; a re-join after a reconnect asks only for messages after what is shown. */
+async function join(target: ConversationStream, rejoin: boolean): Promise<void> {
+  if (!socket) return;
+  const afterSeq = rejoin ? target.afterSeq() : undefined;
+  target.beginJoin();
+  const ack = await request(
+    socket,
+    "conversation:join",
+    afterSeq === undefined
+      ? { conversationId: target.conversationId }
+      : { conversationId: target.conversationId, afterSeq },
+  );
+  if (!ack.ok) {
+    target.abandonJoin();
+    if (stream === target) showError(ack.error);
+    return;
+  }
+  const result: JoinResult = ack.data;
+  const scroll = stickToBottom();
+  target.applyJoin(result, afterSeq === undefined);
+  conversations.set(result.conversation.id, result.conversation);
+  renderConversations();
+  if (stream === target) {
+    renderPane();
+    scroll();
+  }
+}
+
+function renderPane(): void {
+  const conversation = stream ? conversations.get(stream.conversationId) : undefined;
+  if (!stream) {
+    ui.title.textContent = "No conversation";
+    ui.meta.textContent = "";
+  } else if (conversation) {
+    ui.title.textContent = titleOf(conversation);
+    const agent = agents.get(conversation.agentId);
+    const parts = [agent ? `${agent.name} · ${agent.model}` : "assistant"];
+    parts.push(plural(conversation.totalTokensUsed, "token"));
+    if (conversation.status !== "active") parts.push(conversation.status);
+    ui.meta.textContent = parts.join(" · ");
+  }
+  ui.loadOlder.hidden = !stream?.hasMoreBefore;
+  updateControls();
+}
+
+function updateControls(): void {
+  const conversation = stream ? conversations.get(stream.conversationId) : undefined;
+  ui.emptyPane.hidden = stream !== null && rendered.size > 0;
+  ui.emptyPane.textContent = stream
+    ? "No messages yet. Say hello!"
+    : "Start a new chat or pick one from the list.";
+  const writing = stream?.streaming() !== undefined;
+  const online = socket?.connected ?? false;
+  ui.input.disabled = !stream;
+  ui.send.disabled = !stream || !online || writing || conversation?.status === "archived";
+  ui.stop.hidden = !writing;
+  ui.stop.disabled = !online;
+}
+
+const STATUS_LABEL: Record<MessageView["status"], string> = {
+  complete: "",
+  sending: "sending…",
+  streaming: "writing…",
+  cancelled: "stopped",
+  error: "error",
+  interrupted: "interrupted",
+};
+
+function renderMessage(owner: ConversationStream, view: MessageView): void {
+  const scroll = stickToBottom();
+  let row = rendered.get(view.key);
+  if (!row) {
+    row = document.createElement("div");
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    const status = document.createElement("div");
+    status.className = "status";
+    row.append(bubble, status);
+    rendered.set(view.key, row);
+    place(owner, view, row);
+  } else if (row.dataset.seq !== String(view.seq)) {
+    place(owner, view, row);
+  }
+  row.className = `message ${view.role}`;
+  row.dataset.status = view.status;
+  row.dataset.seq = String(view.seq);
+  const [bubble, status] = row.children;
+  // Text only: message content never reaches innerHTML.
+  if (bubble && bubble.textContent !== view.content) bubble.textContent = view.content;
+  if (status) {
+    let label = STATUS_LABEL[view.status];
+    if (view.error && view.status !== "complete") label += `: ${view.error.message}`;
+    status.textContent = label;
+  }
+  scroll();
+  updateControls();
+}
+
+/** Puts a message's row in seq order. */
+function place(owner: ConversationStream, view: MessageView, row: HTMLElement): void {
+  const order = owner.list();
+  const index = order.findIndex((v) => v.key === view.key);
+  for (const after of order.slice(index + 1)) {
+    const next = rendered.get(after.key);
+    if (next && next !== row && next.parentElement === ui.messageList) {
+      ui.messageList.insertBefore(row, next);
+      return;
+    }
+  }
+  ui.messageList.append(row);
+}
+
+/** Keeps the view pinned to the newest message if it was there before a change. */
+function stickToBottom(): () => void {
+  const el = ui.messages;
+  const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  return () => {
+    if (atBottom) el.scrollTop = el.scrollHeight;
+  };
+}
+
+ui.loadOlder.addEventListener("click", () => {
+  const target = stream;
+  const before = target?.lowestSeq();
+  if (!api || !target || before === undefined) return;
+  void api
+    .call<{ messages: MessageResource[]; hasMore: boolean }>(
+      "GET",
+      `/conversations/${encodeURIComponent(target.conversationId)}/messages?before=${before}&limit=50`,
+    )
+    .then((page) => {
+      const el = ui.messages;
+      const fromBottom = el.scrollHeight - el.scrollTop;
+      target.addOlder(page.messages, page.hasMore);
+      el.scrollTop = el.scrollHeight - fromBottom;
+      renderPane();
+    }, showError);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Sending and stopping
+
+ui.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  void send();
+});
+
+ui.input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    if (!ui.send.disabled) void send();
+  }
+});
+
+async function send(): Promise<void> {
+  const target = stream;
+  const content = ui.input.value.trim();
+  if (!target || !socket || !content) return;
+  if (!socket.connected) {
+    showError(new Error("Not connected: the message was not sent."));
+    return;
+  }
+  const clientMessageId = newId();
+  ui.input.value = "";
+  ui.messages.scrollTop = ui.messages.scrollHeight;
+  target.addLocal(clientMessageId, content);
+  const ack = await request(socket, "message:send", {
+    conversationId: target.conversationId,
+    content,
+    clientMessageId,
+  });
+  if (!ack.ok) {
+    target.dropLocal(clientMessageId);
+    if (stream === target && !ui.input.value) ui.input.value = content;
+    showError(ack.error);
+    return;
+  }
+  const sent: SendResult = ack.data;
+  target.applySent(sent.message, sent.assistantMessageId);
+}
+
+ui.stop.addEventListener("click", () => {
+  const target = stream;
+  if (!target || !socket) return;
+  ui.stop.disabled = true;
+  void request(socket, "generation:stop", { conversationId: target.conversationId }).then((ack) => {
+    if (!ack.ok) showError(ack.error);
+    updateControls();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Boot
+
+identity = loadIdentity();
+if (identity) {
+  void start().catch((err: unknown) => {
+    ui.login.hidden = false;
+    ui.loginName.value = identity?.name ?? "";
+    ui.loginSub.value = identity?.sub ?? "";
+    identity = null;
+    ui.loginError.textContent = err instanceof Error ? err.message : String(err);
+    ui.loginError.hidden = false;
+  });
+} else {
+  ui.login.hidden = false;
+  ui.loginName.focus();
+}
