@@ -2,7 +2,14 @@ import createUsers from "./0001-create-users.js";
 import createAgents from "./0002-create-agents.js";
 import createConversations from "./0003-create-conversations.js";
 import createMessages from "./0004-create-messages.js";
+import addSummaryThroughSeq from "./0005-add-summary-through-seq.js";
 import type { MigrationStep } from "./context.js";
 
 /** Every migration, in the order they run. A new one is added at the end. */
-export const migrations: MigrationStep[] = [createUsers, createAgents, createConversations, createMessages];
+export const migrations: MigrationStep[] = [
+  createUsers,
+  createAgents,
+  createConversations,
+  createMessages,
+  addSummaryThroughSeq,
+];

@@ -1,12 +1,19 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdapter } from "@socket.io/redis-adapter";
 import { Server } from "socket.io";
 import { ensureDevSecret } from "./auth/dev-secret.js";
 import { TokenSigner } from "./auth/token-signer.js";
 import { TokenVerifier } from "./auth/token-verifier.js";
 import { UserDirectory } from "./auth/user-directory.js";
+import { AgentService } from "./agents/agent-service.js";
 import { ChatService } from "./chat/chat-service.js";
+import { Summaries } from "./chat/summaries.js";
 import { GenerationRegistry } from "./chat/generation-registry.js";
+import { MemoryGenerationState } from "./chat/generation-state.js";
+import { RedisGenerationState } from "./chat/redis-generation-state.js";
+import { RateLimits } from "./limits/rate-limits.js";
+import { connectRedis, type RedisConnection } from "./redis/redis-connection.js";
 import type { Config } from "./config.js";
 import { ConversationService } from "./conversations/conversation-service.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -18,8 +25,9 @@ import { createLogger, type Logger } from "./observability/logger.js";
 import type { ChatModel } from "./providers/chat-model.js";
 import { DemoChatModel } from "./providers/demo/demo-chat-model.js";
 import { ModelRegistry } from "./providers/model-registry.js";
+import { vendorModels } from "./providers/vendor-models.js";
 import { registerChatNamespace, type ChatNamespace } from "./realtime/chat-namespace.js";
-import type { ClientToServerEvents, ServerToClientEvents } from "./realtime/events.js";
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents } from "./realtime/events.js";
 import { RoomNotifier } from "./realtime/room-notifier.js";
 import type { SocketData } from "./realtime/socket-data.js";
 
@@ -30,10 +38,8 @@ export interface ConfabOptions {
   chatModels?: Partial<Record<ProviderName, ChatModel>>;
   /** Serve the client example at `/` (default: outside production). */
   serveClientExample?: boolean;
-  /** How long running answers may finish on shutdown (default 10 s). */
+  /** How long running answers may finish on shutdown (default: SHUTDOWN_GRACE_MS). */
   shutdownGraceMs?: number;
-  /** How often answers left streaming by dead nodes are looked for (default 5 s). */
-  recoveryIntervalMs?: number;
 }
 
 export interface Confab {
@@ -41,7 +47,8 @@ export interface Confab {
   readonly logger: Logger;
   readonly db: Database;
   readonly httpServer: HttpServer;
-  readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+  readonly io: ConfabServer;
+  readonly redis: RedisConnection | undefined;
   readonly chat: ChatService;
   readonly conversations: ConversationService;
   readonly generations: GenerationRegistry;
@@ -78,22 +85,29 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
 
   const modelRegistry = new ModelRegistry({
     demo: new DemoChatModel({ wordDelayMs: config.demoWordDelayMs }),
+    ...vendorModels(config),
     ...options.chatModels,
   });
 
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const limits = new RateLimits(config, logger, redis?.client);
+
   const httpServer = createServer();
-  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(
-    httpServer,
-    {
-      cors: corsFor(config),
-      serveClient: false,
-      connectionStateRecovery: undefined,
-    },
-  );
+  const io: ConfabServer = new Server(httpServer, {
+    cors: corsFor(config),
+    serveClient: false,
+    // Several nodes share rooms through Redis; one node keeps them in memory.
+    ...(redis
+      ? { adapter: createAdapter(redis.pub, redis.sub, { key: "confab", requestsTimeout: 2000 }) }
+      : {}),
+  });
   const chatNamespace: ChatNamespace = io.of("/chat");
   const notifier = new RoomNotifier(chatNamespace);
   const generations = new GenerationRegistry();
+  const state = redis ? new RedisGenerationState(redis.client) : new MemoryGenerationState();
   const conversations = new ConversationService({ models: db.models, notifier });
+  const agents = new AgentService({ models: db.models, modelRegistry });
+  const summaries = new Summaries({ models: db.models, modelRegistry, notifier, logger });
   const chat = new ChatService({
     models: db.models,
     conversations,
@@ -101,10 +115,27 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     notifier,
     generations,
     logger,
+    summaries,
+    state,
+    limits,
     streamFlushMs: config.streamFlushMs,
     checkpointMs: config.checkpointMs,
+    maxOutputTokens: config.maxOutputTokens,
+    leaseMs: config.generationLeaseMs,
+    ...(redis
+      ? { stopElsewhere: (conversationId: string) => stopOnOtherNodes(chatNamespace, conversationId) }
+      : {}),
   });
-  registerChatNamespace(chatNamespace, { verifier, users, conversations, chat, generations, logger });
+  registerChatNamespace(chatNamespace, {
+    verifier,
+    users,
+    conversations,
+    chat,
+    state,
+    limits,
+    trustProxy: config.trustProxy,
+    logger,
+  });
 
   const serveClient = options.serveClientExample ?? !config.isProduction;
   const app = createHttpApp({
@@ -113,23 +144,34 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     users,
     conversations,
     chat,
+    agents,
+    summaries,
+    limits,
     logger,
+    trustProxy: config.trustProxy,
     devTokenSigner: config.isProduction ? undefined : signer,
     clientExample: serveClient ? await clientExampleRouter() : undefined,
     readiness: async () => {
-      try {
-        await db.sequelize.query("SELECT 1");
-        return { ready: true, checks: { database: "ok" } };
-      } catch {
-        return { ready: false, checks: { database: "unavailable" } };
+      const checks: Record<string, string> = {};
+      const database = await db.sequelize
+        .query("SELECT 1")
+        .then(() => true)
+        .catch(() => false);
+      checks.database = database ? "ok" : "unavailable";
+      let ready = database;
+      if (redis) {
+        const up = await redis.ping(1000);
+        checks.redis = up ? "ok" : "unavailable";
+        ready &&= up;
       }
+      return { ready, checks };
     },
   });
   httpServer.on("request", app);
 
   const recovery = setInterval(() => {
     chat.recover().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
-  }, options.recoveryIntervalMs ?? 5000);
+  }, config.recoveryIntervalMs);
   recovery.unref();
   await chat.recover().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
 
@@ -140,6 +182,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     db,
     httpServer,
     io,
+    redis,
     chat,
     conversations,
     generations,
@@ -157,14 +200,27 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
       closing ??= (async () => {
         clearInterval(recovery);
         httpServer.close(); // stop accepting; open sockets are closed below
-        await chat.shutdown(options.shutdownGraceMs ?? 10_000);
+        await chat.shutdown(options.shutdownGraceMs ?? config.shutdownGraceMs);
         await io.close().catch(() => undefined);
         httpServer.closeAllConnections();
+        await redis?.close();
         await db.close();
       })();
       return closing;
     },
   };
+}
+
+export type ConfabServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** Asks every other node to stop the answer it writes in the conversation; true if one did. */
+async function stopOnOtherNodes(chat: ChatNamespace, conversationId: string): Promise<boolean> {
+  try {
+    const answers = await chat.serverSideEmitWithAck("generation:stop", conversationId);
+    return answers.some(Boolean);
+  } catch {
+    return false; // a node did not answer in time: it is not writing this answer, or it is gone
+  }
 }
 
 /** CORS_ORIGINS, else any origin in development and same origin only in production. */

@@ -80,6 +80,20 @@ const schema = z.object({
   DEMO_WORD_DELAY_MS: integer(25, 0, 10_000),
   /** How often the text of an answer being written is saved, in ms (default 1000). */
   CHECKPOINT_MS: integer(1000, 50, 1000),
+  /** The most tokens one answer may have (default 1024). */
+  MAX_OUTPUT_TOKENS: integer(1024, 1, 1_000_000),
+  /** A vendor that sends no first token within this many ms fails the answer (default 30000). */
+  PROVIDER_FIRST_TOKEN_TIMEOUT_MS: integer(30_000, 100, 600_000),
+  /** A vendor silent for this many ms between two chunks fails the answer (default 30000). */
+  PROVIDER_STALL_TIMEOUT_MS: integer(30_000, 100, 600_000),
+  /** On SIGTERM, how long running answers may go on before they are stored as interrupted (default 10000). */
+  SHUTDOWN_GRACE_MS: integer(10_000, 0, 600_000),
+  /** An answer whose writer has not checkpointed for this long is taken for a dead node's (default 10000). */
+  GENERATION_LEASE_MS: integer(10_000, 2_000, 600_000),
+  /** How often each node looks for dead nodes' answers (default 5000). */
+  RECOVERY_INTERVAL_MS: integer(5_000, 500, 600_000),
+  /** Take the client IP from X-Forwarded-For (behind a load balancer); default false. */
+  TRUST_PROXY: z.preprocess(empty, z.enum(["true", "false", "1", "0"]).default("false")),
 });
 
 type Env = z.infer<typeof schema>;
@@ -112,6 +126,12 @@ export interface Config {
   readonly streamFlushMs: number;
   readonly checkpointMs: number;
   readonly demoWordDelayMs: number;
+  readonly maxOutputTokens: number;
+  readonly shutdownGraceMs: number;
+  readonly generationLeaseMs: number;
+  readonly recoveryIntervalMs: number;
+  readonly trustProxy: boolean;
+  readonly providerTimeouts: { readonly firstTokenMs: number; readonly stallMs: number };
   readonly logLevel: Env["LOG_LEVEL"];
 }
 
@@ -159,6 +179,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     streamFlushMs: e.STREAM_FLUSH_MS,
     checkpointMs: e.CHECKPOINT_MS,
     demoWordDelayMs: e.DEMO_WORD_DELAY_MS,
+    maxOutputTokens: e.MAX_OUTPUT_TOKENS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    generationLeaseMs: e.GENERATION_LEASE_MS,
+    recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
+    trustProxy: e.TRUST_PROXY === "true" || e.TRUST_PROXY === "1",
+    providerTimeouts: {
+      firstTokenMs: e.PROVIDER_FIRST_TOKEN_TIMEOUT_MS,
+      stallMs: e.PROVIDER_STALL_TIMEOUT_MS,
+    },
     logLevel: e.LOG_LEVEL,
   });
 }

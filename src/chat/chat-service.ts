@@ -16,6 +16,9 @@ import type { ModelRegistry } from "../providers/model-registry.js";
 import { Generation } from "./generation.js";
 import type { GenerationRegistry } from "./generation-registry.js";
 import { buildPrompt } from "./prompt.js";
+import type { GenerationState } from "./generation-state.js";
+import type { Summaries } from "./summaries.js";
+import type { RateLimits } from "../limits/rate-limits.js";
 
 export interface SendInput {
   conversationId: string;
@@ -45,6 +48,16 @@ export interface ChatServiceOptions {
   checkpointMs: number;
   /** A streaming answer not checkpointed for this long belongs to a dead node (default 10 s). */
   leaseMs?: number;
+  /** The most tokens an answer may have (default 1024). */
+  maxOutputTokens?: number;
+  /** Titles and summaries written after answers; none in tests that do not want them. */
+  summaries?: Summaries;
+  /** Where any node reads the text of an answer being written. */
+  state: GenerationState;
+  /** The per-user message limit, shared by sockets and REST. */
+  limits?: RateLimits;
+  /** Asks the other nodes to stop the answer they write in this conversation (none on one node). */
+  stopElsewhere?: (conversationId: string) => Promise<boolean>;
 }
 
 interface TurnContext {
@@ -73,6 +86,7 @@ export class ChatService {
 
   async send(principal: Principal, input: SendInput): Promise<TurnStart> {
     const { Conversation, Message, Agent } = this.deps.models;
+    await this.deps.limits?.consume("message", principal.userId);
     let interrupted: Message[] = [];
     let ctx: TurnContext;
     try {
@@ -175,9 +189,15 @@ export class ChatService {
     return { message, assistantMessageId: assistant.id, finished };
   }
 
-  /** Stops the answer being written in the conversation, keeping its text. */
+  /** Stops the answer being written in the conversation, on whichever node writes it, keeping its text. */
   async stop(principal: Principal, conversationId: string): Promise<boolean> {
     await this.deps.conversations.getOwned(principal, conversationId);
+    if (this.stopLocal(conversationId)) return true;
+    return (await this.deps.stopElsewhere?.(conversationId)) ?? false;
+  }
+
+  /** Stops the answer this node writes in the conversation, if any. */
+  stopLocal(conversationId: string): boolean {
     const generation = this.deps.generations.get(conversationId);
     if (!generation || generation.stopped) return false;
     generation.stop();
@@ -227,13 +247,22 @@ export class ChatService {
 
   private async run(principal: Principal, ctx: TurnContext): Promise<MessageResource> {
     const { conversation, agent, userMessage, assistant } = ctx;
-    const { notifier, generations, logger } = this.deps;
+    const { notifier, generations, logger, state } = this.deps;
+    // Each delta is recorded where every node can read it, then sent; in order, one after another.
+    let published: Promise<void> = state
+      .begin(conversation.id, assistant.id)
+      .catch((err: unknown) => logger.warn({ err }, "generation state unavailable"));
     const generation = new Generation({
       conversationId: conversation.id,
       userId: principal.userId,
       messageId: assistant.id,
       flushMs: this.deps.streamFlushMs,
-      emit: (event) => notifier.assistantDelta(event),
+      emit: (event) => {
+        published = published
+          .then(() => state.append(event))
+          .catch((err: unknown) => logger.warn({ err }, "generation state unavailable"))
+          .then(() => notifier.assistantDelta(event));
+      },
     });
     generations.add(generation);
     const startedAt = performance.now();
@@ -243,19 +272,23 @@ export class ChatService {
     let modelUsed = agent.model;
     let failure: AppError | undefined;
     let promptTokens = 0;
+    let window: { leftOut: boolean; windowStartSeq: number } | undefined;
     let checkpoint: Promise<void> = Promise.resolve();
     const checkpointTimer = setInterval(() => {
       checkpoint = checkpoint.then(() => this.checkpoint(generation));
     }, this.deps.checkpointMs);
     try {
       const prompt = await buildPrompt(this.deps.conversations.history, agent, conversation, userMessage);
+      window = prompt;
       promptTokens = prompt.messages.reduce((n, m) => n + countTextTokens(m.content) + 4, 0);
       const model = this.deps.modelRegistry.forAgent(agent);
       for await (const part of model.stream({
         model: agent.model,
         messages: prompt.messages,
         temperature: agent.temperature,
+        maxOutputTokens: this.deps.maxOutputTokens ?? 1024,
         abortSignal: generation.signal,
+        purpose: "answer",
       })) {
         if (generation.stopped) break;
         if (part.type === "text-delta") {
@@ -283,6 +316,7 @@ export class ChatService {
       generation.flush();
     }
     await checkpoint;
+    await published;
 
     const text = generation.text;
     const status = failure
@@ -317,11 +351,21 @@ export class ChatService {
     } as const;
     try {
       const stored = await this.finish(assistant, conversation.id, fields);
+      // The stored row now holds the text; the shared state can go before the end is announced.
+      await state
+        .end(conversation.id, assistant.id)
+        .catch((err: unknown) => logger.warn({ err }, "state end"));
       if (stored) {
         const resource = toMessageResource(stored.message);
         if (resource.error) notifier.assistantError(resource, resource.error);
         else notifier.assistantDone(resource);
         notifier.conversationUpdated(toConversationResource(stored.conversation));
+        if (resource.status === "complete" && this.deps.summaries) {
+          if (userMessage.seq === 1)
+            this.deps.summaries.titleInBackground(stored.conversation, agent, userMessage.content);
+          if (window?.leftOut)
+            this.deps.summaries.refreshInBackground(stored.conversation, agent, window.windowStartSeq);
+        }
         return resource;
       }
       // Another node declared this answer interrupted while we were writing it: its word stands.

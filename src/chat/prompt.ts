@@ -15,12 +15,14 @@ export async function buildPrompt(
   agent: Pick<Agent, "systemPrompt" | "contextTokens" | "conversationMemoryEnabled">,
   conversation: Pick<Conversation, "id" | "summary">,
   newMessage: { seq: number; content: string },
-): Promise<{ messages: ChatPromptMessage[]; leftOut: boolean }> {
+): Promise<{ messages: ChatPromptMessage[]; leftOut: boolean; windowStartSeq: number }> {
   const system: ChatPromptMessage[] = agent.systemPrompt
     ? [{ role: "system", content: agent.systemPrompt }]
     : [];
   const last: ChatPromptMessage = { role: "user", content: newMessage.content };
-  if (!agent.conversationMemoryEnabled) return { messages: [...system, last], leftOut: false };
+  if (!agent.conversationMemoryEnabled) {
+    return { messages: [...system, last], leftOut: false, windowStartSeq: newMessage.seq };
+  }
 
   const fixed =
     countTextTokens(agent.systemPrompt) +
@@ -36,5 +38,9 @@ export async function buildPrompt(
     role: m.role === "assistant" ? "assistant" : "user",
     content: m.content,
   }));
-  return { messages: [...system, ...summary, ...turns, last], leftOut };
+  return {
+    messages: [...system, ...summary, ...turns, last],
+    leftOut,
+    windowStartSeq: window.messages[0]?.seq ?? newMessage.seq,
+  };
 }

@@ -2,12 +2,17 @@ import express, { type Express, type Router } from "express";
 import type { TokenSigner } from "../auth/token-signer.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { UserDirectory } from "../auth/user-directory.js";
+import type { AgentService } from "../agents/agent-service.js";
 import type { ChatService } from "../chat/chat-service.js";
+import type { Summaries } from "../chat/summaries.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import type { Models } from "../db/models/index.js";
 import type { Logger } from "../observability/logger.js";
+import type { RateLimits } from "../limits/rate-limits.js";
 import { requireUser } from "./auth-middleware.js";
+import { principalOf } from "./request-context.js";
 import { errorMiddleware, notFoundRoute } from "./error-middleware.js";
+import { adminRoutes } from "./routes/admin-routes.js";
 import { conversationRoutes } from "./routes/conversation-routes.js";
 import { devTokenRoute } from "./routes/dev-token-route.js";
 import { userRoutes } from "./routes/user-routes.js";
@@ -18,6 +23,11 @@ export interface HttpAppDeps {
   users: UserDirectory;
   conversations: ConversationService;
   chat: ChatService;
+  agents: AgentService;
+  summaries: Summaries;
+  limits: RateLimits;
+  /** Behind a load balancer: the client IP comes from X-Forwarded-For. */
+  trustProxy: boolean;
   logger: Logger;
   /** Set outside production: mounts `POST /api/v1/dev/token`. */
   devTokenSigner: TokenSigner | undefined;
@@ -32,7 +42,7 @@ const BODY_LIMIT = "100kb";
 export function createHttpApp(deps: HttpAppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
+  app.set("trust proxy", deps.trustProxy ? true : "loopback");
   app.set("query parser", "simple");
 
   app.get("/healthz", (_req, res) => {
@@ -51,8 +61,13 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   );
   if (deps.devTokenSigner) api.use(devTokenRoute(deps.devTokenSigner));
   api.use(requireUser(deps.verifier, deps.users));
+  api.use(async (req, _res, next) => {
+    await deps.limits.consume("request", principalOf(req).userId);
+    next();
+  });
   api.use(userRoutes(deps));
   api.use("/conversations", conversationRoutes(deps));
+  api.use("/admin", adminRoutes(deps));
   api.use(notFoundRoute);
   app.use("/api/v1", api);
 

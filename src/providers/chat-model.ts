@@ -15,6 +15,11 @@ export interface ChatRequest {
   temperature: number;
   maxOutputTokens?: number;
   abortSignal: AbortSignal;
+  /**
+   * What the text is for. Vendors ignore it (the prompt says it all); the demo model uses it to give
+   * a sensible title or summary instead of its usual reply.
+   */
+  purpose?: "answer" | "title" | "summary";
 }
 
 export interface Usage {

@@ -3,7 +3,8 @@ import { principalOf, type Principal } from "../auth/claims.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { UserDirectory } from "../auth/user-directory.js";
 import type { ChatService } from "../chat/chat-service.js";
-import type { GenerationRegistry } from "../chat/generation-registry.js";
+import type { GenerationState } from "../chat/generation-state.js";
+import type { RateLimits } from "../limits/rate-limits.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import { conversationPayload, joinPayload, refreshPayload, sendPayload } from "../conversations/inputs.js";
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
@@ -14,6 +15,7 @@ import {
   conversationRoom,
   userRoom,
   type ClientToServerEvents,
+  type InterServerEvents,
   type JoinResult,
   type SendResult,
   type ServerToClientEvents,
@@ -23,28 +25,48 @@ import type { SocketData } from "./socket-data.js";
 export type ChatNamespace = Namespace<
   ClientToServerEvents,
   ServerToClientEvents,
-  Record<string, never>,
+  InterServerEvents,
   SocketData
 >;
-type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface ChatNamespaceDeps {
   verifier: TokenVerifier;
   users: UserDirectory;
   conversations: ConversationService;
   chat: ChatService;
-  generations: GenerationRegistry;
+  state: GenerationState;
+  limits: RateLimits;
+  /** Take the client IP from X-Forwarded-For. */
+  trustProxy: boolean;
   logger: Logger;
 }
 
 /** Warned this long before its token expires, a client can renew with `auth:refresh`. */
 const EXPIRY_WARNING_MS = 30_000;
 
-/** Authenticates the handshake: a refusal is `connect_error` "unauthorized" with `data.code`. */
-export function authenticate(deps: Pick<ChatNamespaceDeps, "verifier" | "users" | "logger">) {
+/** The client's address, or the first X-Forwarded-For hop behind a trusted load balancer. */
+export function clientAddress(socket: Socket, trustProxy: boolean): string {
+  const forwarded = socket.handshake.headers["x-forwarded-for"];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
+  return trustProxy && first ? first : socket.handshake.address;
+}
+
+/**
+ * Limits handshakes per client IP, then authenticates: a refusal is `connect_error` with message
+ * "unauthorized" and `data.code` token_missing, token_invalid or token_expired (or "rate_limited"
+ * with `data.retryAfterMs`).
+ */
+export function authenticate(
+  deps: Pick<ChatNamespaceDeps, "verifier" | "users" | "logger"> & {
+    limits?: RateLimits;
+    trustProxy?: boolean;
+  },
+) {
   return (socket: ChatSocket | Socket, next: (err?: Error) => void) => {
     void (async () => {
       try {
+        await deps.limits?.consume("connection", clientAddress(socket, deps.trustProxy ?? false));
         const auth = socket.handshake.auth as Record<string, unknown> | undefined;
         const claims = deps.verifier.verify(auth?.token);
         await deps.users.provision(claims);
@@ -58,8 +80,13 @@ export function authenticate(deps: Pick<ChatNamespaceDeps, "verifier" | "users" 
           data?: unknown;
         };
         const reason = (appError.details as { reason?: string } | undefined)?.reason;
-        refusal.data = { code: reason ?? appError.code };
-        if (appError.code !== "unauthorized") deps.logger.error({ err }, "handshake failed");
+        refusal.data = {
+          code: reason ?? appError.code,
+          ...(appError.retryAfterMs !== undefined ? { retryAfterMs: appError.retryAfterMs } : {}),
+        };
+        if (appError.code === "internal" || appError.code === "unavailable") {
+          deps.logger.error({ err }, "handshake failed");
+        }
         next(refusal);
       }
     })();
@@ -69,6 +96,8 @@ export function authenticate(deps: Pick<ChatNamespaceDeps, "verifier" | "users" 
 /** The `/chat` namespace of PROTOCOL.md section 5. */
 export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDeps): void {
   chat.use(authenticate(deps));
+  // Another node asks whether this one writes the conversation's answer, and to stop it.
+  chat.on("generation:stop", (conversationId, ack) => ack(deps.chat.stopLocal(conversationId)));
   chat.on("connection", (socket) => {
     const principal = (): Principal => socket.data.principal;
     void socket.join(userRoom(principal().userId));
@@ -91,7 +120,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
           conversation: toConversationResource(conversation),
           messages: page.messages.map(toMessageResource),
           hasMore: page.hasMore,
-          generation: deps.generations.snapshot(conversation.id),
+          generation: await deps.state.snapshot(conversation.id),
         };
       }),
     );
@@ -107,9 +136,11 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
     socket.on(
       "message:send",
       acknowledged("message:send", sendPayload, deps.logger, async (p): Promise<SendResult> => {
-        const turn = await deps.chat.send(principal(), p);
-        // The sender sees the turn even if it never joined the room.
+        // The sender sees the whole turn even if it never joined: into the room before the turn starts,
+        // once the conversation is known to be the sender's.
+        await deps.conversations.getOwned(principal(), p.conversationId);
         await socket.join(conversationRoom(p.conversationId));
+        const turn = await deps.chat.send(principal(), p);
         return {
           message: turn.message,
           assistantMessageId: turn.assistantMessageId,

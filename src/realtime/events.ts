@@ -33,11 +33,11 @@ export interface SendResult {
 export interface ClientToServerEvents {
   "conversation:join": (
     payload: { conversationId: string; afterSeq?: number },
-    ack?: AckCallback<JoinResult>,
+    ack: AckCallback<JoinResult>,
   ) => void;
   "conversation:leave": (
     payload: { conversationId: string },
-    ack?: AckCallback<Record<string, never>>,
+    ack: AckCallback<Record<string, never>>,
   ) => void;
   "message:send": (
     payload: {
@@ -46,10 +46,10 @@ export interface ClientToServerEvents {
       clientMessageId?: string;
       metadata?: Record<string, unknown>;
     },
-    ack?: AckCallback<SendResult>,
+    ack: AckCallback<SendResult>,
   ) => void;
-  "generation:stop": (payload: { conversationId: string }, ack?: AckCallback<{ stopped: boolean }>) => void;
-  "auth:refresh": (payload: { token: string }, ack?: AckCallback<{ expiresAt: string }>) => void;
+  "generation:stop": (payload: { conversationId: string }, ack: AckCallback<{ stopped: boolean }>) => void;
+  "auth:refresh": (payload: { token: string }, ack: AckCallback<{ expiresAt: string }>) => void;
 }
 
 export interface AssistantStartEvent {
@@ -82,6 +82,11 @@ export interface ServerToClientEvents {
   "conversation:deleted": (event: { conversationId: string }) => void;
   "auth:expiring": (event: { expiresAt: string }) => void;
   "auth:expired": (event: Record<string, never>) => void;
+}
+
+/** Between nodes, through the adapter. */
+export interface InterServerEvents {
+  "generation:stop": (conversationId: string, ack: (stopped: boolean) => void) => void;
 }
 
 export interface ActivityEvent {

@@ -1,17 +1,7 @@
-import type { Namespace } from "socket.io";
 import type { Notifier } from "../conversations/notifier.js";
 import type { ConversationResource, MessageResource } from "../conversations/resources.js";
-import {
-  conversationRoom,
-  userRoom,
-  type AssistantDeltaEvent,
-  type AssistantStartEvent,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
-} from "./events.js";
-import type { SocketData } from "./socket-data.js";
-
-type ChatNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+import { conversationRoom, userRoom, type AssistantDeltaEvent, type AssistantStartEvent } from "./events.js";
+import type { ChatNamespace } from "./chat-namespace.js";
 
 /** Delivers domain events to the rooms of `/chat`: every tab, on every node through the adapter. */
 export class RoomNotifier implements Notifier {

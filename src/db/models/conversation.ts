@@ -25,6 +25,8 @@ export class Conversation extends Model<
   declare totalMessages: CreationOptional<number>;
   declare totalTokensUsed: CreationOptional<number>;
   declare summary: CreationOptional<string | null>;
+  /** The newest `seq` the summary covers. */
+  declare summaryThroughSeq: CreationOptional<number>;
   declare tags: CreationOptional<string[]>;
   declare metadata: CreationOptional<Record<string, unknown>>;
   declare createdAt: CreationOptional<Date>;
@@ -44,6 +46,7 @@ export class Conversation extends Model<
         totalMessages: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         totalTokensUsed: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         summary: { type: DataTypes.TEXT, allowNull: true },
+        summaryThroughSeq: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         tags: { type: DataTypes.ARRAY(DataTypes.STRING(50)), allowNull: false, defaultValue: [] },
         metadata: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
         createdAt: DataTypes.DATE,

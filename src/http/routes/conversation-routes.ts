@@ -1,5 +1,7 @@
 import { Router } from "express";
+import type { AgentService } from "../../agents/agent-service.js";
 import type { ChatService } from "../../chat/chat-service.js";
+import type { Summaries } from "../../chat/summaries.js";
 import { exportConversation, toMarkdown } from "../../conversations/conversation-export.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
 import {
@@ -23,6 +25,8 @@ export interface ConversationRoutesDeps {
   models: Models;
   conversations: ConversationService;
   chat: ChatService;
+  agents: AgentService;
+  summaries: Summaries;
   logger: Logger;
 }
 
@@ -100,6 +104,12 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
   router.delete("/:id", async (req, res) => {
     await conversations.remove(principalOf(req), idParam(req.params.id));
     res.status(204).end();
+  });
+
+  router.post("/:id/summary", async (req, res) => {
+    const conversation = await conversations.getOwned(principalOf(req), idParam(req.params.id));
+    const agent = await deps.agents.get(conversation.agentId);
+    res.json({ summary: await deps.summaries.summarize(conversation, agent) });
   });
 
   router.get("/:id/export", async (req, res) => {

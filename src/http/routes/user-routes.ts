@@ -1,4 +1,5 @@
 import { Router } from "express";
+import type { AgentService } from "../../agents/agent-service.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
 import { toAgentResource, toUserResource } from "../../conversations/resources.js";
 import type { Models } from "../../db/models/index.js";
@@ -6,7 +7,11 @@ import { notFound } from "../../errors.js";
 import { principalOf } from "../request-context.js";
 
 /** `GET /me`, `GET /agents`, `GET /stats`. */
-export function userRoutes(deps: { models: Models; conversations: ConversationService }): Router {
+export function userRoutes(deps: {
+  models: Models;
+  conversations: ConversationService;
+  agents: AgentService;
+}): Router {
   const router = Router();
 
   router.get("/me", async (req, res) => {
@@ -16,8 +21,7 @@ export function userRoutes(deps: { models: Models; conversations: ConversationSe
   });
 
   router.get("/agents", async (_req, res) => {
-    const agents = await deps.models.Agent.findAll({ where: { active: true }, order: [["name", "ASC"]] });
-    res.json(agents.map(toAgentResource));
+    res.json((await deps.agents.listActive()).map(toAgentResource));
   });
 
   router.get("/stats", async (req, res) => {

@@ -49,6 +49,8 @@ const quote = (text: string, max = 60) => {
 };
 
 export function composeReply(request: ChatRequest): string {
+  if (request.purpose === "title") return composeTitle(request);
+  if (request.purpose === "summary") return composeSummary(request);
   const userMessages = request.messages.filter((m) => m.role === "user");
   const latest = userMessages.at(-1)?.content ?? "";
   const turn = userMessages.length;
@@ -68,4 +70,23 @@ export function composeReply(request: ChatRequest): string {
   if (summary) parts.push("I also have a summary of what we said long ago.");
   parts.push("I am the demo model: I need no key and no network, and I answer the same way every time.");
   return parts.join(" ");
+}
+
+/** The last message of a title request quotes the conversation's opening; its first words make the title. */
+function composeTitle(request: ChatRequest): string {
+  const opening = /"""([\s\S]*)"""/.exec(request.messages.at(-1)?.content ?? "")?.[1] ?? "";
+  const words = opening.replace(/\s+/g, " ").trim().split(" ").slice(0, 6).join(" ");
+  return words ? words.charAt(0).toUpperCase() + words.slice(1) : "Conversation";
+}
+
+/** Names what the user talked about, from the transcript lines the summary request carries. */
+function composeSummary(request: ChatRequest): string {
+  const transcript = request.messages.at(-1)?.content ?? "";
+  const said = [...transcript.matchAll(/^User: (.*)$/gm)].map((m) => quote(m[1] ?? "", 40));
+  if (said.length === 0) return "The conversation has not started yet.";
+  const first = said[0];
+  const last = said.at(-1);
+  return said.length === 1
+    ? `The user said "${first}".`
+    : `The user began with "${first}" and most recently said "${last}". They exchanged ${said.length} messages in that part.`;
 }

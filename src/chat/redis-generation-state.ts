@@ -1,0 +1,62 @@
+import type { Redis } from "ioredis";
+import type { AssistantDeltaEvent, GenerationSnapshot } from "../realtime/events.js";
+import type { GenerationState } from "./generation-state.js";
+
+const END_SCRIPT = `if redis.call("HGET", KEYS[1], "messageId") == ARGV[1] then
+  return redis.call("DEL", KEYS[1], KEYS[2])
+end
+return 0`;
+
+/**
+ * Many nodes: the state lives in Redis, as a hash `{messageId, seq}` and a string the deltas are
+ * appended to (so a delta costs its own length, not the whole text). Keys expire when the writer
+ * stops renewing them, so a dead node leaves nothing behind for long.
+ */
+export class RedisGenerationState implements GenerationState {
+  constructor(
+    private readonly redis: Redis,
+    private readonly ttlMs = 60_000,
+    private readonly prefix = "confab:generation:",
+  ) {}
+
+  private keys(conversationId: string) {
+    return { meta: `${this.prefix}${conversationId}:meta`, text: `${this.prefix}${conversationId}:text` };
+  }
+
+  async begin(conversationId: string, messageId: string): Promise<void> {
+    const { meta, text } = this.keys(conversationId);
+    await this.redis
+      .multi()
+      .del(text)
+      .hset(meta, { messageId, seq: 0 })
+      .set(text, "", "PX", this.ttlMs)
+      .pexpire(meta, this.ttlMs)
+      .exec();
+  }
+
+  async append(event: AssistantDeltaEvent): Promise<void> {
+    const { meta, text } = this.keys(event.conversationId);
+    await this.redis
+      .multi()
+      .append(text, event.delta)
+      .hset(meta, "seq", event.seq)
+      .pexpire(text, this.ttlMs)
+      .pexpire(meta, this.ttlMs)
+      .exec();
+  }
+
+  async snapshot(conversationId: string): Promise<GenerationSnapshot | null> {
+    const { meta, text } = this.keys(conversationId);
+    const results = await this.redis.multi().hgetall(meta).get(text).exec();
+    const fields = results?.[0]?.[1] as Record<string, string> | undefined;
+    const content = results?.[1]?.[1] as string | null | undefined;
+    if (!fields?.messageId || content === null || content === undefined) return null;
+    return { messageId: fields.messageId, seq: Number(fields.seq ?? 0), content };
+  }
+
+  async end(conversationId: string, messageId: string): Promise<void> {
+    const { meta, text } = this.keys(conversationId);
+    // Compare and delete in one step: the next answer of the conversation may already have begun.
+    await this.redis.eval(END_SCRIPT, 2, meta, text, messageId);
+  }
+}

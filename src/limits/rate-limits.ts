@@ -1,0 +1,59 @@
+import type { Redis } from "ioredis";
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
+import type { Config } from "../config.js";
+import { AppError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+
+export type LimitKind = "message" | "connection" | "request";
+
+/**
+ * The three limits of PROTOCOL.md section 1, per minute: messages per user (shared by sockets and
+ * REST), handshakes per client IP, REST requests per user. With Redis they hold across all nodes;
+ * while Redis is unreachable each node falls back to an in-memory limiter of the same size.
+ */
+export class RateLimits {
+  private readonly limiters: Record<LimitKind, RateLimiterAbstract>;
+
+  constructor(
+    config: Pick<Config, "rateLimits">,
+    private readonly logger: Logger,
+    redis?: Redis,
+    private readonly onRefusal: (kind: LimitKind) => void = () => undefined,
+  ) {
+    const make = (kind: LimitKind, points: number): RateLimiterAbstract => {
+      const options = { points, duration: 60, keyPrefix: `confab:limit:${kind}` };
+      if (!redis) return new RateLimiterMemory(options);
+      return new RateLimiterRedis({
+        ...options,
+        storeClient: redis,
+        insuranceLimiter: new RateLimiterMemory(options),
+      });
+    };
+    this.limiters = {
+      message: make("message", config.rateLimits.messagesPerMinute),
+      connection: make("connection", config.rateLimits.connectionsPerMinute),
+      request: make("request", config.rateLimits.requestsPerMinute),
+    };
+  }
+
+  /** Takes one point for `key`, or throws `rate_limited` with the time until the next one is free. */
+  async consume(kind: LimitKind, key: string): Promise<void> {
+    try {
+      await this.limiters[kind].consume(key);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) {
+        this.onRefusal(kind);
+        throw new AppError("rate_limited", `too many ${kind}s: try again later`, {
+          retryAfterMs: Math.max(1, Math.ceil(err.msBeforeNext)),
+        });
+      }
+      // A limiter that cannot count must not take the service down with it.
+      this.logger.warn({ err, kind }, "rate limiter failed; letting the call through");
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import Anthropic from "@anthropic-ai/sdk";
+import type {
+  MessageCreateParamsStreaming,
+  MessageDeltaUsage,
+  RawMessageStreamEvent,
+  Usage as AnthropicUsage,
+} from "@anthropic-ai/sdk/resources/messages";
+import type { ChatModel, ChatRequest, ChatStreamPart, FinishReason } from "../chat-model.js";
+import { cutOffError, malformedError, toProviderError } from "../provider-error.js";
+import {
+  DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
+  guardStream,
+  maxRetryWaitMs,
+  retryPolicyFetch,
+  type StreamTimeouts,
+} from "../stream-guard.js";
+import { convertAnthropicUsage } from "./convert-anthropic-usage.js";
+import { mapAnthropicFinishReason } from "./map-anthropic-finish-reason.js";
+
+export interface AnthropicChatModelOptions extends StreamTimeouts {
+  apiKey: string;
+  /** Default https://api.anthropic.com; the SDK appends /v1/messages. */
+  baseURL?: string;
+  /** SDK retries of the initial response (429, 5xx, 529, connection errors), never mid-stream. Default 2. */
+  maxRetries?: number;
+}
+
+const VENDOR = "anthropic";
+const DEFAULT_MAX_TOKENS = 1024;
+
+/** Anthropic's Messages API, streamed, through the official client. */
+export class AnthropicChatModel implements ChatModel {
+  readonly provider = VENDOR;
+  private readonly client: Anthropic;
+  private readonly apiKey: string;
+  private readonly firstTokenTimeoutMs: number;
+  private readonly stallTimeoutMs: number;
+
+  constructor(options: AnthropicChatModelOptions) {
+    this.apiKey = options.apiKey;
+    this.firstTokenTimeoutMs = options.firstTokenTimeoutMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.client = new Anthropic({
+      apiKey: options.apiKey,
+      // null, not undefined: undefined makes the SDK read ANTHROPIC_BASE_URL behind the config's back.
+      baseURL: options.baseURL ?? null,
+      maxRetries: options.maxRetries ?? 2,
+      // Every failure becomes a provider_error the caller logs; the SDK's console lines would duplicate it.
+      logLevel: "off",
+      fetch: retryPolicyFetch(maxRetryWaitMs(this.firstTokenTimeoutMs)),
+    });
+  }
+
+  async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
+    const system = request.messages
+      .filter((m) => m.role === "system")
+      .map((m) => m.content)
+      .join("\n\n");
+    // No temperature: API version 2026-10-21, which this SDK sends, rejects temperature (even 1.0)
+    // with a 400, and the SDK no longer has the field.
+    const body: MessageCreateParamsStreaming = {
+      model: request.model,
+      max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_TOKENS,
+      ...(system ? { system } : {}),
+      messages: request.messages.flatMap((m) =>
+        m.role === "system" ? [] : [{ role: m.role, content: m.content }],
+      ),
+      stream: true,
+    };
+    const events = guardStream<RawMessageStreamEvent>({
+      vendor: VENDOR,
+      abortSignal: request.abortSignal,
+      firstTokenTimeoutMs: this.firstTokenTimeoutMs,
+      stallTimeoutMs: this.stallTimeoutMs,
+      isFirstToken: carriesAnswer,
+      open: (signal) => this.client.messages.create(body, { signal }),
+      toError: (err, phase) => toProviderError(VENDOR, err, { sdk: Anthropic, apiKey: this.apiKey, phase }),
+    });
+
+    let inputUsage: AnthropicUsage | undefined;
+    let outputUsage: MessageDeltaUsage | AnthropicUsage | undefined;
+    let modelUsed: string | undefined;
+    let finishReason: FinishReason | undefined;
+    let stopped = false;
+    for await (const event of events) {
+      if (!isEvent(event)) throw malformedError(VENDOR);
+      switch (event.type) {
+        case "message_start":
+          inputUsage = event.message.usage;
+          outputUsage = event.message.usage;
+          modelUsed = event.message.model;
+          break;
+        case "content_block_delta":
+          // Thinking, signatures, citations and tool input are not part of the visible answer.
+          if (event.delta.type === "text_delta" && event.delta.text) {
+            yield { type: "text-delta", delta: event.delta.text };
+          }
+          break;
+        case "message_delta":
+          finishReason = mapAnthropicFinishReason(event.delta.stop_reason);
+          outputUsage = event.usage ?? outputUsage;
+          break;
+        case "message_stop":
+          stopped = true;
+          break;
+        default:
+          break;
+      }
+    }
+    if (request.abortSignal.aborted) return;
+    // The SDK ends quietly when the body ends early; only message_stop proves the answer is whole.
+    if (!stopped) throw cutOffError(VENDOR);
+    yield {
+      type: "finish",
+      finishReason: finishReason ?? "other",
+      usage: convertAnthropicUsage(inputUsage, outputUsage),
+      ...(modelUsed ? { modelUsed } : {}),
+    };
+  }
+}
+
+/** Valid JSON can still lack what an event needs; that is malformed data, not a crash. */
+function isEvent(event: unknown): event is RawMessageStreamEvent {
+  if (!isRecord(event) || typeof event.type !== "string") return false;
+  switch (event.type) {
+    case "message_start":
+      return isRecord(event.message);
+    case "content_block_delta":
+    case "message_delta":
+      return isRecord(event.delta);
+    default:
+      return true;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+function carriesAnswer(event: RawMessageStreamEvent): boolean {
+  return !isEvent(event) || ["content_block_delta", "message_delta", "message_stop"].includes(event.type);
+}

@@ -1,0 +1,3 @@
+export { OpenAIChatModel, type OpenAIChatModelOptions } from "./openai-chat-model.js";
+export { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
+export { convertOpenAIUsage } from "./convert-openai-usage.js";
