@@ -2,6 +2,7 @@
  * How long a turn takes, model excluded, at two conversation lengths, measured side by side in one
  * run. `npm run bench:turn`. Prints medians; asserts nothing (a test never asserts a wall-clock time).
  */
+import { buildPrompt } from "../../src/chat/prompt.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { DEMO_AGENT_ID, startTestServer } from "../support/test-server.js";
 
@@ -40,5 +41,29 @@ for (let round = 0; round < 40; round++) {
 }
 for (const [i, n] of lengths.entries()) {
   console.log(`turn at ${n} messages: median ${median(samples[i]!.slice(5)).toFixed(2)} ms over 35 turns`);
+}
+
+// The history window alone (the demo agent: 6,000 tokens), with the number of queries it sends.
+const agent = { systemPrompt: "Be brief.", contextTokens: 6000, conversationMemoryEnabled: true };
+for (const [i, n] of lengths.entries()) {
+  const conversation = { id: ids[i]!, summary: null };
+  const newest = (await models.Conversation.findByPk(ids[i]))!.totalMessages;
+  let queries = 0;
+  sequelize.addHook("beforeQuery", "count", () => void queries++);
+  const times: number[] = [];
+  let kept = 0;
+  for (let round = 0; round < 40; round++) {
+    const started = performance.now();
+    const prompt = await buildPrompt(server.confab.conversations.history, agent, conversation, {
+      seq: newest + 1,
+      content: "next",
+    });
+    times.push(performance.now() - started);
+    kept = prompt.messages.length - 2;
+  }
+  sequelize.removeHook("beforeQuery", "count");
+  console.log(
+    `window at ${n} messages: median ${median(times.slice(5)).toFixed(2)} ms, ${kept} messages kept, ${queries / 40} queries`,
+  );
 }
 await server.close();

@@ -36,6 +36,10 @@ export async function startTestServer(
     JWT_SECRET,
     LOG_LEVEL: "silent",
     DEMO_WORD_DELAY_MS: "1",
+    // Tests send fast; the limits have their own tests, which set these lower.
+    RATE_LIMIT_MESSAGES_PER_MINUTE: "100000",
+    RATE_LIMIT_REQUESTS_PER_MINUTE: "100000",
+    RATE_LIMIT_CONNECTIONS_PER_MINUTE: "100000",
     ...options.env,
   });
   const { env: _env, database: _db, ...confabOptions } = options;
