@@ -90,7 +90,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   });
 
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
-  const limits = new RateLimits(config, logger, redis?.client);
+  const limits = new RateLimits(config, logger, redis?.client, `${config.redisKeyPrefix}:limit`);
 
   const httpServer = createServer();
   const io: ConfabServer = new Server(httpServer, {
@@ -98,13 +98,15 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     serveClient: false,
     // Several nodes share rooms through Redis; one node keeps them in memory.
     ...(redis
-      ? { adapter: createAdapter(redis.pub, redis.sub, { key: "confab", requestsTimeout: 2000 }) }
+      ? { adapter: createAdapter(redis.pub, redis.sub, { key: config.redisKeyPrefix, requestsTimeout: 2000 }) }
       : {}),
   });
   const chatNamespace: ChatNamespace = io.of("/chat");
   const notifier = new RoomNotifier(chatNamespace);
   const generations = new GenerationRegistry();
-  const state = redis ? new RedisGenerationState(redis.client) : new MemoryGenerationState();
+  const state = redis
+    ? new RedisGenerationState(redis.client, 60_000, `${config.redisKeyPrefix}:generation:`)
+    : new MemoryGenerationState();
   const conversations = new ConversationService({ models: db.models, notifier });
   const agents = new AgentService({ models: db.models, modelRegistry });
   const summaries = new Summaries({ models: db.models, modelRegistry, notifier, logger });

@@ -92,6 +92,8 @@ const schema = z.object({
   GENERATION_LEASE_MS: integer(10_000, 2_000, 600_000),
   /** How often each node looks for dead nodes' answers (default 5000). */
   RECOVERY_INTERVAL_MS: integer(5_000, 500, 600_000),
+  /** Prefix of every Redis key and channel, so that several deployments can share one Redis (default "confab"). */
+  REDIS_KEY_PREFIX: z.preprocess(empty, z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default("confab")),
   /** Take the client IP from X-Forwarded-For (behind a load balancer); default false. */
   TRUST_PROXY: z.preprocess(empty, z.enum(["true", "false", "1", "0"]).default("false")),
 });
@@ -106,6 +108,7 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string;
   readonly jwt: {
     readonly secret: string | undefined;
     readonly publicKey: string | undefined;
@@ -159,6 +162,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     jwt: {
       secret: e.JWT_SECRET,
       publicKey: e.JWT_PUBLIC_KEY,

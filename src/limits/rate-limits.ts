@@ -23,10 +23,11 @@ export class RateLimits {
     config: Pick<Config, "rateLimits">,
     private readonly logger: Logger,
     redis?: Redis,
+    keyPrefix = "confab:limit",
     private readonly onRefusal: (kind: LimitKind) => void = () => undefined,
   ) {
     const make = (kind: LimitKind, points: number): RateLimiterAbstract => {
-      const options = { points, duration: 60, keyPrefix: `confab:limit:${kind}` };
+      const options = { points, duration: 60, keyPrefix: `${keyPrefix}:${kind}` };
       if (!redis) return new RateLimiterMemory(options);
       return new RateLimiterRedis({
         ...options,
