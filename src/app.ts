@@ -98,7 +98,9 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     serveClient: false,
     // Several nodes share rooms through Redis; one node keeps them in memory.
     ...(redis
-      ? { adapter: createAdapter(redis.pub, redis.sub, { key: config.redisKeyPrefix, requestsTimeout: 2000 }) }
+      ? {
+          adapter: createAdapter(redis.pub, redis.sub, { key: config.redisKeyPrefix, requestsTimeout: 2000 }),
+        }
       : {}),
   });
   const chatNamespace: ChatNamespace = io.of("/chat");

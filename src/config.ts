@@ -93,7 +93,13 @@ const schema = z.object({
   /** How often each node looks for dead nodes' answers (default 5000). */
   RECOVERY_INTERVAL_MS: integer(5_000, 500, 600_000),
   /** Prefix of every Redis key and channel, so that several deployments can share one Redis (default "confab"). */
-  REDIS_KEY_PREFIX: z.preprocess(empty, z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/).default("confab")),
+  REDIS_KEY_PREFIX: z.preprocess(
+    empty,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/)
+      .default("confab"),
+  ),
   /** Take the client IP from X-Forwarded-For (behind a load balancer); default false. */
   TRUST_PROXY: z.preprocess(empty, z.enum(["true", "false", "1", "0"]).default("false")),
 });

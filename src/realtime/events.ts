@@ -25,8 +25,8 @@ export interface JoinResult {
 
 export interface SendResult {
   message: MessageResource;
-  /** The answer's id; null only for a duplicate whose first send started no answer. */
-  assistantMessageId: string | null;
+  /** The id of the answer this message started (for a duplicate, the answer of the first send). */
+  assistantMessageId: string;
   duplicate?: true;
 }
 

@@ -18,7 +18,8 @@ describe("several nodes sharing rooms through Redis", () => {
     await cluster.close();
   });
   beforeEach(() => {
-    for (const m of models) m.script = { chunks: ["Across ", "the ", "cluster", ", ", "one ", "answer", "."], delayMs: 3 };
+    for (const m of models)
+      m.script = { chunks: ["Across ", "the ", "cluster", ", ", "one ", "answer", "."], delayMs: 3 };
   });
   afterEach(() => {
     for (const m of models) m.release();
@@ -32,9 +33,12 @@ describe("several nodes sharing rooms through Redis", () => {
     return socket;
   }
   async function newConversation(sub = "nina"): Promise<string> {
-    const res = await rest(node(0).url, node(0).token(sub)).post<ConversationResource>("/api/v1/conversations", {
-      agentId: DEMO_AGENT_ID,
-    });
+    const res = await rest(node(0).url, node(0).token(sub)).post<ConversationResource>(
+      "/api/v1/conversations",
+      {
+        agentId: DEMO_AGENT_ID,
+      },
+    );
     return res.body.id;
   }
 
@@ -90,7 +94,9 @@ describe("several nodes sharing rooms through Redis", () => {
     const answer = await observed;
     expect(answer.end.message).to.include({ status: "cancelled", content: "Across the " });
     expect(answer.text).to.equal("Across the ");
-    const viaRest = await rest(node(1).url, node(1).token("nina")).post(`/api/v1/conversations/${conversationId}/stop`);
+    const viaRest = await rest(node(1).url, node(1).token("nina")).post(
+      `/api/v1/conversations/${conversationId}/stop`,
+    );
     expect(viaRest.body).to.deep.equal({ stopped: false });
   });
 
@@ -150,12 +156,12 @@ describe("the per-user message limit across nodes", () => {
     const conversationId = (
       await api(a).post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })
     ).body.id;
-    expect((await api(a).post(`/api/v1/conversations/${conversationId}/messages`, { content: "1" })).status).to.equal(
-      201,
-    );
-    expect((await api(b).post(`/api/v1/conversations/${conversationId}/messages`, { content: "2" })).status).to.equal(
-      201,
-    );
+    expect(
+      (await api(a).post(`/api/v1/conversations/${conversationId}/messages`, { content: "1" })).status,
+    ).to.equal(201);
+    expect(
+      (await api(b).post(`/api/v1/conversations/${conversationId}/messages`, { content: "2" })).status,
+    ).to.equal(201);
     const socket = await connect(b.url, b.token("limited"));
     try {
       const third = observeAnswer(socket, conversationId);
@@ -167,9 +173,12 @@ describe("the per-user message limit across nodes", () => {
         expect(fourth.error.code).to.equal("rate_limited");
         expect(fourth.error.retryAfterMs).to.be.a("number").greaterThan(0);
       }
-      const fifth = await api(a).post<{ error: { code: string } }>(`/api/v1/conversations/${conversationId}/messages`, {
-        content: "5",
-      });
+      const fifth = await api(a).post<{ error: { code: string } }>(
+        `/api/v1/conversations/${conversationId}/messages`,
+        {
+          content: "5",
+        },
+      );
       expect(fifth.status).to.equal(429);
       expect(fifth.body.error.code).to.equal("rate_limited");
       expect(Number(fifth.headers.get("retry-after"))).to.be.within(1, 60);

@@ -99,7 +99,9 @@ describe("a tab that drops and re-joins at random moments", () => {
       env: { STREAM_FLUSH_MS: "5" },
       chatModels: () => ({
         demo: new FakeChatModel({
-          chunks: "one two three four five six seven eight nine ten eleven twelve".split(" ").map((w) => `${w} `),
+          chunks: "one two three four five six seven eight nine ten eleven twelve"
+            .split(" ")
+            .map((w) => `${w} `),
           delayMs: 4,
         }),
       }),
@@ -114,7 +116,9 @@ describe("a tab that drops and re-joins at random moments", () => {
     const rand = random(seed);
     const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
     const conversationId = (
-      await rest(a.url, a.token("rita")).post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })
+      await rest(a.url, a.token("rita")).post<ConversationResource>("/api/v1/conversations", {
+        agentId: DEMO_AGENT_ID,
+      })
     ).body.id;
     const writer = await connect(a.url, a.token("rita"));
     const view = new TabView();

@@ -17,7 +17,10 @@ export interface TestCluster {
  */
 export async function startCluster(
   size: number,
-  options: { env?: Record<string, string>; chatModels?: (index: number) => Partial<Record<"demo", ChatModel>> } = {},
+  options: {
+    env?: Record<string, string>;
+    chatModels?: (index: number) => Partial<Record<"demo", ChatModel>>;
+  } = {},
 ): Promise<TestCluster> {
   const database = await createTestDatabase();
   const prefix = `confab-test-${randomBytes(4).toString("hex")}`;

@@ -62,7 +62,7 @@ export async function startServerProcess(
     url,
     output: () => output,
     async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, "exit") as Promise<[number | null]>;
       child.kill(signal);
       const [code] = await exited;

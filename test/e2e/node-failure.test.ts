@@ -1,0 +1,184 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import pg from "pg";
+import { TokenSigner } from "../../src/auth/token-signer.js";
+import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
+import { call, connect, nextEvent, type ChatClient } from "../support/clients.js";
+import { REDIS_URL } from "../support/cluster.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { rest } from "../support/rest.js";
+import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+
+const DEMO_AGENT_ID = "00000000-0000-4000-8000-000000000001";
+const JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256!!";
+const signer = new TokenSigner(JWT_SECRET, "HS256");
+
+async function storedMessage(
+  database: TestDatabase,
+  id: string,
+): Promise<{ status: string; content: string }> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const result = await client.query<{ status: string; content: string }>(
+      "SELECT status, content FROM messages WHERE id = $1",
+      [id],
+    );
+    return result.rows[0]!;
+  } finally {
+    await client.end();
+  }
+}
+
+describe("nodes that die or are stopped mid-answer", () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  const processes: ServerProcess[] = [];
+  const sockets: ChatClient[] = [];
+  let env: Record<string, string>;
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+    dataDir = await mkdtemp(path.join(tmpdir(), "confab-e2e-"));
+    env = {
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `confab-e2e-${randomBytes(4).toString("hex")}`,
+      JWT_SECRET,
+      DATA_DIR: dataDir,
+      DEMO_WORD_DELAY_MS: "60",
+      GENERATION_LEASE_MS: "2000",
+      RECOVERY_INTERVAL_MS: "500",
+    };
+  });
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.close();
+    for (const p of processes.splice(0)) await p.stop("SIGKILL");
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function node(extra: Record<string, string> = {}): Promise<ServerProcess> {
+    const p = await startServerProcess({ ...env, ...extra });
+    processes.push(p);
+    return p;
+  }
+  async function tab(p: ServerProcess): Promise<ChatClient> {
+    const socket = await connect(p.url, signer.mint({ sub: "dana" }));
+    sockets.push(socket);
+    return socket;
+  }
+  async function conversationOn(p: ServerProcess): Promise<string> {
+    const res = await rest(p.url, signer.mint({ sub: "dana" })).post<ConversationResource>(
+      "/api/v1/conversations",
+      {
+        agentId: DEMO_AGENT_ID,
+        title: "Mid-answer",
+      },
+    );
+    return res.body.id;
+  }
+  /** Resolves once the tab has seen at least `chars` characters of the answer. */
+  function seenText(socket: ChatClient, chars: number): { text: () => string; reached: Promise<void> } {
+    let text = "";
+    let resolve!: () => void;
+    const reached = new Promise<void>((r) => (resolve = r));
+    socket.on("assistant:delta", (d) => {
+      text += d.delta;
+      if (text.length >= chars) resolve();
+    });
+    return { text: () => text, reached };
+  }
+
+  it("marks the answer of a node killed with SIGKILL interrupted, with its checkpointed text, and tells the tabs on another node", async () => {
+    const [writerNode, otherNode] = [await node(), await node()];
+    const conversationId = await conversationOn(otherNode);
+    const watcher = await tab(otherNode);
+    await call(watcher, "conversation:join", { conversationId });
+    const seen = seenText(watcher, 60);
+    const failed = nextEvent(watcher, "assistant:error");
+
+    const writer = await tab(writerNode);
+    const sent = await call(writer, "message:send", { conversationId, content: "a long answer, please" });
+    await seen.reached;
+    await new Promise((r) => setTimeout(r, 1200)); // at least one checkpoint
+    await writerNode.stop("SIGKILL");
+
+    const event = await failed;
+    expect(event.messageId).to.equal(sent.assistantMessageId);
+    expect(event.error.code).to.equal("interrupted");
+    expect(event.message.status).to.equal("interrupted");
+    expect(event.message.content).to.not.equal("");
+    expect(seen.text().startsWith(event.message.content)).to.equal(true);
+    const stored = await storedMessage(database, sent.assistantMessageId);
+    expect(stored).to.deep.equal({ status: "interrupted", content: event.message.content });
+
+    // The conversation takes new turns again.
+    const next = await call(watcher, "message:send", { conversationId, content: "still there?" });
+    expect(next.message.seq).to.equal(3);
+  });
+
+  it("lets the next start of a lone node mark its own dead answer interrupted", async () => {
+    const only = await node();
+    const conversationId = await conversationOn(only);
+    const socket = await tab(only);
+    const seen = seenText(socket, 30);
+    const sent = await call(socket, "message:send", { conversationId, content: "then crash" });
+    await seen.reached;
+    await new Promise((r) => setTimeout(r, 1200));
+    await only.stop("SIGKILL");
+    expect((await storedMessage(database, sent.assistantMessageId)).status).to.equal("streaming");
+
+    const restarted = await node();
+    const api = rest(restarted.url, signer.mint({ sub: "dana" }));
+    let answer: MessageResource | undefined;
+    for (let i = 0; i < 100; i++) {
+      const res = await api.get<{ messages: MessageResource[] }>(
+        `/api/v1/conversations/${conversationId}/messages`,
+      );
+      answer = res.body.messages.find((m) => m.id === sent.assistantMessageId);
+      if (answer?.status !== "streaming") break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(answer?.status).to.equal("interrupted");
+    expect(answer?.error?.code).to.equal("interrupted");
+    expect(seen.text().startsWith(answer!.content)).to.equal(true);
+  });
+
+  it("on SIGTERM, stores an answer that outlasts the grace period as interrupted with its text, and exits 0", async () => {
+    const stopping = await node({ SHUTDOWN_GRACE_MS: "200" });
+    const conversationId = await conversationOn(stopping);
+    const socket = await tab(stopping);
+    const seen = seenText(socket, 20);
+    const ended = nextEvent(socket, "assistant:error");
+    const sent = await call(socket, "message:send", { conversationId, content: "talk until I stop you" });
+    await seen.reached;
+    const exit = stopping.stop("SIGTERM");
+    const event = await ended;
+    expect(await exit).to.equal(0);
+    expect(event.error.code).to.equal("interrupted");
+    expect(event.message.content).to.equal(seen.text());
+    expect(await storedMessage(database, sent.assistantMessageId)).to.deep.equal({
+      status: "interrupted",
+      content: seen.text(),
+    });
+  });
+
+  it("on SIGTERM, lets an answer finish within the grace period, then exits 0", async () => {
+    const stopping = await node({ SHUTDOWN_GRACE_MS: "20000" });
+    const conversationId = await conversationOn(stopping);
+    const socket = await tab(stopping);
+    const seen = seenText(socket, 20);
+    const done = nextEvent(socket, "assistant:done");
+    const sent = await call(socket, "message:send", { conversationId, content: "finish this one" });
+    await seen.reached;
+    const exit = stopping.stop("SIGTERM");
+    const event = await done;
+    expect(event.message.status).to.equal("complete");
+    expect(await exit).to.equal(0);
+    expect((await storedMessage(database, sent.assistantMessageId)).status).to.equal("complete");
+  });
+});
