@@ -3,6 +3,7 @@ import createAgents from "./0002-create-agents.js";
 import createConversations from "./0003-create-conversations.js";
 import createMessages from "./0004-create-messages.js";
 import addSummaryThroughSeq from "./0005-add-summary-through-seq.js";
+import createMaintenanceJobs from "./0006-create-maintenance-jobs.js";
 import type { MigrationStep } from "./context.js";
 
 /** Every migration, in the order they run. A new one is added at the end. */
@@ -12,4 +13,5 @@ export const migrations: MigrationStep[] = [
   createConversations,
   createMessages,
   addSummaryThroughSeq,
+  createMaintenanceJobs,
 ];

@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from "node:http";
+import { createServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Server } from "socket.io";
@@ -12,7 +12,9 @@ import { Summaries } from "./chat/summaries.js";
 import { GenerationRegistry } from "./chat/generation-registry.js";
 import { MemoryGenerationState } from "./chat/generation-state.js";
 import { RedisGenerationState } from "./chat/redis-generation-state.js";
-import { RateLimits } from "./limits/rate-limits.js";
+import { AdminService } from "./admin/admin-service.js";
+import { RateLimits, type LimitKind } from "./limits/rate-limits.js";
+import { Metrics } from "./observability/metrics.js";
 import { connectRedis, type RedisConnection } from "./redis/redis-connection.js";
 import type { Config } from "./config.js";
 import { ConversationService } from "./conversations/conversation-service.js";
@@ -28,6 +30,8 @@ import { ModelRegistry } from "./providers/model-registry.js";
 import { vendorModels } from "./providers/vendor-models.js";
 import { registerChatNamespace, type ChatNamespace } from "./realtime/chat-namespace.js";
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents } from "./realtime/events.js";
+import { registerAdminNamespace, type AdminNamespace } from "./realtime/admin-namespace.js";
+import { userRoom } from "./realtime/events.js";
 import { RoomNotifier } from "./realtime/room-notifier.js";
 import type { SocketData } from "./realtime/socket-data.js";
 
@@ -52,6 +56,8 @@ export interface Confab {
   readonly chat: ChatService;
   readonly conversations: ConversationService;
   readonly generations: GenerationRegistry;
+  readonly metrics: Metrics;
+  readonly admin: AdminService;
   /** Signs tokens with the server's key (absent when only a public key is configured). */
   readonly signer: TokenSigner | undefined;
   listen(port?: number, host?: string): Promise<AddressInfo>;
@@ -90,11 +96,15 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   });
 
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
-  const limits = new RateLimits(config, logger, redis?.client, `${config.redisKeyPrefix}:limit`);
+  let onRefusal = (_kind: LimitKind) => {};
+  const limits = new RateLimits(config, logger, redis?.client, `${config.redisKeyPrefix}:limit`, (kind) =>
+    onRefusal(kind),
+  );
 
   const httpServer = createServer();
   const io: ConfabServer = new Server(httpServer, {
     cors: corsFor(config),
+    allowRequest: originCheck(config),
     serveClient: false,
     // Several nodes share rooms through Redis; one node keeps them in memory.
     ...(redis
@@ -104,8 +114,13 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
       : {}),
   });
   const chatNamespace: ChatNamespace = io.of("/chat");
-  const notifier = new RoomNotifier(chatNamespace);
+  const adminNamespace = io.of("/admin") as unknown as AdminNamespace;
+  const notifier = new RoomNotifier(chatNamespace, adminNamespace);
   const generations = new GenerationRegistry();
+  const metrics = new Metrics({
+    connectedSockets: () => chatNamespace.sockets.size,
+    activeGenerations: () => generations.size,
+  });
   const state = redis
     ? new RedisGenerationState(redis.client, 60_000, `${config.redisKeyPrefix}:generation:`)
     : new MemoryGenerationState();
@@ -126,6 +141,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     checkpointMs: config.checkpointMs,
     maxOutputTokens: config.maxOutputTokens,
     leaseMs: config.generationLeaseMs,
+    metrics,
     ...(redis
       ? { stopElsewhere: (conversationId: string) => stopOnOtherNodes(chatNamespace, conversationId) }
       : {}),
@@ -140,6 +156,22 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     trustProxy: config.trustProxy,
     logger,
   });
+  registerAdminNamespace(adminNamespace, { verifier, users, limits, trustProxy: config.trustProxy, logger });
+  onRefusal = (kind) => metrics.rateLimited.inc({ limit: kind });
+
+  const admin = new AdminService({
+    models: db.models,
+    history: conversations.history,
+    connectedSockets: async () => (await chatNamespace.fetchSockets()).length,
+    stopAnswers: async (ids) => {
+      for (const id of ids) if (!chat.stopLocal(id) && redis) await stopOnOtherNodes(chatNamespace, id);
+    },
+    disconnectUser: (userId) => {
+      chatNamespace.in(userRoom(userId)).disconnectSockets(true);
+      adminNamespace.in(userRoom(userId)).disconnectSockets(true);
+    },
+    forgetUser: (userId) => users.forget(userId),
+  });
 
   const serveClient = options.serveClientExample ?? !config.isProduction;
   const app = createHttpApp({
@@ -152,23 +184,21 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     summaries,
     limits,
     logger,
+    admin,
+    metrics,
+    corsOrigins: config.corsOrigins,
+    isProduction: config.isProduction,
     trustProxy: config.trustProxy,
     devTokenSigner: config.isProduction ? undefined : signer,
     clientExample: serveClient ? await clientExampleRouter() : undefined,
     readiness: async () => {
-      const checks: Record<string, string> = {};
-      const database = await db.sequelize
-        .query("SELECT 1")
-        .then(() => true)
-        .catch(() => false);
-      checks.database = database ? "ok" : "unavailable";
-      let ready = database;
-      if (redis) {
-        const up = await redis.ping(1000);
-        checks.redis = up ? "ok" : "unavailable";
-        ready &&= up;
-      }
-      return { ready, checks };
+      const [database, redisUp] = await Promise.all([
+        withinTime(db.sequelize.query("SELECT 1"), READINESS_TIMEOUT_MS),
+        redis ? redis.ping(READINESS_TIMEOUT_MS) : Promise.resolve(undefined),
+      ]);
+      const checks: Record<string, string> = { database: database ? "ok" : "unavailable" };
+      if (redisUp !== undefined) checks.redis = redisUp ? "ok" : "unavailable";
+      return { ready: database && redisUp !== false, checks };
     },
   });
   httpServer.on("request", app);
@@ -178,6 +208,18 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   }, config.recoveryIntervalMs);
   recovery.unref();
   await chat.recover().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
+
+  // The daily purge: every node looks hourly; the first to find it due runs it (see purgeIfDue).
+  const purgeCheck = () =>
+    admin
+      .purgeIfDue(config.purgeAfterDays, DAY_MS)
+      .then((purged) => {
+        if (purged !== null) logger.info({ purged, olderThanDays: config.purgeAfterDays }, "daily purge");
+      })
+      .catch((err: unknown) => logger.warn({ err }, "daily purge failed"));
+  const purgeTimer = setInterval(() => void purgeCheck(), HOUR_MS);
+  purgeTimer.unref();
+  void purgeCheck();
 
   let closing: Promise<void> | undefined;
   return {
@@ -190,6 +232,8 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     chat,
     conversations,
     generations,
+    metrics,
+    admin,
     signer,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
@@ -203,6 +247,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     close() {
       closing ??= (async () => {
         clearInterval(recovery);
+        clearInterval(purgeTimer);
         httpServer.close(); // stop accepting; open sockets are closed below
         await chat.shutdown(options.shutdownGraceMs ?? config.shutdownGraceMs);
         await io.close().catch(() => undefined);
@@ -225,6 +270,44 @@ async function stopOnOtherNodes(chat: ChatNamespace, conversationId: string): Pr
   } catch {
     return false; // a node did not answer in time: it is not writing this answer, or it is gone
   }
+}
+
+const READINESS_TIMEOUT_MS = 1000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Whether the work settles successfully within the time; never throws. */
+async function withinTime(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Browsers send an Origin; CORS does not cover WebSockets, so the handshake checks it itself:
+ * CORS_ORIGINS when set, else any origin outside production and the same origin in production.
+ * Clients that send no Origin (servers, the terminal client) are let through to authentication.
+ */
+function originCheck(config: Config) {
+  return (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => {
+    const origin = req.headers.origin;
+    if (!origin) return callback(null, true);
+    if (config.corsOrigins) return callback(null, config.corsOrigins.includes(origin));
+    if (!config.isProduction) return callback(null, true);
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    callback(null, host !== undefined && host === req.headers.host);
+  };
 }
 
 /** CORS_ORIGINS, else any origin in development and same origin only in production. */

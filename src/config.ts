@@ -100,6 +100,8 @@ const schema = z.object({
       .regex(/^[A-Za-z0-9:_-]{1,64}$/)
       .default("confab"),
   ),
+  /** The daily purge hard-deletes conversations soft-deleted more than this many days ago (default 90). */
+  PURGE_AFTER_DAYS: integer(90, 0, 36_500),
   /** Take the client IP from X-Forwarded-For (behind a load balancer); default false. */
   TRUST_PROXY: z.preprocess(empty, z.enum(["true", "false", "1", "0"]).default("false")),
 });
@@ -140,6 +142,7 @@ export interface Config {
   readonly generationLeaseMs: number;
   readonly recoveryIntervalMs: number;
   readonly trustProxy: boolean;
+  readonly purgeAfterDays: number;
   readonly providerTimeouts: { readonly firstTokenMs: number; readonly stallMs: number };
   readonly logLevel: Env["LOG_LEVEL"];
 }
@@ -194,6 +197,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     generationLeaseMs: e.GENERATION_LEASE_MS,
     recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
     trustProxy: e.TRUST_PROXY === "true" || e.TRUST_PROXY === "1",
+    purgeAfterDays: e.PURGE_AFTER_DAYS,
     providerTimeouts: {
       firstTokenMs: e.PROVIDER_FIRST_TOKEN_TIMEOUT_MS,
       stallMs: e.PROVIDER_STALL_TIMEOUT_MS,

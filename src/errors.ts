@@ -32,17 +32,20 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
   readonly retryAfterMs: number | undefined;
+  /** A finer classification for metrics and logs (e.g. a vendor failure's "rate_limit"); never sent. */
+  readonly kind: string | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { details?: unknown; retryAfterMs?: number; cause?: unknown } = {},
+    options: { details?: unknown; retryAfterMs?: number; cause?: unknown; kind?: string } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "AppError";
     this.code = code;
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
+    this.kind = options.kind;
   }
 
   get status(): number {

@@ -3,17 +3,20 @@ import type { Claims } from "./claims.js";
 
 /**
  * Users are created on the first valid token for a `sub` and updated from later ones. The last
- * claims seen per user are remembered, so a request whose token says nothing new writes nothing.
+ * claims seen per user are remembered for a short while, so a request whose token says nothing new
+ * writes nothing; the while is short so that a user erased through another node is created again.
  */
 export class UserDirectory {
-  private readonly seen = new Map<string, string>();
+  private readonly seen = new Map<string, { fingerprint: string; until: number }>();
   private static readonly MAX_REMEMBERED = 10_000;
+  private static readonly REMEMBER_MS = 30_000;
 
   constructor(private readonly models: Models) {}
 
   async provision(claims: Claims): Promise<void> {
     const fingerprint = JSON.stringify([claims.name ?? null, claims.email ?? null, claims.role]);
-    if (this.seen.get(claims.sub) === fingerprint) return;
+    const known = this.seen.get(claims.sub);
+    if (known && known.fingerprint === fingerprint && known.until > Date.now()) return;
     const { User } = this.models;
     const sequelize = User.sequelize!;
     await sequelize.query(
@@ -34,7 +37,7 @@ export class UserDirectory {
       },
     );
     if (this.seen.size >= UserDirectory.MAX_REMEMBERED) this.seen.clear();
-    this.seen.set(claims.sub, fingerprint);
+    this.seen.set(claims.sub, { fingerprint, until: Date.now() + UserDirectory.REMEMBER_MS });
   }
 
   /** Forget a user (after erasure), so their next token provisions them afresh. */

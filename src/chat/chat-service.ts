@@ -19,6 +19,7 @@ import { buildPrompt } from "./prompt.js";
 import type { GenerationState } from "./generation-state.js";
 import type { Summaries } from "./summaries.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import type { Metrics } from "../observability/metrics.js";
 
 export interface SendInput {
   conversationId: string;
@@ -58,6 +59,7 @@ export interface ChatServiceOptions {
   limits?: RateLimits;
   /** Asks the other nodes to stop the answer they write in this conversation (none on one node). */
   stopElsewhere?: (conversationId: string) => Promise<boolean>;
+  metrics?: Metrics;
 }
 
 interface TurnContext {
@@ -177,6 +179,16 @@ export class ChatService {
       model: agent.model,
     });
     this.deps.notifier.conversationUpdated(toConversationResource(conversation));
+    this.deps.notifier.activity({
+      type: "generation.started",
+      at: new Date().toISOString(),
+      userId: conversation.userId,
+      conversationId: conversation.id,
+      messageId: assistant.id,
+      agentId: agent.id,
+      provider: agent.provider,
+      model: agent.model,
+    });
     const finished = this.run(principal, ctx);
     // Tracking the turn also marks `finished` as handled: a caller that does not await it (a socket
     // send) never produces an unhandled rejection.
@@ -359,6 +371,17 @@ export class ChatService {
         const resource = toMessageResource(stored.message);
         if (resource.error) notifier.assistantError(resource, resource.error);
         else notifier.assistantDone(resource);
+        this.deps.metrics?.recordGeneration({
+          provider: agent.provider,
+          model: agent.model,
+          status: resource.status,
+          timeToFirstTokenMs: resource.timeToFirstTokenMs,
+          responseTimeMs: resource.responseTimeMs,
+          inputTokens: resource.inputTokens,
+          outputTokens: resource.outputTokens,
+          failureKind: failure?.kind,
+        });
+        this.reportEnd(conversation.userId, resource);
         notifier.conversationUpdated(toConversationResource(stored.conversation));
         if (resource.status === "complete" && this.deps.summaries) {
           if (userMessage.seq === 1)
@@ -455,13 +478,62 @@ export class ChatService {
   }
 
   private announceInterrupted(rows: Message[]): void {
-    for (const row of rows) {
-      const resource = toMessageResource(row);
-      this.deps.notifier.assistantError(
-        resource,
-        row.error ?? { code: "interrupted", message: "interrupted" },
-      );
+    if (rows.length === 0) return;
+    void this.ownersOf(rows.map((r) => r.conversationId)).then((owners) => {
+      for (const row of rows) {
+        const resource = toMessageResource(row);
+        this.deps.notifier.assistantError(
+          resource,
+          row.error ?? { code: "interrupted", message: "interrupted" },
+        );
+        this.deps.metrics?.generations.inc({
+          outcome: "interrupted",
+          provider: row.llmProvider ?? "unknown",
+          model: row.modelUsed ?? "unknown",
+        });
+        const userId = owners.get(row.conversationId);
+        if (userId) this.reportEnd(userId, resource);
+      }
+    });
+  }
+
+  private async ownersOf(conversationIds: string[]): Promise<Map<string, string>> {
+    try {
+      const rows = await this.deps.models.Conversation.findAll({
+        attributes: ["id", "userId"],
+        where: { id: [...new Set(conversationIds)] },
+      });
+      return new Map(rows.map((c) => [c.id, c.userId]));
+    } catch (err) {
+      this.deps.logger.warn({ err }, "could not look up the owners of interrupted answers");
+      return new Map();
     }
+  }
+
+  /** The operators' feed: an answer finished (with usage and timings) or failed. */
+  private reportEnd(userId: string, message: MessageResource): void {
+    const ok = message.status === "complete" || message.status === "cancelled";
+    this.deps.notifier.activity({
+      type: ok ? "generation.finished" : "generation.failed",
+      at: new Date().toISOString(),
+      userId,
+      conversationId: message.conversationId,
+      messageId: message.id,
+      status: message.status,
+      provider: message.llmProvider,
+      model: message.modelUsed,
+      ...(ok
+        ? {
+            usage: {
+              inputTokens: message.inputTokens,
+              outputTokens: message.outputTokens,
+              totalTokens: message.totalTokens,
+            },
+            responseTimeMs: message.responseTimeMs,
+            timeToFirstTokenMs: message.timeToFirstTokenMs,
+          }
+        : { error: message.error }),
+    });
   }
 }
 

@@ -74,6 +74,13 @@ export class ConversationService {
       metadata: input.metadata ?? {},
     });
     this.deps.notifier.conversationUpdated(toConversationResource(conversation));
+    this.deps.notifier.activity({
+      type: "conversation.created",
+      at: new Date().toISOString(),
+      userId: conversation.userId,
+      conversationId: conversation.id,
+      agentId: conversation.agentId,
+    });
     return conversation;
   }
 
@@ -161,6 +168,12 @@ export class ConversationService {
     conversation.deletedAt = new Date();
     await conversation.save();
     this.deps.notifier.conversationDeleted(conversation.userId, conversation.id);
+    this.deps.notifier.activity({
+      type: "conversation.deleted",
+      at: new Date().toISOString(),
+      userId: conversation.userId,
+      conversationId: conversation.id,
+    });
   }
 
   announce(conversation: Conversation): ConversationResource {

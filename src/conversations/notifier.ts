@@ -1,5 +1,5 @@
 import type { ConversationResource, MessageResource } from "./resources.js";
-import type { AssistantDeltaEvent, AssistantStartEvent } from "../realtime/events.js";
+import type { ActivityEvent, AssistantDeltaEvent, AssistantStartEvent } from "../realtime/events.js";
 
 /**
  * What the domain tells the outside world; the realtime layer delivers it to the rooms of
@@ -13,4 +13,6 @@ export interface Notifier {
   assistantDelta(event: AssistantDeltaEvent): void;
   assistantDone(message: MessageResource): void;
   assistantError(message: MessageResource, error: { code: string; message: string }): void;
+  /** For operators: the `/admin` namespace's live feed. */
+  activity(event: ActivityEvent): void;
 }

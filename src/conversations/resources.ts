@@ -1,67 +1,87 @@
+import { z } from "zod";
 import type { Agent, Conversation, Message, User } from "../db/models/index.js";
 
-/** The JSON shapes of PROTOCOL.md section 3, as clients receive them. */
-export interface UserResource {
-  id: string;
-  name: string | null;
-  email: string | null;
-  role: "user" | "admin";
-  createdAt: string;
-}
+/**
+ * The JSON shapes of PROTOCOL.md section 3, as clients receive them. Written as zod schemas so that
+ * the OpenAPI document is generated from the same definitions the types come from.
+ */
+const isoTime = z.string().describe("ISO 8601 time");
+const nullableIso = isoTime.nullable();
 
-export interface AgentResource {
-  id: string;
-  name: string;
-  description: string;
-  provider: "openai" | "anthropic" | "groq" | "demo";
-  model: string;
-  systemPrompt: string;
-  temperature: number;
-  maxConversationTokens: number;
-  contextTokens: number;
-  conversationMemoryEnabled: boolean;
-  autoGenerateSummary: boolean;
-  active: boolean;
-}
+export const userResource = z
+  .object({
+    id: z.string().describe("the `sub` of the user's tokens"),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    role: z.enum(["user", "admin"]),
+    createdAt: isoTime,
+  })
+  .meta({ id: "User" });
 
-export interface ConversationResource {
-  id: string;
-  userId: string;
-  agentId: string;
-  title: string;
-  status: "active" | "archived" | "deleted";
-  totalMessages: number;
-  totalTokensUsed: number;
-  summary: string | null;
-  tags: string[];
-  createdAt: string;
-  updatedAt: string;
-  lastMessageAt: string | null;
-  archivedAt: string | null;
-  metadata: Record<string, unknown>;
-}
+export const agentResource = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    provider: z.enum(["openai", "anthropic", "groq", "demo"]),
+    model: z.string(),
+    systemPrompt: z.string(),
+    temperature: z.number(),
+    maxConversationTokens: z.number().int(),
+    contextTokens: z.number().int(),
+    conversationMemoryEnabled: z.boolean(),
+    autoGenerateSummary: z.boolean(),
+    active: z.boolean(),
+  })
+  .meta({ id: "Agent" });
 
-export interface MessageResource {
-  id: string;
-  conversationId: string;
-  seq: number;
-  role: "user" | "assistant" | "system";
-  content: string;
-  status: "complete" | "streaming" | "cancelled" | "error" | "interrupted";
-  clientMessageId: string | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  totalTokens: number | null;
-  modelUsed: string | null;
-  llmProvider: string | null;
-  temperature: number | null;
-  responseTimeMs: number | null;
-  timeToFirstTokenMs: number | null;
-  finishReason: string | null;
-  error: { code: string; message: string } | null;
-  createdAt: string;
-  metadata: Record<string, unknown>;
-}
+export const conversationResource = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    agentId: z.string(),
+    title: z.string(),
+    status: z.enum(["active", "archived", "deleted"]),
+    totalMessages: z.number().int(),
+    totalTokensUsed: z.number().int(),
+    summary: z.string().nullable(),
+    tags: z.array(z.string()),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    lastMessageAt: nullableIso,
+    archivedAt: nullableIso,
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: "Conversation" });
+
+export const messageResource = z
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    seq: z.number().int(),
+    role: z.enum(["user", "assistant", "system"]),
+    content: z.string(),
+    status: z.enum(["complete", "streaming", "cancelled", "error", "interrupted"]),
+    clientMessageId: z.string().nullable(),
+    inputTokens: z.number().int().nullable(),
+    outputTokens: z.number().int().nullable(),
+    totalTokens: z.number().int().nullable(),
+    modelUsed: z.string().nullable(),
+    llmProvider: z.string().nullable(),
+    temperature: z.number().nullable(),
+    responseTimeMs: z.number().int().nullable(),
+    timeToFirstTokenMs: z.number().int().nullable(),
+    finishReason: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    createdAt: isoTime,
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: "Message" });
+
+export type UserResource = z.infer<typeof userResource>;
+export type AgentResource = z.infer<typeof agentResource>;
+export type ConversationResource = z.infer<typeof conversationResource>;
+export type MessageResource = z.infer<typeof messageResource>;
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { AppError, toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
+import "./request-log.js";
 
 /** Unknown routes under the API answer in the same error body as everything else. */
 export const notFoundRoute: RequestHandler = (req) => {
@@ -11,7 +12,9 @@ export const notFoundRoute: RequestHandler = (req) => {
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const error = fromBodyParser(err) ?? toAppError(err);
-    if (error.status >= 500) logger.error({ err, method: req.method, path: req.path }, "request failed");
+    const context = { requestId: req.id, method: req.method, path: req.path, code: error.code };
+    if (error.status >= 500) logger.error({ ...context, err }, "request failed");
+    else logger.debug(context, "request refused");
     if (error.retryAfterMs !== undefined)
       res.setHeader("Retry-After", String(Math.ceil(error.retryAfterMs / 1000)));
     if (res.headersSent) return;

@@ -1,4 +1,6 @@
+import cors, { type CorsOptions } from "cors";
 import express, { type Express, type Router } from "express";
+import helmet from "helmet";
 import type { TokenSigner } from "../auth/token-signer.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { UserDirectory } from "../auth/user-directory.js";
@@ -9,7 +11,11 @@ import type { ConversationService } from "../conversations/conversation-service.
 import type { Models } from "../db/models/index.js";
 import type { Logger } from "../observability/logger.js";
 import type { RateLimits } from "../limits/rate-limits.js";
+import type { AdminService } from "../admin/admin-service.js";
+import type { Metrics } from "../observability/metrics.js";
 import { requireUser } from "./auth-middleware.js";
+import { openApiDocument } from "./openapi.js";
+import { requestLog } from "./request-log.js";
 import { principalOf } from "./request-context.js";
 import { errorMiddleware, notFoundRoute } from "./error-middleware.js";
 import { adminRoutes } from "./routes/admin-routes.js";
@@ -34,6 +40,11 @@ export interface HttpAppDeps {
   /** Served at `/`: the client example, outside production. */
   clientExample: Router | undefined;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  admin: AdminService;
+  metrics: Metrics;
+  /** CORS_ORIGINS; unset: any origin outside production, same origin only in production. */
+  corsOrigins: readonly string[] | undefined;
+  isProduction: boolean;
 }
 
 /** Large enough for 10,000 characters of content plus 16 KB of metadata, in any script. */
@@ -44,6 +55,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", deps.trustProxy ? true : "loopback");
   app.set("query parser", "simple");
+  app.use(requestLog(deps.logger, deps.metrics));
+  app.use(helmet());
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -55,10 +68,18 @@ export function createHttpApp(deps: HttpAppDeps): Express {
       .json({ status: result.ready ? "ready" : "unavailable", checks: result.checks });
   });
 
+  app.get("/metrics", async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
   const api = express.Router();
+  api.use(cors(corsOptions(deps)));
   api.use(
     express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }),
   );
+  api.get("/openapi.json", (_req, res) => {
+    res.json(openApiDocument());
+  });
   if (deps.devTokenSigner) api.use(devTokenRoute(deps.devTokenSigner));
   api.use(requireUser(deps.verifier, deps.users));
   api.use(async (req, _res, next) => {
@@ -74,4 +95,11 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   if (deps.clientExample) app.use(deps.clientExample);
   app.use(errorMiddleware(deps.logger));
   return app;
+}
+
+/** CORS_ORIGINS when set; else any origin outside production, and no cross-origin access in production. */
+export function corsOptions(deps: Pick<HttpAppDeps, "corsOrigins" | "isProduction">): CorsOptions {
+  if (deps.corsOrigins)
+    return { origin: [...deps.corsOrigins], exposedHeaders: ["Retry-After", "X-Request-Id"] };
+  return { origin: !deps.isProduction, exposedHeaders: ["Retry-After", "X-Request-Id"] };
 }

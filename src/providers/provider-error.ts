@@ -24,15 +24,33 @@ export interface SdkErrorClasses {
 /** Where the failure happened: before the response arrived, or while its body was being read. */
 export type FailurePhase = "request" | "stream";
 
-export function providerError(message: string, options: { cause?: unknown; retryAfterMs?: number } = {}) {
-  return new AppError("provider_error", message, options);
+/** What went wrong with a vendor, for metrics: one label value per kind of failure. */
+export type ProviderFailureKind =
+  | "auth"
+  | "rate_limit"
+  | "server"
+  | "bad_request"
+  | "connection"
+  | "timeout"
+  | "first_token_timeout"
+  | "stall"
+  | "cut_off"
+  | "malformed"
+  | "stream_error"
+  | "other";
+
+export function providerError(
+  message: string,
+  options: { cause?: unknown; retryAfterMs?: number; kind?: ProviderFailureKind } = {},
+) {
+  return new AppError("provider_error", message, { kind: "other", ...options });
 }
 
 export const cutOffError = (vendor: string, cause?: unknown) =>
-  providerError(`the ${vendor} stream was cut off before it finished`, { cause });
+  providerError(`the ${vendor} stream was cut off before it finished`, { cause, kind: "cut_off" });
 
 export const malformedError = (vendor: string, cause?: unknown) =>
-  providerError(`the ${vendor} stream sent malformed data`, { cause });
+  providerError(`the ${vendor} stream sent malformed data`, { cause, kind: "malformed" });
 
 export function toProviderError(
   vendor: string,
@@ -43,15 +61,18 @@ export function toProviderError(
   const { sdk, apiKey, phase } = context;
   const cause = withoutKey(err, apiKey);
   if (err instanceof sdk.APIConnectionTimeoutError) {
-    return providerError(`${vendor} did not answer the request in time`, { cause });
+    return providerError(`${vendor} did not answer the request in time`, { cause, kind: "timeout" });
   }
   if (err instanceof sdk.APIConnectionError)
-    return providerError(`could not connect to ${vendor}`, { cause });
+    return providerError(`could not connect to ${vendor}`, { cause, kind: "connection" });
   if (err instanceof sdk.APIError) {
     const detail = redact(vendorDetail(err), apiKey);
     if (err.status === undefined) {
       // An error event inside a 200 stream (OpenAI `data: {"error": …}`, Anthropic `event: error`).
-      return providerError(`${vendor} reported an error during the answer: ${detail}`, { cause });
+      return providerError(`${vendor} reported an error during the answer: ${detail}`, {
+        cause,
+        kind: "stream_error",
+      });
     }
     return statusError(vendor, err.status, detail, err.headers, cause);
   }
@@ -69,18 +90,22 @@ function statusError(
   headers: Headers | undefined,
   cause: unknown,
 ): AppError {
-  if (status === 401) return providerError(`${vendor} rejected the API key (401)`, { cause });
-  if (status === 403) return providerError(`${vendor} refused access (403)`, { cause });
+  if (status === 401) return providerError(`${vendor} rejected the API key (401)`, { cause, kind: "auth" });
+  if (status === 403) return providerError(`${vendor} refused access (403)`, { cause, kind: "auth" });
   if (status === 429) {
     const wait = retryAfterMs(headers);
     return providerError(`${vendor} rate limit reached (429)`, {
       cause,
+      kind: "rate_limit",
       ...(wait === undefined ? {} : { retryAfterMs: wait }),
     });
   }
-  if (status === 529) return providerError(`${vendor} is overloaded (529)`, { cause });
-  if (status >= 500) return providerError(`${vendor} server error (${status})`, { cause });
-  return providerError(`${vendor} rejected the request (${status})${detail ? `: ${detail}` : ""}`, { cause });
+  if (status === 529) return providerError(`${vendor} is overloaded (529)`, { cause, kind: "server" });
+  if (status >= 500) return providerError(`${vendor} server error (${status})`, { cause, kind: "server" });
+  return providerError(`${vendor} rejected the request (${status})${detail ? `: ${detail}` : ""}`, {
+    cause,
+    kind: "bad_request",
+  });
 }
 
 /** The vendor's own explanation, from `{error: {message}}` or `{message}` bodies. */

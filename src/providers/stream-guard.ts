@@ -54,17 +54,24 @@ export async function* guardStream<T>(options: StreamGuardOptions<T>): AsyncGene
   let iterator: AsyncIterator<T> | undefined;
 
   // The first-token limit counts from the start (retries included); the stall limit restarts per chunk.
-  const currentLimit = (): { configuredMs: number; remainingMs: number; message: string } =>
+  const currentLimit = (): {
+    configuredMs: number;
+    remainingMs: number;
+    message: string;
+    kind: "stall" | "first_token_timeout";
+  } =>
     sawFirstToken
       ? {
           configuredMs: options.stallTimeoutMs,
           remainingMs: options.stallTimeoutMs,
           message: `${vendor} stalled for ${options.stallTimeoutMs} ms between chunks`,
+          kind: "stall",
         }
       : {
           configuredMs: options.firstTokenTimeoutMs,
           remainingMs: options.firstTokenTimeoutMs - (performance.now() - startedAt),
           message: `${vendor} sent no first token within ${options.firstTokenTimeoutMs} ms`,
+          kind: "first_token_timeout",
         };
 
   const race = <V>(work: Promise<V>): Promise<V | typeof ABORTED> =>
@@ -88,7 +95,7 @@ export async function* guardStream<T>(options: StreamGuardOptions<T>): AsyncGene
         timer = setTimeout(
           () => {
             cleanup();
-            const error = providerError(limit.message);
+            const error = providerError(limit.message, { kind: limit.kind });
             controller.abort(error);
             reject(error);
           },

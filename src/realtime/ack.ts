@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
@@ -28,11 +29,14 @@ export function acknowledged<S extends z.ZodType, R>(
         answer = { ok: true, data };
       } catch (err) {
         const error = toAppError(err);
+        // The id ties what the client was told to the log line an operator will look for.
+        const requestId = randomUUID();
         if (error.code === "internal" || error.code === "unavailable") {
-          logger.error({ err, event }, "socket event failed");
+          logger.error({ err, event, requestId }, "socket event failed");
+        } else {
+          logger.debug({ event, requestId, code: error.code }, "socket event refused");
         }
-        const body = error.toBody();
-        answer = { ok: false, error: body };
+        answer = { ok: false, error: { ...error.toBody(), requestId } };
       }
       try {
         ack?.(answer);

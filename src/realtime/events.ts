@@ -5,7 +5,11 @@
 import type { ErrorBody } from "../errors.js";
 import type { ConversationResource, MessageResource } from "../conversations/resources.js";
 
-export type AckError = Pick<ErrorBody, "code" | "message" | "retryAfterMs"> & { details?: unknown };
+/** The REST error codes; `requestId` names the server's log line about it. */
+export type AckError = Pick<ErrorBody, "code" | "message" | "retryAfterMs"> & {
+  details?: unknown;
+  requestId?: string;
+};
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: AckError };
 export type AckCallback<T> = (answer: Ack<T>) => void;
 
@@ -89,8 +93,16 @@ export interface InterServerEvents {
   "generation:stop": (conversationId: string, ack: (stopped: boolean) => void) => void;
 }
 
+export type ActivityType =
+  | "conversation.created"
+  | "conversation.deleted"
+  | "generation.started"
+  | "generation.finished"
+  | "generation.failed";
+
+/** One line of the operators' live feed; the fields after `conversationId` depend on the type. */
 export interface ActivityEvent {
-  type: string;
+  type: ActivityType;
   at: string;
   userId: string;
   conversationId: string;

@@ -1,11 +1,28 @@
 import type { Notifier } from "../conversations/notifier.js";
 import type { ConversationResource, MessageResource } from "../conversations/resources.js";
-import { conversationRoom, userRoom, type AssistantDeltaEvent, type AssistantStartEvent } from "./events.js";
+import {
+  conversationRoom,
+  userRoom,
+  type ActivityEvent,
+  type AssistantDeltaEvent,
+  type AssistantStartEvent,
+} from "./events.js";
+import type { AdminNamespace } from "./admin-namespace.js";
 import type { ChatNamespace } from "./chat-namespace.js";
 
-/** Delivers domain events to the rooms of `/chat`: every tab, on every node through the adapter. */
+/**
+ * Delivers domain events to the rooms of `/chat` (every tab, on every node through the adapter) and
+ * the operators' feed to `/admin`.
+ */
 export class RoomNotifier implements Notifier {
-  constructor(private readonly chat: ChatNamespace) {}
+  constructor(
+    private readonly chat: ChatNamespace,
+    private readonly admin: AdminNamespace,
+  ) {}
+
+  activity(event: ActivityEvent): void {
+    this.admin.emit("activity", event);
+  }
 
   conversationUpdated(conversation: ConversationResource): void {
     this.chat.to(userRoom(conversation.userId)).emit("conversation:updated", { conversation });

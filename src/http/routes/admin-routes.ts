@@ -1,4 +1,6 @@
 import { Router } from "express";
+import { adminConversationsQuery, adminUsersQuery, purgeBody, userId } from "../../admin/admin-inputs.js";
+import type { AdminService } from "../../admin/admin-service.js";
 import { createAgentBody, patchAgentBody } from "../../agents/agent-inputs.js";
 import type { AgentService } from "../../agents/agent-service.js";
 import { id } from "../../conversations/inputs.js";
@@ -8,6 +10,7 @@ import { requireAdmin } from "../auth-middleware.js";
 
 export interface AdminRoutesDeps {
   agents: AgentService;
+  admin: AdminService;
 }
 
 const body = (value: unknown) => (value === undefined ? {} : value);
@@ -16,6 +19,27 @@ const body = (value: unknown) => (value === undefined ? {} : value);
 export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
   router.use(requireAdmin);
+
+  router.get("/stats", async (_req, res) => {
+    res.json(await deps.admin.stats());
+  });
+
+  router.get("/users", async (req, res) => {
+    res.json(await deps.admin.users(parse(adminUsersQuery, req.query, "query")));
+  });
+
+  router.delete("/users/:id", async (req, res) => {
+    await deps.admin.eraseUser(parse(userId, req.params.id, "user id"));
+    res.status(204).end();
+  });
+
+  router.get("/conversations", async (req, res) => {
+    res.json(await deps.admin.conversations(parse(adminConversationsQuery, req.query, "query")));
+  });
+
+  router.get("/conversations/:id", async (req, res) => {
+    res.json(await deps.admin.conversation(parse(id, req.params.id, "conversation id")));
+  });
 
   router.get("/agents", async (_req, res) => {
     res.json((await deps.agents.list()).map(toAgentResource));
@@ -35,6 +59,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   router.delete("/agents/:id", async (req, res) => {
     await deps.agents.deactivate(parse(id, req.params.id, "agent id"));
     res.status(204).end();
+  });
+
+  router.post("/maintenance/purge", async (req, res) => {
+    const { olderThanDays } = parse(purgeBody, body(req.body), "body");
+    res.json({ purged: await deps.admin.purge(olderThanDays) });
   });
 
   return router;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { TokenSigner } from "../../auth/token-signer.js";
 import { parse } from "../../validation.js";
 
-const devTokenBody = z.strictObject({
+export const devTokenBody = z.strictObject({
   sub: z.string().min(1).max(255),
   name: z.string().min(1).max(255).optional(),
 });

@@ -79,7 +79,8 @@ export class GroqChatModel implements ChatModel {
       if (!isChunk(chunk)) throw malformedError(VENDOR);
       // Groq ends a failing stream with a 200 and this field rather than an error status.
       const streamError = chunk.x_groq?.error;
-      if (streamError) throw providerError(`groq stopped the answer early: ${streamError}`);
+      if (streamError)
+        throw providerError(`groq stopped the answer early: ${streamError}`, { kind: "stream_error" });
       if (chunk.model) modelUsed = chunk.model;
       usage = convertGroqUsage(chunk.x_groq?.usage ?? chunk.usage) ?? usage;
       const choice = chunk.choices[0];

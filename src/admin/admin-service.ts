@@ -1,0 +1,200 @@
+import { Op, QueryTypes, type WhereOptions } from "sequelize";
+import type { Models } from "../db/models/index.js";
+import {
+  toConversationResource,
+  toMessageResource,
+  toUserResource,
+  type ConversationResource,
+  type MessageResource,
+  type UserResource,
+} from "../conversations/resources.js";
+import type { MessageHistory } from "../conversations/message-history.js";
+import { notFound } from "../errors.js";
+import type { AdminConversationsQuery } from "./admin-inputs.js";
+
+export interface AdminStats {
+  users: number;
+  conversations: { active: number; archived: number; deleted: number; total: number };
+  messages: number;
+  tokens: {
+    total: number;
+    byModel: {
+      provider: string;
+      model: string;
+      inputTokens: number;
+      outputTokens: number;
+      totalTokens: number;
+    }[];
+  };
+  activeGenerations: number;
+  connectedSockets: number;
+}
+
+export interface AdminServiceDeps {
+  models: Models;
+  history: MessageHistory;
+  /** Sockets connected to /chat on every node. */
+  connectedSockets: () => Promise<number>;
+  /** Stops the answers being written in these conversations, on whichever node writes them. */
+  stopAnswers: (conversationIds: string[]) => Promise<void>;
+  /** Closes every socket of the user, on every node. */
+  disconnectUser: (userId: string) => void;
+  /** Forgets what this node remembers of the user. */
+  forgetUser: (userId: string) => void;
+}
+
+const page = (query: { limit: number; offset: number }, total: number, shown: number) => ({
+  total,
+  page: Math.floor(query.offset / query.limit) + 1,
+  pageSize: query.limit,
+  hasMore: query.offset + shown < total,
+});
+
+/** What operators see and do: totals, users, any conversation, erasure and retention. */
+export class AdminService {
+  constructor(private readonly deps: AdminServiceDeps) {}
+
+  private get sequelize() {
+    return this.deps.models.User.sequelize!;
+  }
+
+  async stats(): Promise<AdminStats> {
+    const q = <T extends object>(sql: string) => this.sequelize.query<T>(sql, { type: QueryTypes.SELECT });
+    const [users, byStatus, messages, byModel, active, sockets] = await Promise.all([
+      q<{ n: string }>(`SELECT count(*) AS n FROM users`),
+      q<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM conversations GROUP BY status`),
+      q<{ n: string }>(`SELECT count(*) AS n FROM messages`),
+      q<{ provider: string; model: string; input: string; output: string; total: string }>(
+        `SELECT llm_provider AS provider, model_used AS model,
+                COALESCE(sum(input_tokens), 0) AS input, COALESCE(sum(output_tokens), 0) AS output,
+                COALESCE(sum(total_tokens), 0) AS total
+           FROM messages WHERE role = 'assistant' AND llm_provider IS NOT NULL
+          GROUP BY llm_provider, model_used ORDER BY sum(total_tokens) DESC NULLS LAST`,
+      ),
+      q<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE status = 'streaming'`),
+      this.deps.connectedSockets(),
+    ]);
+    const count = (status: string) => Number(byStatus.find((r) => r.status === status)?.n ?? 0);
+    const models = byModel.map((r) => ({
+      provider: r.provider,
+      model: r.model,
+      inputTokens: Number(r.input),
+      outputTokens: Number(r.output),
+      totalTokens: Number(r.total),
+    }));
+    return {
+      users: Number(users[0]?.n ?? 0),
+      conversations: {
+        active: count("active"),
+        archived: count("archived"),
+        deleted: count("deleted"),
+        total: count("active") + count("archived") + count("deleted"),
+      },
+      messages: Number(messages[0]?.n ?? 0),
+      tokens: { total: models.reduce((n, m) => n + m.totalTokens, 0), byModel: models },
+      activeGenerations: Number(active[0]?.n ?? 0),
+      connectedSockets: sockets,
+    };
+  }
+
+  async users(query: { limit: number; offset: number }) {
+    const [rows, totals] = await Promise.all([
+      this.sequelize.query<{
+        id: string;
+        conversations: string;
+        tokens: string;
+      }>(
+        `SELECT u.id, count(c.id) FILTER (WHERE c.status <> 'deleted') AS conversations,
+                COALESCE(sum(c.total_tokens_used), 0) AS tokens
+           FROM users u LEFT JOIN conversations c ON c.user_id = u.id
+          GROUP BY u.id ORDER BY u.created_at DESC, u.id LIMIT :limit OFFSET :offset`,
+        { replacements: query, type: QueryTypes.SELECT },
+      ),
+      this.deps.models.User.count(),
+    ]);
+    const users = await this.deps.models.User.findAll({ where: { id: rows.map((r) => r.id) } });
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const list: (UserResource & { conversations: number; totalTokensUsed: number })[] = rows.flatMap((r) => {
+      const user = byId.get(r.id);
+      return user
+        ? [
+            {
+              ...toUserResource(user),
+              conversations: Number(r.conversations),
+              totalTokensUsed: Number(r.tokens),
+            },
+          ]
+        : [];
+    });
+    return { users: list, ...page(query, totals, list.length) };
+  }
+
+  /** Erases the user and everything of theirs (conversations, messages), and closes their sockets. */
+  async eraseUser(userId: string): Promise<void> {
+    const { User, Conversation } = this.deps.models;
+    const user = await User.findByPk(userId);
+    if (!user) throw notFound("user");
+    const conversations = await Conversation.findAll({ attributes: ["id"], where: { userId } });
+    await this.deps.stopAnswers(conversations.map((c) => c.id));
+    // Conversations and their messages go with the user (ON DELETE CASCADE), in one statement.
+    await User.destroy({ where: { id: userId } });
+    this.deps.forgetUser(userId);
+    this.deps.disconnectUser(userId);
+  }
+
+  async conversations(query: AdminConversationsQuery) {
+    const where: WhereOptions = {
+      ...(query.userId ? { userId: query.userId } : {}),
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.agentId ? { agentId: query.agentId } : {}),
+    };
+    const { rows, count } = await this.deps.models.Conversation.findAndCountAll({
+      where,
+      order: [
+        [this.sequelize.literal("COALESCE(last_message_at, created_at)"), "DESC"],
+        ["id", "ASC"],
+      ],
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return { conversations: rows.map(toConversationResource), ...page(query, count, rows.length) };
+  }
+
+  async conversation(
+    id: string,
+  ): Promise<ConversationResource & { messages: MessageResource[]; hasMoreMessages: boolean }> {
+    const conversation = await this.deps.models.Conversation.findByPk(id);
+    if (!conversation) throw notFound("conversation");
+    const latest = await this.deps.history.page(conversation.id, conversation.totalMessages, 50);
+    return {
+      ...toConversationResource(conversation),
+      messages: latest.messages.map(toMessageResource),
+      hasMoreMessages: latest.hasMore,
+    };
+  }
+
+  /** Hard-deletes the conversations soft-deleted more than `olderThanDays` ago. */
+  async purge(olderThanDays: number): Promise<number> {
+    return this.deps.models.Conversation.destroy({
+      where: {
+        status: "deleted",
+        deletedAt: { [Op.lt]: new Date(Date.now() - olderThanDays * 86_400_000) },
+      },
+    });
+  }
+
+  /**
+   * The daily purge: whichever node first finds the job due claims it with one conditional update,
+   * so the purge runs once per period however many nodes there are.
+   */
+  async purgeIfDue(olderThanDays: number, periodMs: number): Promise<number | null> {
+    const claimed = await this.sequelize.query<{ name: string }>(
+      `UPDATE maintenance_jobs SET last_run_at = now()
+        WHERE name = 'purge' AND last_run_at < now() - make_interval(secs => :seconds)
+        RETURNING name`,
+      { replacements: { seconds: periodMs / 1000 }, type: QueryTypes.SELECT },
+    );
+    if (claimed.length !== 1) return null;
+    return this.purge(olderThanDays);
+  }
+}

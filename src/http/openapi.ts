@@ -1,0 +1,347 @@
+import { z } from "zod";
+import { adminConversationsQuery, adminUsersQuery, purgeBody } from "../admin/admin-inputs.js";
+import { createAgentBody, patchAgentBody } from "../agents/agent-inputs.js";
+import {
+  archiveBody,
+  createConversationBody,
+  exportQuery,
+  listConversationsQuery,
+  messagesQuery,
+  patchConversationBody,
+  postMessageBody,
+} from "../conversations/inputs.js";
+import {
+  agentResource,
+  conversationResource,
+  messageResource,
+  userResource,
+} from "../conversations/resources.js";
+import { ERROR_STATUS } from "../errors.js";
+import { devTokenBody } from "./routes/dev-token-route.js";
+
+/**
+ * The OpenAPI 3 document of the REST API, generated from the zod schemas that validate the requests
+ * and type the responses. A test checks that it lists exactly the routes Express serves.
+ */
+interface Operation {
+  method: "get" | "post" | "patch" | "delete";
+  /** Express syntax (`/conversations/:id`), under `/api/v1`. */
+  path: string;
+  summary: string;
+  admin?: true;
+  public?: true;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  /** The success response: its status and schema (none for 204). */
+  ok: [number, z.ZodType | null, string?];
+}
+
+const page = <T extends z.ZodType>(key: string, item: T) =>
+  z.object({
+    [key]: z.array(item),
+    total: z.number().int(),
+    page: z.number().int(),
+    pageSize: z.number().int(),
+    hasMore: z.boolean(),
+  });
+const conversationDetail = conversationResource.extend({
+  messages: z.array(messageResource),
+  hasMoreMessages: z.boolean(),
+});
+const turnResult = z.object({
+  conversationId: z.string(),
+  messageId: z.string(),
+  assistantMessage: messageResource,
+  totalTokensUsed: z.number().int(),
+  conversationTotalTokens: z.number().int(),
+  duplicate: z.boolean().optional(),
+});
+const errorBody = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS]),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: "Error" });
+
+export const OPERATIONS: Operation[] = [
+  { method: "get", path: "/openapi.json", summary: "This document", public: true, ok: [200, null] },
+  {
+    method: "post",
+    path: "/dev/token",
+    summary: "Development only: a role `user` token for any sub",
+    public: true,
+    body: devTokenBody,
+    ok: [200, z.object({ token: z.string() })],
+  },
+  { method: "get", path: "/me", summary: "The caller", ok: [200, userResource] },
+  { method: "get", path: "/agents", summary: "The active agents", ok: [200, z.array(agentResource)] },
+  {
+    method: "post",
+    path: "/conversations",
+    summary: "Start a conversation (with initialMessage, its first turn starts as with message:send)",
+    body: createConversationBody,
+    ok: [201, conversationResource],
+  },
+  {
+    method: "get",
+    path: "/conversations",
+    summary: "The caller's conversations, newest activity first",
+    query: listConversationsQuery,
+    ok: [200, page("conversations", conversationResource)],
+  },
+  {
+    method: "get",
+    path: "/conversations/:id",
+    summary: "A conversation with its latest 50 messages",
+    ok: [200, conversationDetail],
+  },
+  {
+    method: "get",
+    path: "/conversations/:id/messages",
+    summary: "Messages before a seq, ascending",
+    query: messagesQuery,
+    ok: [200, z.object({ messages: z.array(messageResource), hasMore: z.boolean() })],
+  },
+  {
+    method: "post",
+    path: "/conversations/:id/messages",
+    summary:
+      "Run a whole turn (also streamed to the room); 200 with duplicate: true for a repeated clientMessageId",
+    body: postMessageBody,
+    ok: [201, turnResult],
+  },
+  {
+    method: "post",
+    path: "/conversations/:id/stop",
+    summary: "Stop the answer being written",
+    ok: [200, z.object({ stopped: z.boolean() })],
+  },
+  {
+    method: "patch",
+    path: "/conversations/:id",
+    summary: "Rename, tag, set metadata",
+    body: patchConversationBody,
+    ok: [200, conversationResource],
+  },
+  {
+    method: "post",
+    path: "/conversations/:id/archive",
+    summary: "Archive or unarchive",
+    body: archiveBody,
+    ok: [200, conversationResource],
+  },
+  { method: "delete", path: "/conversations/:id", summary: "Soft delete", ok: [204, null] },
+  {
+    method: "post",
+    path: "/conversations/:id/summary",
+    summary: "Have the conversation's agent write a summary",
+    ok: [200, z.object({ summary: z.string() })],
+  },
+  {
+    method: "get",
+    path: "/conversations/:id/export",
+    summary: "The whole conversation, as JSON or Markdown",
+    query: exportQuery,
+    ok: [
+      200,
+      z.object({
+        conversation: conversationResource,
+        messages: z.array(messageResource),
+        exportedAt: z.string(),
+      }),
+    ],
+  },
+  {
+    method: "get",
+    path: "/stats",
+    summary: "The caller's totals",
+    ok: [
+      200,
+      z.object({
+        totalConversations: z.number().int(),
+        activeConversations: z.number().int(),
+        archivedConversations: z.number().int(),
+        totalMessages: z.number().int(),
+        totalTokensUsed: z.number().int(),
+        averageMessagesPerConversation: z.number(),
+        mostActiveAgent: z
+          .object({ id: z.string(), name: z.string(), conversations: z.number().int() })
+          .nullable(),
+      }),
+    ],
+  },
+  {
+    method: "get",
+    path: "/admin/stats",
+    summary: "Totals across all nodes",
+    admin: true,
+    ok: [200, z.object({}).loose()],
+  },
+  {
+    method: "get",
+    path: "/admin/users",
+    summary: "Users with their conversation and token counts",
+    admin: true,
+    query: adminUsersQuery,
+    ok: [
+      200,
+      page(
+        "users",
+        userResource.extend({ conversations: z.number().int(), totalTokensUsed: z.number().int() }),
+      ),
+    ],
+  },
+  {
+    method: "delete",
+    path: "/admin/users/:id",
+    summary: "Erase a user and all their data, and disconnect them",
+    admin: true,
+    ok: [204, null],
+  },
+  {
+    method: "get",
+    path: "/admin/conversations",
+    summary: "Any user's conversations",
+    admin: true,
+    query: adminConversationsQuery,
+    ok: [200, page("conversations", conversationResource)],
+  },
+  {
+    method: "get",
+    path: "/admin/conversations/:id",
+    summary: "Any conversation with its latest 50 messages",
+    admin: true,
+    ok: [200, conversationDetail],
+  },
+  {
+    method: "get",
+    path: "/admin/agents",
+    summary: "All agents",
+    admin: true,
+    ok: [200, z.array(agentResource)],
+  },
+  {
+    method: "post",
+    path: "/admin/agents",
+    summary: "Create an agent",
+    admin: true,
+    body: createAgentBody,
+    ok: [201, agentResource],
+  },
+  {
+    method: "patch",
+    path: "/admin/agents/:id",
+    summary: "Change an agent",
+    admin: true,
+    body: patchAgentBody,
+    ok: [200, agentResource],
+  },
+  {
+    method: "delete",
+    path: "/admin/agents/:id",
+    summary: "Deactivate an agent",
+    admin: true,
+    ok: [204, null],
+  },
+  {
+    method: "post",
+    path: "/admin/maintenance/purge",
+    summary: "Hard-delete conversations soft-deleted before olderThanDays",
+    admin: true,
+    body: purgeBody,
+    ok: [200, z.object({ purged: z.number().int() })],
+  },
+];
+
+type JsonSchema = Record<string, unknown>;
+
+/** zod to OpenAPI 3.0 JSON Schema, with named schemas moved into `components.schemas`. */
+function jsonSchema(
+  schema: z.ZodType,
+  io: "input" | "output",
+  components: Record<string, unknown>,
+): JsonSchema {
+  const converted = z.toJSONSchema(schema, {
+    target: "openapi-3.0",
+    io,
+    unrepresentable: "any",
+  }) as JsonSchema;
+  const text = JSON.stringify(converted).replaceAll('"#/definitions/', '"#/components/schemas/');
+  const { definitions, ...rest } = JSON.parse(text) as JsonSchema & { definitions?: Record<string, unknown> };
+  Object.assign(components, definitions ?? {});
+  const id = (schema.meta() as { id?: string } | undefined)?.id;
+  if (id) {
+    components[id] = rest;
+    return { $ref: `#/components/schemas/${id}` };
+  }
+  return rest;
+}
+
+let cached: JsonSchema | undefined;
+
+export function openApiDocument(): JsonSchema {
+  if (cached) return cached;
+  const components: Record<string, unknown> = {};
+  const errorRef = jsonSchema(errorBody, "output", components);
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const path = op.path.replace(/:(\w+)/g, "{$1}");
+    const parameters: unknown[] = [...op.path.matchAll(/:(\w+)/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    }));
+    if (op.query) {
+      const query = jsonSchema(op.query, "input", components) as { properties?: Record<string, unknown> };
+      for (const [name, schema] of Object.entries(query.properties ?? {})) {
+        parameters.push({ name, in: "query", required: false, schema });
+      }
+    }
+    const [status, schema, description] = op.ok;
+    const responses: Record<string, unknown> = {
+      [status]: {
+        description: description ?? "OK",
+        ...(schema
+          ? { content: { "application/json": { schema: jsonSchema(schema, "output", components) } } }
+          : {}),
+      },
+      default: { description: "An error", content: { "application/json": { schema: errorRef } } },
+    };
+    (paths[path] ??= {})[op.method] = {
+      summary: op.summary,
+      ...(op.admin ? { tags: ["admin"] } : {}),
+      ...(op.public ? { security: [] } : {}),
+      ...(parameters.length ? { parameters } : {}),
+      ...(op.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { "application/json": { schema: jsonSchema(op.body, "input", components) } },
+            },
+          }
+        : {}),
+      responses,
+    };
+  }
+  cached = {
+    openapi: "3.0.3",
+    info: {
+      title: "Confab REST API",
+      version: "1",
+      description:
+        "Conversations between people and AI assistants. Live events are on Socket.IO (/chat, /admin).",
+    },
+    servers: [{ url: "/api/v1" }],
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+    },
+  };
+  return cached;
+}
