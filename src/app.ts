@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdapter } from "@socket.io/redis-adapter";
+import type { Express } from "express";
 import { Server } from "socket.io";
 import { ensureDevSecret } from "./auth/dev-secret.js";
 import { TokenSigner } from "./auth/token-signer.js";
@@ -51,6 +52,8 @@ export interface Confab {
   readonly logger: Logger;
   readonly db: Database;
   readonly httpServer: HttpServer;
+  /** The Express application behind the HTTP server. */
+  readonly app: Express;
   readonly io: ConfabServer;
   readonly redis: RedisConnection | undefined;
   readonly chat: ChatService;
@@ -227,6 +230,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     logger,
     db,
     httpServer,
+    app,
     io,
     redis,
     chat,

@@ -19,7 +19,7 @@ export class Metrics {
 
   constructor(gauges: { connectedSockets: () => number; activeGenerations: () => number }) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "confab_process_" });
+    collectDefaultMetrics({ register: this.registry, prefix: "confab_" });
     this.connectedSockets = new Gauge({
       name: "confab_connected_sockets",
       help: "Sockets connected to /chat on this node",

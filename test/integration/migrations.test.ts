@@ -35,7 +35,13 @@ describe("migrations", () => {
   it("applies every migration, reverts each one, and applies them again", async () => {
     const sequelize = connect();
     expect(await migrateUp(sequelize, logger)).to.have.length(migrations.length);
-    expect(await tables(sequelize)).to.deep.equal(["agents", "conversations", "maintenance_jobs", "messages", "users"]);
+    expect(await tables(sequelize)).to.deep.equal([
+      "agents",
+      "conversations",
+      "maintenance_jobs",
+      "messages",
+      "users",
+    ]);
     expect(await migrateDown(sequelize, logger, true)).to.have.length(migrations.length);
     expect(await tables(sequelize)).to.deep.equal([]);
     await migrateUp(sequelize, logger);
@@ -46,7 +52,13 @@ describe("migrations", () => {
     const [a, b] = [connect(), connect()];
     const results = await Promise.all([migrateUp(a, logger), migrateUp(b, logger)]);
     expect(results.map((r) => r.length).sort()).to.deep.equal([0, migrations.length]);
-    expect(await tables(a)).to.deep.equal(["agents", "conversations", "maintenance_jobs", "messages", "users"]);
+    expect(await tables(a)).to.deep.equal([
+      "agents",
+      "conversations",
+      "maintenance_jobs",
+      "messages",
+      "users",
+    ]);
   });
 
   it("creates the indexes the queries need", async () => {
