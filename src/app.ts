@@ -165,7 +165,15 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const admin = new AdminService({
     models: db.models,
     history: conversations.history,
-    connectedSockets: async () => (await chatNamespace.fetchSockets()).length,
+    connectedSockets: async () => {
+      try {
+        return (await chatNamespace.fetchSockets()).length;
+      } catch (err) {
+        // A node that does not answer in time is not counted, rather than failing the whole stats.
+        logger.warn({ err }, "could not count the sockets of every node");
+        return chatNamespace.sockets.size;
+      }
+    },
     stopAnswers: async (ids) => {
       for (const id of ids) if (!chat.stopLocal(id) && redis) await stopOnOtherNodes(chatNamespace, id);
     },

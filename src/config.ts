@@ -1,3 +1,4 @@
+import { createPublicKey } from "node:crypto";
 import { z } from "zod";
 
 /**
@@ -23,11 +24,22 @@ const url = (protocols: string[]) =>
       )
       .optional(),
   );
+/** `https://host[:port]` with nothing after: what browsers send as Origin. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 const integer = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(empty, z.coerce.number().int().min(min).max(max).default(fallback));
 
 const schema = z.object({
-  NODE_ENV: z.preprocess(empty, z.enum(["development", "production", "test"]).default("development")),
+  /** "production" turns the production rules on; any other value (development, test, staging…) does not. */
+  NODE_ENV: z.preprocess(empty, z.string().default("development")),
   PORT: integer(3000, 0, 65535),
   HOST: z.preprocess(empty, z.string().default("0.0.0.0")),
   DATABASE_URL: url(["postgres:", "postgresql:"]),
@@ -45,7 +57,14 @@ const schema = z.object({
     z
       .string()
       .transform((v) => v.replace(/\\n/g, "\n"))
-      .refine((v) => v.includes("-----BEGIN"), "must be a PEM public key")
+      .refine((v) => {
+        try {
+          const type = createPublicKey(v).asymmetricKeyType;
+          return type === "rsa" || type === "ec";
+        } catch {
+          return false;
+        }
+      }, "must be an RSA or EC public key in PEM")
       .optional(),
   ),
   JWT_ISSUER: optionalString,
@@ -65,6 +84,11 @@ const schema = z.object({
           .split(",")
           .map((o) => o.trim())
           .filter(Boolean),
+      )
+      .refine((origins) => origins.length > 0, "must list at least one origin")
+      .refine(
+        (origins) => origins.every(isOrigin),
+        "must be origins such as https://chat.example.com (scheme, host and port only)",
       )
       .optional(),
   ),

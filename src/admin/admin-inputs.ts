@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { id, limit, offset } from "../conversations/inputs.js";
+import { id, limit, offset, text } from "../conversations/inputs.js";
 
-export const userId = z.string().min(1).max(255);
+export const userId = text(255).refine((s) => s.length > 0, "must not be empty");
 
 export const adminUsersQuery = z.strictObject({ limit: limit.default(50), offset: offset.default(0) });
 

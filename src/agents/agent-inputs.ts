@@ -1,20 +1,15 @@
 import { z } from "zod";
+import { text } from "../conversations/inputs.js";
 import { PROVIDERS } from "../db/models/index.js";
 
 const budget = z.number().int().positive().max(10_000_000);
 
 const agentFields = {
-  name: z
-    .string()
-    .max(255)
-    .refine((s) => s.trim().length > 0, "must not be blank"),
-  description: z.string().max(2000),
+  name: text(255).refine((s) => s.trim().length > 0, "must not be blank"),
+  description: text(2000),
   provider: z.enum(PROVIDERS),
-  model: z
-    .string()
-    .max(255)
-    .refine((s) => s.trim().length > 0, "must not be blank"),
-  systemPrompt: z.string().max(20_000),
+  model: text(255).refine((s) => s.trim().length > 0, "must not be blank"),
+  systemPrompt: text(20_000),
   temperature: z.number().min(0).max(2),
   maxConversationTokens: budget,
   contextTokens: budget,

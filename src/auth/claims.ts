@@ -1,12 +1,14 @@
 import { z } from "zod";
 
 /** The claims Confab reads from a host application's token (PROTOCOL.md section 2). */
+const noNul = (s: string) => !s.includes("\u0000");
+
 export const claimsSchema = z.object({
-  sub: z.string().min(1).max(255),
+  sub: z.string().min(1).max(255).refine(noNul),
   exp: z.number().int().positive(),
   role: z.enum(["user", "admin"]).default("user"),
-  name: z.string().max(255).optional(),
-  email: z.string().max(320).optional(),
+  name: z.string().max(255).refine(noNul).optional(),
+  email: z.string().max(320).refine(noNul).optional(),
 });
 
 export type Claims = z.infer<typeof claimsSchema>;

@@ -1,4 +1,4 @@
-import { Op, QueryTypes, UniqueConstraintError, type Transaction } from "sequelize";
+import { QueryTypes, UniqueConstraintError, type Transaction } from "sequelize";
 import type { Principal } from "../auth/claims.js";
 import type { Agent, Conversation, Message, Models } from "../db/models/index.js";
 import { ConversationService } from "../conversations/conversation-service.js";
@@ -8,11 +8,12 @@ import {
   toMessageResource,
   type MessageResource,
 } from "../conversations/resources.js";
-import { countTextTokens } from "../conversations/token-counter.js";
+import { countTextTokens, MESSAGE_OVERHEAD_TOKENS } from "../conversations/token-counter.js";
 import { AppError, notFound } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { FinishReason, Usage } from "../providers/chat-model.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
+import type { GenerationSnapshot } from "../realtime/events.js";
 import { Generation } from "./generation.js";
 import type { GenerationRegistry } from "./generation-registry.js";
 import { buildPrompt } from "./prompt.js";
@@ -77,6 +78,8 @@ interface TurnContext {
 export class ChatService {
   private readonly leaseMs: number;
   private readonly running = new Set<Promise<void>>();
+  /** Set by shutdown: no new turn starts on this node. */
+  private closing = false;
 
   constructor(private readonly deps: ChatServiceOptions) {
     this.leaseMs = deps.leaseMs ?? 10_000;
@@ -88,17 +91,23 @@ export class ChatService {
 
   async send(principal: Principal, input: SendInput): Promise<TurnStart> {
     const { Conversation, Message, Agent } = this.deps.models;
+    if (this.closing)
+      throw new AppError("unavailable", "this server is shutting down: send again in a moment");
     await this.deps.limits?.consume("message", principal.userId);
     let interrupted: Message[] = [];
     let ctx: TurnContext;
     try {
       ctx = await this.sequelize.transaction(async (transaction) => {
         const conversation = await Conversation.findOne({
-          where: { id: input.conversationId, userId: principal.userId, status: { [Op.ne]: "deleted" } },
+          where: { id: input.conversationId, userId: principal.userId },
           lock: transaction.LOCK.UPDATE,
           transaction,
         });
         if (!conversation) throw notFound("conversation");
+        // PROTOCOL.md guarantee 6: to its owner, a deleted conversation refuses turns as not active.
+        if (conversation.status === "deleted") {
+          throw new AppError("conversation_not_active", "the conversation is deleted");
+        }
         if (input.clientMessageId) {
           const first = await Message.findOne({
             where: { conversationId: conversation.id, clientMessageId: input.clientMessageId },
@@ -169,6 +178,10 @@ export class ChatService {
     this.announceInterrupted(interrupted);
 
     const { conversation, agent, userMessage, assistant } = ctx;
+    // Before anything is announced, so that a tab joining from now on gets a snapshot of this answer.
+    await this.deps.state
+      .begin(conversation.id, assistant.id)
+      .catch((err: unknown) => this.deps.logger.warn({ err }, "generation state unavailable"));
     const message = toMessageResource(userMessage);
     this.deps.notifier.messageCreated(message);
     this.deps.notifier.assistantStart({
@@ -208,6 +221,12 @@ export class ChatService {
     return (await this.deps.stopElsewhere?.(conversationId)) ?? false;
   }
 
+  /** The answer this node writes in the conversation, as it knows it; undefined when it writes none. */
+  localSnapshot(conversationId: string): GenerationSnapshot | undefined {
+    const generation = this.deps.generations.get(conversationId);
+    return generation ? generation.snapshot() : undefined;
+  }
+
   /** Stops the answer this node writes in the conversation, if any. */
   stopLocal(conversationId: string): boolean {
     const generation = this.deps.generations.get(conversationId);
@@ -226,6 +245,7 @@ export class ChatService {
    * with the text written so far.
    */
   async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
     await Promise.race([this.idle(), grace]);
@@ -260,10 +280,9 @@ export class ChatService {
   private async run(principal: Principal, ctx: TurnContext): Promise<MessageResource> {
     const { conversation, agent, userMessage, assistant } = ctx;
     const { notifier, generations, logger, state } = this.deps;
-    // Each delta is recorded where every node can read it, then sent; in order, one after another.
-    let published: Promise<void> = state
-      .begin(conversation.id, assistant.id)
-      .catch((err: unknown) => logger.warn({ err }, "generation state unavailable"));
+    const warnState = (err: unknown) => logger.warn({ err }, "generation state unavailable");
+    // Each delta is recorded where every node can read it, then sent: in order, one after another.
+    let published: Promise<void> = Promise.resolve();
     const generation = new Generation({
       conversationId: conversation.id,
       userId: principal.userId,
@@ -272,7 +291,7 @@ export class ChatService {
       emit: (event) => {
         published = published
           .then(() => state.append(event))
-          .catch((err: unknown) => logger.warn({ err }, "generation state unavailable"))
+          .catch(warnState)
           .then(() => notifier.assistantDelta(event));
       },
     });
@@ -290,126 +309,157 @@ export class ChatService {
       checkpoint = checkpoint.then(() => this.checkpoint(generation));
     }, this.deps.checkpointMs);
     try {
-      const prompt = await buildPrompt(this.deps.conversations.history, agent, conversation, userMessage);
-      window = prompt;
-      promptTokens = prompt.messages.reduce((n, m) => n + countTextTokens(m.content) + 4, 0);
-      const model = this.deps.modelRegistry.forAgent(agent);
-      for await (const part of model.stream({
-        model: agent.model,
-        messages: prompt.messages,
-        temperature: agent.temperature,
-        maxOutputTokens: this.deps.maxOutputTokens ?? 1024,
-        abortSignal: generation.signal,
-        purpose: "answer",
-      })) {
-        if (generation.stopped) break;
-        if (part.type === "text-delta") {
-          firstTokenAt ??= performance.now();
-          generation.append(part.delta);
-        } else if (part.type === "finish") {
-          usage = part.usage;
-          finishReason = part.finishReason;
-          if (part.modelUsed) modelUsed = part.modelUsed;
+      try {
+        const prompt = await buildPrompt(this.deps.conversations.history, agent, conversation, userMessage);
+        window = prompt;
+        promptTokens = prompt.messages.reduce(
+          (n, m) => n + countTextTokens(m.content) + MESSAGE_OVERHEAD_TOKENS,
+          0,
+        );
+        const model = this.deps.modelRegistry.forAgent(agent);
+        for await (const part of model.stream({
+          model: agent.model,
+          messages: prompt.messages,
+          temperature: agent.temperature,
+          maxOutputTokens: this.deps.maxOutputTokens ?? 1024,
+          abortSignal: generation.signal,
+          purpose: "answer",
+        })) {
+          if (generation.stopped) break;
+          if (part.type === "text-delta") {
+            firstTokenAt ??= performance.now();
+            generation.append(part.delta);
+          } else if (part.type === "finish") {
+            usage = part.usage;
+            finishReason = part.finishReason;
+            if (part.modelUsed) modelUsed = part.modelUsed;
+          }
         }
+        if (!generation.stopped && finishReason === undefined) {
+          throw new AppError("provider_error", "the model's stream ended before the answer was finished");
+        }
+      } catch (err) {
+        if (!generation.stopped) {
+          failure =
+            err instanceof AppError && err.code === "provider_error"
+              ? err
+              : new AppError("provider_error", "the model failed to answer", { cause: err });
+          logger.warn({ err, conversationId: conversation.id, messageId: assistant.id }, "generation failed");
+        }
+      } finally {
+        clearInterval(checkpointTimer);
+        generation.flush();
       }
-      if (!generation.stopped && finishReason === undefined) {
-        throw new AppError("provider_error", "the model's stream ended before the answer was finished");
-      }
-    } catch (err) {
-      if (!generation.stopped) {
-        failure =
-          err instanceof AppError && err.code === "provider_error"
-            ? err
-            : new AppError("provider_error", "the model failed to answer", { cause: err });
-        logger.warn({ err, conversationId: conversation.id, messageId: assistant.id }, "generation failed");
-      }
-    } finally {
-      clearInterval(checkpointTimer);
-      generation.flush();
-    }
-    await checkpoint;
-    await published;
+      await checkpoint;
+      await published;
 
-    const text = generation.text;
-    const status = failure
-      ? "error"
-      : generation.stopReason === "shutdown"
-        ? "interrupted"
-        : generation.stopped
-          ? "cancelled"
-          : "complete";
-    const outputTokens = countTextTokens(text);
-    const reported = usage !== undefined && !usage.estimated;
-    const inputTokens = usage?.inputTokens ?? promptTokens;
-    const output = usage?.outputTokens ?? outputTokens;
-    const finished = performance.now();
-    const fields = {
-      content: text,
-      status,
-      contentTokens: outputTokens,
-      inputTokens,
-      outputTokens: output,
-      totalTokens: inputTokens + output,
-      modelUsed,
-      responseTimeMs: Math.round(finished - startedAt),
-      timeToFirstTokenMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt),
-      finishReason: status === "complete" ? (finishReason ?? null) : status,
-      error: failure
-        ? { code: failure.code, message: failure.message }
-        : status === "interrupted"
-          ? SHUTDOWN_ERROR
-          : null,
-      metadata: reported ? {} : { usageEstimated: true },
-    } as const;
-    try {
+      const text = generation.text;
+      const status = failure
+        ? "error"
+        : generation.stopReason === "shutdown"
+          ? "interrupted"
+          : generation.stopped
+            ? "cancelled"
+            : "complete";
+      const finished = performance.now();
+      const fields = {
+        content: text,
+        status,
+        contentTokens: countTextTokens(text),
+        ...this.charge(usage, promptTokens, text, firstTokenAt !== undefined),
+        modelUsed,
+        responseTimeMs: Math.round(finished - startedAt),
+        timeToFirstTokenMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt),
+        finishReason: status === "complete" ? (finishReason ?? null) : status,
+        error: failure
+          ? { code: failure.code, message: failure.message }
+          : status === "interrupted"
+            ? SHUTDOWN_ERROR
+            : null,
+      } as const;
       const stored = await this.finish(assistant, conversation.id, fields);
       // The stored row now holds the text; the shared state can go before the end is announced.
-      await state
-        .end(conversation.id, assistant.id)
-        .catch((err: unknown) => logger.warn({ err }, "state end"));
-      if (stored) {
-        const resource = toMessageResource(stored.message);
-        if (resource.error) notifier.assistantError(resource, resource.error);
-        else notifier.assistantDone(resource);
-        this.deps.metrics?.recordGeneration({
-          provider: agent.provider,
-          model: agent.model,
-          status: resource.status,
-          timeToFirstTokenMs: resource.timeToFirstTokenMs,
-          responseTimeMs: resource.responseTimeMs,
-          inputTokens: resource.inputTokens,
-          outputTokens: resource.outputTokens,
-          failureKind: failure?.kind,
-        });
-        this.reportEnd(conversation.userId, resource);
-        notifier.conversationUpdated(toConversationResource(stored.conversation));
-        if (resource.status === "complete" && this.deps.summaries) {
-          if (userMessage.seq === 1)
-            this.deps.summaries.titleInBackground(stored.conversation, agent, userMessage.content);
-          if (window?.leftOut)
-            this.deps.summaries.refreshInBackground(stored.conversation, agent, window.windowStartSeq);
-        }
-        return resource;
+      await state.end(conversation.id, assistant.id).catch(warnState);
+      if (!stored) {
+        // Another node declared this answer interrupted while we were writing it: its word stands.
+        const current = await this.deps.models.Message.findByPk(assistant.id);
+        return toMessageResource(current ?? assistant);
       }
-      // Another node declared this answer interrupted while we were writing it: its word stands.
-      const current = await this.deps.models.Message.findByPk(assistant.id);
-      return toMessageResource(current ?? assistant);
+      const resource = toMessageResource(stored.message);
+      if (resource.error) notifier.assistantError(resource, resource.error);
+      else notifier.assistantDone(resource);
+      notifier.conversationUpdated(toConversationResource(stored.conversation));
+      this.deps.metrics?.recordGeneration({
+        provider: agent.provider,
+        model: agent.model,
+        status: resource.status,
+        timeToFirstTokenMs: resource.timeToFirstTokenMs,
+        responseTimeMs: resource.responseTimeMs,
+        inputTokens: resource.inputTokens,
+        outputTokens: resource.outputTokens,
+        failureKind: failure?.kind,
+      });
+      this.reportEnd(conversation.userId, resource);
+      if (resource.status === "complete" && this.deps.summaries) {
+        if (userMessage.seq === 1)
+          this.deps.summaries.titleInBackground(stored.conversation, agent, userMessage.content);
+        if (window?.leftOut)
+          this.deps.summaries.refreshInBackground(stored.conversation, agent, window.windowStartSeq);
+      }
+      return resource;
     } catch (err) {
+      // The answer could not be stored (the database is away): it stays `streaming` without a lease,
+      // and the recovery sweep will store it as interrupted with its last checkpoint.
       logger.error({ err, messageId: assistant.id }, "could not store the answer");
-      throw err;
+      throw new AppError("unavailable", "the answer could not be stored", { cause: err });
     } finally {
+      clearInterval(checkpointTimer);
       generations.remove(generation);
     }
   }
 
-  /** Saves the text so far and renews the answer's lease. Nothing per token: about once a second. */
+  /**
+   * What an answer costs the conversation: the vendor's usage when it reported one; else the
+   * tokenizer's count (marked estimated) when text was produced; nothing for an answer that failed or
+   * was stopped before its first token, which no vendor bills.
+   */
+  private charge(usage: Usage | undefined, promptTokens: number, text: string, produced: boolean) {
+    if (usage && !usage.estimated) {
+      return {
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        totalTokens: usage.inputTokens + usage.outputTokens,
+        metadata: {},
+      };
+    }
+    if (!produced && !usage) {
+      return { inputTokens: null, outputTokens: null, totalTokens: null, metadata: {} };
+    }
+    const inputTokens = usage?.inputTokens ?? promptTokens;
+    const outputTokens = usage?.outputTokens ?? countTextTokens(text);
+    return {
+      inputTokens,
+      outputTokens,
+      totalTokens: inputTokens + outputTokens,
+      metadata: { usageEstimated: true },
+    };
+  }
+
+  /**
+   * Saves the text so far and renews the answer's lease (and its shared state's). Nothing per token:
+   * about once a second. Finding the row no longer streaming means another node declared this
+   * writer dead: it stops writing.
+   */
   private async checkpoint(generation: Generation): Promise<void> {
     generation.flush();
     try {
-      await this.sequelize.query(
-        `UPDATE messages SET content = :content, updated_at = now() WHERE id = :id AND status = 'streaming'`,
-        { replacements: { id: generation.messageId, content: generation.snapshot().content } },
+      // Bound, not replaced into the SQL: the text never appears in a statement or its errors.
+      const [, affected] = await this.sequelize.query(
+        `UPDATE messages SET content = $1, updated_at = now() WHERE id = $2 AND status = 'streaming'`,
+        { bind: [generation.snapshot().content, generation.messageId], type: QueryTypes.UPDATE },
       );
+      if (affected === 0) generation.stop("shutdown");
+      await this.deps.state.touch(generation.conversationId).catch(() => undefined);
     } catch (err) {
       this.deps.logger.warn({ err, messageId: generation.messageId }, "checkpoint failed");
     }
@@ -418,7 +468,7 @@ export class ChatService {
   private async finish(
     assistant: Message,
     conversationId: string,
-    fields: Partial<Message> & { totalTokens: number },
+    fields: Omit<Partial<Message>, "totalTokens"> & { totalTokens: number | null },
   ): Promise<{ message: Message; conversation: Conversation } | null> {
     const { Message, Conversation } = this.deps.models;
     return this.sequelize.transaction(async (transaction) => {
@@ -429,7 +479,7 @@ export class ChatService {
       });
       if (count === 0 || !rows[0]) return null;
       await Conversation.increment(
-        { totalTokensUsed: fields.totalTokens },
+        { totalTokensUsed: fields.totalTokens ?? 0 },
         { where: { id: conversationId }, transaction },
       );
       const conversation = await Conversation.findByPk(conversationId, { transaction });
@@ -473,6 +523,7 @@ export class ChatService {
   /** Recovery sweep: interrupt dead nodes' answers and tell the rooms. */
   async recover(): Promise<number> {
     const rows = await this.interruptStale();
+    for (const row of rows) await this.deps.state.end(row.conversationId, row.id).catch(() => undefined);
     this.announceInterrupted(rows);
     return rows.length;
   }

@@ -1,7 +1,6 @@
-import type { GenerationSnapshot } from "../realtime/events.js";
 import type { Generation } from "./generation.js";
 
-/** The answers this node is writing, by conversation. */
+/** The answers this node is writing, by conversation: what stop and shutdown act on. */
 export class GenerationRegistry {
   private readonly byConversation = new Map<string, Generation>();
 
@@ -17,10 +16,6 @@ export class GenerationRegistry {
 
   get(conversationId: string): Generation | undefined {
     return this.byConversation.get(conversationId);
-  }
-
-  snapshot(conversationId: string): GenerationSnapshot | null {
-    return this.byConversation.get(conversationId)?.snapshot() ?? null;
   }
 
   get size(): number {

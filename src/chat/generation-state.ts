@@ -9,6 +9,8 @@ export interface GenerationState {
   begin(conversationId: string, messageId: string): Promise<void>;
   append(event: AssistantDeltaEvent): Promise<void>;
   snapshot(conversationId: string): Promise<GenerationSnapshot | null>;
+  /** Keeps the state of a long answer alive while its writer checkpoints. */
+  touch(conversationId: string): Promise<void>;
   end(conversationId: string, messageId: string): Promise<void>;
 }
 
@@ -33,6 +35,10 @@ export class MemoryGenerationState implements GenerationState {
   snapshot(conversationId: string): Promise<GenerationSnapshot | null> {
     const current = this.byConversation.get(conversationId);
     return Promise.resolve(current ? { ...current } : null);
+  }
+
+  touch(): Promise<void> {
+    return Promise.resolve();
   }
 
   end(conversationId: string, messageId: string): Promise<void> {

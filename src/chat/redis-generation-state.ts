@@ -2,6 +2,19 @@ import type { Redis } from "ioredis";
 import type { AssistantDeltaEvent, GenerationSnapshot } from "../realtime/events.js";
 import type { GenerationState } from "./generation-state.js";
 
+/**
+ * Appends only to the state of the same answer: had the keys expired (a writer silent for longer than
+ * the TTL), a new text made of the later deltas alone would be a wrong snapshot; none is better.
+ */
+const APPEND_SCRIPT = `if redis.call("HGET", KEYS[1], "messageId") ~= ARGV[1] then
+  return 0
+end
+redis.call("APPEND", KEYS[2], ARGV[3])
+redis.call("HSET", KEYS[1], "seq", ARGV[2])
+redis.call("PEXPIRE", KEYS[1], ARGV[4])
+redis.call("PEXPIRE", KEYS[2], ARGV[4])
+return 1`;
+
 const END_SCRIPT = `if redis.call("HGET", KEYS[1], "messageId") == ARGV[1] then
   return redis.call("DEL", KEYS[1], KEYS[2])
 end
@@ -36,13 +49,7 @@ export class RedisGenerationState implements GenerationState {
 
   async append(event: AssistantDeltaEvent): Promise<void> {
     const { meta, text } = this.keys(event.conversationId);
-    await this.redis
-      .multi()
-      .append(text, event.delta)
-      .hset(meta, "seq", event.seq)
-      .pexpire(text, this.ttlMs)
-      .pexpire(meta, this.ttlMs)
-      .exec();
+    await this.redis.eval(APPEND_SCRIPT, 2, meta, text, event.messageId, event.seq, event.delta, this.ttlMs);
   }
 
   async snapshot(conversationId: string): Promise<GenerationSnapshot | null> {
@@ -52,6 +59,11 @@ export class RedisGenerationState implements GenerationState {
     const content = results?.[1]?.[1] as string | null | undefined;
     if (!fields?.messageId || content === null || content === undefined) return null;
     return { messageId: fields.messageId, seq: Number(fields.seq ?? 0), content };
+  }
+
+  async touch(conversationId: string): Promise<void> {
+    const { meta, text } = this.keys(conversationId);
+    await this.redis.multi().pexpire(meta, this.ttlMs).pexpire(text, this.ttlMs).exec();
   }
 
   async end(conversationId: string, messageId: string): Promise<void> {

@@ -171,13 +171,19 @@ export class Summaries {
       });
       for (const m of batch) {
         if (m.role === "system" || m.content.length === 0) continue;
+        const speaker = m.role === "user" ? "User" : "Assistant";
         const cost = (m.contentTokens || countTextTokens(m.content)) + 3;
-        if (used + cost > budget) return result(taken, direction, from);
+        if (used + cost > budget) {
+          // A single message larger than the whole budget is cut rather than skipped, or the summary
+          // could never move past it.
+          if (taken.length === 0) {
+            const cut = m.content.replace(/\s+/g, " ").slice(0, budget);
+            taken.push({ seq: m.seq, line: `${speaker}: ${cut}…` });
+          }
+          return result(taken, direction, from);
+        }
         used += cost;
-        taken.push({
-          seq: m.seq,
-          line: `${m.role === "user" ? "User" : "Assistant"}: ${m.content.replace(/\s+/g, " ")}`,
-        });
+        taken.push({ seq: m.seq, line: `${speaker}: ${m.content.replace(/\s+/g, " ")}` });
       }
       cursor = direction === "forward" ? end : start;
     }

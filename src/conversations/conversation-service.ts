@@ -48,9 +48,17 @@ export class ConversationService {
    * The caller's conversation, or `not_found`: another user's conversation and a deleted one are
    * indistinguishable from one that never existed.
    */
-  async getOwned(principal: Principal, id: string): Promise<Conversation> {
+  async getOwned(
+    principal: Principal,
+    id: string,
+    options: { includeDeleted?: boolean } = {},
+  ): Promise<Conversation> {
     const conversation = await this.models.Conversation.findOne({
-      where: { id, userId: principal.userId, status: { [Op.ne]: "deleted" } },
+      where: {
+        id,
+        userId: principal.userId,
+        ...(options.includeDeleted ? {} : { status: { [Op.ne]: "deleted" } }),
+      },
     });
     if (!conversation) throw notFound("conversation");
     return conversation;
@@ -159,6 +167,12 @@ export class ConversationService {
       await conversation.save();
     }
     return this.announce(conversation);
+  }
+
+  /** Removes a conversation that was just created and never used, telling the user's tabs. */
+  async discard(conversation: Conversation): Promise<void> {
+    await conversation.destroy();
+    this.deps.notifier.conversationDeleted(conversation.userId, conversation.id);
   }
 
   /** Soft delete: the conversation disappears for its user and is purged later by maintenance. */

@@ -6,25 +6,28 @@ import { z } from "zod";
  */
 export const id = z.guid({ message: "must be a UUID" });
 
-export const content = z
-  .string()
-  .min(1)
-  .max(10_000)
+/** PostgreSQL text cannot hold U+0000: refused up front rather than failing (or changing) on write. */
+const NUL = "\u0000";
+export const noNul = (s: string) => !s.includes(NUL);
+export const NO_NUL_MESSAGE = "must not contain the NUL character";
+/** A string of at most `max` characters without NUL. */
+export const text = (max: number) => z.string().max(max).refine(noNul, NO_NUL_MESSAGE);
+
+export const content = text(10_000)
+  .refine((s) => s.length > 0, "must not be empty")
   .refine((s) => s.trim().length > 0, "must not be blank");
 
-export const title = z
-  .string()
-  .max(255)
-  .refine((s) => s.trim().length > 0, "must not be blank");
+export const title = text(255).refine((s) => s.trim().length > 0, "must not be blank");
 
-export const tags = z.array(z.string().min(1).max(50)).max(20);
+export const tags = z.array(text(50).refine((s) => s.length > 0, "must not be empty")).max(20);
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 export const metadata = z
   .record(z.string(), z.unknown())
-  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_MAX_BYTES, "must be at most 16 KB of JSON");
+  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_MAX_BYTES, "must be at most 16 KB of JSON")
+  .refine((m) => !JSON.stringify(m).includes("\\u0000"), NO_NUL_MESSAGE);
 
-export const clientMessageId = z.string().min(1).max(255);
+export const clientMessageId = text(255).refine((s) => s.length > 0, "must not be empty");
 
 /** A query-string integer: digits only, so "1e2", " 5" or "" are refused rather than coerced. */
 const queryInt = (min: number, max: number) =>
@@ -83,7 +86,7 @@ export const sendPayload = z.strictObject({
   clientMessageId: clientMessageId.optional(),
   metadata: metadata.optional(),
 });
-export const refreshPayload = z.strictObject({ token: z.string().min(1) });
+export const refreshPayload = z.strictObject({ token: z.string().min(1).max(16_384) });
 
 export type CreateConversationInput = z.infer<typeof createConversationBody>;
 export type ListConversationsInput = z.infer<typeof listConversationsQuery>;

@@ -1,12 +1,36 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
+interface LoggedError {
+  type: string;
+  message: string;
+  stack?: string | undefined;
+  code?: unknown;
+  cause?: LoggedError;
+}
+
+/**
+ * Errors are logged by name, message, stack and code only. Their other fields are left out on
+ * purpose: Sequelize puts the SQL and its parameters (message text, metadata) on its errors, and
+ * vendor SDKs put request bodies on theirs.
+ */
+function serializeError(err: unknown, depth = 0): unknown {
+  if (!(err instanceof Error)) return err;
+  const logged: LoggedError = { type: err.name, message: err.message, stack: err.stack };
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" || typeof code === "number") logged.code = code;
+  if (err.cause instanceof Error && depth < 3)
+    logged.cause = serializeError(err.cause, depth + 1) as LoggedError;
+  return logged;
+}
+
 /** Structured JSON logs. Tokens, keys and message content are redacted wherever they appear. */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: "confab" },
+    serializers: { err: (err: unknown) => serializeError(err) },
     redact: {
       paths: [
         "token",
@@ -21,5 +45,6 @@ export function createLogger(level: string): Logger {
       ],
       censor: "[redacted]",
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

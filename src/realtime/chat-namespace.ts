@@ -16,6 +16,7 @@ import {
   userRoom,
   type ClientToServerEvents,
   type InterServerEvents,
+  type GenerationSnapshot,
   type JoinResult,
   type SendResult,
   type ServerToClientEvents,
@@ -120,7 +121,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
           conversation: toConversationResource(conversation),
           messages: page.messages.map(toMessageResource),
           hasMore: page.hasMore,
-          generation: await deps.state.snapshot(conversation.id),
+          generation: await snapshotOf(deps, conversation.id),
         };
       }),
     );
@@ -138,7 +139,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
       acknowledged("message:send", sendPayload, deps.logger, async (p): Promise<SendResult> => {
         // The sender sees the whole turn even if it never joined: into the room before the turn starts,
         // once the conversation is known to be the sender's.
-        await deps.conversations.getOwned(principal(), p.conversationId);
+        await deps.conversations.getOwned(principal(), p.conversationId, { includeDeleted: true });
         await socket.join(conversationRoom(p.conversationId));
         const turn = await deps.chat.send(principal(), p);
         return {
@@ -203,5 +204,26 @@ class ExpiryTimers {
   clear(): void {
     clearTimeout(this.warning);
     clearTimeout(this.expiry);
+  }
+}
+
+/**
+ * The answer being written, from the shared state. While Redis is unreachable, the node writing the
+ * answer still knows it; another node cannot, and says so rather than show a wrong text.
+ */
+async function snapshotOf(
+  deps: Pick<ChatNamespaceDeps, "state" | "chat" | "logger">,
+  conversationId: string,
+): Promise<GenerationSnapshot | null> {
+  try {
+    return await deps.state.snapshot(conversationId);
+  } catch (err) {
+    const local = deps.chat.localSnapshot(conversationId);
+    if (local !== undefined) return local;
+    deps.logger.warn({ err }, "generation state unavailable");
+    throw new AppError(
+      "unavailable",
+      "the answer in progress cannot be read right now: join again in a moment",
+    );
   }
 }

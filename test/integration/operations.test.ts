@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { expect } from "chai";
-import pino from "pino";
+import { createLogger } from "../../src/observability/logger.js";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import { OPERATIONS } from "../../src/http/openapi.js";
 import { call, connect, observeAnswer } from "../support/clients.js";
@@ -30,7 +30,7 @@ describe("operating Confab", () => {
         done();
       },
     });
-    server = await startTestServer({ chatModels: { demo: model }, logger: pino({ level: "info" }, sink) });
+    server = await startTestServer({ chatModels: { demo: model }, logger: createLogger("info", sink) });
     admin = rest(server.url, server.token("operator", { role: "admin" }));
   });
   after(async () => {

@@ -43,7 +43,13 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
     const input = parse(createConversationBody, body(req.body), "body");
     let conversation = await conversations.create(principal, input);
     if (input.initialMessage !== undefined) {
-      await chat.send(principal, { conversationId: conversation.id, content: input.initialMessage });
+      try {
+        await chat.send(principal, { conversationId: conversation.id, content: input.initialMessage });
+      } catch (err) {
+        // All or nothing: a conversation whose first turn was refused (rate_limited…) is not kept.
+        await conversations.discard(conversation);
+        throw err;
+      }
       conversation = await conversations.getOwned(principal, conversation.id);
     }
     res.status(201).json(toConversationResource(conversation));

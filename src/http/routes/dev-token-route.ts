@@ -1,11 +1,14 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { TokenSigner } from "../../auth/token-signer.js";
+import { text } from "../../conversations/inputs.js";
 import { parse } from "../../validation.js";
 
 export const devTokenBody = z.strictObject({
-  sub: z.string().min(1).max(255),
-  name: z.string().min(1).max(255).optional(),
+  sub: text(255).refine((s) => s.length > 0, "must not be empty"),
+  name: text(255)
+    .refine((s) => s.length > 0, "must not be empty")
+    .optional(),
 });
 
 /**
