@@ -129,23 +129,37 @@ describe("the history sent to the model", () => {
     ]);
   });
 
-  it("costs a turn the same number of queries at 2,000 messages as at 6,000, and no more than the window needs", async () => {
-    const { sequelize } = server.confab.db;
+  it("costs a turn the same queries and rows at 2,000 messages as at 6,000, and no more than the window needs", async () => {
+    const { sequelize, models } = server.confab.db;
     const principal = {
       userId: "history-user",
       role: "user" as const,
       expiresAt: new Date(Date.now() + 60_000),
     };
-    const queriesFor = async (conversationId: string) =>
-      countQueries(sequelize, async () => {
+    let rows = 0;
+    const countRows = (found: unknown) => {
+      rows += Array.isArray(found) ? found.length : found ? 1 : 0;
+    };
+    models.Message.addHook("afterFind", "rows", countRows);
+    const costOf = async (conversationId: string) => {
+      rows = 0;
+      const queries = await countQueries(sequelize, async () => {
         const turn = await server.confab.chat.send(principal, { conversationId, content: "one more" });
         await turn.finished;
       });
-    const short = await queriesFor(await conversationOf(5));
-    const long = await queriesFor(await conversationOf(1000));
-    const longer = await queriesFor(await conversationOf(3000));
-    expect(longer).to.equal(long);
-    // The demo agent's window of 6,000 tokens holds about 850 of these messages: a few batches.
-    expect(long - short).to.be.at.most(4);
+      return { queries, rows };
+    };
+    try {
+      const short = await costOf(await conversationOf(5));
+      const long = await costOf(await conversationOf(1000));
+      const longer = await costOf(await conversationOf(3000));
+      expect(longer).to.deep.equal(long);
+      // The demo agent's window of 6,000 tokens holds about 850 of these 7-token messages: a few
+      // batches of seq ranges, and rows for the window alone, not for the conversation.
+      expect(long.queries - short.queries).to.be.at.most(4);
+      expect(long.rows).to.be.below(1100);
+    } finally {
+      models.Message.removeHook("afterFind", "rows");
+    }
   });
 });

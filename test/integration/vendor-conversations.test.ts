@@ -173,12 +173,16 @@ describe("conversations with each vendor, through the official SDKs", () => {
         });
         expect(v.requests).to.have.length(1);
 
+        const before = (await user.get<ConversationResource>(`/api/v1/conversations/${conversationId}`)).body;
         v.failNext(401, 1);
         const refused = await user.post<ErrorBody>(`/api/v1/conversations/${conversationId}/messages`, {
           content: "bad key now",
         });
         expect(refused.body.error.code).to.equal("provider_error");
         expect(refused.body.error.message).to.match(/401/);
+        // Nothing was produced, nothing was billed: the budget is not charged.
+        const after = (await user.get<ConversationResource>(`/api/v1/conversations/${conversationId}`)).body;
+        expect(after.totalTokensUsed).to.equal(before.totalTokensUsed);
 
         v.answer({ chunks: ["Fine again."] });
         const ok = await user.post<{ assistantMessage: MessageResource }>(
