@@ -7,23 +7,14 @@ import type {
 } from "@anthropic-ai/sdk/resources/messages";
 import type { ChatModel, ChatRequest, ChatStreamPart, FinishReason } from "../chat-model.js";
 import { cutOffError, malformedError, toProviderError } from "../provider-error.js";
-import {
-  DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
-  DEFAULT_STALL_TIMEOUT_MS,
-  guardStream,
-  maxRetryWaitMs,
-  retryPolicyFetch,
-  type StreamTimeouts,
-} from "../stream-guard.js";
+import { guardStream } from "../stream-guard.js";
+import { vendorClientSettings, type VendorModelOptions } from "../vendor-client.js";
 import { convertAnthropicUsage } from "./convert-anthropic-usage.js";
 import { mapAnthropicFinishReason } from "./map-anthropic-finish-reason.js";
 
-export interface AnthropicChatModelOptions extends StreamTimeouts {
-  apiKey: string;
+export interface AnthropicChatModelOptions extends VendorModelOptions {
   /** Default https://api.anthropic.com; the SDK appends /v1/messages. */
-  baseURL?: string;
-  /** SDK retries of the initial response (429, 5xx, 529, connection errors), never mid-stream. Default 2. */
-  maxRetries?: number;
+  baseURL?: string | undefined;
 }
 
 const VENDOR = "anthropic";
@@ -39,17 +30,10 @@ export class AnthropicChatModel implements ChatModel {
 
   constructor(options: AnthropicChatModelOptions) {
     this.apiKey = options.apiKey;
-    this.firstTokenTimeoutMs = options.firstTokenTimeoutMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
-    this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-    this.client = new Anthropic({
-      apiKey: options.apiKey,
-      // null, not undefined: undefined makes the SDK read ANTHROPIC_BASE_URL behind the config's back.
-      baseURL: options.baseURL ?? null,
-      maxRetries: options.maxRetries ?? 2,
-      // Every failure becomes a provider_error the caller logs; the SDK's console lines would duplicate it.
-      logLevel: "off",
-      fetch: retryPolicyFetch(maxRetryWaitMs(this.firstTokenTimeoutMs)),
-    });
+    const settings = vendorClientSettings(options);
+    this.firstTokenTimeoutMs = settings.timeouts.firstTokenTimeoutMs;
+    this.stallTimeoutMs = settings.timeouts.stallTimeoutMs;
+    this.client = new Anthropic(settings.client);
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {

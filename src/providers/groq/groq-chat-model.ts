@@ -6,23 +6,14 @@ import type {
 } from "groq-sdk/resources/chat/completions";
 import type { ChatModel, ChatRequest, ChatStreamPart, FinishReason, Usage } from "../chat-model.js";
 import { cutOffError, malformedError, providerError, toProviderError } from "../provider-error.js";
-import {
-  DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
-  DEFAULT_STALL_TIMEOUT_MS,
-  guardStream,
-  maxRetryWaitMs,
-  retryPolicyFetch,
-  type StreamTimeouts,
-} from "../stream-guard.js";
+import { guardStream } from "../stream-guard.js";
+import { vendorClientSettings, type VendorModelOptions } from "../vendor-client.js";
 import { convertGroqUsage } from "./convert-groq-usage.js";
 import { mapGroqFinishReason } from "./map-groq-finish-reason.js";
 
-export interface GroqChatModelOptions extends StreamTimeouts {
-  apiKey: string;
+export interface GroqChatModelOptions extends VendorModelOptions {
   /** Default https://api.groq.com; the SDK appends /openai/v1/chat/completions. */
-  baseURL?: string;
-  /** SDK retries of the initial response (429, 5xx, connection errors), never mid-stream. Default 2. */
-  maxRetries?: number;
+  baseURL?: string | undefined;
 }
 
 /** Groq documents usage in `x_groq.usage`; a top-level `usage` (OpenAI's place) is accepted too. */
@@ -40,17 +31,10 @@ export class GroqChatModel implements ChatModel {
 
   constructor(options: GroqChatModelOptions) {
     this.apiKey = options.apiKey;
-    this.firstTokenTimeoutMs = options.firstTokenTimeoutMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
-    this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-    this.client = new Groq({
-      apiKey: options.apiKey,
-      // null, not undefined: undefined makes the SDK read GROQ_BASE_URL behind the config's back.
-      baseURL: options.baseURL ?? null,
-      maxRetries: options.maxRetries ?? 2,
-      // Every failure becomes a provider_error the caller logs; the SDK's console lines would duplicate it.
-      logLevel: "off",
-      fetch: retryPolicyFetch(maxRetryWaitMs(this.firstTokenTimeoutMs)),
-    });
+    const settings = vendorClientSettings(options);
+    this.firstTokenTimeoutMs = settings.timeouts.firstTokenTimeoutMs;
+    this.stallTimeoutMs = settings.timeouts.stallTimeoutMs;
+    this.client = new Groq(settings.client);
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {

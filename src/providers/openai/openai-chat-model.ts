@@ -5,23 +5,14 @@ import type {
 } from "openai/resources/chat/completions";
 import type { ChatModel, ChatRequest, ChatStreamPart, FinishReason, Usage } from "../chat-model.js";
 import { cutOffError, malformedError, toProviderError } from "../provider-error.js";
-import {
-  DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
-  DEFAULT_STALL_TIMEOUT_MS,
-  guardStream,
-  maxRetryWaitMs,
-  retryPolicyFetch,
-  type StreamTimeouts,
-} from "../stream-guard.js";
+import { guardStream } from "../stream-guard.js";
+import { vendorClientSettings, type VendorModelOptions } from "../vendor-client.js";
 import { convertOpenAIUsage } from "./convert-openai-usage.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 
-export interface OpenAIChatModelOptions extends StreamTimeouts {
-  apiKey: string;
+export interface OpenAIChatModelOptions extends VendorModelOptions {
   /** Any OpenAI-compatible server (Ollama, vLLM, LM Studio…), e.g. "http://localhost:11434/v1". */
-  baseURL?: string;
-  /** SDK retries of the initial response (429, 5xx, connection errors), never mid-stream. Default 2. */
-  maxRetries?: number;
+  baseURL?: string | undefined;
 }
 
 const VENDOR = "openai";
@@ -37,17 +28,10 @@ export class OpenAIChatModel implements ChatModel {
 
   constructor(options: OpenAIChatModelOptions) {
     this.apiKey = options.apiKey;
-    this.firstTokenTimeoutMs = options.firstTokenTimeoutMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS;
-    this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      // null, not undefined: undefined makes the SDK read OPENAI_BASE_URL behind the config's back.
-      baseURL: options.baseURL ?? null,
-      maxRetries: options.maxRetries ?? 2,
-      // Every failure becomes a provider_error the caller logs; the SDK's console lines would duplicate it.
-      logLevel: "off",
-      fetch: retryPolicyFetch(maxRetryWaitMs(this.firstTokenTimeoutMs)),
-    });
+    const settings = vendorClientSettings(options);
+    this.firstTokenTimeoutMs = settings.timeouts.firstTokenTimeoutMs;
+    this.stallTimeoutMs = settings.timeouts.stallTimeoutMs;
+    this.client = new OpenAI(settings.client);
     this.maxTokensField = isOpenAIPlatform(options.baseURL) ? "max_completion_tokens" : "max_tokens";
   }
 
