@@ -12,6 +12,8 @@ import { ChatService } from "./chat/chat-service.js";
 import { Summaries } from "./chat/summaries.js";
 import { GenerationRegistry } from "./chat/generation-registry.js";
 import { MemoryGenerationState } from "./chat/generation-state.js";
+import { Recovery } from "./chat/recovery.js";
+import { TurnReports } from "./chat/turn-reports.js";
 import { RedisGenerationState } from "./chat/redis-generation-state.js";
 import { AdminService } from "./admin/admin-service.js";
 import { RateLimits, type LimitKind } from "./limits/rate-limits.js";
@@ -130,6 +132,16 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const conversations = new ConversationService({ models: db.models, notifier });
   const agents = new AgentService({ models: db.models, modelRegistry });
   const summaries = new Summaries({ models: db.models, modelRegistry, notifier, logger });
+  const reports = new TurnReports({ notifier, metrics });
+  const recovery = new Recovery({
+    models: db.models,
+    generations,
+    notifier,
+    state,
+    reports,
+    logger,
+    leaseMs: config.generationLeaseMs,
+  });
   const chat = new ChatService({
     models: db.models,
     conversations,
@@ -143,8 +155,8 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     streamFlushMs: config.streamFlushMs,
     checkpointMs: config.checkpointMs,
     maxOutputTokens: config.maxOutputTokens,
-    leaseMs: config.generationLeaseMs,
-    metrics,
+    recovery,
+    reports,
     ...(redis
       ? { stopElsewhere: (conversationId: string) => stopOnOtherNodes(chatNamespace, conversationId) }
       : {}),
@@ -214,11 +226,11 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   });
   httpServer.on("request", app);
 
-  const recovery = setInterval(() => {
-    chat.recover().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
+  const sweeper = setInterval(() => {
+    recovery.sweep().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
   }, config.recoveryIntervalMs);
-  recovery.unref();
-  await chat.recover().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
+  sweeper.unref();
+  await recovery.sweep().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
 
   // The daily purge: every node looks hourly; the first to find it due runs it (see purgeIfDue).
   const purgeCheck = () =>
@@ -258,7 +270,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     },
     close() {
       closing ??= (async () => {
-        clearInterval(recovery);
+        clearInterval(sweeper);
         clearInterval(purgeTimer);
         httpServer.close(); // stop accepting; open sockets are closed below
         await chat.shutdown(options.shutdownGraceMs ?? config.shutdownGraceMs);

@@ -1,4 +1,4 @@
-import { QueryTypes, UniqueConstraintError, type Transaction } from "sequelize";
+import { QueryTypes, UniqueConstraintError } from "sequelize";
 import type { Principal } from "../auth/claims.js";
 import type { Agent, Conversation, Message, Models } from "../db/models/index.js";
 import { ConversationService } from "../conversations/conversation-service.js";
@@ -20,7 +20,8 @@ import { buildPrompt } from "./prompt.js";
 import type { GenerationState } from "./generation-state.js";
 import type { Summaries } from "./summaries.js";
 import type { RateLimits } from "../limits/rate-limits.js";
-import type { Metrics } from "../observability/metrics.js";
+import type { Recovery } from "./recovery.js";
+import type { TurnReports } from "./turn-reports.js";
 
 export interface SendInput {
   conversationId: string;
@@ -48,8 +49,6 @@ export interface ChatServiceOptions {
   streamFlushMs: number;
   /** How often an answer's text is saved while it is written (at most every second). */
   checkpointMs: number;
-  /** A streaming answer not checkpointed for this long belongs to a dead node (default 10 s). */
-  leaseMs?: number;
   /** The most tokens an answer may have (default 1024). */
   maxOutputTokens?: number;
   /** Titles and summaries written after answers; none in tests that do not want them. */
@@ -60,7 +59,9 @@ export interface ChatServiceOptions {
   limits?: RateLimits;
   /** Asks the other nodes to stop the answer they write in this conversation (none on one node). */
   stopElsewhere?: (conversationId: string) => Promise<boolean>;
-  metrics?: Metrics;
+  /** Dead nodes' answers, interrupted inline when a send finds one. */
+  recovery: Recovery;
+  reports: TurnReports;
 }
 
 interface TurnContext {
@@ -76,14 +77,11 @@ interface TurnContext {
  * stored once at the end with usage, timings and the conversation's new totals.
  */
 export class ChatService {
-  private readonly leaseMs: number;
   private readonly running = new Set<Promise<void>>();
   /** Set by shutdown: no new turn starts on this node. */
   private closing = false;
 
-  constructor(private readonly deps: ChatServiceOptions) {
-    this.leaseMs = deps.leaseMs ?? 10_000;
-  }
+  constructor(private readonly deps: ChatServiceOptions) {}
 
   private get sequelize() {
     return this.deps.models.Message.sequelize!;
@@ -123,7 +121,7 @@ export class ChatService {
             `the conversation has used ${conversation.totalTokensUsed} of its ${agent!.maxConversationTokens} tokens`,
           );
         }
-        interrupted = await this.interruptStale(transaction, conversation.id);
+        interrupted = await this.deps.recovery.interruptStale(transaction, conversation.id);
         const writing = await Message.count({
           where: { conversationId: conversation.id, status: "streaming" },
           transaction,
@@ -175,7 +173,7 @@ export class ChatService {
       }
       throw err;
     }
-    this.announceInterrupted(interrupted);
+    this.deps.recovery.announce(interrupted);
 
     const { conversation, agent, userMessage, assistant } = ctx;
     // Before anything is announced, so that a tab joining from now on gets a snapshot of this answer.
@@ -192,9 +190,7 @@ export class ChatService {
       model: agent.model,
     });
     this.deps.notifier.conversationUpdated(toConversationResource(conversation));
-    this.deps.notifier.activity({
-      type: "generation.started",
-      at: new Date().toISOString(),
+    this.deps.reports.started({
       userId: conversation.userId,
       conversationId: conversation.id,
       messageId: assistant.id,
@@ -389,17 +385,10 @@ export class ChatService {
       if (resource.error) notifier.assistantError(resource, resource.error);
       else notifier.assistantDone(resource);
       notifier.conversationUpdated(toConversationResource(stored.conversation));
-      this.deps.metrics?.recordGeneration({
-        provider: agent.provider,
+      this.deps.reports.ended(conversation.userId, resource, {
         model: agent.model,
-        status: resource.status,
-        timeToFirstTokenMs: resource.timeToFirstTokenMs,
-        responseTimeMs: resource.responseTimeMs,
-        inputTokens: resource.inputTokens,
-        outputTokens: resource.outputTokens,
         failureKind: failure?.kind,
       });
-      this.reportEnd(conversation.userId, resource);
       if (resource.status === "complete" && this.deps.summaries) {
         if (userMessage.seq === 1)
           this.deps.summaries.titleInBackground(stored.conversation, agent, userMessage.content);
@@ -484,106 +473,6 @@ export class ChatService {
       );
       const conversation = await Conversation.findByPk(conversationId, { transaction });
       return { message: rows[0], conversation: conversation! };
-    });
-  }
-
-  /**
-   * Marks `interrupted` every answer whose writer stopped renewing its lease: its node died. Keeps
-   * the text checkpointed so far. With a conversation, only that one (used inline by `send`).
-   */
-  async interruptStale(transaction?: Transaction, conversationId?: string): Promise<Message[]> {
-    const { Message } = this.deps.models;
-    const live = new Set(this.deps.generations.all().map((g) => g.messageId));
-    const stale = await this.sequelize.query<{ id: string }>(
-      `SELECT id FROM messages
-        WHERE status = 'streaming' AND updated_at < now() - make_interval(secs => :leaseSeconds)
-          ${conversationId ? "AND conversation_id = :conversationId" : ""}`,
-      {
-        replacements: { leaseSeconds: this.leaseMs / 1000, conversationId: conversationId ?? null },
-        type: QueryTypes.SELECT,
-        ...(transaction ? { transaction } : {}),
-      },
-    );
-    const ids = stale.map((r) => r.id).filter((id) => !live.has(id));
-    if (ids.length === 0) return [];
-    const [, rows] = await Message.update(
-      {
-        status: "interrupted",
-        finishReason: "interrupted",
-        error: {
-          code: "interrupted",
-          message: "the server writing this answer stopped before it was finished",
-        },
-      },
-      { where: { id: ids, status: "streaming" }, returning: true, ...(transaction ? { transaction } : {}) },
-    );
-    return rows;
-  }
-
-  /** Recovery sweep: interrupt dead nodes' answers and tell the rooms. */
-  async recover(): Promise<number> {
-    const rows = await this.interruptStale();
-    for (const row of rows) await this.deps.state.end(row.conversationId, row.id).catch(() => undefined);
-    this.announceInterrupted(rows);
-    return rows.length;
-  }
-
-  private announceInterrupted(rows: Message[]): void {
-    if (rows.length === 0) return;
-    void this.ownersOf(rows.map((r) => r.conversationId)).then((owners) => {
-      for (const row of rows) {
-        const resource = toMessageResource(row);
-        this.deps.notifier.assistantError(
-          resource,
-          row.error ?? { code: "interrupted", message: "interrupted" },
-        );
-        this.deps.metrics?.generations.inc({
-          outcome: "interrupted",
-          provider: row.llmProvider ?? "unknown",
-          model: row.modelUsed ?? "unknown",
-        });
-        const userId = owners.get(row.conversationId);
-        if (userId) this.reportEnd(userId, resource);
-      }
-    });
-  }
-
-  private async ownersOf(conversationIds: string[]): Promise<Map<string, string>> {
-    try {
-      const rows = await this.deps.models.Conversation.findAll({
-        attributes: ["id", "userId"],
-        where: { id: [...new Set(conversationIds)] },
-      });
-      return new Map(rows.map((c) => [c.id, c.userId]));
-    } catch (err) {
-      this.deps.logger.warn({ err }, "could not look up the owners of interrupted answers");
-      return new Map();
-    }
-  }
-
-  /** The operators' feed: an answer finished (with usage and timings) or failed. */
-  private reportEnd(userId: string, message: MessageResource): void {
-    const ok = message.status === "complete" || message.status === "cancelled";
-    this.deps.notifier.activity({
-      type: ok ? "generation.finished" : "generation.failed",
-      at: new Date().toISOString(),
-      userId,
-      conversationId: message.conversationId,
-      messageId: message.id,
-      status: message.status,
-      provider: message.llmProvider,
-      model: message.modelUsed,
-      ...(ok
-        ? {
-            usage: {
-              inputTokens: message.inputTokens,
-              outputTokens: message.outputTokens,
-              totalTokens: message.totalTokens,
-            },
-            responseTimeMs: message.responseTimeMs,
-            timeToFirstTokenMs: message.timeToFirstTokenMs,
-          }
-        : { error: message.error }),
     });
   }
 }

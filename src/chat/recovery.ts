@@ -1,0 +1,93 @@
+import { QueryTypes, type Transaction } from "sequelize";
+import type { Message, Models } from "../db/models/index.js";
+import type { Notifier } from "../conversations/notifier.js";
+import { toMessageResource } from "../conversations/resources.js";
+import type { Logger } from "../observability/logger.js";
+import type { GenerationRegistry } from "./generation-registry.js";
+import type { GenerationState } from "./generation-state.js";
+import type { TurnReports } from "./turn-reports.js";
+
+const INTERRUPTED = {
+  code: "interrupted",
+  message: "the server writing this answer stopped before it was finished",
+};
+
+export interface RecoveryDeps {
+  models: Models;
+  generations: GenerationRegistry;
+  notifier: Notifier;
+  state: GenerationState;
+  reports: TurnReports;
+  logger: Logger;
+  /** A streaming answer not checkpointed for this long belongs to a dead node. */
+  leaseMs: number;
+}
+
+/**
+ * No answer stays `streaming`: one whose writer stopped renewing its lease (the checkpoint) is
+ * stored `interrupted` with its checkpointed text, and its room is told with `assistant:error`.
+ */
+export class Recovery {
+  constructor(private readonly deps: RecoveryDeps) {}
+
+  /**
+   * Marks `interrupted` every answer whose lease has run out (only this conversation's, inside this
+   * transaction, when given: `send` uses it inline). Returns the rows, for `announce`.
+   */
+  async interruptStale(transaction?: Transaction, conversationId?: string): Promise<Message[]> {
+    const { Message } = this.deps.models;
+    const sequelize = Message.sequelize!;
+    const live = new Set(this.deps.generations.all().map((g) => g.messageId));
+    const stale = await sequelize.query<{ id: string }>(
+      `SELECT id FROM messages
+        WHERE status = 'streaming' AND updated_at < now() - make_interval(secs => :leaseSeconds)
+          ${conversationId ? "AND conversation_id = :conversationId" : ""}`,
+      {
+        replacements: { leaseSeconds: this.deps.leaseMs / 1000, conversationId: conversationId ?? null },
+        type: QueryTypes.SELECT,
+        ...(transaction ? { transaction } : {}),
+      },
+    );
+    const ids = stale.map((r) => r.id).filter((id) => !live.has(id));
+    if (ids.length === 0) return [];
+    const [, rows] = await Message.update(
+      { status: "interrupted", finishReason: "interrupted", error: INTERRUPTED },
+      { where: { id: ids, status: "streaming" }, returning: true, ...(transaction ? { transaction } : {}) },
+    );
+    return rows;
+  }
+
+  /** The sweep every node runs: interrupt dead nodes' answers and tell their rooms. */
+  async sweep(): Promise<number> {
+    const rows = await this.interruptStale();
+    for (const row of rows) await this.deps.state.end(row.conversationId, row.id).catch(() => undefined);
+    this.announce(rows);
+    return rows.length;
+  }
+
+  /** Tells the rooms (and the operators) about answers just marked interrupted. */
+  announce(rows: Message[]): void {
+    if (rows.length === 0) return;
+    void this.ownersOf(rows.map((r) => r.conversationId)).then((owners) => {
+      for (const row of rows) {
+        const resource = toMessageResource(row);
+        this.deps.notifier.assistantError(resource, row.error ?? INTERRUPTED);
+        const userId = owners.get(row.conversationId);
+        if (userId) this.deps.reports.ended(userId, resource, { model: row.modelUsed ?? "unknown" });
+      }
+    });
+  }
+
+  private async ownersOf(conversationIds: string[]): Promise<Map<string, string>> {
+    try {
+      const rows = await this.deps.models.Conversation.findAll({
+        attributes: ["id", "userId"],
+        where: { id: [...new Set(conversationIds)] },
+      });
+      return new Map(rows.map((c) => [c.id, c.userId]));
+    } catch (err) {
+      this.deps.logger.warn({ err }, "could not look up the owners of interrupted answers");
+      return new Map();
+    }
+  }
+}
