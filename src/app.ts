@@ -16,7 +16,7 @@ import { Recovery } from "./chat/recovery.js";
 import { TurnReports } from "./chat/turn-reports.js";
 import { RedisGenerationState } from "./chat/redis-generation-state.js";
 import { AdminService } from "./admin/admin-service.js";
-import { RateLimits, type LimitKind } from "./limits/rate-limits.js";
+import { RateLimits } from "./limits/rate-limits.js";
 import { Metrics } from "./observability/metrics.js";
 import { connectRedis, type RedisConnection } from "./redis/redis-connection.js";
 import type { Config } from "./config.js";
@@ -101,9 +101,14 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   });
 
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
-  let onRefusal = (_kind: LimitKind) => {};
+  const generations = new GenerationRegistry();
+  // The gauges are read at each scrape, once the namespace below exists.
+  const metrics = new Metrics({
+    connectedSockets: () => chatNamespace.sockets.size,
+    activeGenerations: () => generations.size,
+  });
   const limits = new RateLimits(config, logger, redis?.client, `${config.redisKeyPrefix}:limit`, (kind) =>
-    onRefusal(kind),
+    metrics.rateLimited.inc({ limit: kind }),
   );
 
   const httpServer = createServer();
@@ -121,11 +126,6 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const chatNamespace: ChatNamespace = io.of("/chat");
   const adminNamespace = io.of("/admin") as unknown as AdminNamespace;
   const notifier = new RoomNotifier(chatNamespace, adminNamespace);
-  const generations = new GenerationRegistry();
-  const metrics = new Metrics({
-    connectedSockets: () => chatNamespace.sockets.size,
-    activeGenerations: () => generations.size,
-  });
   const state = redis
     ? new RedisGenerationState(redis.client, 60_000, `${config.redisKeyPrefix}:generation:`)
     : new MemoryGenerationState();
@@ -172,7 +172,6 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     logger,
   });
   registerAdminNamespace(adminNamespace, { verifier, users, limits, trustProxy: config.trustProxy, logger });
-  onRefusal = (kind) => metrics.rateLimited.inc({ limit: kind });
 
   const admin = new AdminService({
     models: db.models,
