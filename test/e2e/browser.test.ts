@@ -1,0 +1,177 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
+import { launchChromium } from "../support/browser.js";
+import { rest } from "../support/rest.js";
+import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+
+const NAME = "Ada Lovelace";
+/** The widget's user id when the optional field is left empty: the name, slugged. */
+const SUB = "ada-lovelace";
+const XSS = `<img src=x onerror="window.__xss=1">`;
+
+interface ShownMessage {
+  role: string;
+  status: string;
+  content: string;
+}
+
+const ROWS = "#message-list .message";
+
+/** The rows of the message list, as the page shows them. */
+function shownMessages(page: Page): Promise<ShownMessage[]> {
+  return page.locator(ROWS).evaluateAll((rows) =>
+    rows.map((row) => ({
+      role: row.classList.contains("user") ? "user" : row.classList.contains("assistant") ? "assistant" : "?",
+      status: (row as HTMLElement).dataset.status ?? "",
+      content: row.querySelector(".bubble")?.textContent ?? "",
+    })),
+  );
+}
+
+/** Waits until the page shows `count` messages, all settled. */
+async function waitForSettled(page: Page, count: number): Promise<ShownMessage[]> {
+  await page.waitForFunction(
+    ({ selector, count }) => {
+      const rows = [...document.querySelectorAll<HTMLElement>(selector)];
+      return rows.length === count && rows.every((r) => r.dataset.status === "complete");
+    },
+    { selector: ROWS, count },
+  );
+  return shownMessages(page);
+}
+
+/** Types into the composer and presses Send, as a person would. */
+async function say(page: Page, text: string): Promise<void> {
+  await page.getByPlaceholder(/^Message…/).fill(text);
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+}
+
+describe("the browser widget in headless Chromium", () => {
+  let dataDir: string;
+  let server: ServerProcess;
+  let browser: Browser;
+  let context: BrowserContext;
+  let first: Page;
+  let second: Page | undefined;
+  let api: ReturnType<typeof rest>;
+  let conversationId: string;
+  const pageErrors: string[] = [];
+
+  /** What the server has stored, as the page should show it. */
+  async function stored(): Promise<ShownMessage[]> {
+    const res = await api.get<{ messages: MessageResource[] }>(
+      `/api/v1/conversations/${conversationId}/messages`,
+    );
+    expect(res.status).to.equal(200);
+    return res.body.messages
+      .toSorted((a, b) => a.seq - b.seq)
+      .map((m) => ({ role: m.role, status: m.status, content: m.content }));
+  }
+
+  function watch(page: Page): Page {
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    return page;
+  }
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "confab-browser-"));
+    [server, browser] = await Promise.all([
+      startServerProcess({ DATA_DIR: dataDir, DEMO_WORD_DELAY_MS: "5" }),
+      launchChromium(),
+    ]);
+    context = await browser.newContext();
+    first = watch(await context.newPage());
+    const token = await rest(server.url).post<{ token: string }>("/api/v1/dev/token", { sub: SUB });
+    expect(token.status).to.equal(200);
+    api = rest(server.url, token.body.token);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop("SIGKILL");
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    expect(pageErrors, "errors thrown in the page").to.deep.equal([]);
+  });
+
+  it("signs in, starts a chat with the demo assistant and streams the stored answer", async () => {
+    await first.goto(server.url);
+    await first.getByLabel("Display name").fill(NAME);
+    await first.getByRole("button", { name: "Continue" }).click();
+    await first.locator("#whoami").getByText(`${NAME} · ${SUB}`).waitFor();
+
+    await first.getByLabel("Assistant").selectOption({ label: "Demo assistant" });
+    await first.getByRole("button", { name: "New chat" }).click();
+    await first.getByText("No messages yet. Say hello!").waitFor();
+
+    // The user's only conversation, seen over REST, is the one the page opened.
+    const list = await api.get<{ conversations: ConversationResource[] }>("/api/v1/conversations");
+    expect(list.body.conversations).to.have.length(1);
+    conversationId = list.body.conversations[0]!.id;
+    expect(list.body.conversations[0]!.agentId).to.equal("00000000-0000-4000-8000-000000000001");
+    expect(await first.evaluate(() => localStorage.getItem("confab.conversation"))).to.equal(conversationId);
+
+    // Every text the answer's bubble goes through, to see it written a piece at a time.
+    await first.evaluate((selector) => {
+      const seen: string[] = [];
+      (window as unknown as { __answerTexts: string[] }).__answerTexts = seen;
+      const list = document.querySelector("#message-list")!;
+      new MutationObserver(() => {
+        const bubble = list.querySelector(`${selector}.assistant .bubble`);
+        if (bubble?.textContent) seen.push(bubble.textContent);
+      }).observe(list, { subtree: true, childList: true, characterData: true });
+    }, ROWS);
+
+    await say(first, "Remember the word pineapple");
+    const shown = await waitForSettled(first, 2);
+    const expected = await stored();
+    expect(shown).to.deep.equal(expected);
+    expect(expected.map((m) => m.role)).to.deep.equal(["user", "assistant"]);
+    expect(expected[0]!.content).to.equal("Remember the word pineapple");
+    const answer = expected[1]!.content;
+    expect(answer).to.include('You said: "Remember the word pineapple".');
+
+    const texts = await first.evaluate(
+      () => (window as unknown as { __answerTexts: string[] }).__answerTexts,
+    );
+    expect(texts.at(-1)).to.equal(answer);
+    expect(
+      texts.some((t) => t.length < answer.length && answer.startsWith(t)),
+      "a partial answer was shown",
+    ).to.be.true;
+  });
+
+  it("shows the same conversation in a second tab", async () => {
+    // Same browser profile: the tab signs in from localStorage and reopens the last conversation.
+    second = watch(await context.newPage());
+    await second.goto(server.url);
+    await second.locator("#whoami").getByText(`${NAME} · ${SUB}`).waitFor();
+    const shown = await waitForSettled(second, 2);
+    expect(shown).to.deep.equal(await stored());
+    expect(shown).to.deep.equal(await shownMessages(first));
+  });
+
+  it("shows markup sent as a message as text, in both tabs", async () => {
+    await say(first, XSS);
+    const [inFirst, inSecond] = await Promise.all([waitForSettled(first, 4), waitForSettled(second!, 4)]);
+    const expected = await stored();
+    expect(inFirst).to.deep.equal(expected);
+    expect(inSecond).to.deep.equal(expected);
+    expect(expected[2]).to.deep.equal({ role: "user", status: "complete", content: XSS });
+    // The demo model quotes the message back: the answer carries the markup too.
+    expect(expected[3]!.content).to.include(XSS);
+
+    for (const page of [first, second!]) {
+      expect(await page.locator(`${ROWS}.user .bubble`).last().textContent()).to.equal(XSS);
+      expect(await page.locator("#message-list img").count()).to.equal(0);
+      expect(await page.locator("img").count()).to.equal(0);
+      expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).to.equal(undefined);
+    }
+  });
+});
