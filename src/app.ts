@@ -192,7 +192,11 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
       chatNamespace.in(userRoom(userId)).disconnectSockets(true);
       adminNamespace.in(userRoom(userId)).disconnectSockets(true);
     },
-    forgetUser: (userId) => users.forget(userId),
+    forgetUser: (userId) => {
+      users.forget(userId);
+      // The other nodes too, or a token of the same sub would find no user row there for a while.
+      if (redis) chatNamespace.serverSideEmit("user:erased", userId);
+    },
   });
 
   const serveClient = options.serveClientExample ?? !config.isProduction;

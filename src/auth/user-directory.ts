@@ -4,7 +4,7 @@ import type { Claims } from "./claims.js";
 /**
  * Users are created on the first valid token for a `sub` and updated from later ones. The last
  * claims seen per user are remembered for a short while, so a request whose token says nothing new
- * writes nothing; the while is short so that a user erased through another node is created again.
+ * writes nothing. Erasure makes every node forget the user at once; the short while is a backstop.
  */
 export class UserDirectory {
   private readonly seen = new Map<string, { fingerprint: string; until: number }>();

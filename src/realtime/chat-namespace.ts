@@ -99,6 +99,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
   chat.use(authenticate(deps));
   // Another node asks whether this one writes the conversation's answer, and to stop it.
   chat.on("generation:stop", (conversationId, ack) => ack(deps.chat.stopLocal(conversationId)));
+  chat.on("user:erased", (userId) => deps.users.forget(userId));
   chat.on("connection", (socket) => {
     const principal = (): Principal => socket.data.principal;
     void socket.join(userRoom(principal().userId));

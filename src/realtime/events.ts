@@ -91,6 +91,8 @@ export interface ServerToClientEvents {
 /** Between nodes, through the adapter. */
 export interface InterServerEvents {
   "generation:stop": (conversationId: string, ack: (stopped: boolean) => void) => void;
+  /** A user was erased: every node forgets what it remembers of them. */
+  "user:erased": (userId: string) => void;
 }
 
 export type ActivityType =

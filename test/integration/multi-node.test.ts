@@ -190,3 +190,28 @@ describe("the per-user message limit across nodes", () => {
     }
   });
 });
+
+describe("erasing a user on one node", () => {
+  let cluster: TestCluster;
+
+  before(async () => {
+    cluster = await startCluster(2, { chatModels: () => ({ demo: new FakeChatModel({ chunks: ["ok"] }) }) });
+  });
+  after(async () => {
+    await cluster.close();
+  });
+
+  it("lets the user come back through another node at once, as a new user", async () => {
+    const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+    const onB = rest(b.url, b.token("returning", { name: "Before" }));
+    expect((await onB.get("/api/v1/me")).status).to.equal(200);
+    const erased = await rest(a.url, a.token("root", { role: "admin" })).delete(
+      "/api/v1/admin/users/returning",
+    );
+    expect(erased.status).to.equal(204);
+    await new Promise((r) => setTimeout(r, 100)); // the erasure crosses to the other node through Redis
+    const again = await onB.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID });
+    expect(again.status).to.equal(201);
+    expect((await onB.get<{ id: string }>("/api/v1/me")).body.id).to.equal("returning");
+  });
+});
