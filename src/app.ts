@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server as HttpServer } from "node:http";
+import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdapter } from "@socket.io/redis-adapter";
 import type { Express } from "express";
@@ -26,6 +26,7 @@ import { migrateUp, seedUp } from "./db/migrator.js";
 import type { ProviderName } from "./db/models/index.js";
 import { clientExampleRouter } from "./http/client-example.js";
 import { createHttpApp } from "./http/http-app.js";
+import { corsOptions, originCheck } from "./http/origin-policy.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import type { ChatModel } from "./providers/chat-model.js";
 import { DemoChatModel } from "./providers/demo/demo-chat-model.js";
@@ -113,7 +114,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
 
   const httpServer = createServer();
   const io: ConfabServer = new Server(httpServer, {
-    cors: corsFor(config),
+    cors: corsOptions(config),
     allowRequest: originCheck(config),
     serveClient: false,
     // Several nodes share rooms through Redis; one node keeps them in memory.
@@ -175,7 +176,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
 
   const admin = new AdminService({
     models: db.models,
-    history: conversations.history,
+    conversations,
     connectedSockets: async () => {
       try {
         return (await chatNamespace.fetchSockets()).length;
@@ -186,7 +187,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
       }
     },
     stopAnswers: async (ids) => {
-      for (const id of ids) if (!chat.stopLocal(id) && redis) await stopOnOtherNodes(chatNamespace, id);
+      for (const id of ids) await chat.stopAnywhere(id);
     },
     disconnectUser: (userId) => {
       chatNamespace.in(userRoom(userId)).disconnectSockets(true);
@@ -314,32 +315,4 @@ async function withinTime(work: Promise<unknown>, ms: number): Promise<boolean> 
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * Browsers send an Origin; CORS does not cover WebSockets, so the handshake checks it itself:
- * CORS_ORIGINS when set, else any origin outside production and the same origin in production.
- * Clients that send no Origin (servers, the terminal client) are let through to authentication.
- */
-function originCheck(config: Config) {
-  return (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => {
-    const origin = req.headers.origin;
-    if (!origin) return callback(null, true);
-    if (config.corsOrigins) return callback(null, config.corsOrigins.includes(origin));
-    if (!config.isProduction) return callback(null, true);
-    let host: string | undefined;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      host = undefined;
-    }
-    callback(null, host !== undefined && host === req.headers.host);
-  };
-}
-
-/** CORS_ORIGINS, else any origin in development and same origin only in production. */
-function corsFor(config: Config) {
-  if (config.corsOrigins) return { origin: [...config.corsOrigins], credentials: true };
-  if (!config.isProduction) return { origin: true, credentials: true };
-  return undefined;
 }

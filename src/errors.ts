@@ -13,7 +13,6 @@ export const ERROR_STATUS = {
   token_limit_reached: 409,
   payload_too_large: 413,
   rate_limited: 429,
-  interrupted: 500,
   internal: 500,
   provider_error: 502,
   unavailable: 503,

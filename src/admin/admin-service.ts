@@ -1,14 +1,12 @@
-import { Op, QueryTypes, type WhereOptions } from "sequelize";
+import { Op, QueryTypes } from "sequelize";
 import type { Models } from "../db/models/index.js";
+import { toUserResource, type UserResource } from "../conversations/resources.js";
 import {
-  toConversationResource,
-  toMessageResource,
-  toUserResource,
-  type ConversationResource,
-  type MessageResource,
-  type UserResource,
-} from "../conversations/resources.js";
-import type { MessageHistory } from "../conversations/message-history.js";
+  pageOf,
+  type ConversationDetail,
+  type ConversationList,
+  type ConversationService,
+} from "../conversations/conversation-service.js";
 import { notFound } from "../errors.js";
 import type { AdminConversationsQuery } from "./admin-inputs.js";
 
@@ -32,7 +30,7 @@ export interface AdminStats {
 
 export interface AdminServiceDeps {
   models: Models;
-  history: MessageHistory;
+  conversations: ConversationService;
   /** Sockets connected to /chat on every node. */
   connectedSockets: () => Promise<number>;
   /** Stops the answers being written in these conversations, on whichever node writes them. */
@@ -42,13 +40,6 @@ export interface AdminServiceDeps {
   /** Forgets what this node remembers of the user. */
   forgetUser: (userId: string) => void;
 }
-
-const page = (query: { limit: number; offset: number }, total: number, shown: number) => ({
-  total,
-  page: Math.floor(query.offset / query.limit) + 1,
-  pageSize: query.limit,
-  hasMore: query.offset + shown < total,
-});
 
 /** What operators see and do: totals, users, any conversation, erasure and retention. */
 export class AdminService {
@@ -126,7 +117,7 @@ export class AdminService {
           ]
         : [];
     });
-    return { users: list, ...page(query, totals, list.length) };
+    return { users: list, ...pageOf(query, totals, list.length) };
   }
 
   /** Erases the user and everything of theirs (conversations, messages), and closes their sockets. */
@@ -142,35 +133,22 @@ export class AdminService {
     this.deps.disconnectUser(userId);
   }
 
-  async conversations(query: AdminConversationsQuery) {
-    const where: WhereOptions = {
-      ...(query.userId ? { userId: query.userId } : {}),
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.agentId ? { agentId: query.agentId } : {}),
-    };
-    const { rows, count } = await this.deps.models.Conversation.findAndCountAll({
-      where,
-      order: [
-        [this.sequelize.literal("COALESCE(last_message_at, created_at)"), "DESC"],
-        ["id", "ASC"],
-      ],
-      limit: query.limit,
-      offset: query.offset,
-    });
-    return { conversations: rows.map(toConversationResource), ...page(query, count, rows.length) };
+  conversations(query: AdminConversationsQuery): Promise<ConversationList> {
+    return this.deps.conversations.listWhere(
+      {
+        ...(query.userId ? { userId: query.userId } : {}),
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.agentId ? { agentId: query.agentId } : {}),
+      },
+      query,
+    );
   }
 
-  async conversation(
-    id: string,
-  ): Promise<ConversationResource & { messages: MessageResource[]; hasMoreMessages: boolean }> {
+  /** Any conversation, deleted ones included, with its latest 50 messages. */
+  async conversation(id: string): Promise<ConversationDetail> {
     const conversation = await this.deps.models.Conversation.findByPk(id);
     if (!conversation) throw notFound("conversation");
-    const latest = await this.deps.history.page(conversation.id, conversation.totalMessages, 50);
-    return {
-      ...toConversationResource(conversation),
-      messages: latest.messages.map(toMessageResource),
-      hasMoreMessages: latest.hasMore,
-    };
+    return this.deps.conversations.withLatestMessages(conversation);
   }
 
   /** Hard-deletes the conversations soft-deleted more than `olderThanDays` ago. */

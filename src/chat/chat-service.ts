@@ -87,7 +87,15 @@ export class ChatService {
     return this.deps.models.Message.sequelize!;
   }
 
-  async send(principal: Principal, input: SendInput): Promise<TurnStart> {
+  /**
+   * Starts a turn. `onOwned` runs as soon as the conversation is known to be the caller's, before
+   * any event of the turn goes out: a sending socket joins the room there, so it misses nothing.
+   */
+  async send(
+    principal: Principal,
+    input: SendInput,
+    options: { onOwned?: () => void | Promise<void> } = {},
+  ): Promise<TurnStart> {
     const { Conversation, Message, Agent } = this.deps.models;
     if (this.closing)
       throw new AppError("unavailable", "this server is shutting down: send again in a moment");
@@ -102,6 +110,7 @@ export class ChatService {
           transaction,
         });
         if (!conversation) throw notFound("conversation");
+        await options.onOwned?.();
         // PROTOCOL.md guarantee 6: to its owner, a deleted conversation refuses turns as not active.
         if (conversation.status === "deleted") {
           throw new AppError("conversation_not_active", "the conversation is deleted");
@@ -198,7 +207,7 @@ export class ChatService {
       provider: agent.provider,
       model: agent.model,
     });
-    const finished = this.run(principal, ctx);
+    const finished = this.run(ctx);
     // Tracking the turn also marks `finished` as handled: a caller that does not await it (a socket
     // send) never produces an unhandled rejection.
     const tracked = finished.then(
@@ -210,9 +219,14 @@ export class ChatService {
     return { message, assistantMessageId: assistant.id, finished };
   }
 
-  /** Stops the answer being written in the conversation, on whichever node writes it, keeping its text. */
+  /** Stops the caller's answer being written in the conversation, on whichever node writes it. */
   async stop(principal: Principal, conversationId: string): Promise<boolean> {
     await this.deps.conversations.getOwned(principal, conversationId);
+    return this.stopAnywhere(conversationId);
+  }
+
+  /** Stops the answer being written in the conversation, here or on another node, keeping its text. */
+  async stopAnywhere(conversationId: string): Promise<boolean> {
     if (this.stopLocal(conversationId)) return true;
     return (await this.deps.stopElsewhere?.(conversationId)) ?? false;
   }
@@ -273,7 +287,7 @@ export class ChatService {
     throw notFound("message");
   }
 
-  private async run(principal: Principal, ctx: TurnContext): Promise<MessageResource> {
+  private async run(ctx: TurnContext): Promise<MessageResource> {
     const { conversation, agent, userMessage, assistant } = ctx;
     const { notifier, generations, logger, state } = this.deps;
     const warnState = (err: unknown) => logger.warn({ err }, "generation state unavailable");
@@ -281,7 +295,6 @@ export class ChatService {
     let published: Promise<void> = Promise.resolve();
     const generation = new Generation({
       conversationId: conversation.id,
-      userId: principal.userId,
       messageId: assistant.id,
       flushMs: this.deps.streamFlushMs,
       emit: (event) => {

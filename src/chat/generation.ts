@@ -2,7 +2,6 @@ import type { AssistantDeltaEvent, GenerationSnapshot } from "../realtime/events
 
 export interface GenerationOptions {
   conversationId: string;
-  userId: string;
   messageId: string;
   /** Deltas are merged into at most one event per this many ms; 0 sends one event per chunk. */
   flushMs: number;
@@ -17,7 +16,6 @@ export interface GenerationOptions {
  */
 export class Generation {
   readonly conversationId: string;
-  readonly userId: string;
   readonly messageId: string;
   private readonly abortController = new AbortController();
   private readonly flushMs: number;
@@ -31,7 +29,6 @@ export class Generation {
 
   constructor(options: GenerationOptions) {
     this.conversationId = options.conversationId;
-    this.userId = options.userId;
     this.messageId = options.messageId;
     this.flushMs = options.flushMs;
     this.emitDelta = options.emit;

@@ -14,13 +14,31 @@ import {
 
 export const DEFAULT_TITLE = "New conversation";
 
-export interface ConversationList {
-  conversations: ConversationResource[];
+export interface Page {
   total: number;
   page: number;
   pageSize: number;
   hasMore: boolean;
 }
+
+/** The paging fields of every list: `page` is `offset / limit + 1`. */
+export function pageOf(query: { limit: number; offset: number }, total: number, shown: number): Page {
+  return {
+    total,
+    page: Math.floor(query.offset / query.limit) + 1,
+    pageSize: query.limit,
+    hasMore: query.offset + shown < total,
+  };
+}
+
+export interface ConversationList extends Page {
+  conversations: ConversationResource[];
+}
+
+export type ConversationDetail = ConversationResource & {
+  messages: MessageResource[];
+  hasMoreMessages: boolean;
+};
 
 export interface ConversationStats {
   totalConversations: number;
@@ -48,17 +66,9 @@ export class ConversationService {
    * The caller's conversation, or `not_found`: another user's conversation and a deleted one are
    * indistinguishable from one that never existed.
    */
-  async getOwned(
-    principal: Principal,
-    id: string,
-    options: { includeDeleted?: boolean } = {},
-  ): Promise<Conversation> {
+  async getOwned(principal: Principal, id: string): Promise<Conversation> {
     const conversation = await this.models.Conversation.findOne({
-      where: {
-        id,
-        userId: principal.userId,
-        ...(options.includeDeleted ? {} : { status: { [Op.ne]: "deleted" } }),
-      },
+      where: { id, userId: principal.userId, status: { [Op.ne]: "deleted" } },
     });
     if (!conversation) throw notFound("conversation");
     return conversation;
@@ -93,11 +103,18 @@ export class ConversationService {
   }
 
   async list(principal: Principal, query: ListConversationsInput): Promise<ConversationList> {
-    const where: WhereOptions = {
-      userId: principal.userId,
-      status: query.status ?? { [Op.ne]: "deleted" },
-      ...(query.agentId ? { agentId: query.agentId } : {}),
-    };
+    return this.listWhere(
+      {
+        userId: principal.userId,
+        status: query.status ?? { [Op.ne]: "deleted" },
+        ...(query.agentId ? { agentId: query.agentId } : {}),
+      },
+      query,
+    );
+  }
+
+  /** One page of the conversations matching `where`, newest activity first (users' and admins' lists). */
+  async listWhere(where: WhereOptions, query: { limit: number; offset: number }): Promise<ConversationList> {
     const { rows, count } = await this.models.Conversation.findAndCountAll({
       where,
       // Newest activity first; a conversation with no message yet counts from its creation.
@@ -108,20 +125,15 @@ export class ConversationService {
       limit: query.limit,
       offset: query.offset,
     });
-    return {
-      conversations: rows.map(toConversationResource),
-      total: count,
-      page: Math.floor(query.offset / query.limit) + 1,
-      pageSize: query.limit,
-      hasMore: query.offset + rows.length < count,
-    };
+    return { conversations: rows.map(toConversationResource), ...pageOf(query, count, rows.length) };
   }
 
-  async detail(
-    principal: Principal,
-    id: string,
-  ): Promise<ConversationResource & { messages: MessageResource[]; hasMoreMessages: boolean }> {
-    const conversation = await this.getOwned(principal, id);
+  async detail(principal: Principal, id: string): Promise<ConversationDetail> {
+    return this.withLatestMessages(await this.getOwned(principal, id));
+  }
+
+  /** The conversation with its latest 50 messages (users' and admins' detail). */
+  async withLatestMessages(conversation: Conversation): Promise<ConversationDetail> {
     const page = await this.history.page(conversation.id, conversation.totalMessages, 50);
     return {
       ...toConversationResource(conversation),
@@ -190,7 +202,7 @@ export class ConversationService {
     });
   }
 
-  announce(conversation: Conversation): ConversationResource {
+  private announce(conversation: Conversation): ConversationResource {
     const resource = toConversationResource(conversation);
     this.deps.notifier.conversationUpdated(resource);
     return resource;

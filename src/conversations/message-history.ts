@@ -1,4 +1,4 @@
-import { Op, type Transaction } from "sequelize";
+import { Op } from "sequelize";
 import type { Message, Models } from "../db/models/index.js";
 import { MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";
 
@@ -53,7 +53,6 @@ export class MessageHistory {
     conversationId: string,
     beforeSeq: number,
     budgetTokens: number,
-    transaction?: Transaction,
   ): Promise<{ messages: Pick<Message, "seq" | "role" | "content">[]; reachedStart: boolean }> {
     const kept: Pick<Message, "seq" | "role" | "content">[] = [];
     let used = 0;
@@ -65,7 +64,6 @@ export class MessageHistory {
         attributes: ["seq", "role", "content", "contentTokens", "status"],
         where: { conversationId, seq: { [Op.gte]: from, [Op.lt]: cursor } },
         order: [["seq", "DESC"]],
-        ...(transaction ? { transaction } : {}),
       });
       for (const m of batch) {
         if (m.role === "system") continue;

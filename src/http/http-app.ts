@@ -1,4 +1,4 @@
-import cors, { type CorsOptions } from "cors";
+import cors from "cors";
 import express, { type Express, type Router } from "express";
 import helmet from "helmet";
 import type { TokenSigner } from "../auth/token-signer.js";
@@ -15,6 +15,7 @@ import type { AdminService } from "../admin/admin-service.js";
 import type { Metrics } from "../observability/metrics.js";
 import { requireUser } from "./auth-middleware.js";
 import { openApiDocument } from "./openapi.js";
+import { corsOptions } from "./origin-policy.js";
 import { requestLog } from "./request-log.js";
 import { principalOf } from "./request-context.js";
 import { errorMiddleware, notFoundRoute } from "./error-middleware.js";
@@ -77,6 +78,11 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   api.use(
     express.json({ limit: BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }),
   );
+  // A request without a body is an empty object to the validation, which then names what is missing.
+  api.use((req, _res, next) => {
+    req.body ??= {};
+    next();
+  });
   api.get("/openapi.json", (_req, res) => {
     res.json(openApiDocument());
   });
@@ -95,11 +101,4 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   if (deps.clientExample) app.use(deps.clientExample);
   app.use(errorMiddleware(deps.logger));
   return app;
-}
-
-/** CORS_ORIGINS when set; else any origin outside production, and no cross-origin access in production. */
-export function corsOptions(deps: Pick<HttpAppDeps, "corsOrigins" | "isProduction">): CorsOptions {
-  if (deps.corsOrigins)
-    return { origin: [...deps.corsOrigins], exposedHeaders: ["Retry-After", "X-Request-Id"] };
-  return { origin: !deps.isProduction, exposedHeaders: ["Retry-After", "X-Request-Id"] };
 }

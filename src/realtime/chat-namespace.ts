@@ -138,11 +138,11 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
     socket.on(
       "message:send",
       acknowledged("message:send", sendPayload, deps.logger, async (p): Promise<SendResult> => {
-        // The sender sees the whole turn even if it never joined: into the room before the turn starts,
-        // once the conversation is known to be the sender's.
-        await deps.conversations.getOwned(principal(), p.conversationId, { includeDeleted: true });
-        await socket.join(conversationRoom(p.conversationId));
-        const turn = await deps.chat.send(principal(), p);
+        // The sender sees the whole turn even if it never joined: it enters the room as soon as the
+        // conversation is known to be its own, inside the send, before any event of the turn.
+        const turn = await deps.chat.send(principal(), p, {
+          onOwned: () => socket.join(conversationRoom(p.conversationId)),
+        });
         return {
           message: turn.message,
           assistantMessageId: turn.assistantMessageId,

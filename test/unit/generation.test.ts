@@ -6,7 +6,6 @@ function generation(flushMs: number, now: () => number) {
   const events: AssistantDeltaEvent[] = [];
   const g = new Generation({
     conversationId: "c",
-    userId: "u",
     messageId: "m",
     flushMs,
     emit: (e) => events.push(e),

@@ -13,8 +13,6 @@ export interface AdminRoutesDeps {
   admin: AdminService;
 }
 
-const body = (value: unknown) => (value === undefined ? {} : value);
-
 /** `/admin/*` of PROTOCOL.md section 4: admins only, `forbidden` for everyone else. */
 export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = Router();
@@ -46,13 +44,13 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   });
 
   router.post("/agents", async (req, res) => {
-    const input = parse(createAgentBody, body(req.body), "body");
+    const input = parse(createAgentBody, req.body, "body");
     res.status(201).json(toAgentResource(await deps.agents.create(input)));
   });
 
   router.patch("/agents/:id", async (req, res) => {
     const agentId = parse(id, req.params.id, "agent id");
-    const input = parse(patchAgentBody, body(req.body), "body");
+    const input = parse(patchAgentBody, req.body, "body");
     res.json(toAgentResource(await deps.agents.update(agentId, input)));
   });
 
@@ -62,7 +60,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   });
 
   router.post("/maintenance/purge", async (req, res) => {
-    const { olderThanDays } = parse(purgeBody, body(req.body), "body");
+    const { olderThanDays } = parse(purgeBody, req.body, "body");
     res.json({ purged: await deps.admin.purge(olderThanDays) });
   });
 

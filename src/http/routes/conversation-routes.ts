@@ -31,7 +31,6 @@ export interface ConversationRoutesDeps {
 }
 
 const idParam = (value: unknown) => parse(id, value, "conversation id");
-const body = (value: unknown) => (value === undefined ? {} : value);
 
 /** `/conversations` of PROTOCOL.md section 4. */
 export function conversationRoutes(deps: ConversationRoutesDeps): Router {
@@ -40,7 +39,7 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
 
   router.post("/", async (req, res) => {
     const principal = principalOf(req);
-    const input = parse(createConversationBody, body(req.body), "body");
+    const input = parse(createConversationBody, req.body, "body");
     let conversation = await conversations.create(principal, input);
     if (input.initialMessage !== undefined) {
       try {
@@ -72,7 +71,7 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
   router.post("/:id/messages", async (req, res) => {
     const principal = principalOf(req);
     const conversationId = idParam(req.params.id);
-    const input = parse(postMessageBody, body(req.body), "body");
+    const input = parse(postMessageBody, req.body, "body");
     const turn = await chat.send(principal, { ...input, conversationId });
     const answer = await turn.finished;
     const conversation = await conversations.getOwned(principal, conversationId);
@@ -97,13 +96,13 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
 
   router.patch("/:id", async (req, res) => {
     const conversationId = idParam(req.params.id);
-    const input = parse(patchConversationBody, body(req.body), "body");
+    const input = parse(patchConversationBody, req.body, "body");
     res.json(await conversations.update(principalOf(req), conversationId, input));
   });
 
   router.post("/:id/archive", async (req, res) => {
     const conversationId = idParam(req.params.id);
-    const input = parse(archiveBody, body(req.body), "body");
+    const input = parse(archiveBody, req.body, "body");
     res.json(await conversations.archive(principalOf(req), conversationId, input.archive));
   });
 

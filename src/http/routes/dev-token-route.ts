@@ -18,7 +18,7 @@ export const devTokenBody = z.strictObject({
 export function devTokenRoute(signer: TokenSigner): Router {
   const router = Router();
   router.post("/dev/token", (req, res) => {
-    const input = parse(devTokenBody, req.body ?? {}, "body");
+    const input = parse(devTokenBody, req.body, "body");
     res.json({
       token: signer.mint({ sub: input.sub, name: input.name, role: "user", expiresInSeconds: 12 * 3600 }),
     });
