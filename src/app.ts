@@ -20,6 +20,8 @@ import { RateLimits } from "./limits/rate-limits.js";
 import { Metrics } from "./observability/metrics.js";
 import { connectRedis, type RedisConnection } from "./redis/redis-connection.js";
 import type { Config } from "./config.js";
+import { AppError } from "./errors.js";
+import { withTimeLimit } from "./time-limit.js";
 import { ConversationService } from "./conversations/conversation-service.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { migrateUp, seedUp } from "./db/migrator.js";
@@ -128,7 +130,10 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const adminNamespace = io.of("/admin") as unknown as AdminNamespace;
   const notifier = new RoomNotifier(chatNamespace, adminNamespace);
   const state = redis
-    ? new RedisGenerationState(redis.client, 60_000, `${config.redisKeyPrefix}:generation:`)
+    ? new RedisGenerationState(redis.client, {
+        leaseMs: config.generationLeaseMs,
+        prefix: `${config.redisKeyPrefix}:generation:`,
+      })
     : new MemoryGenerationState();
   const conversations = new ConversationService({ models: db.models, notifier });
   const agents = new AgentService({ models: db.models, modelRegistry });
@@ -159,7 +164,10 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     recovery,
     reports,
     ...(redis
-      ? { stopElsewhere: (conversationId: string) => stopOnOtherNodes(chatNamespace, conversationId) }
+      ? {
+          stopElsewhere: (conversationId: string, settle: boolean) =>
+            stopOnOtherNodes(chatNamespace, redis, conversationId, settle),
+        }
       : {}),
   });
   registerChatNamespace(chatNamespace, {
@@ -178,16 +186,29 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     models: db.models,
     conversations,
     connectedSockets: async () => {
+      const here = { count: chatNamespace.sockets.size, partial: true };
+      if (!redis) return { count: chatNamespace.sockets.size, partial: false };
+      // While Redis is away the other nodes cannot be asked: this node's count, marked partial.
+      if (!redis.ready()) return here;
       try {
-        return (await chatNamespace.fetchSockets()).length;
+        const sockets = await withTimeLimit(chatNamespace.fetchSockets(), OTHER_NODES_TIMEOUT_MS);
+        return { count: sockets.length, partial: false };
       } catch (err) {
         // A node that does not answer in time is not counted, rather than failing the whole stats.
         logger.warn({ err }, "could not count the sockets of every node");
-        return chatNamespace.sockets.size;
+        return here;
       }
     },
     stopAnswers: async (ids) => {
-      for (const id of ids) await chat.stopAnywhere(id);
+      await Promise.all(
+        ids.map((id) =>
+          chat.stopAnywhere(id, { settle: true }).catch((err: unknown) => {
+            // Erasure goes on: its locks are taken in the same order as an answer's, so it waits
+            // for a late answer rather than deadlocking with it.
+            logger.warn({ err, conversationId: id }, "could not stop an answer before erasure");
+          }),
+        ),
+      );
     },
     disconnectUser: (userId) => {
       chatNamespace.in(userRoom(userId)).disconnectSockets(true);
@@ -290,16 +311,36 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
 
 export type ConfabServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-/** Asks every other node to stop the answer it writes in the conversation; true if one did. */
-async function stopOnOtherNodes(chat: ChatNamespace, conversationId: string): Promise<boolean> {
+/**
+ * Asks every other node to stop the answer it writes in the conversation; true if one did. With
+ * `settle`, each node answers once that answer is stored. `unavailable` when Redis is away or a node
+ * does not answer in time: whether the answer stopped is then unknown, and the client may ask again.
+ */
+async function stopOnOtherNodes(
+  chat: ChatNamespace,
+  redis: RedisConnection,
+  conversationId: string,
+  settle: boolean,
+): Promise<boolean> {
+  const unreachable = (cause?: unknown) =>
+    new AppError("unavailable", "the server writing this answer cannot be reached: try again in a moment", {
+      cause,
+    });
+  // The adapter would queue the request until Redis is back; a client must not wait that long.
+  if (!redis.ready()) throw unreachable();
   try {
-    const answers = await chat.serverSideEmitWithAck("generation:stop", conversationId);
+    const answers = await withTimeLimit(
+      chat.serverSideEmitWithAck("answer:stop", { conversationId, settle }),
+      OTHER_NODES_TIMEOUT_MS,
+    );
     return answers.some(Boolean);
-  } catch {
-    return false; // a node did not answer in time: it is not writing this answer, or it is gone
+  } catch (err) {
+    throw unreachable(err);
   }
 }
 
+/** How long a request waits for the other nodes (the adapter's own limit is 2 s). */
+const OTHER_NODES_TIMEOUT_MS = 2500;
 const READINESS_TIMEOUT_MS = 1000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

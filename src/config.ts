@@ -95,6 +95,8 @@ const schema = z.object({
   RATE_LIMIT_MESSAGES_PER_MINUTE: integer(30, 1),
   RATE_LIMIT_CONNECTIONS_PER_MINUTE: integer(120, 1),
   RATE_LIMIT_REQUESTS_PER_MINUTE: integer(600, 1),
+  /** Events one Socket.IO connection may send per second, joins included (default 30). */
+  RATE_LIMIT_SOCKET_EVENTS_PER_SECOND: integer(30, 1),
   STREAM_FLUSH_MS: integer(30, 0, 10_000),
   LOG_LEVEL: z.preprocess(
     empty,
@@ -157,6 +159,7 @@ export interface Config {
     readonly messagesPerMinute: number;
     readonly connectionsPerMinute: number;
     readonly requestsPerMinute: number;
+    readonly socketEventsPerSecond: number;
   };
   readonly streamFlushMs: number;
   readonly checkpointMs: number;
@@ -212,6 +215,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
       connectionsPerMinute: e.RATE_LIMIT_CONNECTIONS_PER_MINUTE,
       requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE,
+      socketEventsPerSecond: e.RATE_LIMIT_SOCKET_EVENTS_PER_SECOND,
     },
     streamFlushMs: e.STREAM_FLUSH_MS,
     checkpointMs: e.CHECKPOINT_MS,

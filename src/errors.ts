@@ -33,11 +33,19 @@ export class AppError extends Error {
   readonly retryAfterMs: number | undefined;
   /** A finer classification for metrics and logs (e.g. a vendor failure's "rate_limit"); never sent. */
   readonly kind: string | undefined;
+  /** An HTTP status other than the code's own: an HTTP layer's 4xx kept as it said it (415…). */
+  private readonly statusOverride: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { details?: unknown; retryAfterMs?: number; cause?: unknown; kind?: string } = {},
+    options: {
+      details?: unknown;
+      retryAfterMs?: number;
+      cause?: unknown;
+      kind?: string;
+      status?: number;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "AppError";
@@ -45,10 +53,11 @@ export class AppError extends Error {
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
     this.kind = options.kind;
+    this.statusOverride = options.status;
   }
 
   get status(): number {
-    return ERROR_STATUS[this.code];
+    return this.statusOverride ?? ERROR_STATUS[this.code];
   }
 
   toBody(): ErrorBody {
@@ -74,14 +83,31 @@ export function toAppError(err: unknown): AppError {
   return new AppError("internal", "internal error", { cause: err });
 }
 
-function isDatabaseUnavailable(err: unknown): boolean {
+/**
+ * Whether the database could not be reached or dropped the connection: unreachable, refused, timed
+ * out, or a connection terminated under a query (a restart, a failover, a proxy or PostgreSQL itself
+ * closing it), which the driver reports as a query error.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const name = err.name;
-  return (
+  if (
     name === "SequelizeConnectionError" ||
     name === "SequelizeConnectionRefusedError" ||
     name === "SequelizeConnectionAcquireTimeoutError" ||
     name === "SequelizeHostNotReachableError" ||
     name === "SequelizeConnectionTimedOutError"
+  ) {
+    return true;
+  }
+  if (!name.startsWith("Sequelize")) return false;
+  const driver = (err as { parent?: unknown }).parent;
+  if (!(driver instanceof Error)) return false;
+  // SQLSTATE class 08 (connection exception), 57P01–57P03 (shutdown, crash, cannot connect now).
+  const code = (driver as { code?: unknown }).code;
+  if (typeof code === "string" && (/^08/.test(code) || /^57P0[123]$/.test(code))) return true;
+  if (typeof code === "string" && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(code)) return true;
+  return /Connection terminated|connection error and is not queryable|terminating connection/i.test(
+    driver.message,
   );
 }

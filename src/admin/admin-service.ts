@@ -26,13 +26,15 @@ export interface AdminStats {
   };
   activeGenerations: number;
   connectedSockets: number;
+  /** True when some node could not be asked (Redis is away): `connectedSockets` is then this node's. */
+  partial: boolean;
 }
 
 export interface AdminServiceDeps {
   models: Models;
   conversations: ConversationService;
-  /** Sockets connected to /chat on every node. */
-  connectedSockets: () => Promise<number>;
+  /** Sockets connected to /chat on every node; partial when some node could not be asked. */
+  connectedSockets: () => Promise<{ count: number; partial: boolean }>;
   /** Stops the answers being written in these conversations, on whichever node writes them. */
   stopAnswers: (conversationIds: string[]) => Promise<void>;
   /** Closes every socket of the user, on every node. */
@@ -84,7 +86,8 @@ export class AdminService {
       messages: Number(messages[0]?.n ?? 0),
       tokens: { total: models.reduce((n, m) => n + m.totalTokens, 0), byModel: models },
       activeGenerations: Number(active[0]?.n ?? 0),
-      connectedSockets: sockets,
+      connectedSockets: sockets.count,
+      partial: sockets.partial,
     };
   }
 
@@ -126,6 +129,7 @@ export class AdminService {
     const user = await User.findByPk(userId);
     if (!user) throw notFound("user");
     const conversations = await Conversation.findAll({ attributes: ["id"], where: { userId } });
+    // Their answers are stopped and stored first, so that nothing writes while they are deleted.
     await this.deps.stopAnswers(conversations.map((c) => c.id));
     // Conversations and their messages go with the user (ON DELETE CASCADE), in one statement.
     await User.destroy({ where: { id: userId } });

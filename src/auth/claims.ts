@@ -1,14 +1,18 @@
 import { z } from "zod";
+import { textProblem } from "../validation.js";
 
-/** The claims Confab reads from a host application's token (PROTOCOL.md section 2). */
-const noNul = (s: string) => !s.includes("\u0000");
+/**
+ * The claims Confab reads from a host application's token (PROTOCOL.md section 2). Their text must be
+ * storable exactly: a `sub` with a lone surrogate would be stored as U+FFFD and alias another user.
+ */
+const storable = (s: string) => textProblem(s) === undefined;
 
 export const claimsSchema = z.object({
-  sub: z.string().min(1).max(255).refine(noNul),
+  sub: z.string().min(1).max(255).refine(storable),
   exp: z.number().int().positive(),
   role: z.enum(["user", "admin"]).default("user"),
-  name: z.string().max(255).refine(noNul).optional(),
-  email: z.string().max(320).refine(noNul).optional(),
+  name: z.string().max(255).refine(storable).optional(),
+  email: z.string().max(320).refine(storable).optional(),
 });
 
 export type Claims = z.infer<typeof claimsSchema>;

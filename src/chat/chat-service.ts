@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { QueryTypes, UniqueConstraintError } from "sequelize";
 import type { Principal } from "../auth/claims.js";
 import type { Agent, Conversation, Message, Models } from "../db/models/index.js";
@@ -8,15 +9,15 @@ import {
   toMessageResource,
   type MessageResource,
 } from "../conversations/resources.js";
-import { countTextTokens, MESSAGE_OVERHEAD_TOKENS } from "../conversations/token-counter.js";
-import { AppError, notFound } from "../errors.js";
+import { countTextTokens } from "../conversations/token-counter.js";
+import { AppError, notFound, toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { FinishReason, Usage } from "../providers/chat-model.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
 import type { GenerationSnapshot } from "../realtime/events.js";
 import { Generation } from "./generation.js";
 import type { GenerationRegistry } from "./generation-registry.js";
-import { buildPrompt } from "./prompt.js";
+import { buildPrompt, type Prompt } from "./prompt.js";
 import type { GenerationState } from "./generation-state.js";
 import type { Summaries } from "./summaries.js";
 import type { RateLimits } from "../limits/rate-limits.js";
@@ -34,7 +35,11 @@ export interface TurnStart {
   message: MessageResource;
   assistantMessageId: string;
   duplicate?: true;
-  /** Settles with the stored answer when the turn ends (complete, cancelled, error or interrupted). */
+  /**
+   * Settles with the stored answer when the turn ends (complete, cancelled, error or interrupted).
+   * Rejects with `unavailable` as soon as an ended answer cannot be stored because the database is
+   * away; this node keeps it and stores it when the database answers again.
+   */
   finished: Promise<MessageResource>;
 }
 
@@ -57,8 +62,12 @@ export interface ChatServiceOptions {
   state: GenerationState;
   /** The per-user message limit, shared by sockets and REST. */
   limits?: RateLimits;
-  /** Asks the other nodes to stop the answer they write in this conversation (none on one node). */
-  stopElsewhere?: (conversationId: string) => Promise<boolean>;
+  /**
+   * Asks the other nodes to stop the answer they write in this conversation (none on one node);
+   * with `settle`, each answers once that answer is stored. Throws `unavailable` when the other
+   * nodes cannot be reached.
+   */
+  stopElsewhere?: (conversationId: string, settle: boolean) => Promise<boolean>;
   /** Dead nodes' answers, interrupted inline when a send finds one. */
   recovery: Recovery;
   reports: TurnReports;
@@ -77,9 +86,12 @@ interface TurnContext {
  * stored once at the end with usage, timings and the conversation's new totals.
  */
 export class ChatService {
-  private readonly running = new Set<Promise<void>>();
+  /** Each answer this node writes or still has to store, by message id: settles once it is stored. */
+  private readonly running = new Map<string, Promise<void>>();
   /** Set by shutdown: no new turn starts on this node. */
   private closing = false;
+  /** Aborted when shutdown stops waiting for the database: answers not stored by then are left to recovery. */
+  private readonly giveUp = new AbortController();
 
   constructor(private readonly deps: ChatServiceOptions) {}
 
@@ -100,6 +112,8 @@ export class ChatService {
     if (this.closing)
       throw new AppError("unavailable", "this server is shutting down: send again in a moment");
     await this.deps.limits?.consume("message", principal.userId);
+    // Counted before the transaction (and never inside it): the count may yield to other clients.
+    const contentTokens = await countTextTokens(input.content);
     let interrupted: Message[] = [];
     let ctx: TurnContext;
     try {
@@ -148,7 +162,7 @@ export class ChatService {
             content: input.content,
             status: "complete",
             clientMessageId: input.clientMessageId ?? null,
-            contentTokens: countTextTokens(input.content),
+            contentTokens,
             metadata: input.metadata ?? {},
           },
           { transaction },
@@ -172,14 +186,23 @@ export class ChatService {
         return { conversation, agent: agent!, userMessage, assistant };
       });
     } catch (err) {
-      if (err instanceof DuplicateSend) return this.duplicate(err.first);
+      // A send that starts nothing (a repeat, or refused while an answer is written) costs no message.
+      const refund = () => this.deps.limits?.refund("message", principal.userId);
+      if (err instanceof DuplicateSend) {
+        await refund();
+        return this.duplicate(err.first);
+      }
       if (err instanceof UniqueConstraintError && input.clientMessageId) {
         // Two nodes raced with the same clientMessageId: the unique index decided, the loser answers as a repeat.
         const first = await Message.findOne({
           where: { conversationId: input.conversationId, clientMessageId: input.clientMessageId },
         });
-        if (first) return this.duplicate(first);
+        if (first) {
+          await refund();
+          return this.duplicate(first);
+        }
       }
+      if (err instanceof AppError && err.code === "generation_in_progress") await refund();
       throw err;
     }
     this.deps.recovery.announce(interrupted);
@@ -207,15 +230,20 @@ export class ChatService {
       provider: agent.provider,
       model: agent.model,
     });
-    const finished = this.run(ctx);
+    let run!: Promise<MessageResource>;
+    const finished = new Promise<MessageResource>((resolve, reject) => {
+      run = this.run(ctx, reject);
+      run.then(resolve, reject);
+    });
     // Tracking the turn also marks `finished` as handled: a caller that does not await it (a socket
     // send) never produces an unhandled rejection.
-    const tracked = finished.then(
+    finished.catch(() => undefined);
+    const tracked = run.then(
       () => undefined,
       () => undefined,
     );
-    this.running.add(tracked);
-    void tracked.then(() => this.running.delete(tracked));
+    this.running.set(assistant.id, tracked);
+    void tracked.then(() => this.running.delete(assistant.id));
     return { message, assistantMessageId: assistant.id, finished };
   }
 
@@ -225,10 +253,31 @@ export class ChatService {
     return this.stopAnywhere(conversationId);
   }
 
-  /** Stops the answer being written in the conversation, here or on another node, keeping its text. */
-  async stopAnywhere(conversationId: string): Promise<boolean> {
-    if (this.stopLocal(conversationId)) return true;
-    return (await this.deps.stopElsewhere?.(conversationId)) ?? false;
+  /**
+   * Stops the answer being written in the conversation, here or on another node, keeping its text.
+   * With `settle`, resolves only once that answer is stored (erasure deletes right after). Throws
+   * `unavailable` when an answer is being written but the node writing it cannot be reached.
+   */
+  async stopAnywhere(conversationId: string, options: { settle?: boolean } = {}): Promise<boolean> {
+    const settle = options.settle ?? false;
+    const stopped = this.stopLocal(conversationId);
+    if (this.deps.generations.get(conversationId)) {
+      if (settle) await this.settled(conversationId);
+      return stopped;
+    }
+    if (!this.deps.stopElsewhere) return false;
+    // Only when an answer is being written somewhere is there another node to reach.
+    const writing = await this.deps.models.Message.count({
+      where: { conversationId, status: "streaming" },
+    });
+    if (writing === 0) return false;
+    return this.deps.stopElsewhere(conversationId, settle);
+  }
+
+  /** Resolves once the answer this node writes in the conversation (if any) is stored. */
+  async settled(conversationId: string): Promise<void> {
+    const generation = this.deps.generations.get(conversationId);
+    if (generation) await this.running.get(generation.messageId);
   }
 
   /** The answer this node writes in the conversation, as it knows it; undefined when it writes none. */
@@ -237,31 +286,38 @@ export class ChatService {
     return generation ? generation.snapshot() : undefined;
   }
 
-  /** Stops the answer this node writes in the conversation, if any. */
+  /** Stops the answer this node writes in the conversation, if one is still being written. */
   stopLocal(conversationId: string): boolean {
     const generation = this.deps.generations.get(conversationId);
-    if (!generation || generation.stopped) return false;
+    if (!generation || generation.stopped || generation.ended) return false;
     generation.stop();
     return true;
   }
 
-  /** Waits for every answer this node is writing. */
+  /** Waits for every answer this node is writing or storing. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.running.values()]);
   }
 
   /**
    * Graceful shutdown: running answers get `graceMs` to finish; the rest are stored `interrupted`
-   * with the text written so far.
+   * with the text written so far. Answers still waiting for the database get as long again; those it
+   * cannot store by then are left to recovery (another node, or the next start).
    */
   async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([this.idle(), grace]);
-    clearTimeout(timer);
+    await this.idleWithin(graceMs);
     for (const generation of this.deps.generations.all()) generation.stop("shutdown");
+    await this.idleWithin(Math.max(graceMs, 1000));
+    this.giveUp.abort();
     await this.idle();
+  }
+
+  private async idleWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([this.idle(), limit]);
+    clearTimeout(timer);
   }
 
   private async duplicate(first: Message): Promise<TurnStart> {
@@ -287,10 +343,14 @@ export class ChatService {
     throw notFound("message");
   }
 
-  private async run(ctx: TurnContext): Promise<MessageResource> {
-    const { conversation, agent, userMessage, assistant } = ctx;
-    const { notifier, generations, logger, state } = this.deps;
-    const warnState = (err: unknown) => logger.warn({ err }, "generation state unavailable");
+  /**
+   * Writes the answer and stores it. `onSaving` is called once if the ended answer cannot be stored
+   * at first (the database is away): this node keeps retrying until it is stored.
+   */
+  private async run(ctx: TurnContext, onSaving: (err: AppError) => void): Promise<MessageResource> {
+    const { conversation, assistant } = ctx;
+    const { generations, logger, state } = this.deps;
+    const stateErrors = new OutageLog(logger, "generation state unavailable", { messageId: assistant.id });
     // Each delta is recorded where every node can read it, then sent: in order, one after another.
     let published: Promise<void> = Promise.resolve();
     const generation = new Generation({
@@ -300,82 +360,116 @@ export class ChatService {
       emit: (event) => {
         published = published
           .then(() => state.append(event))
-          .catch(warnState)
-          .then(() => notifier.assistantDelta(event));
+          .then(
+            () => stateErrors.recovered(),
+            (err: unknown) => stateErrors.failed(err),
+          )
+          .then(() => this.deps.notifier.assistantDelta(event));
       },
     });
     generations.add(generation);
+    // The lease: renewed about once a second from the start until the answer is stored. While the
+    // model writes, the text is checkpointed too (never per token).
+    const checkpointErrors = new OutageLog(logger, "checkpoint failed", { messageId: assistant.id });
+    let renewal: Promise<void> = Promise.resolve();
+    const renewTimer = setInterval(() => {
+      renewal = renewal.then(async () => {
+        if (!generation.ended) await this.checkpoint(generation, checkpointErrors);
+        await state.touch(conversation.id, assistant.id).then(
+          () => stateErrors.recovered(),
+          (err: unknown) => stateErrors.failed(err),
+        );
+      });
+    }, this.deps.checkpointMs);
+    try {
+      const fields = await this.write(ctx, generation);
+      await published;
+      const stored = await this.store(ctx, fields, onSaving);
+      clearInterval(renewTimer);
+      await renewal;
+      // The stored row now holds the text; the shared state can go before the end is announced.
+      await state.end(conversation.id, assistant.id).catch((err: unknown) => stateErrors.failed(err));
+      return this.announce(ctx, stored, fields);
+    } catch (err) {
+      // The answer could not be stored: it stays `streaming`, its lease runs out, and recovery
+      // stores it as interrupted with its last checkpoint.
+      logger.error({ err, messageId: assistant.id }, "could not store the answer");
+      await state.end(conversation.id, assistant.id).catch(() => undefined);
+      throw new AppError("unavailable", "the answer could not be stored", { cause: err });
+    } finally {
+      clearInterval(renewTimer);
+      generations.remove(generation);
+    }
+  }
+
+  /** Streams the model's answer into the generation; returns what is to be stored. */
+  private async write(ctx: TurnContext, generation: Generation): Promise<AnswerFields> {
+    const { conversation, agent, userMessage, assistant } = ctx;
     const startedAt = performance.now();
     let firstTokenAt: number | undefined;
     let usage: Usage | undefined;
     let finishReason: FinishReason | undefined;
     let modelUsed = agent.model;
     let failure: AppError | undefined;
-    let promptTokens = 0;
-    let window: { leftOut: boolean; windowStartSeq: number } | undefined;
-    let checkpoint: Promise<void> = Promise.resolve();
-    const checkpointTimer = setInterval(() => {
-      checkpoint = checkpoint.then(() => this.checkpoint(generation));
-    }, this.deps.checkpointMs);
+    let prompt: Prompt | undefined;
     try {
-      try {
-        const prompt = await buildPrompt(this.deps.conversations.history, agent, conversation, userMessage);
-        window = prompt;
-        promptTokens = prompt.messages.reduce(
-          (n, m) => n + countTextTokens(m.content) + MESSAGE_OVERHEAD_TOKENS,
-          0,
-        );
-        const model = this.deps.modelRegistry.forAgent(agent);
-        for await (const part of model.stream({
-          model: agent.model,
-          messages: prompt.messages,
-          temperature: agent.temperature,
-          maxOutputTokens: this.deps.maxOutputTokens ?? 1024,
-          abortSignal: generation.signal,
-          purpose: "answer",
-        })) {
-          if (generation.stopped) break;
-          if (part.type === "text-delta") {
-            firstTokenAt ??= performance.now();
-            generation.append(part.delta);
-          } else if (part.type === "finish") {
-            usage = part.usage;
-            finishReason = part.finishReason;
-            if (part.modelUsed) modelUsed = part.modelUsed;
-          }
+      prompt = await buildPrompt(this.deps.conversations.history, agent, conversation, userMessage);
+      const model = this.deps.modelRegistry.forAgent(agent);
+      for await (const part of model.stream({
+        model: agent.model,
+        messages: prompt.messages,
+        temperature: agent.temperature,
+        maxOutputTokens: this.deps.maxOutputTokens ?? 1024,
+        abortSignal: generation.signal,
+        purpose: "answer",
+      })) {
+        if (generation.stopped) break;
+        if (part.type === "text-delta") {
+          firstTokenAt ??= performance.now();
+          generation.append(part.delta);
+        } else if (part.type === "finish") {
+          usage = part.usage;
+          finishReason = part.finishReason;
+          if (part.modelUsed) modelUsed = part.modelUsed;
         }
-        if (!generation.stopped && finishReason === undefined) {
-          throw new AppError("provider_error", "the model's stream ended before the answer was finished");
-        }
-      } catch (err) {
-        if (!generation.stopped) {
-          failure =
-            err instanceof AppError && err.code === "provider_error"
-              ? err
-              : new AppError("provider_error", "the model failed to answer", { cause: err });
-          logger.warn({ err, conversationId: conversation.id, messageId: assistant.id }, "generation failed");
-        }
-      } finally {
-        clearInterval(checkpointTimer);
-        generation.flush();
       }
-      await checkpoint;
-      await published;
+      if (!generation.stopped && finishReason === undefined) {
+        throw new AppError("provider_error", "the model's stream ended before the answer was finished");
+      }
+    } catch (err) {
+      if (!generation.stopped) {
+        failure =
+          err instanceof AppError && err.code === "provider_error"
+            ? err
+            : new AppError("provider_error", "the model failed to answer", { cause: err });
+        this.deps.logger.warn(
+          { err, conversationId: conversation.id, messageId: assistant.id },
+          "generation failed",
+        );
+      }
+    } finally {
+      generation.end();
+    }
+    const finished = performance.now();
 
-      const text = generation.text;
-      const status = failure
-        ? "error"
-        : generation.stopReason === "shutdown"
-          ? "interrupted"
-          : generation.stopped
-            ? "cancelled"
-            : "complete";
-      const finished = performance.now();
-      const fields = {
+    const text = generation.text;
+    // The answer's text is counted once, here; its count is stored with it.
+    const contentTokens = await countTextTokens(text);
+    const status = failure
+      ? "error"
+      : generation.stopReason === "shutdown"
+        ? "interrupted"
+        : generation.stopped
+          ? "cancelled"
+          : "complete";
+    return {
+      window: prompt,
+      failureKind: failure?.kind,
+      row: {
         content: text,
         status,
-        contentTokens: countTextTokens(text),
-        ...this.charge(usage, promptTokens, text, firstTokenAt !== undefined),
+        contentTokens,
+        ...this.charge(usage, prompt?.promptTokens ?? 0, contentTokens, firstTokenAt !== undefined),
         modelUsed,
         responseTimeMs: Math.round(finished - startedAt),
         timeToFirstTokenMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt),
@@ -385,39 +479,81 @@ export class ChatService {
           : status === "interrupted"
             ? SHUTDOWN_ERROR
             : null,
-      } as const;
-      const stored = await this.finish(assistant, conversation.id, fields);
-      // The stored row now holds the text; the shared state can go before the end is announced.
-      await state.end(conversation.id, assistant.id).catch(warnState);
-      if (!stored) {
-        // Another node declared this answer interrupted while we were writing it: its word stands.
-        const current = await this.deps.models.Message.findByPk(assistant.id);
-        return toMessageResource(current ?? assistant);
+      },
+    };
+  }
+
+  /**
+   * Stores the ended answer. While the database is away it retries, after telling the room once
+   * that the answer is being saved, until the answer is stored or shutdown gives up on it.
+   */
+  private async store(
+    ctx: TurnContext,
+    fields: AnswerFields,
+    onSaving: (err: AppError) => void,
+  ): Promise<{ message: Message; conversation: Conversation } | null> {
+    const { conversation, assistant } = ctx;
+    let delayMs = 200;
+    for (let told = false; ;) {
+      try {
+        return await this.finish(assistant.id, conversation.id, fields.row);
+      } catch (err) {
+        if (toAppError(err).code !== "unavailable" || this.giveUp.signal.aborted) throw err;
+        if (!told) {
+          told = true;
+          this.deps.logger.warn(
+            { err, messageId: assistant.id },
+            "the database is unavailable: the answer is kept and will be stored when it answers",
+          );
+          this.deps.notifier.assistantSaving({
+            conversationId: conversation.id,
+            messageId: assistant.id,
+            status: fields.row.status,
+          });
+          onSaving(
+            new AppError(
+              "unavailable",
+              "the answer is finished and will be saved when the database is back",
+              {
+                details: { messageId: assistant.id, status: fields.row.status },
+              },
+            ),
+          );
+        }
+        await sleep(delayMs, undefined, { signal: this.giveUp.signal }).catch(() => undefined);
+        delayMs = Math.min(delayMs * 2, 2000);
       }
-      const resource = toMessageResource(stored.message);
-      if (resource.error) notifier.assistantError(resource, resource.error);
-      else notifier.assistantDone(resource);
-      notifier.conversationUpdated(toConversationResource(stored.conversation));
-      this.deps.reports.ended(conversation.userId, resource, {
-        model: agent.model,
-        failureKind: failure?.kind,
-      });
-      if (resource.status === "complete" && this.deps.summaries) {
-        if (userMessage.seq === 1)
-          this.deps.summaries.titleInBackground(stored.conversation, agent, userMessage.content);
-        if (window?.leftOut)
-          this.deps.summaries.refreshInBackground(stored.conversation, agent, window.windowStartSeq);
-      }
-      return resource;
-    } catch (err) {
-      // The answer could not be stored (the database is away): it stays `streaming` without a lease,
-      // and the recovery sweep will store it as interrupted with its last checkpoint.
-      logger.error({ err, messageId: assistant.id }, "could not store the answer");
-      throw new AppError("unavailable", "the answer could not be stored", { cause: err });
-    } finally {
-      clearInterval(checkpointTimer);
-      generations.remove(generation);
     }
+  }
+
+  /** Tells the room (and the operators) how the stored answer ended; starts titles and summaries. */
+  private async announce(
+    ctx: TurnContext,
+    stored: { message: Message; conversation: Conversation } | null,
+    fields: AnswerFields,
+  ): Promise<MessageResource> {
+    const { conversation, agent, userMessage, assistant } = ctx;
+    const { notifier } = this.deps;
+    if (!stored) {
+      // Another node declared this answer interrupted while we were writing it: its word stands.
+      const current = await this.deps.models.Message.findByPk(assistant.id);
+      return toMessageResource(current ?? assistant);
+    }
+    const resource = toMessageResource(stored.message);
+    if (resource.error) notifier.assistantError(resource, resource.error);
+    else notifier.assistantDone(resource);
+    notifier.conversationUpdated(toConversationResource(stored.conversation));
+    this.deps.reports.ended(conversation.userId, resource, {
+      model: agent.model,
+      failureKind: fields.failureKind,
+    });
+    if (resource.status === "complete" && this.deps.summaries) {
+      if (userMessage.seq === 1)
+        this.deps.summaries.titleInBackground(stored.conversation, agent, userMessage.content);
+      if (fields.window?.leftOut)
+        this.deps.summaries.refreshInBackground(stored.conversation, agent, fields.window.windowStartSeq);
+    }
+    return resource;
   }
 
   /**
@@ -425,7 +561,7 @@ export class ChatService {
    * tokenizer's count (marked estimated) when text was produced; nothing for an answer that failed or
    * was stopped before its first token, which no vendor bills.
    */
-  private charge(usage: Usage | undefined, promptTokens: number, text: string, produced: boolean) {
+  private charge(usage: Usage | undefined, promptTokens: number, textTokens: number, produced: boolean) {
     if (usage && !usage.estimated) {
       return {
         inputTokens: usage.inputTokens,
@@ -438,7 +574,7 @@ export class ChatService {
       return { inputTokens: null, outputTokens: null, totalTokens: null, metadata: {} };
     }
     const inputTokens = usage?.inputTokens ?? promptTokens;
-    const outputTokens = usage?.outputTokens ?? countTextTokens(text);
+    const outputTokens = usage?.outputTokens ?? textTokens;
     return {
       inputTokens,
       outputTokens,
@@ -448,11 +584,11 @@ export class ChatService {
   }
 
   /**
-   * Saves the text so far and renews the answer's lease (and its shared state's). Nothing per token:
-   * about once a second. Finding the row no longer streaming means another node declared this
+   * Saves the text so far (nothing per token: about once a second), which also renews the answer's
+   * lease in the database. Finding the row no longer streaming means another node declared this
    * writer dead: it stops writing.
    */
-  private async checkpoint(generation: Generation): Promise<void> {
+  private async checkpoint(generation: Generation, errors: OutageLog): Promise<void> {
     generation.flush();
     try {
       // Bound, not replaced into the SQL: the text never appears in a statement or its errors.
@@ -460,33 +596,80 @@ export class ChatService {
         `UPDATE messages SET content = $1, updated_at = now() WHERE id = $2 AND status = 'streaming'`,
         { bind: [generation.snapshot().content, generation.messageId], type: QueryTypes.UPDATE },
       );
+      errors.recovered();
       if (affected === 0) generation.stop("shutdown");
-      await this.deps.state.touch(generation.conversationId).catch(() => undefined);
     } catch (err) {
-      this.deps.logger.warn({ err, messageId: generation.messageId }, "checkpoint failed");
+      errors.failed(err);
     }
   }
 
+  /**
+   * Stores the ended answer and adds its cost to the conversation, in one transaction. Returns null
+   * when the answer is no longer streaming (another node declared it interrupted) or is gone.
+   */
   private async finish(
-    assistant: Message,
+    assistantId: string,
     conversationId: string,
-    fields: Omit<Partial<Message>, "totalTokens"> & { totalTokens: number | null },
+    row: AnswerRow,
   ): Promise<{ message: Message; conversation: Conversation } | null> {
     const { Message, Conversation } = this.deps.models;
     return this.sequelize.transaction(async (transaction) => {
-      const [count, rows] = await Message.update(fields, {
-        where: { id: assistant.id, status: "streaming" },
+      // The conversation first, then its message: the order every writer takes them in (a send, a
+      // cascading erasure), so that none of them can deadlock with another.
+      const conversation = await Conversation.findByPk(conversationId, {
+        lock: transaction.LOCK.UPDATE,
+        transaction,
+      });
+      if (!conversation) return null;
+      const [count, rows] = await Message.update(row, {
+        where: { id: assistantId, status: "streaming" },
         returning: true,
         transaction,
       });
       if (count === 0 || !rows[0]) return null;
-      await Conversation.increment(
-        { totalTokensUsed: fields.totalTokens ?? 0 },
-        { where: { id: conversationId }, transaction },
-      );
-      const conversation = await Conversation.findByPk(conversationId, { transaction });
-      return { message: rows[0], conversation: conversation! };
+      conversation.totalTokensUsed += row.totalTokens ?? 0;
+      await conversation.save({ transaction });
+      return { message: rows[0], conversation };
     });
+  }
+}
+
+type AnswerRow = Omit<Partial<Message>, "totalTokens" | "status"> & {
+  status: MessageResource["status"];
+  totalTokens: number | null;
+};
+
+/** An ended answer: the row to store, and what the announcement needs. */
+interface AnswerFields {
+  row: AnswerRow;
+  /** The prompt's window (absent when the prompt could not be built). */
+  window: Prompt | undefined;
+  failureKind: string | undefined;
+}
+
+/**
+ * Logs a failure that repeats while something is away (Redis, the database) once when it begins and
+ * once when it ends, rather than once per delta or per second.
+ */
+class OutageLog {
+  private down = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly what: string,
+    private readonly context: Record<string, unknown>,
+  ) {}
+
+  failed(err: unknown): void {
+    if (this.down) return;
+    this.down = true;
+    this.logger.warn({ err, ...this.context }, this.what);
+  }
+
+  recovered(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.logger.info(this.context, `${this.what}: recovered`);
   }
 }
 

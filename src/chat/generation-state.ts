@@ -9,8 +9,17 @@ export interface GenerationState {
   begin(conversationId: string, messageId: string): Promise<void>;
   append(event: AssistantDeltaEvent): Promise<void>;
   snapshot(conversationId: string): Promise<GenerationSnapshot | null>;
-  /** Keeps the state of a long answer alive while its writer checkpoints. */
-  touch(conversationId: string): Promise<void>;
+  /**
+   * Renews the answer's lease and keeps its state alive. Its writer calls it about once a second from
+   * the start until the answer is stored, whether or not the database answers meanwhile.
+   */
+  touch(conversationId: string, messageId: string): Promise<void>;
+  /**
+   * Of these answers, the ids of those whose writer renewed its lease lately: recovery leaves them
+   * alone even when their checkpoints in the database are old (the database was away). Throws when
+   * it cannot tell.
+   */
+  liveAnswers(answers: { conversationId: string; messageId: string }[]): Promise<Set<string>>;
   end(conversationId: string, messageId: string): Promise<void>;
 }
 
@@ -39,6 +48,12 @@ export class MemoryGenerationState implements GenerationState {
 
   touch(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** One node: its own answers are the ones it holds; every other one is dead. */
+  liveAnswers(answers: { conversationId: string; messageId: string }[]): Promise<Set<string>> {
+    const live = answers.filter((a) => this.byConversation.get(a.conversationId)?.messageId === a.messageId);
+    return Promise.resolve(new Set(live.map((a) => a.messageId)));
   }
 
   end(conversationId: string, messageId: string): Promise<void> {

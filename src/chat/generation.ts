@@ -26,6 +26,7 @@ export class Generation {
   private pending = "";
   private lastEmitAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
+  private streamEnded = false;
 
   constructor(options: GenerationOptions) {
     this.conversationId = options.conversationId;
@@ -49,7 +50,7 @@ export class Generation {
   }
 
   append(chunk: string): void {
-    if (chunk.length === 0 || this.stopped) return;
+    if (chunk.length === 0 || this.stopped || this.streamEnded) return;
     this.pending += chunk;
     if (this.timer) return;
     const wait = this.lastEmitAt + this.flushMs - this.now();
@@ -73,6 +74,17 @@ export class Generation {
   /** The text covered by the deltas sent so far, and the `seq` of the last of them. */
   snapshot(): GenerationSnapshot {
     return { messageId: this.messageId, seq: this.seq, content: this.emitted };
+  }
+
+  /** Whether the model's stream is over: the answer is being stored, and there is nothing left to stop. */
+  get ended(): boolean {
+    return this.streamEnded;
+  }
+
+  /** The stream is over: what is pending is sent, and nothing more is accepted. */
+  end(): void {
+    this.flush();
+    this.streamEnded = true;
   }
 
   /** Why it was stopped: a person pressed stop, or the server is shutting down. */

@@ -24,8 +24,11 @@ export interface RecoveryDeps {
 }
 
 /**
- * No answer stays `streaming`: one whose writer stopped renewing its lease (the checkpoint) is
- * stored `interrupted` with its checkpointed text, and its room is told with `assistant:error`.
+ * No answer stays `streaming`: one whose writer stopped renewing its lease is stored `interrupted`
+ * with its checkpointed text, and its room is told with `assistant:error`. The lease is the
+ * checkpoint's time in the database and, when the nodes share Redis, a key their writers renew
+ * whether or not the database answers: an answer whose checkpoints failed during a database outage
+ * is alive as long as its writer renews that key, and its writer stores it when the database is back.
  */
 export class Recovery {
   constructor(private readonly deps: RecoveryDeps) {}
@@ -38,8 +41,8 @@ export class Recovery {
     const { Message } = this.deps.models;
     const sequelize = Message.sequelize!;
     const live = new Set(this.deps.generations.all().map((g) => g.messageId));
-    const stale = await sequelize.query<{ id: string }>(
-      `SELECT id FROM messages
+    const stale = await sequelize.query<{ id: string; conversationId: string }>(
+      `SELECT id, conversation_id AS "conversationId" FROM messages
         WHERE status = 'streaming' AND updated_at < now() - make_interval(secs => :leaseSeconds)
           ${conversationId ? "AND conversation_id = :conversationId" : ""}`,
       {
@@ -48,7 +51,18 @@ export class Recovery {
         ...(transaction ? { transaction } : {}),
       },
     );
-    const ids = stale.map((r) => r.id).filter((id) => !live.has(id));
+    const candidates = stale.filter((r) => !live.has(r.id));
+    if (candidates.length === 0) return [];
+    let leased = new Set<string>();
+    try {
+      leased = await this.deps.state.liveAnswers(
+        candidates.map((r) => ({ conversationId: r.conversationId, messageId: r.id })),
+      );
+    } catch (err) {
+      // Redis cannot tell: the database's lease decides, so that no answer stays streaming.
+      this.deps.logger.warn({ err }, "could not read the writers' leases; using the checkpoints alone");
+    }
+    const ids = candidates.map((r) => r.id).filter((id) => !leased.has(id));
     if (ids.length === 0) return [];
     const [, rows] = await Message.update(
       { status: "interrupted", finishReason: "interrupted", error: INTERRUPTED },

@@ -15,35 +15,56 @@ redis.call("PEXPIRE", KEYS[1], ARGV[4])
 redis.call("PEXPIRE", KEYS[2], ARGV[4])
 return 1`;
 
-const END_SCRIPT = `if redis.call("HGET", KEYS[1], "messageId") == ARGV[1] then
+const END_SCRIPT = `if redis.call("GET", KEYS[3]) == ARGV[1] then
+  redis.call("DEL", KEYS[3])
+end
+if redis.call("HGET", KEYS[1], "messageId") == ARGV[1] then
   return redis.call("DEL", KEYS[1], KEYS[2])
 end
 return 0`;
 
+export interface RedisGenerationStateOptions {
+  /** How long the state of an answer outlives its writer's last renewal (default 60 s). */
+  ttlMs?: number;
+  /** How long a writer's lease lasts without renewal: GENERATION_LEASE_MS (default 10 s). */
+  leaseMs?: number;
+  prefix?: string;
+}
+
 /**
  * Many nodes: the state lives in Redis, as a hash `{messageId, seq}` and a string the deltas are
  * appended to (so a delta costs its own length, not the whole text). Keys expire when the writer
- * stops renewing them, so a dead node leaves nothing behind for long.
+ * stops renewing them, so a dead node leaves nothing behind for long. A third key is the writer's
+ * lease: the message id, expiring `leaseMs` after the last renewal.
  */
 export class RedisGenerationState implements GenerationState {
+  private readonly ttlMs: number;
+  private readonly leaseMs: number;
+  private readonly prefix: string;
+
   constructor(
     private readonly redis: Redis,
-    private readonly ttlMs = 60_000,
-    private readonly prefix = "confab:generation:",
-  ) {}
+    options: RedisGenerationStateOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 60_000;
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.prefix = options.prefix ?? "confab:generation:";
+  }
 
   private keys(conversationId: string) {
-    return { meta: `${this.prefix}${conversationId}:meta`, text: `${this.prefix}${conversationId}:text` };
+    const base = `${this.prefix}${conversationId}`;
+    return { meta: `${base}:meta`, text: `${base}:text`, lease: `${base}:lease` };
   }
 
   async begin(conversationId: string, messageId: string): Promise<void> {
-    const { meta, text } = this.keys(conversationId);
+    const { meta, text, lease } = this.keys(conversationId);
     await this.redis
       .multi()
       .del(text)
       .hset(meta, { messageId, seq: 0 })
       .set(text, "", "PX", this.ttlMs)
       .pexpire(meta, this.ttlMs)
+      .set(lease, messageId, "PX", this.leaseMs)
       .exec();
   }
 
@@ -61,14 +82,25 @@ export class RedisGenerationState implements GenerationState {
     return { messageId: fields.messageId, seq: Number(fields.seq ?? 0), content };
   }
 
-  async touch(conversationId: string): Promise<void> {
-    const { meta, text } = this.keys(conversationId);
-    await this.redis.multi().pexpire(meta, this.ttlMs).pexpire(text, this.ttlMs).exec();
+  async touch(conversationId: string, messageId: string): Promise<void> {
+    const { meta, text, lease } = this.keys(conversationId);
+    await this.redis
+      .multi()
+      .pexpire(meta, this.ttlMs)
+      .pexpire(text, this.ttlMs)
+      .set(lease, messageId, "PX", this.leaseMs)
+      .exec();
+  }
+
+  async liveAnswers(answers: { conversationId: string; messageId: string }[]): Promise<Set<string>> {
+    if (answers.length === 0) return new Set();
+    const holders = await this.redis.mget(answers.map((a) => this.keys(a.conversationId).lease));
+    return new Set(answers.filter((a, i) => holders[i] === a.messageId).map((a) => a.messageId));
   }
 
   async end(conversationId: string, messageId: string): Promise<void> {
-    const { meta, text } = this.keys(conversationId);
+    const { meta, text, lease } = this.keys(conversationId);
     // Compare and delete in one step: the next answer of the conversation may already have begun.
-    await this.redis.eval(END_SCRIPT, 2, meta, text, messageId);
+    await this.redis.eval(END_SCRIPT, 3, meta, text, lease, messageId);
   }
 }

@@ -3,7 +3,6 @@ import type { Agent, Conversation, Models } from "../db/models/index.js";
 import { DEFAULT_TITLE } from "../conversations/conversation-service.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toConversationResource } from "../conversations/resources.js";
-import { countTextTokens } from "../conversations/token-counter.js";
 import type { Logger } from "../observability/logger.js";
 import { completeText } from "../providers/complete-text.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
@@ -172,7 +171,7 @@ export class Summaries {
       for (const m of batch) {
         if (m.role === "system" || m.content.length === 0) continue;
         const speaker = m.role === "user" ? "User" : "Assistant";
-        const cost = (m.contentTokens || countTextTokens(m.content)) + 3;
+        const cost = m.contentTokens + 3;
         if (used + cost > budget) {
           // A single message larger than the whole budget is cut rather than skipped, or the summary
           // could never move past it.

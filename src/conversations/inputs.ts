@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { textProblem } from "../validation.js";
+import { metadata } from "./metadata.js";
 
 /**
  * The shapes clients may send (PROTOCOL.md section 4, input limits), shared by REST and Socket.IO.
@@ -6,12 +8,18 @@ import { z } from "zod";
  */
 export const id = z.guid({ message: "must be a UUID" });
 
-/** PostgreSQL text cannot hold U+0000: refused up front rather than failing (or changing) on write. */
-const NUL = "\u0000";
-export const noNul = (s: string) => !s.includes(NUL);
-export const NO_NUL_MESSAGE = "must not contain the NUL character";
-/** A string of at most `max` characters without NUL. */
-export const text = (max: number) => z.string().max(max).refine(noNul, NO_NUL_MESSAGE);
+/**
+ * A string of at most `max` characters that PostgreSQL stores exactly as sent: no NUL (it cannot
+ * hold one) and no lone surrogate (it would silently become U+FFFD). Either is refused up front.
+ */
+export const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .superRefine((s, ctx) => {
+      const problem = textProblem(s);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
 
 export const content = text(10_000)
   .refine((s) => s.length > 0, "must not be empty")
@@ -21,11 +29,7 @@ export const title = text(255).refine((s) => s.trim().length > 0, "must not be b
 
 export const tags = z.array(text(50).refine((s) => s.length > 0, "must not be empty")).max(20);
 
-export const METADATA_MAX_BYTES = 16 * 1024;
-export const metadata = z
-  .record(z.string(), z.unknown())
-  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_MAX_BYTES, "must be at most 16 KB of JSON")
-  .refine((m) => !JSON.stringify(m).includes("\\u0000"), NO_NUL_MESSAGE);
+export { metadata };
 
 export const clientMessageId = text(255).refine((s) => s.length > 0, "must not be empty");
 

@@ -53,9 +53,19 @@ export class MessageHistory {
     conversationId: string,
     beforeSeq: number,
     budgetTokens: number,
-  ): Promise<{ messages: Pick<Message, "seq" | "role" | "content">[]; reachedStart: boolean }> {
-    const kept: Pick<Message, "seq" | "role" | "content">[] = [];
+  ): Promise<{
+    messages: Pick<Message, "seq" | "role" | "content">[];
+    reachedStart: boolean;
+    /** The tokens of the window's messages, framing included, from their stored counts. */
+    tokens: number;
+  }> {
+    const kept: Pick<Message, "seq" | "role" | "content" | "contentTokens">[] = [];
     let used = 0;
+    const result = (reachedStart: boolean) => {
+      const messages = trimToTurns(kept.reverse());
+      const tokens = messages.reduce((n, m) => n + m.contentTokens + MESSAGE_OVERHEAD_TOKENS, 0);
+      return { messages, reachedStart, tokens };
+    };
     let cursor = beforeSeq;
     // Small first (most windows are short), then larger, so a full window takes a few queries.
     for (let batchSize = 64; ; batchSize = Math.min(batchSize * 2, 1024)) {
@@ -70,12 +80,12 @@ export class MessageHistory {
         if (m.status !== "complete" && m.status !== "cancelled") continue;
         if (m.content.length === 0) continue;
         const cost = m.contentTokens + MESSAGE_OVERHEAD_TOKENS;
-        if (used + cost > budgetTokens) return { messages: trimToTurns(kept.reverse()), reachedStart: false };
+        if (used + cost > budgetTokens) return result(false);
         used += cost;
         kept.push(m);
       }
       cursor = from;
-      if (from === 1) return { messages: trimToTurns(kept.reverse()), reachedStart: true };
+      if (from === 1) return result(true);
     }
   }
 }

@@ -1,5 +1,10 @@
 import type { ConversationResource, MessageResource } from "./resources.js";
-import type { ActivityEvent, AssistantDeltaEvent, AssistantStartEvent } from "../realtime/events.js";
+import type {
+  ActivityEvent,
+  AssistantDeltaEvent,
+  AssistantSavingEvent,
+  AssistantStartEvent,
+} from "../realtime/events.js";
 
 /**
  * What the domain tells the outside world; the realtime layer delivers it to the rooms of
@@ -11,6 +16,8 @@ export interface Notifier {
   messageCreated(message: MessageResource): void;
   assistantStart(event: AssistantStartEvent): void;
   assistantDelta(event: AssistantDeltaEvent): void;
+  /** The answer has ended but cannot be stored yet (the database is away); done or error follows. */
+  assistantSaving(event: AssistantSavingEvent): void;
   assistantDone(message: MessageResource): void;
   assistantError(message: MessageResource, error: { code: string; message: string }): void;
   /** For operators: the `/admin` namespace's live feed. */

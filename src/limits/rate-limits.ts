@@ -9,12 +9,13 @@ import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
-export type LimitKind = "message" | "connection" | "request";
+export type LimitKind = "message" | "connection" | "request" | "socketEvent";
 
 /**
  * The three limits of PROTOCOL.md section 1, per minute: messages per user (shared by sockets and
  * REST), handshakes per client IP, REST requests per user. With Redis they hold across all nodes;
- * while Redis is unreachable each node falls back to an in-memory limiter of the same size.
+ * while Redis is unreachable each node falls back to an in-memory limiter of the same size. A fourth,
+ * per second, counts the events of one socket; a socket lives on one node, so it is kept in memory.
  */
 export class RateLimits {
   private readonly limiters: Record<LimitKind, RateLimiterAbstract>;
@@ -39,6 +40,11 @@ export class RateLimits {
       message: make("message", config.rateLimits.messagesPerMinute),
       connection: make("connection", config.rateLimits.connectionsPerMinute),
       request: make("request", config.rateLimits.requestsPerMinute),
+      socketEvent: new RateLimiterMemory({
+        points: config.rateLimits.socketEventsPerSecond,
+        duration: 1,
+        keyPrefix: `${keyPrefix}:socket-event`,
+      }),
     };
   }
 
@@ -49,7 +55,7 @@ export class RateLimits {
     } catch (err) {
       if (err instanceof RateLimiterRes) {
         this.onRefusal(kind);
-        throw new AppError("rate_limited", `too many ${kind}s: try again later`, {
+        throw new AppError("rate_limited", `too many ${NAMES[kind]}: try again later`, {
           retryAfterMs: Math.max(1, Math.ceil(err.msBeforeNext)),
         });
       }
@@ -57,4 +63,20 @@ export class RateLimits {
       this.logger.warn({ err, kind }, "rate limiter failed; letting the call through");
     }
   }
+
+  /** Gives back the point a call took when it turned out to start nothing. */
+  async refund(kind: LimitKind, key: string): Promise<void> {
+    try {
+      await this.limiters[kind].reward(key, 1);
+    } catch (err) {
+      this.logger.warn({ err, kind }, "rate limiter failed to give a point back");
+    }
+  }
 }
+
+const NAMES: Record<LimitKind, string> = {
+  message: "messages",
+  connection: "connections",
+  request: "requests",
+  socketEvent: "events on this connection",
+};

@@ -4,11 +4,21 @@ import type { UserDirectory } from "../auth/user-directory.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { Logger } from "../observability/logger.js";
 import { authenticate } from "./chat-namespace.js";
-import { userRoom, type AdminServerToClientEvents, type InterServerEvents } from "./events.js";
+import { refreshPayload } from "../conversations/inputs.js";
+import { forbidden } from "../errors.js";
+import { acknowledged } from "./ack.js";
+import { limitEvents } from "./event-limit.js";
+import {
+  userRoom,
+  type AdminClientToServerEvents,
+  type AdminServerToClientEvents,
+  type InterServerEvents,
+} from "./events.js";
+import { TokenExpiry } from "./token-expiry.js";
 import type { SocketData } from "./socket-data.js";
 
 export type AdminNamespace = Namespace<
-  Record<string, never>,
+  AdminClientToServerEvents,
   AdminServerToClientEvents,
   InterServerEvents,
   SocketData
@@ -16,7 +26,8 @@ export type AdminNamespace = Namespace<
 
 /**
  * `/admin` (PROTOCOL.md section 6): admins only. Everyone in it receives `activity` from every node.
- * A valid token without the admin role is refused with `connect_error` "forbidden".
+ * A valid token without the admin role is refused with `connect_error` "forbidden". Its sockets live
+ * as long as their token, as on `/chat`: `auth:expiring`, `auth:refresh`, `auth:expired`.
  */
 export function registerAdminNamespace(
   admin: AdminNamespace,
@@ -41,5 +52,15 @@ export function registerAdminNamespace(
   admin.on("connection", (socket) => {
     // So that erasing a user also closes their admin tabs.
     void socket.join(userRoom(socket.data.principal.userId));
+    const expiry = new TokenExpiry(socket);
+    limitEvents(socket, deps.limits);
+    socket.on(
+      "auth:refresh",
+      acknowledged("auth:refresh", refreshPayload, deps.logger, (p) =>
+        expiry.renew(p.token, deps, (claims) => {
+          if (claims.role !== "admin") throw forbidden("the new token does not have the admin role");
+        }),
+      ),
+    );
   });
 }

@@ -11,6 +11,8 @@ import { toConversationResource, toMessageResource } from "../conversations/reso
 import { AppError, toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { acknowledged } from "./ack.js";
+import { limitEvents } from "./event-limit.js";
+import { TokenExpiry } from "./token-expiry.js";
 import {
   conversationRoom,
   userRoom,
@@ -42,9 +44,6 @@ export interface ChatNamespaceDeps {
   trustProxy: boolean;
   logger: Logger;
 }
-
-/** Warned this long before its token expires, a client can renew with `auth:refresh`. */
-const EXPIRY_WARNING_MS = 30_000;
 
 /** The client's address, or the first X-Forwarded-For hop behind a trusted load balancer. */
 export function clientAddress(socket: Socket, trustProxy: boolean): string {
@@ -98,14 +97,20 @@ export function authenticate(
 export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDeps): void {
   chat.use(authenticate(deps));
   // Another node asks whether this one writes the conversation's answer, and to stop it.
-  chat.on("generation:stop", (conversationId, ack) => ack(deps.chat.stopLocal(conversationId)));
+  chat.on("answer:stop", ({ conversationId, settle }, ack) => {
+    const stopped = deps.chat.stopLocal(conversationId);
+    if (!settle) {
+      ack(stopped);
+      return;
+    }
+    void deps.chat.settled(conversationId).then(() => ack(stopped));
+  });
   chat.on("user:erased", (userId) => deps.users.forget(userId));
   chat.on("connection", (socket) => {
     const principal = (): Principal => socket.data.principal;
     void socket.join(userRoom(principal().userId));
-    const expiry = new ExpiryTimers(socket);
-    expiry.schedule(principal().expiresAt);
-    socket.on("disconnect", () => expiry.clear());
+    const expiry = new TokenExpiry(socket);
+    limitEvents(socket, deps.limits);
 
     socket.on(
       "conversation:join",
@@ -160,52 +165,9 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
 
     socket.on(
       "auth:refresh",
-      acknowledged("auth:refresh", refreshPayload, deps.logger, async (p) => {
-        const claims = deps.verifier.verify(p.token);
-        if (claims.sub !== principal().userId) {
-          throw new AppError("unauthorized", "the new token is for another user", {
-            details: { reason: "token_invalid" },
-          });
-        }
-        await deps.users.provision(claims);
-        socket.data.principal = principalOf(claims);
-        expiry.schedule(socket.data.principal.expiresAt);
-        return { expiresAt: socket.data.principal.expiresAt.toISOString() };
-      }),
+      acknowledged("auth:refresh", refreshPayload, deps.logger, (p) => expiry.renew(p.token, deps)),
     );
   });
-}
-
-/** `auth:expiring` thirty seconds before the token's `exp`; `auth:expired` and disconnect at it. */
-class ExpiryTimers {
-  private warning: NodeJS.Timeout | undefined;
-  private expiry: NodeJS.Timeout | undefined;
-
-  constructor(private readonly socket: ChatSocket) {}
-
-  schedule(expiresAt: Date): void {
-    this.clear();
-    const left = expiresAt.getTime() - Date.now();
-    const warnIn = Math.max(0, left - EXPIRY_WARNING_MS);
-    this.warning = setTimeout(
-      () => this.socket.emit("auth:expiring", { expiresAt: expiresAt.toISOString() }),
-      Math.min(warnIn, 2 ** 31 - 1),
-    );
-    this.expiry = setTimeout(
-      () => {
-        this.socket.emit("auth:expired", {});
-        this.socket.disconnect(true);
-      },
-      Math.min(Math.max(0, left), 2 ** 31 - 1),
-    );
-    this.warning.unref();
-    this.expiry.unref();
-  }
-
-  clear(): void {
-    clearTimeout(this.warning);
-    clearTimeout(this.expiry);
-  }
 }
 
 /**

@@ -71,10 +71,19 @@ export interface AssistantDeltaEvent {
   delta: string;
 }
 
+/** An answer that has ended and is kept by its node until the database can store it. */
+export interface AssistantSavingEvent {
+  conversationId: string;
+  messageId: string;
+  /** The status it will be stored with. */
+  status: MessageResource["status"];
+}
+
 export interface ServerToClientEvents {
   "message:created": (event: { conversationId: string; message: MessageResource }) => void;
   "assistant:start": (event: AssistantStartEvent) => void;
   "assistant:delta": (event: AssistantDeltaEvent) => void;
+  "assistant:saving": (event: AssistantSavingEvent) => void;
   "assistant:done": (event: { conversationId: string; message: MessageResource }) => void;
   "assistant:error": (event: {
     conversationId: string;
@@ -90,7 +99,14 @@ export interface ServerToClientEvents {
 
 /** Between nodes, through the adapter. */
 export interface InterServerEvents {
-  "generation:stop": (conversationId: string, ack: (stopped: boolean) => void) => void;
+  /**
+   * Stop the answer you write in this conversation, if you write one; with `settle`, answer once it
+   * is stored.
+   */
+  "answer:stop": (
+    request: { conversationId: string; settle: boolean },
+    ack: (stopped: boolean) => void,
+  ) => void;
   /** A user was erased: every node forgets what it remembers of them. */
   "user:erased": (userId: string) => void;
 }
@@ -111,8 +127,14 @@ export interface ActivityEvent {
   [key: string]: unknown;
 }
 
+export interface AdminClientToServerEvents {
+  "auth:refresh": (payload: { token: string }, ack: AckCallback<{ expiresAt: string }>) => void;
+}
+
 export interface AdminServerToClientEvents {
   activity: (event: ActivityEvent) => void;
+  "auth:expiring": (event: { expiresAt: string }) => void;
+  "auth:expired": (event: Record<string, never>) => void;
 }
 
 export const conversationRoom = (conversationId: string) => `conversation:${conversationId}`;

@@ -5,6 +5,7 @@ import {
   userRoom,
   type ActivityEvent,
   type AssistantDeltaEvent,
+  type AssistantSavingEvent,
   type AssistantStartEvent,
 } from "./events.js";
 import type { AdminNamespace } from "./admin-namespace.js";
@@ -44,6 +45,10 @@ export class RoomNotifier implements Notifier {
 
   assistantDelta(event: AssistantDeltaEvent): void {
     this.chat.to(conversationRoom(event.conversationId)).emit("assistant:delta", event);
+  }
+
+  assistantSaving(event: AssistantSavingEvent): void {
+    this.chat.to(conversationRoom(event.conversationId)).emit("assistant:saving", event);
   }
 
   assistantDone(message: MessageResource): void {

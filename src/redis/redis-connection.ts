@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import type { Logger } from "../observability/logger.js";
+import { withTimeLimit } from "../time-limit.js";
 
 /**
  * The Redis connections of one node: `client` for commands (generation state, rate limits), and the
@@ -10,6 +11,8 @@ export interface RedisConnection {
   pub: Redis;
   sub: Redis;
   ping(timeoutMs: number): Promise<boolean>;
+  /** Whether every connection is up: while one is not, cross-node requests would only queue. */
+  ready(): boolean;
   close(): Promise<void>;
 }
 
@@ -33,20 +36,14 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
     pub,
     sub,
     async ping(timeoutMs) {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const answer = await Promise.race([
-          client.ping(),
-          new Promise<never>(
-            (_, reject) => (timer = setTimeout(() => reject(new Error("timeout")), timeoutMs)),
-          ),
-        ]);
-        return answer === "PONG";
+        return (await withTimeLimit(client.ping(), timeoutMs)) === "PONG";
       } catch {
         return false;
-      } finally {
-        clearTimeout(timer);
       }
+    },
+    ready() {
+      return client.status === "ready" && pub.status === "ready" && sub.status === "ready";
     },
     async close() {
       await Promise.allSettled([client.quit(), pub.quit(), sub.quit()]);

@@ -57,6 +57,7 @@ for (const [i, n] of lengths.entries()) {
     const prompt = await buildPrompt(server.confab.conversations.history, agent, conversation, {
       seq: newest + 1,
       content: "next",
+      contentTokens: 1,
     });
     times.push(performance.now() - started);
     kept = prompt.messages.length - 2;

@@ -57,7 +57,7 @@ describe("the history sent to the model", () => {
       server.confab.conversations.history,
       agent,
       { id, summary: null },
-      { seq: 2001, content: "and now?" },
+      { seq: 2001, content: "and now?", contentTokens: await countTextTokens("and now?") },
     );
     expect(leftOut).to.equal(true);
     expect(messages[0]).to.deep.equal({ role: "system", content: "Be brief." });
@@ -69,8 +69,8 @@ describe("the history sent to the model", () => {
     expect(seqs).to.deep.equal(seqs.map((_, i) => seqs[0]! + i));
     const used =
       messages.length * MESSAGE_OVERHEAD_TOKENS +
-      countTextTokens("Be brief.") +
-      countTextTokens("and now?") +
+      (await countTextTokens("Be brief.")) +
+      (await countTextTokens("and now?")) +
       window.length * 3;
     expect(used).to.be.at.most(agent.contextTokens);
     expect(window.length).to.be.greaterThan(10);
@@ -82,7 +82,7 @@ describe("the history sent to the model", () => {
       server.confab.conversations.history,
       agent,
       { id, summary: "We talked about trains." },
-      { seq: 401, content: "remember?" },
+      { seq: 401, content: "remember?", contentTokens: await countTextTokens("remember?") },
     );
     expect(messages[1]).to.deep.equal({
       role: "system",
@@ -96,7 +96,7 @@ describe("the history sent to the model", () => {
       server.confab.conversations.history,
       { ...agent, conversationMemoryEnabled: false },
       { id, summary: null },
-      { seq: 11, content: "fresh" },
+      { seq: 11, content: "fresh", contentTokens: await countTextTokens("fresh") },
     );
     expect(messages).to.deep.equal([
       { role: "system", content: "Be brief." },
@@ -116,7 +116,7 @@ describe("the history sent to the model", () => {
       server.confab.conversations.history,
       agent,
       { id, summary: null },
-      { seq: 7, content: "next" },
+      { seq: 7, content: "next", contentTokens: await countTextTokens("next") },
     );
     expect(messages.map((m) => m.content)).to.deep.equal([
       "Be brief.",

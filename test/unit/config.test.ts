@@ -15,6 +15,7 @@ describe("configuration", () => {
       messagesPerMinute: 30,
       connectionsPerMinute: 120,
       requestsPerMinute: 600,
+      socketEventsPerSecond: 30,
     });
     expect(c.databaseUrl).to.equal(undefined);
   });

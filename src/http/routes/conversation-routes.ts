@@ -17,6 +17,7 @@ import {
 import { toConversationResource } from "../../conversations/resources.js";
 import { AppError } from "../../errors.js";
 import type { Models } from "../../db/models/index.js";
+import type { RateLimits } from "../../limits/rate-limits.js";
 import type { Logger } from "../../observability/logger.js";
 import { parse } from "../../validation.js";
 import { principalOf } from "../request-context.js";
@@ -27,6 +28,7 @@ export interface ConversationRoutesDeps {
   chat: ChatService;
   agents: AgentService;
   summaries: Summaries;
+  limits: RateLimits;
   logger: Logger;
 }
 
@@ -112,7 +114,10 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
   });
 
   router.post("/:id/summary", async (req, res) => {
-    const conversation = await conversations.getOwned(principalOf(req), idParam(req.params.id));
+    const principal = principalOf(req);
+    const conversation = await conversations.getOwned(principal, idParam(req.params.id));
+    // A summary is a vendor call like an answer: it counts against the same per-user limit.
+    await deps.limits.consume("message", principal.userId);
     const agent = await deps.agents.get(conversation.agentId);
     res.json({ summary: await deps.summaries.summarize(conversation, agent) });
   });

@@ -20,7 +20,7 @@ export class DemoChatModel implements ChatModel {
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
-    const reply = composeReply(request);
+    const reply = await composeReply(request);
     const words = reply.match(/\S+\s*/g) ?? [];
     for (const word of words) {
       if (request.abortSignal.aborted) return;
@@ -33,11 +33,12 @@ export class DemoChatModel implements ChatModel {
       }
       yield { type: "text-delta", delta: word };
     }
-    const inputTokens = request.messages.reduce((n, m) => n + countTextTokens(m.content) + 4, 0);
+    let inputTokens = 0;
+    for (const m of request.messages) inputTokens += (await countTextTokens(m.content)) + 4;
     yield {
       type: "finish",
       finishReason: "stop",
-      usage: { inputTokens, outputTokens: countTextTokens(reply) },
+      usage: { inputTokens, outputTokens: await countTextTokens(reply) },
       modelUsed: request.model,
     };
   }
@@ -48,7 +49,7 @@ const quote = (text: string, max = 60) => {
   return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 };
 
-export function composeReply(request: ChatRequest): string {
+export async function composeReply(request: ChatRequest): Promise<string> {
   if (request.purpose === "title") return composeTitle(request);
   if (request.purpose === "summary") return composeSummary(request);
   const userMessages = request.messages.filter((m) => m.role === "user");
@@ -62,7 +63,7 @@ export function composeReply(request: ChatRequest): string {
     );
     const previousAnswer = request.messages.filter((m) => m.role === "assistant").at(-1);
     if (previousAnswer)
-      parts.push(`My last answer was ${countTextTokens(previousAnswer.content)} tokens long.`);
+      parts.push(`My last answer was ${await countTextTokens(previousAnswer.content)} tokens long.`);
   } else {
     parts.push("This is the start of our conversation.");
   }
