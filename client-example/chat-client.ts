@@ -141,7 +141,11 @@ export class Api {
 // ---------------------------------------------------------------------------------------------
 // One conversation's messages
 
-export type MessageStatus = MessageResource["status"] | "sending";
+/**
+ * `sending`: a local message waiting for its ack. `saving`: an answer that has ended and that the
+ * server keeps until its database can store it (`assistant:saving`); done or error follows.
+ */
+export type MessageStatus = MessageResource["status"] | "sending" | "saving";
 
 /** A message as a client shows it. */
 export interface MessageView {
@@ -170,10 +174,12 @@ export type StreamEvent =
   | { type: "created"; message: MessageResource }
   | { type: "start"; event: AssistantStartEvent }
   | { type: "delta"; event: AssistantDeltaEvent }
+  | { type: "saving"; messageId: string }
   | { type: "done"; message: MessageResource }
   | { type: "error"; message: MessageResource; error: { code: string; message: string } };
 
-const settled = (status: MessageStatus) => status !== "streaming" && status !== "sending";
+const settled = (status: MessageStatus) =>
+  status !== "streaming" && status !== "sending" && status !== "saving";
 
 /**
  * Keeps one conversation exactly in step with the server.
@@ -313,6 +319,12 @@ export class ConversationStream {
       case "start":
         if (!this.views.has(event.event.messageId)) this.put(this.placeholder(event.event.messageId));
         return;
+      case "saving": {
+        // No delta comes after this; the stored message will.
+        const view = this.views.get(event.messageId);
+        if (view && !settled(view.status)) this.put({ ...view, status: "saving" });
+        return;
+      }
       case "delta": {
         const { messageId, seq, delta } = event.event;
         const view = this.views.get(messageId) ?? this.placeholder(messageId);
@@ -418,6 +430,8 @@ export function subscribe(socket: ChatSocket, stream: () => ConversationStream |
     forMe(e.conversationId)?.handle({ type: "start", event: e });
   const delta: ServerToClientEvents["assistant:delta"] = (e) =>
     forMe(e.conversationId)?.handle({ type: "delta", event: e });
+  const saving: ServerToClientEvents["assistant:saving"] = (e) =>
+    forMe(e.conversationId)?.handle({ type: "saving", messageId: e.messageId });
   const done: ServerToClientEvents["assistant:done"] = (e) =>
     forMe(e.conversationId)?.handle({ type: "done", message: e.message });
   const failed: ServerToClientEvents["assistant:error"] = (e) =>
@@ -425,9 +439,11 @@ export function subscribe(socket: ChatSocket, stream: () => ConversationStream |
   socket.on("message:created", created);
   socket.on("assistant:start", start);
   socket.on("assistant:delta", delta);
+  socket.on("assistant:saving", saving);
   socket.on("assistant:done", done);
   socket.on("assistant:error", failed);
   return () => {
+    socket.off("assistant:saving", saving);
     socket.off("message:created", created);
     socket.off("assistant:start", start);
     socket.off("assistant:delta", delta);

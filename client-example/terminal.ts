@@ -95,7 +95,13 @@ async function main(): Promise<void> {
 
   const conversationId = options.conversation ?? (await newConversation(api, options.agent));
 
-  const socket: ChatSocket = io(baseUrl + "/chat", { auth: { token }, transports: ["websocket"] });
+  // Every listener is attached before the connection opens (connect() below): the server may send an
+  // event (auth:expiring) right after the handshake.
+  const socket: ChatSocket = io(baseUrl + "/chat", {
+    auth: { token },
+    transports: ["websocket"],
+    autoConnect: false,
+  });
   const printer = new Printer();
   const stream = new ConversationStream(conversationId, printer);
   subscribe(socket, () => stream);
@@ -167,6 +173,8 @@ async function main(): Promise<void> {
       quit(0);
     }
   });
+
+  socket.connect();
 
   const waitConnected = () =>
     socket.connected && joinedOnce
@@ -319,7 +327,8 @@ class Printer {
     if (view.content.startsWith(before)) out(view.content.slice(before.length));
     else out(`\n${dim("(corrected)")} ${view.content}`);
     this.printed.set(view.key, view.content);
-    if (view.status !== "streaming") this.settle(view);
+    if (view.status === "saving") out(` ${dim("[saving: the server stores it once its database is back]")}`);
+    else if (view.status !== "streaming") this.settle(view);
   }
 
   removed(_key: string): void {}

@@ -206,7 +206,13 @@ async function start(): Promise<void> {
 }
 
 function connect(): void {
-  const s: ChatSocket = io(location.origin + "/chat", { auth: { token }, transports: ["websocket"] });
+  // Every listener is attached before the connection opens (s.connect() below): the server may send an
+  // event (auth:expiring) right after the handshake.
+  const s: ChatSocket = io(location.origin + "/chat", {
+    auth: { token },
+    transports: ["websocket"],
+    autoConnect: false,
+  });
   socket = s;
   subscribe(s, () => stream);
 
@@ -256,6 +262,7 @@ function connect(): void {
     renderConversations();
     if (stream?.conversationId === conversationId) closeConversation();
   });
+  s.connect();
 }
 
 let renewing = false;
@@ -471,6 +478,7 @@ const STATUS_LABEL: Record<MessageView["status"], string> = {
   complete: "",
   sending: "sending…",
   streaming: "writing…",
+  saving: "saving… (the server stores it as soon as its database is back)",
   cancelled: "stopped",
   error: "error",
   interrupted: "interrupted",

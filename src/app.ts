@@ -242,7 +242,10 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     readiness: async () => {
       const [database, redisUp] = await Promise.all([
         withinTime(db.sequelize.query("SELECT 1"), READINESS_TIMEOUT_MS),
-        redis ? redis.ping(READINESS_TIMEOUT_MS) : Promise.resolve(undefined),
+        // Every connection, the adapter's too: a node whose subscriber is down misses the others.
+        redis
+          ? redis.ping(READINESS_TIMEOUT_MS).then((up) => up && redis.ready())
+          : Promise.resolve(undefined),
       ]);
       const checks: Record<string, string> = { database: database ? "ok" : "unavailable" };
       if (redisUp !== undefined) checks.redis = redisUp ? "ok" : "unavailable";

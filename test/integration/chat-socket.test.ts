@@ -382,11 +382,16 @@ describe("the /chat namespace", () => {
   });
 
   it("warns with auth:expiring and disconnects with auth:expired when the token runs out", async () => {
-    const socket = await connect(server.url, server.token("alice", { expiresInSeconds: 2 }));
+    let expiring!: Promise<{ expiresAt: string }>;
+    let expired!: Promise<unknown>;
+    let disconnected!: Promise<unknown>;
+    // Listening before the connection opens: the warning comes right after the handshake.
+    const socket = await connect(server.url, server.token("alice", { expiresInSeconds: 2 }), (s) => {
+      expiring = nextEvent(s, "auth:expiring");
+      expired = nextEvent(s, "auth:expired");
+      disconnected = new Promise((r) => s.once("disconnect", r));
+    });
     sockets.push(socket);
-    const expiring = nextEvent(socket, "auth:expiring");
-    const expired = nextEvent(socket, "auth:expired");
-    const disconnected = new Promise((r) => socket.once("disconnect", r));
     expect(new Date((await expiring).expiresAt).getTime()).to.be.closeTo(Date.now() + 2000, 2500);
     await expired;
     await disconnected;

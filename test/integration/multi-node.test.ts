@@ -104,6 +104,9 @@ describe("several nodes sharing rooms through Redis", () => {
     for (let round = 0; round < 5; round++) {
       const conversationId = await newConversation();
       const [a, b] = [await tab(0), await tab(1)];
+      // Joined and listening before either send, so the winner's answer cannot end unseen.
+      await call(a, "conversation:join", { conversationId });
+      const done = observeAnswer(a, conversationId);
       const both = await Promise.all([
         request(a, "message:send", { conversationId, content: "from A" }),
         request(b, "message:send", { conversationId, content: "from B" }),
@@ -112,7 +115,7 @@ describe("several nodes sharing rooms through Redis", () => {
       const refused = both.filter((r) => !r.ok);
       expect(ok, `round ${round}`).to.have.length(1);
       expect(refused[0]?.ok === false && refused[0].error.code).to.equal("generation_in_progress");
-      await observeAnswer(a, conversationId);
+      await done;
     }
   });
 

@@ -361,8 +361,9 @@ describe("the /admin namespace", () => {
       });
       await api.post(`/api/v1/conversations/${c.body.id}/messages`, { content: "hi" });
       await finished;
+      const deleted = nextEventOf(feed, "conversation.deleted");
       await api.delete(`/api/v1/conversations/${c.body.id}`);
-      await nextEventOf(feed, "conversation.deleted");
+      await deleted;
       const mine = events.filter((e) => e.conversationId === c.body.id);
       expect(mine.map((e) => e.type)).to.deep.equal([
         "conversation.created",

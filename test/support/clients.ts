@@ -9,14 +9,25 @@ import type { MessageResource } from "../../src/conversations/resources.js";
 
 export type ChatClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** A real socket.io-client connection to `/chat`, resolved once connected. */
-export function connect(url: string, token: string | undefined): Promise<ChatClient> {
+/**
+ * A real socket.io-client connection to `/chat`, resolved once connected. `listen` attaches listeners
+ * before the connection opens: an event the server sends right after the handshake (`auth:expiring`)
+ * may arrive in the same read as the connection itself, before `connect` resolves.
+ */
+export function connect(
+  url: string,
+  token: string | undefined,
+  listen: (socket: ChatClient) => void = () => undefined,
+): Promise<ChatClient> {
   const socket: ChatClient = io(`${url}/chat`, {
     auth: token === undefined ? {} : { token },
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,
+    autoConnect: false,
   });
+  listen(socket);
+  socket.connect();
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", (err) => {

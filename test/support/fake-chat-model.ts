@@ -5,7 +5,8 @@ export interface FakeScript {
   /** Waits before each chunk (ms); 0 yields to the event loop only. */
   delayMs?: number;
   finishReason?: FinishReason;
-  usage?: { inputTokens: number; outputTokens: number };
+  /** null: the vendor reports no usage, so the server counts the tokens itself. */
+  usage?: { inputTokens: number; outputTokens: number } | null;
   /** Throw this after the chunks instead of finishing. */
   failWith?: Error;
 }
@@ -67,7 +68,10 @@ export class FakeChatModel implements ChatModel {
     yield {
       type: "finish",
       finishReason: script.finishReason ?? "stop",
-      usage: script.usage ?? { inputTokens: 10, outputTokens: script.chunks.length },
+      usage:
+        script.usage === null
+          ? undefined
+          : (script.usage ?? { inputTokens: 10, outputTokens: script.chunks.length }),
     };
   }
 }

@@ -1,0 +1,323 @@
+import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
+import { expect } from "chai";
+import pg from "pg";
+import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { call, connect, nextEvent, observeAnswer, request, type ChatClient } from "../support/clients.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { FakeChatModel } from "../support/fake-chat-model.js";
+import { PrivateRedis } from "../support/private-redis.js";
+import { rest } from "../support/rest.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
+import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: { messageId?: string; status?: string } };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The database URL through a proxy the test can cut. */
+function through(proxy: TcpProxy, database: TestDatabase): string {
+  const url = new URL(database.url);
+  url.port = String(proxy.port);
+  return url.toString();
+}
+
+/** A log sink the test can read. */
+function capturedLogs() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split("\n").filter(Boolean));
+      done();
+    },
+  });
+  return { lines, logger: createLogger("info", sink) };
+}
+
+async function storedAnswer(
+  database: TestDatabase,
+  id: string,
+): Promise<{ status: string; content: string }> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ status: string; content: string }>(
+      "SELECT status, content FROM messages WHERE id = $1",
+      [id],
+    );
+    return rows[0]!;
+  } finally {
+    await client.end();
+  }
+}
+
+async function newConversation(server: TestServer, sub: string): Promise<string> {
+  const res = await rest(server.url, server.token(sub)).post<ConversationResource>("/api/v1/conversations", {
+    agentId: DEMO_AGENT_ID,
+  });
+  return res.body.id;
+}
+
+describe("a PostgreSQL outage when an answer ends", () => {
+  it("keeps the answer, tells every tab it is being saved, and stores it whole when the database is back, though another node's recovery ran meanwhile", async () => {
+    const database = await createTestDatabase();
+    const proxy = await TcpProxy.start("127.0.0.1", 5432);
+    const prefix = `confab-test-${randomBytes(4).toString("hex")}`;
+    const chunks = Array.from({ length: 40 }, (_, i) => `word${i} `);
+    const model = new FakeChatModel({ chunks, usage: { inputTokens: 12, outputTokens: 40 } });
+    const env = {
+      REDIS_URL: "redis://127.0.0.1:6379",
+      REDIS_KEY_PREFIX: prefix,
+      GENERATION_LEASE_MS: "2000",
+      RECOVERY_INTERVAL_MS: "500",
+      CHECKPOINT_MS: "200",
+    };
+    // The writer reaches PostgreSQL through the proxy; the other node directly, and keeps sweeping.
+    const writer = await startTestServer({
+      database,
+      chatModels: { demo: model },
+      env: { ...env, DATABASE_URL: through(proxy, database) },
+    });
+    const other = await startTestServer({ database, env });
+    const sockets: ChatClient[] = [];
+    try {
+      const conversationId = await newConversation(writer, "patient");
+      const here = await connect(writer.url, writer.token("patient"));
+      const there = await connect(other.url, other.token("patient"));
+      sockets.push(here, there);
+      for (const s of sockets) await call(s, "conversation:join", { conversationId });
+      const saving = sockets.map((s) => nextEvent(s, "assistant:saving"));
+      const answers = sockets.map((s) => observeAnswer(s, conversationId));
+
+      model.hold(10);
+      const paused = model.paused();
+      const sent = await call(here, "message:send", { conversationId, content: "tell me forty words" });
+      await paused;
+      await sleep(300); // a checkpoint of the first ten words
+      proxy.cut();
+      model.release();
+
+      for (const event of await Promise.all(saving)) {
+        expect(event).to.deep.equal({
+          conversationId,
+          messageId: sent.assistantMessageId,
+          status: "complete",
+        });
+      }
+      // Past the lease, with the other node sweeping every 500 ms: it must not take the answer for dead.
+      await sleep(3500);
+      expect((await storedAnswer(database, sent.assistantMessageId)).status).to.equal("streaming");
+
+      proxy.restore();
+      const observed = await Promise.all(answers);
+      const whole = chunks.join("");
+      for (const o of observed) {
+        expect(o.end.kind).to.equal("done");
+        expect(o.text).to.equal(whole);
+        expect(o.end.message).to.include({
+          status: "complete",
+          content: whole,
+          inputTokens: 12,
+          outputTokens: 40,
+        });
+      }
+      expect(await storedAnswer(database, sent.assistantMessageId)).to.deep.equal({
+        status: "complete",
+        content: whole,
+      });
+    } finally {
+      for (const s of sockets) s.close();
+      proxy.restore();
+      await writer.close();
+      await other.close();
+      await proxy.close();
+      await database.drop();
+    }
+  });
+
+  it("answers a REST turn 503 with the answer's id at once, and stores the answer when the database is back", async () => {
+    const database = await createTestDatabase();
+    const proxy = await TcpProxy.start("127.0.0.1", 5432);
+    const model = new FakeChatModel({ chunks: ["all ", "of ", "it"] });
+    const server = await startTestServer({
+      database,
+      chatModels: { demo: model },
+      env: {
+        DATABASE_URL: through(proxy, database),
+        GENERATION_LEASE_MS: "2000",
+        RECOVERY_INTERVAL_MS: "500",
+      },
+    });
+    try {
+      const conversationId = await newConversation(server, "rest-patient");
+      model.hold(1);
+      const paused = model.paused();
+      const turn = rest(server.url, server.token("rest-patient")).post<ErrorBody>(
+        `/api/v1/conversations/${conversationId}/messages`,
+        { content: "go" },
+      );
+      await paused;
+      proxy.cut();
+      model.release();
+      const refused = await turn;
+      expect(refused.status).to.equal(503);
+      expect(refused.body.error.code).to.equal("unavailable");
+      const messageId = refused.body.error.details?.messageId;
+      expect(messageId).to.be.a("string");
+      expect(refused.body.error.details?.status).to.equal("complete");
+
+      // The node's own sweep runs too while it waits: the answer is still its own.
+      await sleep(3000);
+      proxy.restore();
+      let stored = await storedAnswer(database, messageId!);
+      for (let i = 0; i < 50 && stored.status === "streaming"; i++) {
+        await sleep(100);
+        stored = await storedAnswer(database, messageId!);
+      }
+      expect(stored).to.deep.equal({ status: "complete", content: "all of it" });
+      const detail = await rest(server.url, server.token("rest-patient")).get<{
+        totalTokensUsed: number;
+        messages: MessageResource[];
+      }>(`/api/v1/conversations/${conversationId}`);
+      expect(detail.body.messages.at(-1)).to.include({ status: "complete", content: "all of it" });
+      expect(detail.body.totalTokensUsed).to.be.greaterThan(0);
+    } finally {
+      proxy.restore();
+      await server.close();
+      await proxy.close();
+      await database.drop();
+    }
+  });
+});
+
+describe("PostgreSQL dropping the connections", () => {
+  it("answers the first request after a dropped connection 503 unavailable, never 500, and recovers", async () => {
+    const database = await createTestDatabase();
+    const proxy = await TcpProxy.start("127.0.0.1", 5432);
+    const server = await startTestServer({ database, env: { DATABASE_URL: through(proxy, database) } });
+    try {
+      const api = rest(server.url, server.token("dropped"));
+      const conversationId = await newConversation(server, "dropped");
+      // Several connections open in the pool.
+      const warm = () => Promise.all([1, 2, 3, 4, 5].map(() => api.get("/api/v1/conversations")));
+      const requests = () => [
+        () => api.get("/api/v1/me"),
+        () => api.get("/api/v1/conversations"),
+        () => api.get(`/api/v1/conversations/${conversationId}`),
+        () => api.post("/api/v1/conversations", { agentId: DEMO_AGENT_ID }),
+        () => api.get("/api/v1/stats"),
+      ];
+      const statusesOf = async () => {
+        const statuses: number[] = [];
+        for (const send of requests()) statuses.push((await send()).status);
+        return statuses;
+      };
+      await warm();
+      // Every open connection is closed under the pool (a restart, a failover); new ones are let in.
+      proxy.cut();
+      proxy.restore();
+      const statuses = await statusesOf();
+      expect(statuses).to.not.include(500);
+      expect(statuses.every((s) => s === 200 || s === 201 || s === 503)).to.equal(true);
+      expect((await api.get("/api/v1/conversations")).status).to.equal(200);
+
+      // PostgreSQL itself terminating the server's connections.
+      await warm();
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        [database.name],
+      );
+      await admin.end();
+      const after = await statusesOf();
+      expect(after).to.not.include(500);
+      expect((await api.get("/api/v1/conversations")).status).to.equal(200);
+    } finally {
+      await server.close();
+      await proxy.close();
+      await database.drop();
+    }
+  });
+});
+
+describe("a Redis outage", () => {
+  it("answers stop and admin stats on a node that does not write the answer at once, and logs the outage once, not per delta", async () => {
+    const redis = await PrivateRedis.start();
+    const database = await createTestDatabase();
+    const model = new FakeChatModel({ chunks: Array.from({ length: 30 }, (_, i) => `d${i} `) });
+    const logs = capturedLogs();
+    const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: "outage", STREAM_FLUSH_MS: "0" };
+    const writer = await startTestServer({ database, env, chatModels: { demo: model }, logger: logs.logger });
+    const other = await startTestServer({ database, env });
+    const sockets: ChatClient[] = [];
+    try {
+      const conversationId = await newConversation(writer, "rosa");
+      const here = await connect(writer.url, writer.token("rosa"));
+      const there = await connect(other.url, other.token("rosa"));
+      sockets.push(here, there);
+      await call(there, "conversation:join", { conversationId });
+      const done = observeAnswer(here, conversationId);
+      model.hold(3);
+      const paused = model.paused();
+      await call(here, "message:send", { conversationId, content: "count" });
+      await paused;
+
+      await redis.kill();
+      // Everything below is answered while Redis is still down.
+      const viaRest = await rest(other.url, other.token("rosa")).post<ErrorBody>(
+        `/api/v1/conversations/${conversationId}/stop`,
+      );
+      expect(viaRest.status).to.equal(503);
+      expect(viaRest.body.error.code).to.equal("unavailable");
+      const viaSocket = await request(there, "generation:stop", { conversationId });
+      expect(viaSocket.ok === false && viaSocket.error.code).to.equal("unavailable");
+      const stats = await rest(other.url, other.token("ops", { role: "admin" })).get<{
+        partial: boolean;
+        connectedSockets: number;
+      }>("/api/v1/admin/stats");
+      expect(stats.status).to.equal(200);
+      expect(stats.body.partial).to.equal(true);
+      expect(stats.body.connectedSockets).to.equal(1);
+      // Nothing is being written where nothing is streaming: that needs no other node.
+      const quiet = await newConversation(other, "rosa");
+      expect(
+        (await rest(other.url, other.token("rosa")).post(`/api/v1/conversations/${quiet}/stop`)).body,
+      ).to.deep.equal({ stopped: false });
+
+      model.release();
+      const answer = await done;
+      expect(answer.end.message.status).to.equal("complete");
+      expect(answer.deltas).to.have.length(30);
+      const warnings = logs.lines.filter((l) => l.includes("generation state unavailable"));
+      expect(warnings.length).to.be.within(1, 2);
+
+      await redis.restart();
+      let ready = false;
+      for (let i = 0; i < 100 && !ready; i++) {
+        const statuses = await Promise.all([writer, other].map((n) => rest(n.url).get("/readyz")));
+        ready = statuses.every((r) => r.status === 200);
+        if (!ready) await sleep(100);
+      }
+      expect(ready).to.equal(true);
+      await sleep(300); // ioredis is ready a round trip before the adapter's channels are subscribed again
+      model.hold(2);
+      const pausedAgain = model.paused();
+      const stopped = observeAnswer(here, conversationId);
+      await call(here, "message:send", { conversationId, content: "again" });
+      await pausedAgain;
+      expect(await call(there, "generation:stop", { conversationId })).to.deep.equal({ stopped: true });
+      expect((await stopped).end.message.status).to.equal("cancelled");
+    } finally {
+      model.release();
+      for (const s of sockets) s.close();
+      await writer.close();
+      await other.close();
+      await redis.kill();
+      await database.drop();
+    }
+  });
+});
