@@ -3,35 +3,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import pg from "pg";
 import { TokenSigner } from "../../src/auth/token-signer.js";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import { call, connect, nextEvent, type ChatClient } from "../support/clients.js";
 import { REDIS_URL } from "../support/cluster.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { createTestDatabase, storedMessage, type TestDatabase } from "../support/database.js";
 import { rest } from "../support/rest.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 
 const DEMO_AGENT_ID = "00000000-0000-4000-8000-000000000001";
 const JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256!!";
 const signer = new TokenSigner(JWT_SECRET, "HS256");
-
-async function storedMessage(
-  database: TestDatabase,
-  id: string,
-): Promise<{ status: string; content: string }> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const result = await client.query<{ status: string; content: string }>(
-      "SELECT status, content FROM messages WHERE id = $1",
-      [id],
-    );
-    return result.rows[0]!;
-  } finally {
-    await client.end();
-  }
-}
 
 describe("nodes that die or are stopped mid-answer", () => {
   let database: TestDatabase;

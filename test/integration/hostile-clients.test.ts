@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { expect } from "chai";
-import pg from "pg";
+import { queryDatabase } from "../support/database.js";
 import { io, type Socket } from "socket.io-client";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -207,19 +207,14 @@ describe("erasing a user while their answers are being written", () => {
         expect(answer.end.message.status).to.equal("cancelled");
       }
       await disconnected;
-      const db = new pg.Client({ connectionString: server.database.url });
-      await db.connect();
-      try {
-        const left = await db.query<{ users: string; conversations: string; messages: string }>(
-          `SELECT (SELECT count(*) FROM users WHERE id = $1) AS users,
-                  (SELECT count(*) FROM conversations WHERE user_id = $1) AS conversations,
-                  (SELECT count(*) FROM messages WHERE conversation_id = ANY($2::uuid[])) AS messages`,
-          [sub, ids],
-        );
-        expect(left.rows[0]).to.deep.equal({ users: "0", conversations: "0", messages: "0" });
-      } finally {
-        await db.end();
-      }
+      const [left] = await queryDatabase(
+        server.database,
+        `SELECT (SELECT count(*) FROM users WHERE id = $1) AS users,
+                (SELECT count(*) FROM conversations WHERE user_id = $1) AS conversations,
+                (SELECT count(*) FROM messages WHERE conversation_id = ANY($2::uuid[])) AS messages`,
+        [sub, ids],
+      );
+      expect(left).to.deep.equal({ users: "0", conversations: "0", messages: "0" });
     } finally {
       await server.close();
     }

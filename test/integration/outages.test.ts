@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { expect } from "chai";
-import pg from "pg";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { call, connect, nextEvent, observeAnswer, request, type ChatClient } from "../support/clients.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { createTestDatabase, queryDatabase, storedMessage, type TestDatabase } from "../support/database.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { PrivateRedis } from "../support/private-redis.js";
 import { rest } from "../support/rest.js";
@@ -35,23 +34,6 @@ function capturedLogs() {
     },
   });
   return { lines, logger: createLogger("info", sink) };
-}
-
-async function storedAnswer(
-  database: TestDatabase,
-  id: string,
-): Promise<{ status: string; content: string }> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ status: string; content: string }>(
-      "SELECT status, content FROM messages WHERE id = $1",
-      [id],
-    );
-    return rows[0]!;
-  } finally {
-    await client.end();
-  }
 }
 
 async function newConversation(server: TestServer, sub: string): Promise<string> {
@@ -109,7 +91,7 @@ describe("a PostgreSQL outage when an answer ends", () => {
       }
       // Past the lease, with the other node sweeping every 500 ms: it must not take the answer for dead.
       await sleep(3500);
-      expect((await storedAnswer(database, sent.assistantMessageId)).status).to.equal("streaming");
+      expect((await storedMessage(database, sent.assistantMessageId)).status).to.equal("streaming");
 
       proxy.restore();
       const observed = await Promise.all(answers);
@@ -124,7 +106,7 @@ describe("a PostgreSQL outage when an answer ends", () => {
           outputTokens: 40,
         });
       }
-      expect(await storedAnswer(database, sent.assistantMessageId)).to.deep.equal({
+      expect(await storedMessage(database, sent.assistantMessageId)).to.deep.equal({
         status: "complete",
         content: whole,
       });
@@ -172,10 +154,10 @@ describe("a PostgreSQL outage when an answer ends", () => {
       // The node's own sweep runs too while it waits: the answer is still its own.
       await sleep(3000);
       proxy.restore();
-      let stored = await storedAnswer(database, messageId!);
+      let stored = await storedMessage(database, messageId!);
       for (let i = 0; i < 50 && stored.status === "streaming"; i++) {
         await sleep(100);
-        stored = await storedAnswer(database, messageId!);
+        stored = await storedMessage(database, messageId!);
       }
       expect(stored).to.deep.equal({ status: "complete", content: "all of it" });
       const detail = await rest(server.url, server.token("rest-patient")).get<{
@@ -226,13 +208,11 @@ describe("PostgreSQL dropping the connections", () => {
 
       // PostgreSQL itself terminating the server's connections.
       await warm();
-      const admin = new pg.Client({ connectionString: database.url });
-      await admin.connect();
-      await admin.query(
+      await queryDatabase(
+        database,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
         [database.name],
       );
-      await admin.end();
       const after = await statusesOf();
       expect(after).to.not.include(500);
       expect((await api.get("/api/v1/conversations")).status).to.equal(200);

@@ -31,3 +31,31 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }
+
+/** Runs one query on the database directly (not through a Confab node), and returns its rows. */
+export async function queryDatabase<T extends pg.QueryResultRow>(
+  database: TestDatabase,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A message's status and text, as stored. */
+export async function storedMessage(
+  database: TestDatabase,
+  id: string,
+): Promise<{ status: string; content: string }> {
+  const [row] = await queryDatabase<{ status: string; content: string }>(
+    database,
+    "SELECT status, content FROM messages WHERE id = $1",
+    [id],
+  );
+  return row!;
+}
