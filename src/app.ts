@@ -338,6 +338,9 @@ async function stopOnOtherNodes(
     );
     return answers.some(Boolean);
   } catch (err) {
+    // A node that did not answer in time does not undo the one that stopped the answer.
+    const partial = (err as { responses?: unknown[] }).responses;
+    if (partial?.some(Boolean)) return true;
     throw unreachable(err);
   }
 }

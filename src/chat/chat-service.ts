@@ -11,6 +11,7 @@ import {
 } from "../conversations/resources.js";
 import { countTextTokens } from "../conversations/token-counter.js";
 import { AppError, notFound, toAppError } from "../errors.js";
+import { TimeLimitExceeded, withTimeLimit } from "../time-limit.js";
 import type { Logger } from "../observability/logger.js";
 import type { FinishReason, Usage } from "../providers/chat-model.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
@@ -92,6 +93,8 @@ export class ChatService {
   private closing = false;
   /** Aborted when shutdown stops waiting for the database: answers not stored by then are left to recovery. */
   private readonly giveUp = new AbortController();
+  /** Set once shutdown stops the answers being written: one that starts later is stopped at once. */
+  private stoppingAll = false;
 
   constructor(private readonly deps: ChatServiceOptions) {}
 
@@ -186,8 +189,13 @@ export class ChatService {
         return { conversation, agent: agent!, userMessage, assistant };
       });
     } catch (err) {
-      // A send that starts nothing (a repeat, or refused while an answer is written) costs no message.
-      const refund = () => this.deps.limits?.refund("message", principal.userId);
+      // A send that starts nothing (a repeat, or refused while an answer is written) costs no message,
+      // up to a bound: past it, such sends count as messages again (each cost a count and a lock).
+      const refund = async () => {
+        const limits = this.deps.limits;
+        if (limits && (await limits.tryConsume("refusedSend", principal.userId)))
+          await limits.refund("message", principal.userId);
+      };
       if (err instanceof DuplicateSend) {
         await refund();
         return this.duplicate(err.first);
@@ -307,10 +315,13 @@ export class ChatService {
   async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
     await this.idleWithin(graceMs);
+    this.stoppingAll = true;
     for (const generation of this.deps.generations.all()) generation.stop("shutdown");
     await this.idleWithin(Math.max(graceMs, 1000));
+    // What is still waiting for the database now is left to recovery; a call that hangs on a dead
+    // connection must not keep the process from exiting.
     this.giveUp.abort();
-    await this.idle();
+    await this.idleWithin(1000);
   }
 
   private async idleWithin(ms: number): Promise<void> {
@@ -325,22 +336,22 @@ export class ChatService {
       where: { conversationId: first.conversationId, seq: first.seq + 1, role: "assistant" },
     });
     if (!answer) throw new AppError("internal", "the first send of this message has no answer");
-    return {
-      message: toMessageResource(first),
-      assistantMessageId: answer.id,
-      duplicate: true,
-      finished: this.settledAnswer(answer),
-    };
+    const finished = this.settledAnswer(answer);
+    // A socket send never awaits it: marked handled, so that its failure cannot end the process.
+    finished.catch(() => undefined);
+    return { message: toMessageResource(first), assistantMessageId: answer.id, duplicate: true, finished };
   }
 
   /** The stored answer once it is no longer streaming (at once if it already ended). */
   private async settledAnswer(answer: Message): Promise<MessageResource> {
-    for (let current: Message | null = answer; current;) {
-      if (current.status !== "streaming") return toMessageResource(current);
-      await new Promise((r) => setTimeout(r, 200));
-      current = await this.deps.models.Message.findByPk(answer.id);
+    let current = answer;
+    while (current.status === "streaming") {
+      await sleep(200);
+      const fresh = await this.deps.models.Message.findByPk(answer.id);
+      if (!fresh) throw notFound("message");
+      current = fresh;
     }
-    throw notFound("message");
+    return toMessageResource(current);
   }
 
   /**
@@ -368,36 +379,44 @@ export class ChatService {
       },
     });
     generations.add(generation);
-    // The lease: renewed about once a second from the start until the answer is stored. While the
-    // model writes, the text is checkpointed too (never per token).
+    if (this.stoppingAll) generation.stop("shutdown"); // started as shutdown stopped the others
+    // Two clocks, so that a database call that hangs cannot starve the lease: the text is
+    // checkpointed about once a second while the model writes (never per token), and the lease is
+    // renewed as often from the start until the answer is stored. A tick whose last run has not
+    // ended is skipped.
     const checkpointErrors = new OutageLog(logger, "checkpoint failed", { messageId: assistant.id });
-    let renewal: Promise<void> = Promise.resolve();
-    const renewTimer = setInterval(() => {
-      renewal = renewal.then(async () => {
-        if (!generation.ended) await this.checkpoint(generation, checkpointErrors);
-        await state.touch(conversation.id, assistant.id).then(
-          () => stateErrors.recovered(),
-          (err: unknown) => stateErrors.failed(err),
-        );
-      });
-    }, this.deps.checkpointMs);
+    const checkpoints = new Periodic(this.deps.checkpointMs, () =>
+      generation.ended ? Promise.resolve() : this.checkpoint(generation, checkpointErrors),
+    );
+    const lease = new Periodic(this.deps.checkpointMs, () =>
+      state.touch(conversation.id, assistant.id).then(
+        () => stateErrors.recovered(),
+        (err: unknown) => stateErrors.failed(err),
+      ),
+    );
+    const release = async () => {
+      checkpoints.cancel();
+      // A renewal still under way would give the lease back to an answer that has ended.
+      await lease.stop(LEASE_STOP_WAIT_MS);
+      await state.end(conversation.id, assistant.id).catch((err: unknown) => stateErrors.failed(err));
+    };
     try {
       const fields = await this.write(ctx, generation);
+      checkpoints.cancel();
       await published;
       const stored = await this.store(ctx, fields, onSaving);
-      clearInterval(renewTimer);
-      await renewal;
       // The stored row now holds the text; the shared state can go before the end is announced.
-      await state.end(conversation.id, assistant.id).catch((err: unknown) => stateErrors.failed(err));
+      await release();
       return this.announce(ctx, stored, fields);
     } catch (err) {
       // The answer could not be stored: it stays `streaming`, its lease runs out, and recovery
       // stores it as interrupted with its last checkpoint.
       logger.error({ err, messageId: assistant.id }, "could not store the answer");
-      await state.end(conversation.id, assistant.id).catch(() => undefined);
+      await release();
       throw new AppError("unavailable", "the answer could not be stored", { cause: err });
     } finally {
-      clearInterval(renewTimer);
+      checkpoints.cancel();
+      lease.cancel();
       generations.remove(generation);
     }
   }
@@ -494,11 +513,19 @@ export class ChatService {
   ): Promise<{ message: Message; conversation: Conversation } | null> {
     const { conversation, assistant } = ctx;
     let delayMs = 200;
-    for (let told = false; ;) {
+    for (let attempt = 0, told = false; ; attempt++) {
       try {
-        return await this.finish(assistant.id, conversation.id, fields.row);
+        const stored = await withTimeLimit(
+          this.finish(assistant.id, conversation.id, fields.row),
+          STORE_TIME_LIMIT_MS,
+        );
+        if (stored || attempt === 0) return stored;
+        // A retry finds the answer no longer streaming: the attempt before may have committed
+        // without its reply reaching this node. If the row holds this answer, it was stored.
+        return await this.storedBefore(assistant.id, conversation.id, fields.row);
       } catch (err) {
-        if (toAppError(err).code !== "unavailable" || this.giveUp.signal.aborted) throw err;
+        const away = err instanceof TimeLimitExceeded || toAppError(err).code === "unavailable";
+        if (!away || this.giveUp.signal.aborted) throw err;
         if (!told) {
           told = true;
           this.deps.logger.warn(
@@ -524,6 +551,19 @@ export class ChatService {
         delayMs = Math.min(delayMs * 2, 2000);
       }
     }
+  }
+
+  /** The stored answer and its conversation, if the row holds exactly this ended answer. */
+  private async storedBefore(
+    assistantId: string,
+    conversationId: string,
+    row: AnswerRow,
+  ): Promise<{ message: Message; conversation: Conversation } | null> {
+    const { Message, Conversation } = this.deps.models;
+    const message = await Message.findByPk(assistantId);
+    if (!message || message.status !== row.status || message.content !== row.content) return null;
+    const conversation = await Conversation.findByPk(conversationId);
+    return conversation ? { message, conversation } : null;
   }
 
   /** Tells the room (and the operators) how the stored answer ended; starts titles and summaries. */
@@ -670,6 +710,40 @@ class OutageLog {
     if (!this.down) return;
     this.down = false;
     this.logger.info(this.context, `${this.what}: recovered`);
+  }
+}
+
+/** How long one attempt to store an ended answer may take before it counts as the database being away. */
+const STORE_TIME_LIMIT_MS = 10_000;
+/** How long an ended answer waits for a lease renewal still under way before its state is removed. */
+const LEASE_STOP_WAIT_MS = 1000;
+
+/**
+ * Runs a task every `ms`, never two at once: a tick while the last run is still going is skipped,
+ * so a call that hangs delays nothing else. Tasks handle their own errors.
+ */
+class Periodic {
+  private running: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number, task: () => Promise<void>) {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = task()
+        .catch(() => undefined)
+        .finally(() => (this.running = undefined));
+    }, ms);
+  }
+
+  /** No more runs. */
+  cancel(): void {
+    clearInterval(this.timer);
+  }
+
+  /** No more runs, and waits up to `waitMs` for one under way. */
+  async stop(waitMs: number): Promise<void> {
+    this.cancel();
+    if (this.running) await withTimeLimit(this.running, waitMs).catch(() => undefined);
   }
 }
 

@@ -27,6 +27,8 @@ export class Generation {
   private lastEmitAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private streamEnded = false;
+  /** A high surrogate that ended the last chunk, waiting for its other half. */
+  private carry = "";
 
   constructor(options: GenerationOptions) {
     this.conversationId = options.conversationId;
@@ -51,7 +53,13 @@ export class Generation {
 
   append(chunk: string): void {
     if (chunk.length === 0 || this.stopped || this.streamEnded) return;
-    this.pending += chunk;
+    const text = this.carry + chunk;
+    const last = text.charCodeAt(text.length - 1);
+    const split = last >= 0xd800 && last <= 0xdbff; // a pair cut between two chunks
+    this.carry = split ? text.slice(-1) : "";
+    const clean = storable(split ? text.slice(0, -1) : text);
+    if (clean.length === 0) return;
+    this.pending += clean;
     if (this.timer) return;
     const wait = this.lastEmitAt + this.flushMs - this.now();
     if (wait <= 0) this.flush();
@@ -83,6 +91,8 @@ export class Generation {
 
   /** The stream is over: what is pending is sent, and nothing more is accepted. */
   end(): void {
+    if (this.carry) this.pending += storable(this.carry);
+    this.carry = "";
     this.flush();
     this.streamEnded = true;
   }
@@ -98,4 +108,13 @@ export class Generation {
     this.flush();
     this.abortController.abort(reason);
   }
+}
+
+/**
+ * Model output as PostgreSQL stores it, so that the deltas a tab shows equal the stored text: a lone
+ * surrogate becomes U+FFFD (as PostgreSQL would make it) and NUL, which it cannot store, too.
+ */
+function storable(text: string): string {
+  const wellFormed = text.isWellFormed() ? text : text.toWellFormed();
+  return wellFormed.includes("\u0000") ? wellFormed.replaceAll("\u0000", "\ufffd") : wellFormed;
 }

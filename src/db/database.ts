@@ -22,6 +22,9 @@ export async function openDatabase(
     dialect: "postgres" as const,
     logging: (sql: string) => logger.trace({ sql }, "sql"),
     define: { underscored: true },
+    // A dead peer (a partition, a host gone without closing) is noticed by TCP keep-alive, and a
+    // connection that cannot be opened fails in seconds rather than hanging.
+    dialectOptions: { keepAlive: true, connectionTimeoutMillis: 5000 },
   };
   if (config.databaseUrl) {
     sequelize = new Sequelize(config.databaseUrl, {

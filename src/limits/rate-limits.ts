@@ -9,7 +9,7 @@ import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
-export type LimitKind = "message" | "connection" | "request" | "socketEvent";
+export type LimitKind = "message" | "connection" | "request" | "socketEvent" | "refusedSend";
 
 /**
  * The three limits of PROTOCOL.md section 1, per minute: messages per user (shared by sockets and
@@ -40,6 +40,8 @@ export class RateLimits {
       message: make("message", config.rateLimits.messagesPerMinute),
       connection: make("connection", config.rateLimits.connectionsPerMinute),
       request: make("request", config.rateLimits.requestsPerMinute),
+      // Sends that started nothing give their message back, at most twice the message limit a minute.
+      refusedSend: make("refusedSend", 2 * config.rateLimits.messagesPerMinute),
       socketEvent: new RateLimiterMemory({
         points: config.rateLimits.socketEventsPerSecond,
         duration: 1,
@@ -64,6 +66,18 @@ export class RateLimits {
     }
   }
 
+  /** Takes one point if one is free; false (never an error) when none is. */
+  async tryConsume(kind: LimitKind, key: string): Promise<boolean> {
+    try {
+      await this.limiters[kind].consume(key);
+      return true;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return false;
+      this.logger.warn({ err, kind }, "rate limiter failed; letting the call through");
+      return true;
+    }
+  }
+
   /** Gives back the point a call took when it turned out to start nothing. */
   async refund(kind: LimitKind, key: string): Promise<void> {
     try {
@@ -79,4 +93,5 @@ const NAMES: Record<LimitKind, string> = {
   connection: "connections",
   request: "requests",
   socketEvent: "events on this connection",
+  refusedSend: "refused sends",
 };

@@ -221,6 +221,41 @@ describe("erasing a user while their answers are being written", () => {
   });
 });
 
+describe("erasing a user whose answer another node writes", () => {
+  it("stops it there and lets it be stored before the erasure: 204, nothing left", async () => {
+    const { startCluster } = await import("../support/cluster.js");
+    const model = new FakeChatModel({ chunks: Array.from({ length: 300 }, (_, i) => `v${i} `), delayMs: 2 });
+    const cluster = await startCluster(2, { chatModels: (i) => (i === 0 ? { demo: model } : {}) });
+    try {
+      const [writer, other] = cluster.nodes as [TestServer, TestServer];
+      const c = (
+        await rest(writer.url, writer.token("far")).post<ConversationResource>("/api/v1/conversations", {
+          agentId: DEMO_AGENT_ID,
+        })
+      ).body.id;
+      const socket = await connect(writer.url, writer.token("far"));
+      const answer = observeAnswer(socket, c);
+      const writing = nextEvent(socket, "assistant:delta");
+      await call(socket, "message:send", { conversationId: c, content: "long" });
+      await writing;
+      const erased = await rest(other.url, other.token("ops", { role: "admin" })).delete(
+        `/api/v1/admin/users/far`,
+      );
+      expect(erased.status).to.equal(204);
+      expect((await answer).end.message.status).to.equal("cancelled");
+      const [left] = await queryDatabase(
+        writer.database,
+        "SELECT (SELECT count(*) FROM conversations WHERE user_id = 'far') AS c, (SELECT count(*) FROM messages WHERE conversation_id = $1) AS m",
+        [c],
+      );
+      expect(left).to.deep.equal({ c: "0", m: "0" });
+      socket.close();
+    } finally {
+      await cluster.close();
+    }
+  });
+});
+
 describe("limits on what one client may ask", () => {
   it("refuses a flood of joins from one socket with rate_limited and retryAfterMs, serving the others", async () => {
     const server = await startTestServer({ env: { RATE_LIMIT_SOCKET_EVENTS_PER_SECOND: "10" } });
@@ -280,6 +315,45 @@ describe("limits on what one client may ask", () => {
       const summary = await api.post<ErrorBody>(`/api/v1/conversations/${c}/summary`);
       expect(summary.status).to.equal(429);
       expect(summary.body.error.code).to.equal("rate_limited");
+      socket.close();
+    } finally {
+      model.release();
+      await server.close();
+    }
+  });
+
+  it("gives back at most twice the message limit a minute of refused sends, so they cannot be spammed for free", async () => {
+    const model = new FakeChatModel({ chunks: ["ok"] });
+    const server = await startTestServer({
+      chatModels: { demo: model },
+      env: { RATE_LIMIT_MESSAGES_PER_MINUTE: "2" },
+    });
+    try {
+      const c = (
+        await rest(server.url, server.token("spammer")).post<ConversationResource>("/api/v1/conversations", {
+          agentId: DEMO_AGENT_ID,
+        })
+      ).body.id;
+      const socket = await connect(server.url, server.token("spammer"));
+      model.hold(0);
+      const paused = model.paused();
+      await call(socket, "message:send", { conversationId: c, content: "one" }); // 1 of 2
+      await paused;
+      const codes: (string | false)[] = [];
+      for (let i = 0; i < 6; i++) {
+        const busy = await request(socket, "message:send", { conversationId: c, content: "again" });
+        codes.push(busy.ok === false && busy.error.code);
+      }
+      // Four refusals are given back (twice the limit of 2); the fifth takes the last message, and
+      // the sixth finds none left.
+      expect(codes).to.deep.equal([
+        "generation_in_progress",
+        "generation_in_progress",
+        "generation_in_progress",
+        "generation_in_progress",
+        "generation_in_progress",
+        "rate_limited",
+      ]);
       socket.close();
     } finally {
       model.release();

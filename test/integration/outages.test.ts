@@ -151,7 +151,7 @@ describe("a PostgreSQL outage when an answer ends", () => {
       expect(messageId).to.be.a("string");
       expect(refused.body.error.details?.status).to.equal("complete");
 
-      // The node's own sweep runs too while it waits: the answer is still its own.
+      // The node's own sweep runs meanwhile, and leaves the answer to it however old its checkpoint.
       await sleep(3000);
       proxy.restore();
       let stored = await storedMessage(database, messageId!);
@@ -169,6 +169,68 @@ describe("a PostgreSQL outage when an answer ends", () => {
     } finally {
       proxy.restore();
       await server.close();
+      await proxy.close();
+      await database.drop();
+    }
+  });
+});
+
+describe("a PostgreSQL that stops answering (a partition: connections hang rather than close)", () => {
+  it("keeps renewing the lease while its database calls hang, so another node's recovery leaves the answer alone", async () => {
+    const database = await createTestDatabase();
+    const proxy = await TcpProxy.start("127.0.0.1", 5432);
+    const prefix = `confab-test-${randomBytes(4).toString("hex")}`;
+    // Still writing for four seconds after the partition begins: its checkpoints hang meanwhile.
+    const chunks = Array.from({ length: 40 }, (_, i) => `part${i} `);
+    const model = new FakeChatModel({ chunks, delayMs: 100 });
+    const env = {
+      REDIS_URL: "redis://127.0.0.1:6379",
+      REDIS_KEY_PREFIX: prefix,
+      GENERATION_LEASE_MS: "2000",
+      RECOVERY_INTERVAL_MS: "500",
+      CHECKPOINT_MS: "200",
+    };
+    const writer = await startTestServer({
+      database,
+      chatModels: { demo: model },
+      env: { ...env, DATABASE_URL: through(proxy, database) },
+    });
+    const other = await startTestServer({ database, env });
+    const sockets: ChatClient[] = [];
+    try {
+      const conversationId = await newConversation(writer, "partitioned");
+      const there = await connect(other.url, other.token("partitioned"));
+      sockets.push(there);
+      await call(there, "conversation:join", { conversationId });
+      const answer = observeAnswer(there, conversationId);
+      model.hold(2);
+      const paused = model.paused();
+      // Sent on the writer's node; its REST answer comes once the answer is stored.
+      const turn = rest(writer.url, writer.token("partitioned")).post<{ assistantMessage: MessageResource }>(
+        `/api/v1/conversations/${conversationId}/messages`,
+        { content: "go on" },
+      );
+      await paused;
+      proxy.freeze();
+      model.release();
+      // Past the lease, with the other node sweeping every 500 ms while the writer's checkpoints hang.
+      await sleep(3500);
+      const [row] = await queryDatabase<{ status: string }>(
+        database,
+        "SELECT status FROM messages WHERE conversation_id = $1 AND role = 'assistant'",
+        [conversationId],
+      );
+      expect(row?.status).to.equal("streaming");
+      proxy.thaw();
+      const observed = await answer;
+      expect(observed.end.kind).to.equal("done");
+      expect(observed.end.message).to.include({ status: "complete", content: chunks.join("") });
+      expect((await turn).body.assistantMessage.status).to.equal("complete");
+    } finally {
+      for (const s of sockets) s.close();
+      proxy.thaw();
+      await writer.close();
+      await other.close();
       await proxy.close();
       await database.drop();
     }

@@ -2,11 +2,13 @@ import net from "node:net";
 
 /**
  * A TCP proxy between the server and PostgreSQL, so a test can cut the database off (close every
- * connection and refuse new ones) and bring it back, without touching the machine's PostgreSQL.
+ * connection and refuse new ones), or freeze it (keep the connections open but pass nothing, as a
+ * network partition does), and bring it back, without touching the machine's PostgreSQL.
  */
 export class TcpProxy {
-  private readonly sockets = new Set<net.Socket>();
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   private open = true;
+  private frozen = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -23,26 +25,59 @@ export class TcpProxy {
         return;
       }
       const upstream = net.connect(targetPort, targetHost);
-      for (const s of [client, upstream]) {
-        proxy.sockets.add(s);
-        s.on("close", () => proxy.sockets.delete(s));
-        s.on("error", () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on("close", () => upstream.destroy());
+      const pair = { client, upstream };
+      proxy.pairs.add(pair);
+      for (const s of [client, upstream]) s.on("error", () => s.destroy());
+      client.on("close", () => {
+        upstream.destroy();
+        proxy.pairs.delete(pair);
+      });
       upstream.on("close", () => client.destroy());
+      if (proxy.frozen) {
+        client.pause();
+        upstream.pause();
+      } else {
+        proxy.join(pair);
+      }
     });
     return proxy;
+  }
+
+  private join({ client, upstream }: { client: net.Socket; upstream: net.Socket }): void {
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.resume();
+    upstream.resume();
   }
 
   /** Cuts every connection and refuses new ones. */
   cut(): void {
     this.open = false;
-    for (const s of this.sockets) s.destroy();
+    for (const { client, upstream } of this.pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
   }
 
   restore(): void {
     this.open = true;
+  }
+
+  /** Passes nothing either way, closing nothing: queries hang as they do behind a partition. */
+  freeze(): void {
+    this.frozen = true;
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** Passes everything again, what was held first. */
+  thaw(): void {
+    this.frozen = false;
+    for (const pair of this.pairs) this.join(pair);
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,18 @@ function generation(flushMs: number, now: () => number) {
 }
 
 describe("a generation's deltas", () => {
+  it("keeps a surrogate pair cut between two chunks whole, and makes what PostgreSQL cannot store U+FFFD", () => {
+    const { g, events } = generation(0, () => 0);
+    g.append("smile \ud83d");
+    g.append("\ude00 and NUL \u0000, lone \udc00");
+    g.append("end \ud83d");
+    g.end();
+    const text = events.map((e) => e.delta).join("");
+    expect(text).to.equal("smile 😀 and NUL \ufffd, lone \ufffdend \ufffd");
+    expect(g.text).to.equal(text);
+    expect(text.isWellFormed()).to.equal(true);
+  });
+
   it("sends one event per chunk with STREAM_FLUSH_MS=0, numbered from 1", () => {
     const { g, events } = generation(0, () => 0);
     for (const chunk of ["a", "b", "c"]) g.append(chunk);
