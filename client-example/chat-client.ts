@@ -13,7 +13,7 @@ import type {
   ClientToServerEvents,
   JoinResult,
   ServerToClientEvents,
-} from "../src/realtime/events.js";
+} from "../src/protocol/index.js";
 import type { MessageResource } from "../src/conversations/resources.js";
 
 export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

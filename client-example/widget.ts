@@ -4,7 +4,7 @@
  * `textContent`, never as HTML.
  */
 import { io } from "socket.io-client";
-import type { AckError, JoinResult, SendResult } from "../src/realtime/events.js";
+import type { AckError, JoinResult, SendResult } from "../src/protocol/index.js";
 import type { AgentResource, ConversationResource, MessageResource } from "../src/conversations/resources.js";
 import {
   Api,

@@ -22,10 +22,11 @@ import { connectRedis, type RedisConnection } from "./redis/redis-connection.js"
 import type { Config } from "./config.js";
 import { AppError } from "./errors.js";
 import { withTimeLimit } from "./time-limit.js";
+import { ConversationPolicy } from "./conversations/conversation-policy.js";
 import { ConversationService } from "./conversations/conversation-service.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { migrateUp, seedUp } from "./db/migrator.js";
-import type { ProviderName } from "./db/models/index.js";
+import type { ProviderName } from "./protocol/index.js";
 import { clientExampleRouter } from "./http/client-example.js";
 import { createHttpApp } from "./http/http-app.js";
 import { corsOptions, originCheck } from "./http/origin-policy.js";
@@ -35,9 +36,9 @@ import { DemoChatModel } from "./providers/demo/demo-chat-model.js";
 import { ModelRegistry } from "./providers/model-registry.js";
 import { vendorModels } from "./providers/vendor-models.js";
 import { registerChatNamespace, type ChatNamespace } from "./realtime/chat-namespace.js";
-import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents } from "./realtime/events.js";
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents } from "./protocol/index.js";
 import { registerAdminNamespace, type AdminNamespace } from "./realtime/admin-namespace.js";
-import { userRoom } from "./realtime/events.js";
+import { userRoom } from "./protocol/index.js";
 import { RoomNotifier } from "./realtime/room-notifier.js";
 import type { SocketData } from "./realtime/socket-data.js";
 
@@ -95,7 +96,8 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     config.jwt.secret ?? (config.jwt.publicKey ? undefined : await ensureDevSecret(config.dataDir));
   const verifier = new TokenVerifier({ ...config.jwt, secret });
   const signer = secret ? new TokenSigner(secret, "HS256", config.jwt) : undefined;
-  const users = new UserDirectory(db.models);
+  const repositories = db.repositories;
+  const users = new UserDirectory(repositories.users);
 
   const modelRegistry = new ModelRegistry({
     demo: new DemoChatModel({ wordDelayMs: config.demoWordDelayMs }),
@@ -135,12 +137,13 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
         prefix: `${config.redisKeyPrefix}:generation:`,
       })
     : new MemoryGenerationState();
-  const conversations = new ConversationService({ models: db.models, notifier });
-  const agents = new AgentService({ models: db.models, modelRegistry });
-  const summaries = new Summaries({ models: db.models, modelRegistry, notifier, logger });
+  const policy = new ConversationPolicy(repositories.conversations);
+  const conversations = new ConversationService({ repositories, policy, notifier });
+  const agents = new AgentService({ agents: repositories.agents, modelRegistry });
+  const summaries = new Summaries({ repositories, modelRegistry, notifier, logger });
   const reports = new TurnReports({ notifier, metrics });
   const recovery = new Recovery({
-    models: db.models,
+    repositories,
     generations,
     notifier,
     state,
@@ -149,7 +152,8 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     leaseMs: config.generationLeaseMs,
   });
   const chat = new ChatService({
-    models: db.models,
+    repositories,
+    policy,
     conversations,
     modelRegistry,
     notifier,
@@ -183,7 +187,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   registerAdminNamespace(adminNamespace, { verifier, users, limits, trustProxy: config.trustProxy, logger });
 
   const admin = new AdminService({
-    models: db.models,
+    repositories,
     conversations,
     connectedSockets: async () => {
       const here = { count: chatNamespace.sockets.size, partial: true };
@@ -223,7 +227,6 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
 
   const serveClient = options.serveClientExample ?? !config.isProduction;
   const app = createHttpApp({
-    models: db.models,
     verifier,
     users,
     conversations,
@@ -241,7 +244,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     clientExample: serveClient ? await clientExampleRouter() : undefined,
     readiness: async () => {
       const [database, redisUp] = await Promise.all([
-        withinTime(db.sequelize.query("SELECT 1"), READINESS_TIMEOUT_MS),
+        withinTime(repositories.ping(), READINESS_TIMEOUT_MS),
         // Every connection, the adapter's too: a node whose subscriber is down misses the others.
         redis
           ? redis.ping(READINESS_TIMEOUT_MS).then((up) => up && redis.ready())

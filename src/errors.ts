@@ -3,29 +3,9 @@
  * PROTOCOL.md section 4; REST turns it into `{error: {code, message, details}}` with the status,
  * sockets into `{ok: false, error: {code, message, retryAfterMs?}}`.
  */
-export const ERROR_STATUS = {
-  validation_failed: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  generation_in_progress: 409,
-  conversation_not_active: 409,
-  token_limit_reached: 409,
-  payload_too_large: 413,
-  rate_limited: 429,
-  internal: 500,
-  provider_error: 502,
-  unavailable: 503,
-} as const;
+import { ERROR_STATUS, type ErrorBody, type ErrorCode } from "./protocol/errors.js";
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  details?: unknown;
-  retryAfterMs?: number;
-}
+export { ERROR_STATUS, type ErrorBody, type ErrorCode };
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -13,13 +13,3 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, what = "in
   const summary = first ? `${first.path || what}: ${first.message}` : "invalid";
   throw validationFailed(`invalid ${what}: ${summary}`, { issues });
 }
-
-/**
- * Why a string cannot be stored exactly as given, or undefined: PostgreSQL cannot hold NUL, and turns
- * a lone surrogate into U+FFFD (two different strings would become one).
- */
-export function textProblem(s: string): string | undefined {
-  if (s.includes("\u0000")) return "must not contain the NUL character";
-  if (!s.isWellFormed()) return "must be well-formed Unicode (a lone surrogate is not)";
-  return undefined;
-}

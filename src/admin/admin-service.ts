@@ -1,37 +1,17 @@
-import { Op, QueryTypes } from "sequelize";
-import type { Models } from "../db/models/index.js";
-import { toUserResource, type UserResource } from "../conversations/resources.js";
-import {
-  pageOf,
-  type ConversationDetail,
-  type ConversationList,
-  type ConversationService,
-} from "../conversations/conversation-service.js";
+import type { Repositories } from "../db/repositories/index.js";
+import { pageOf, type ConversationService } from "../conversations/conversation-service.js";
+import { toUserResource } from "../conversations/resources.js";
 import { notFound } from "../errors.js";
-import type { AdminConversationsQuery } from "./admin-inputs.js";
-
-export interface AdminStats {
-  users: number;
-  conversations: { active: number; archived: number; deleted: number; total: number };
-  messages: number;
-  tokens: {
-    total: number;
-    byModel: {
-      provider: string;
-      model: string;
-      inputTokens: number;
-      outputTokens: number;
-      totalTokens: number;
-    }[];
-  };
-  activeGenerations: number;
-  connectedSockets: number;
-  /** True when some node could not be asked (Redis is away): `connectedSockets` is then this node's. */
-  partial: boolean;
-}
+import type {
+  AdminConversationsQuery,
+  AdminStats,
+  AdminUserList,
+  ConversationDetail,
+  ConversationList,
+} from "../protocol/index.js";
 
 export interface AdminServiceDeps {
-  models: Models;
+  repositories: Pick<Repositories, "users" | "conversations" | "messages" | "maintenance">;
   conversations: ConversationService;
   /** Sockets connected to /chat on every node; partial when some node could not be asked. */
   connectedSockets: () => Promise<{ count: number; partial: boolean }>;
@@ -47,101 +27,57 @@ export interface AdminServiceDeps {
 export class AdminService {
   constructor(private readonly deps: AdminServiceDeps) {}
 
-  private get sequelize() {
-    return this.deps.models.User.sequelize!;
+  private get repos() {
+    return this.deps.repositories;
   }
 
   async stats(): Promise<AdminStats> {
-    const q = <T extends object>(sql: string) => this.sequelize.query<T>(sql, { type: QueryTypes.SELECT });
-    const [users, byStatus, messages, byModel, active, sockets] = await Promise.all([
-      q<{ n: string }>(`SELECT count(*) AS n FROM users`),
-      q<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM conversations GROUP BY status`),
-      q<{ n: string }>(`SELECT count(*) AS n FROM messages`),
-      q<{ provider: string; model: string; input: string; output: string; total: string }>(
-        `SELECT llm_provider AS provider, model_used AS model,
-                COALESCE(sum(input_tokens), 0) AS input, COALESCE(sum(output_tokens), 0) AS output,
-                COALESCE(sum(total_tokens), 0) AS total
-           FROM messages WHERE role = 'assistant' AND llm_provider IS NOT NULL
-          GROUP BY llm_provider, model_used ORDER BY sum(total_tokens) DESC NULLS LAST`,
-      ),
-      q<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE status = 'streaming'`),
+    const { users, conversations, messages } = this.repos;
+    const [userCount, byStatus, messageCount, byModel, writing, sockets] = await Promise.all([
+      users.count(),
+      conversations.countByStatus(),
+      messages.count(),
+      messages.tokensByModel(),
+      messages.countStreaming(),
       this.deps.connectedSockets(),
     ]);
-    const count = (status: string) => Number(byStatus.find((r) => r.status === status)?.n ?? 0);
-    const models = byModel.map((r) => ({
-      provider: r.provider,
-      model: r.model,
-      inputTokens: Number(r.input),
-      outputTokens: Number(r.output),
-      totalTokens: Number(r.total),
-    }));
     return {
-      users: Number(users[0]?.n ?? 0),
-      conversations: {
-        active: count("active"),
-        archived: count("archived"),
-        deleted: count("deleted"),
-        total: count("active") + count("archived") + count("deleted"),
-      },
-      messages: Number(messages[0]?.n ?? 0),
-      tokens: { total: models.reduce((n, m) => n + m.totalTokens, 0), byModel: models },
-      activeGenerations: Number(active[0]?.n ?? 0),
+      users: userCount,
+      conversations: { ...byStatus, total: byStatus.active + byStatus.archived + byStatus.deleted },
+      messages: messageCount,
+      tokens: { total: byModel.reduce((n, m) => n + m.totalTokens, 0), byModel },
+      activeGenerations: writing,
       connectedSockets: sockets.count,
       partial: sockets.partial,
     };
   }
 
-  async users(query: { limit: number; offset: number }) {
-    const [rows, totals] = await Promise.all([
-      this.sequelize.query<{
-        id: string;
-        conversations: string;
-        tokens: string;
-      }>(
-        `SELECT u.id, count(c.id) FILTER (WHERE c.status <> 'deleted') AS conversations,
-                COALESCE(sum(c.total_tokens_used), 0) AS tokens
-           FROM users u LEFT JOIN conversations c ON c.user_id = u.id
-          GROUP BY u.id ORDER BY u.created_at DESC, u.id LIMIT :limit OFFSET :offset`,
-        { replacements: query, type: QueryTypes.SELECT },
-      ),
-      this.deps.models.User.count(),
+  async users(query: { limit: number; offset: number }): Promise<AdminUserList> {
+    const [rows, total] = await Promise.all([
+      this.repos.users.listWithTotals(query),
+      this.repos.users.count(),
     ]);
-    const users = await this.deps.models.User.findAll({ where: { id: rows.map((r) => r.id) } });
-    const byId = new Map(users.map((u) => [u.id, u]));
-    const list: (UserResource & { conversations: number; totalTokensUsed: number })[] = rows.flatMap((r) => {
-      const user = byId.get(r.id);
-      return user
-        ? [
-            {
-              ...toUserResource(user),
-              conversations: Number(r.conversations),
-              totalTokensUsed: Number(r.tokens),
-            },
-          ]
-        : [];
-    });
-    return { users: list, ...pageOf(query, totals, list.length) };
+    const users = rows.map((u) => ({
+      ...toUserResource(u),
+      conversations: u.conversations,
+      totalTokensUsed: u.totalTokensUsed,
+    }));
+    return { users, ...pageOf(query, total, users.length) };
   }
 
   /** Erases the user and everything of theirs (conversations, messages), and closes their sockets. */
   async eraseUser(userId: string): Promise<void> {
-    const { User } = this.deps.models;
-    const user = await User.findByPk(userId);
+    const user = await this.repos.users.findById(userId);
     if (!user) throw notFound("user");
     // Their answers being written are stopped and stored first, so that nothing writes while they
     // are deleted: found in one query, however many conversations the user has.
-    const writing = await this.sequelize.query<{ id: string }>(
-      `SELECT DISTINCT m.conversation_id AS id FROM messages m JOIN conversations c ON c.id = m.conversation_id
-        WHERE c.user_id = :userId AND m.status = 'streaming'`,
-      { replacements: { userId }, type: QueryTypes.SELECT },
-    );
-    await this.deps.stopAnswers(writing.map((c) => c.id));
+    await this.deps.stopAnswers(await this.repos.conversations.writingOf(userId));
     // Conversations and their messages go with the user (ON DELETE CASCADE), in one statement. Its
     // locks are taken in the same order as every other writer's; should PostgreSQL still pick it as
     // a deadlock victim (against a recovery sweep, say), it is run again.
     for (let attempt = 1; ; attempt++) {
       try {
-        await User.destroy({ where: { id: userId } });
+        await this.repos.users.destroy(userId);
         break;
       } catch (err) {
         if (attempt >= 3 || !isDeadlock(err)) throw err;
@@ -153,30 +89,21 @@ export class AdminService {
 
   conversations(query: AdminConversationsQuery): Promise<ConversationList> {
     return this.deps.conversations.listWhere(
-      {
-        ...(query.userId ? { userId: query.userId } : {}),
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.agentId ? { agentId: query.agentId } : {}),
-      },
+      { userId: query.userId, status: query.status ?? "any", agentId: query.agentId },
       query,
     );
   }
 
   /** Any conversation, deleted ones included, with its latest 50 messages. */
   async conversation(id: string): Promise<ConversationDetail> {
-    const conversation = await this.deps.models.Conversation.findByPk(id);
+    const conversation = await this.repos.conversations.findById(id);
     if (!conversation) throw notFound("conversation");
     return this.deps.conversations.withLatestMessages(conversation);
   }
 
   /** Hard-deletes the conversations soft-deleted more than `olderThanDays` ago. */
-  async purge(olderThanDays: number): Promise<number> {
-    return this.deps.models.Conversation.destroy({
-      where: {
-        status: "deleted",
-        deletedAt: { [Op.lt]: new Date(Date.now() - olderThanDays * 86_400_000) },
-      },
-    });
+  purge(olderThanDays: number): Promise<number> {
+    return this.repos.conversations.purgeDeletedBefore(new Date(Date.now() - olderThanDays * 86_400_000));
   }
 
   /**
@@ -184,13 +111,7 @@ export class AdminService {
    * so the purge runs once per period however many nodes there are.
    */
   async purgeIfDue(olderThanDays: number, periodMs: number): Promise<number | null> {
-    const claimed = await this.sequelize.query<{ name: string }>(
-      `UPDATE maintenance_jobs SET last_run_at = now()
-        WHERE name = 'purge' AND last_run_at < now() - make_interval(secs => :seconds)
-        RETURNING name`,
-      { replacements: { seconds: periodMs / 1000 }, type: QueryTypes.SELECT },
-    );
-    if (claimed.length !== 1) return null;
+    if (!(await this.repos.maintenance.claim("purge", periodMs))) return null;
     return this.purge(olderThanDays);
   }
 }

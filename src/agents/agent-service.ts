@@ -1,7 +1,9 @@
-import type { Agent, Models, ProviderName } from "../db/models/index.js";
+import type { AgentRecord } from "../db/records.js";
+import type { AgentRepository } from "../db/repositories/index.js";
+import type { ProviderName } from "../protocol/index.js";
 import { notFound, validationFailed } from "../errors.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
-import type { CreateAgentInput, PatchAgentInput } from "./agent-inputs.js";
+import type { CreateAgentInput, PatchAgentInput } from "../protocol/index.js";
 
 const KEY_VARIABLE: Record<Exclude<ProviderName, "demo">, string> = {
   openai: "OPENAI_API_KEY",
@@ -11,25 +13,25 @@ const KEY_VARIABLE: Record<Exclude<ProviderName, "demo">, string> = {
 
 /** Agents, as admins manage them. Deleting deactivates: the agent's conversations stay readable. */
 export class AgentService {
-  constructor(private readonly deps: { models: Models; modelRegistry: ModelRegistry }) {}
+  constructor(private readonly deps: { agents: AgentRepository; modelRegistry: ModelRegistry }) {}
 
-  list(): Promise<Agent[]> {
-    return this.deps.models.Agent.findAll({ order: [["name", "ASC"]] });
+  list(): Promise<AgentRecord[]> {
+    return this.deps.agents.list({ activeOnly: false });
   }
 
-  listActive(): Promise<Agent[]> {
-    return this.deps.models.Agent.findAll({ where: { active: true }, order: [["name", "ASC"]] });
+  listActive(): Promise<AgentRecord[]> {
+    return this.deps.agents.list({ activeOnly: true });
   }
 
-  async get(id: string): Promise<Agent> {
-    const agent = await this.deps.models.Agent.findByPk(id);
+  async get(id: string): Promise<AgentRecord> {
+    const agent = await this.deps.agents.findById(id);
     if (!agent) throw notFound("agent");
     return agent;
   }
 
-  async create(input: CreateAgentInput): Promise<Agent> {
+  async create(input: CreateAgentInput): Promise<AgentRecord> {
     this.assertConfigured(input.provider);
-    return this.deps.models.Agent.create({
+    return this.deps.agents.create({
       name: input.name.trim(),
       provider: input.provider,
       model: input.model.trim(),
@@ -48,20 +50,26 @@ export class AgentService {
     });
   }
 
-  async update(id: string, input: PatchAgentInput): Promise<Agent> {
+  async update(id: string, input: PatchAgentInput): Promise<AgentRecord> {
     const agent = await this.get(id);
     if (input.provider !== undefined && input.provider !== agent.provider)
       this.assertConfigured(input.provider);
-    const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-    if (typeof changes.name === "string") changes.name = changes.name.trim();
-    if (typeof changes.model === "string") changes.model = changes.model.trim();
-    await agent.update(changes);
-    return agent;
+    const changes: Partial<AgentRecord> = Object.fromEntries(
+      Object.entries(input).filter(([, v]) => v !== undefined),
+    );
+    if (changes.name !== undefined) changes.name = changes.name.trim();
+    if (changes.model !== undefined) changes.model = changes.model.trim();
+    return this.changed(id, changes);
   }
 
-  async deactivate(id: string): Promise<Agent> {
-    const agent = await this.get(id);
-    await agent.update({ active: false });
+  async deactivate(id: string): Promise<AgentRecord> {
+    await this.get(id);
+    return this.changed(id, { active: false });
+  }
+
+  private async changed(id: string, changes: Partial<AgentRecord>): Promise<AgentRecord> {
+    const agent = await this.deps.agents.update(id, changes);
+    if (!agent) throw notFound("agent");
     return agent;
   }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { textProblem } from "../validation.js";
+import { textProblem } from "../protocol/index.js";
 
 /**
  * The claims Confab reads from a host application's token (PROTOCOL.md section 2). Their text must be

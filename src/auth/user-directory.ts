@@ -1,4 +1,5 @@
-import type { Models } from "../db/models/index.js";
+import type { UserRecord } from "../db/records.js";
+import type { UserRepository } from "../db/repositories/index.js";
 import type { Claims } from "./claims.js";
 
 /**
@@ -11,31 +12,23 @@ export class UserDirectory {
   private static readonly MAX_REMEMBERED = 10_000;
   private static readonly REMEMBER_MS = 30_000;
 
-  constructor(private readonly models: Models) {}
+  constructor(private readonly users: UserRepository) {}
+
+  /** The user, as stored (null once erased). */
+  find(userId: string): Promise<UserRecord | null> {
+    return this.users.findById(userId);
+  }
 
   async provision(claims: Claims): Promise<void> {
     const fingerprint = JSON.stringify([claims.name ?? null, claims.email ?? null, claims.role]);
     const known = this.seen.get(claims.sub);
     if (known && known.fingerprint === fingerprint && known.until > Date.now()) return;
-    const { User } = this.models;
-    const sequelize = User.sequelize!;
-    await sequelize.query(
-      `INSERT INTO users (id, name, email, role, created_at, updated_at)
-       VALUES (:id, :name, :email, :role, now(), now())
-       ON CONFLICT (id) DO UPDATE SET
-         name = COALESCE(EXCLUDED.name, users.name),
-         email = COALESCE(EXCLUDED.email, users.email),
-         role = EXCLUDED.role,
-         updated_at = now()`,
-      {
-        replacements: {
-          id: claims.sub,
-          name: claims.name ?? null,
-          email: claims.email ?? null,
-          role: claims.role,
-        },
-      },
-    );
+    await this.users.upsert({
+      id: claims.sub,
+      name: claims.name ?? null,
+      email: claims.email ?? null,
+      role: claims.role,
+    });
     if (this.seen.size >= UserDirectory.MAX_REMEMBERED) this.seen.clear();
     this.seen.set(claims.sub, { fingerprint, until: Date.now() + UserDirectory.REMEMBER_MS });
   }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { QueryTypes, UniqueConstraintError } from "sequelize";
 import type { Principal } from "../auth/claims.js";
-import type { Agent, Conversation, Message, Models } from "../db/models/index.js";
+import type { AgentRecord, ConversationRecord, MessageRecord } from "../db/records.js";
+import { DuplicateClientMessageId, type Repositories } from "../db/repositories/index.js";
+import type { ConversationPolicy } from "../conversations/conversation-policy.js";
 import { ConversationService } from "../conversations/conversation-service.js";
 import type { Notifier } from "../conversations/notifier.js";
 import {
@@ -9,13 +10,13 @@ import {
   toMessageResource,
   type MessageResource,
 } from "../conversations/resources.js";
-import { countTextTokens } from "../conversations/token-counter.js";
+import { countTextTokens } from "../tokens/token-counter.js";
 import { AppError, notFound, toAppError } from "../errors.js";
 import { TimeLimitExceeded, withTimeLimit } from "../time-limit.js";
 import type { Logger } from "../observability/logger.js";
 import type { FinishReason, Usage } from "../providers/chat-model.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
-import type { GenerationSnapshot } from "../realtime/events.js";
+import type { GenerationSnapshot, SendInput } from "../protocol/index.js";
 import { Generation } from "./generation.js";
 import type { GenerationRegistry } from "./generation-registry.js";
 import { buildPrompt, type Prompt } from "./prompt.js";
@@ -25,27 +26,21 @@ import type { RateLimits } from "../limits/rate-limits.js";
 import type { Recovery } from "./recovery.js";
 import type { TurnReports } from "./turn-reports.js";
 
-export interface SendInput {
-  conversationId: string;
-  content: string;
-  clientMessageId?: string | undefined;
-  metadata?: Record<string, unknown> | undefined;
-}
-
 export interface TurnStart {
   message: MessageResource;
   assistantMessageId: string;
   duplicate?: true;
   /**
-   * Settles with the stored answer when the turn ends (complete, cancelled, error or interrupted).
-   * Rejects with `unavailable` as soon as an ended answer cannot be stored because the database is
-   * away; this node keeps it and stores it when the database answers again.
+   * The stored answer, once the turn has ended (complete, cancelled, error or interrupted). Rejects
+   * with `unavailable` as soon as an ended answer cannot be stored because the database is away;
+   * this node keeps it and stores it when the database answers again.
    */
-  finished: Promise<MessageResource>;
+  answer: Promise<MessageResource>;
 }
 
 export interface ChatServiceOptions {
-  models: Models;
+  repositories: Pick<Repositories, "conversations" | "messages" | "agents" | "transaction">;
+  policy: ConversationPolicy;
   conversations: ConversationService;
   modelRegistry: ModelRegistry;
   notifier: Notifier;
@@ -55,8 +50,8 @@ export interface ChatServiceOptions {
   streamFlushMs: number;
   /** How often an answer's text is saved while it is written (at most every second). */
   checkpointMs: number;
-  /** The most tokens an answer may have (default 1024). */
-  maxOutputTokens?: number;
+  /** MAX_OUTPUT_TOKENS: the most tokens an answer may have. */
+  maxOutputTokens: number;
   /** Titles and summaries written after answers; none in tests that do not want them. */
   summaries?: Summaries;
   /** Where any node reads the text of an answer being written. */
@@ -75,10 +70,10 @@ export interface ChatServiceOptions {
 }
 
 interface TurnContext {
-  conversation: Conversation;
-  agent: Agent;
-  userMessage: Message;
-  assistant: Message;
+  conversation: ConversationRecord;
+  agent: AgentRecord;
+  userMessage: MessageRecord;
+  assistant: MessageRecord;
 }
 
 /**
@@ -98,8 +93,8 @@ export class ChatService {
 
   constructor(private readonly deps: ChatServiceOptions) {}
 
-  private get sequelize() {
-    return this.deps.models.Message.sequelize!;
+  private get repos() {
+    return this.deps.repositories;
   }
 
   /**
@@ -111,35 +106,29 @@ export class ChatService {
     input: SendInput,
     options: { onOwned?: () => void | Promise<void> } = {},
   ): Promise<TurnStart> {
-    const { Conversation, Message, Agent } = this.deps.models;
+    const { conversations, messages, agents } = this.repos;
     if (this.closing)
       throw new AppError("unavailable", "this server is shutting down: send again in a moment");
     await this.deps.limits?.consume("message", principal.userId);
     // Counted before the transaction (and never inside it): the count may yield to other clients.
     const contentTokens = await countTextTokens(input.content);
-    let interrupted: Message[] = [];
+    let interrupted: MessageRecord[] = [];
     let ctx: TurnContext;
     try {
-      ctx = await this.sequelize.transaction(async (transaction) => {
-        const conversation = await Conversation.findOne({
-          where: { id: input.conversationId, userId: principal.userId },
-          lock: transaction.LOCK.UPDATE,
-          transaction,
-        });
+      ctx = await this.repos.transaction(async (tx) => {
+        const conversation = await conversations.lock(input.conversationId, tx);
         if (!conversation) throw notFound("conversation");
+        this.deps.policy.check(principal, conversation, "write");
         await options.onOwned?.();
         // PROTOCOL.md guarantee 6: to its owner, a deleted conversation refuses turns as not active.
         if (conversation.status === "deleted") {
           throw new AppError("conversation_not_active", "the conversation is deleted");
         }
         if (input.clientMessageId) {
-          const first = await Message.findOne({
-            where: { conversationId: conversation.id, clientMessageId: input.clientMessageId },
-            transaction,
-          });
+          const first = await messages.findByClientMessageId(conversation.id, input.clientMessageId, tx);
           if (first) throw new DuplicateSend(first);
         }
-        const agent = await Agent.findByPk(conversation.agentId, { transaction });
+        const agent = await agents.findById(conversation.agentId, tx);
         ConversationService.assertAcceptsTurns(conversation, agent);
         if (conversation.totalTokensUsed >= agent!.maxConversationTokens) {
           throw new AppError(
@@ -147,17 +136,14 @@ export class ChatService {
             `the conversation has used ${conversation.totalTokensUsed} of its ${agent!.maxConversationTokens} tokens`,
           );
         }
-        interrupted = await this.deps.recovery.interruptStale(transaction, conversation.id);
-        const writing = await Message.count({
-          where: { conversationId: conversation.id, status: "streaming" },
-          transaction,
-        });
+        interrupted = await this.deps.recovery.interruptStale(tx, conversation.id);
+        const writing = await messages.countStreaming(conversation.id, tx);
         if (writing > 0)
           throw new AppError("generation_in_progress", "an answer is being written in this conversation");
 
         const seq = conversation.totalMessages + 1;
         const now = new Date();
-        const userMessage = await Message.create(
+        const [userMessage, assistant] = await messages.createTurn(
           {
             conversationId: conversation.id,
             seq,
@@ -168,9 +154,6 @@ export class ChatService {
             contentTokens,
             metadata: input.metadata ?? {},
           },
-          { transaction },
-        );
-        const assistant = await Message.create(
           {
             conversationId: conversation.id,
             seq: seq + 1,
@@ -181,12 +164,14 @@ export class ChatService {
             llmProvider: agent!.provider,
             temperature: agent!.temperature,
           },
-          { transaction },
+          tx,
         );
-        conversation.totalMessages = seq + 1;
-        conversation.lastMessageAt = now;
-        await conversation.save({ transaction });
-        return { conversation, agent: agent!, userMessage, assistant };
+        const updated = await conversations.update(
+          conversation.id,
+          { totalMessages: seq + 1, lastMessageAt: now },
+          tx,
+        );
+        return { conversation: updated ?? conversation, agent: agent!, userMessage, assistant };
       });
     } catch (err) {
       // A send that starts nothing (a repeat, or refused while an answer is written) costs no message,
@@ -200,11 +185,9 @@ export class ChatService {
         await refund();
         return this.duplicate(err.first);
       }
-      if (err instanceof UniqueConstraintError && input.clientMessageId) {
+      if (err instanceof DuplicateClientMessageId && input.clientMessageId) {
         // Two nodes raced with the same clientMessageId: the unique index decided, the loser answers as a repeat.
-        const first = await Message.findOne({
-          where: { conversationId: input.conversationId, clientMessageId: input.clientMessageId },
-        });
+        const first = await messages.findByClientMessageId(input.conversationId, input.clientMessageId);
         if (first) {
           await refund();
           return this.duplicate(first);
@@ -239,25 +222,25 @@ export class ChatService {
       model: agent.model,
     });
     let run!: Promise<MessageResource>;
-    const finished = new Promise<MessageResource>((resolve, reject) => {
+    const answer = new Promise<MessageResource>((resolve, reject) => {
       run = this.run(ctx, reject);
       run.then(resolve, reject);
     });
-    // Tracking the turn also marks `finished` as handled: a caller that does not await it (a socket
-    // send) never produces an unhandled rejection.
-    finished.catch(() => undefined);
+    // Marked handled: a caller that does not await it (a socket send) never produces an unhandled
+    // rejection.
+    answer.catch(() => undefined);
     const tracked = run.then(
       () => undefined,
       () => undefined,
     );
     this.running.set(assistant.id, tracked);
     void tracked.then(() => this.running.delete(assistant.id));
-    return { message, assistantMessageId: assistant.id, finished };
+    return { message, assistantMessageId: assistant.id, answer };
   }
 
   /** Stops the caller's answer being written in the conversation, on whichever node writes it. */
   async stop(principal: Principal, conversationId: string): Promise<boolean> {
-    await this.deps.conversations.getOwned(principal, conversationId);
+    await this.deps.policy.require(principal, conversationId, "write");
     return this.stopAnywhere(conversationId);
   }
 
@@ -275,10 +258,7 @@ export class ChatService {
     }
     if (!this.deps.stopElsewhere) return false;
     // Only when an answer is being written somewhere is there another node to reach.
-    const writing = await this.deps.models.Message.count({
-      where: { conversationId, status: "streaming" },
-    });
-    if (writing === 0) return false;
+    if ((await this.repos.messages.countStreaming(conversationId)) === 0) return false;
     return this.deps.stopElsewhere(conversationId, settle);
   }
 
@@ -331,23 +311,21 @@ export class ChatService {
     clearTimeout(timer);
   }
 
-  private async duplicate(first: Message): Promise<TurnStart> {
-    const answer = await this.deps.models.Message.findOne({
-      where: { conversationId: first.conversationId, seq: first.seq + 1, role: "assistant" },
-    });
-    if (!answer) throw new AppError("internal", "the first send of this message has no answer");
-    const finished = this.settledAnswer(answer);
+  private async duplicate(first: MessageRecord): Promise<TurnStart> {
+    const stored = await this.repos.messages.answerTo(first.conversationId, first.seq);
+    if (!stored) throw new AppError("internal", "the first send of this message has no answer");
+    const answer = this.settledAnswer(stored);
     // A socket send never awaits it: marked handled, so that its failure cannot end the process.
-    finished.catch(() => undefined);
-    return { message: toMessageResource(first), assistantMessageId: answer.id, duplicate: true, finished };
+    answer.catch(() => undefined);
+    return { message: toMessageResource(first), assistantMessageId: stored.id, duplicate: true, answer };
   }
 
   /** The stored answer once it is no longer streaming (at once if it already ended). */
-  private async settledAnswer(answer: Message): Promise<MessageResource> {
+  private async settledAnswer(answer: MessageRecord): Promise<MessageResource> {
     let current = answer;
     while (current.status === "streaming") {
       await sleep(200);
-      const fresh = await this.deps.models.Message.findByPk(answer.id);
+      const fresh = await this.repos.messages.findById(answer.id);
       if (!fresh) throw notFound("message");
       current = fresh;
     }
@@ -438,7 +416,7 @@ export class ChatService {
         model: agent.model,
         messages: prompt.messages,
         temperature: agent.temperature,
-        maxOutputTokens: this.deps.maxOutputTokens ?? 1024,
+        maxOutputTokens: this.deps.maxOutputTokens,
         abortSignal: generation.signal,
         purpose: "answer",
       })) {
@@ -469,7 +447,7 @@ export class ChatService {
     } finally {
       generation.end();
     }
-    const finished = performance.now();
+    const endedAt = performance.now();
 
     const text = generation.text;
     // The answer's text is counted once, here; its count is stored with it.
@@ -490,7 +468,7 @@ export class ChatService {
         contentTokens,
         ...this.charge(usage, prompt?.promptTokens ?? 0, contentTokens, firstTokenAt !== undefined),
         modelUsed,
-        responseTimeMs: Math.round(finished - startedAt),
+        responseTimeMs: Math.round(endedAt - startedAt),
         timeToFirstTokenMs: firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt),
         finishReason: status === "complete" ? (finishReason ?? null) : status,
         error: failure
@@ -510,7 +488,7 @@ export class ChatService {
     ctx: TurnContext,
     fields: AnswerFields,
     onSaving: (err: AppError) => void,
-  ): Promise<{ message: Message; conversation: Conversation } | null> {
+  ): Promise<StoredAnswer | null> {
     const { conversation, assistant } = ctx;
     let delayMs = 200;
     for (let attempt = 0, told = false; ; attempt++) {
@@ -558,25 +536,24 @@ export class ChatService {
     assistantId: string,
     conversationId: string,
     row: AnswerRow,
-  ): Promise<{ message: Message; conversation: Conversation } | null> {
-    const { Message, Conversation } = this.deps.models;
-    const message = await Message.findByPk(assistantId);
+  ): Promise<StoredAnswer | null> {
+    const message = await this.repos.messages.findById(assistantId);
     if (!message || message.status !== row.status || message.content !== row.content) return null;
-    const conversation = await Conversation.findByPk(conversationId);
+    const conversation = await this.repos.conversations.findById(conversationId);
     return conversation ? { message, conversation } : null;
   }
 
   /** Tells the room (and the operators) how the stored answer ended; starts titles and summaries. */
   private async announce(
     ctx: TurnContext,
-    stored: { message: Message; conversation: Conversation } | null,
+    stored: StoredAnswer | null,
     fields: AnswerFields,
   ): Promise<MessageResource> {
     const { conversation, agent, userMessage, assistant } = ctx;
     const { notifier } = this.deps;
     if (!stored) {
       // Another node declared this answer interrupted while we were writing it: its word stands.
-      const current = await this.deps.models.Message.findByPk(assistant.id);
+      const current = await this.repos.messages.findById(assistant.id);
       return toMessageResource(current ?? assistant);
     }
     const resource = toMessageResource(stored.message);
@@ -631,13 +608,12 @@ export class ChatService {
   private async checkpoint(generation: Generation, errors: OutageLog): Promise<void> {
     generation.flush();
     try {
-      // Bound, not replaced into the SQL: the text never appears in a statement or its errors.
-      const [, affected] = await this.sequelize.query(
-        `UPDATE messages SET content = $1, updated_at = now() WHERE id = $2 AND status = 'streaming'`,
-        { bind: [generation.snapshot().content, generation.messageId], type: QueryTypes.UPDATE },
+      const streaming = await this.repos.messages.checkpoint(
+        generation.messageId,
+        generation.snapshot().content,
       );
       errors.recovered();
-      if (affected === 0) generation.stop("shutdown");
+      if (!streaming) generation.stop("shutdown");
     } catch (err) {
       errors.failed(err);
     }
@@ -651,30 +627,32 @@ export class ChatService {
     assistantId: string,
     conversationId: string,
     row: AnswerRow,
-  ): Promise<{ message: Message; conversation: Conversation } | null> {
-    const { Message, Conversation } = this.deps.models;
-    return this.sequelize.transaction(async (transaction) => {
+  ): Promise<StoredAnswer | null> {
+    const { conversations, messages } = this.repos;
+    return this.repos.transaction(async (tx) => {
       // The conversation first, then its message: the order every writer takes them in (a send, a
       // cascading erasure), so that none of them can deadlock with another.
-      const conversation = await Conversation.findByPk(conversationId, {
-        lock: transaction.LOCK.UPDATE,
-        transaction,
-      });
+      const conversation = await conversations.lock(conversationId, tx);
       if (!conversation) return null;
-      const [count, rows] = await Message.update(row, {
-        where: { id: assistantId, status: "streaming" },
-        returning: true,
-        transaction,
-      });
-      if (count === 0 || !rows[0]) return null;
-      conversation.totalTokensUsed += row.totalTokens ?? 0;
-      await conversation.save({ transaction });
-      return { message: rows[0], conversation };
+      const message = await messages.finishStreaming(assistantId, row, tx);
+      if (!message) return null;
+      const updated = await conversations.update(
+        conversationId,
+        { totalTokensUsed: conversation.totalTokensUsed + (row.totalTokens ?? 0) },
+        tx,
+      );
+      return { message, conversation: updated ?? conversation };
     });
   }
 }
 
-type AnswerRow = Omit<Partial<Message>, "totalTokens" | "status"> & {
+/** An answer as stored, and its conversation with the new totals. */
+interface StoredAnswer {
+  message: MessageRecord;
+  conversation: ConversationRecord;
+}
+
+type AnswerRow = Omit<Partial<MessageRecord>, "totalTokens" | "status"> & {
   status: MessageResource["status"];
   totalTokens: number | null;
 };
@@ -754,7 +732,7 @@ const SHUTDOWN_ERROR = {
 
 /** Thrown inside the send transaction to end it early when the clientMessageId was seen before. */
 class DuplicateSend extends Error {
-  constructor(readonly first: Message) {
+  constructor(readonly first: MessageRecord) {
     super("duplicate send");
   }
 }

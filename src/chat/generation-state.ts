@@ -1,4 +1,4 @@
-import type { AssistantDeltaEvent, GenerationSnapshot } from "../realtime/events.js";
+import type { AssistantDeltaEvent, GenerationSnapshot } from "../protocol/index.js";
 
 /**
  * The text of each answer being written and the `seq` of its last delta, where every node can read

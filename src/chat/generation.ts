@@ -1,4 +1,4 @@
-import type { AssistantDeltaEvent, GenerationSnapshot } from "../realtime/events.js";
+import type { AssistantDeltaEvent, GenerationSnapshot } from "../protocol/index.js";
 
 export interface GenerationOptions {
   conversationId: string;

@@ -1,6 +1,6 @@
 import type { Agent, Conversation } from "../db/models/index.js";
 import type { MessageHistory } from "../conversations/message-history.js";
-import { MESSAGE_OVERHEAD_TOKENS, TokenCountCache } from "../conversations/token-counter.js";
+import { MESSAGE_OVERHEAD_TOKENS, TokenCountCache } from "../tokens/token-counter.js";
 import type { ChatPromptMessage } from "../providers/chat-model.js";
 
 export const summaryNote = (summary: string) => `Summary of the earlier conversation: ${summary}`;

@@ -1,5 +1,5 @@
-import { QueryTypes, type Transaction } from "sequelize";
-import type { Message, Models } from "../db/models/index.js";
+import type { MessageRecord, Tx } from "../db/records.js";
+import type { Repositories } from "../db/repositories/index.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toMessageResource } from "../conversations/resources.js";
 import type { Logger } from "../observability/logger.js";
@@ -13,7 +13,7 @@ const INTERRUPTED = {
 };
 
 export interface RecoveryDeps {
-  models: Models;
+  repositories: Pick<Repositories, "messages" | "conversations">;
   generations: GenerationRegistry;
   notifier: Notifier;
   state: GenerationState;
@@ -37,20 +37,10 @@ export class Recovery {
    * Marks `interrupted` every answer whose lease has run out (only this conversation's, inside this
    * transaction, when given: `send` uses it inline). Returns the rows, for `announce`.
    */
-  async interruptStale(transaction?: Transaction, conversationId?: string): Promise<Message[]> {
-    const { Message } = this.deps.models;
-    const sequelize = Message.sequelize!;
+  async interruptStale(tx?: Tx, conversationId?: string): Promise<MessageRecord[]> {
+    const { messages } = this.deps.repositories;
     const live = new Set(this.deps.generations.all().map((g) => g.messageId));
-    const stale = await sequelize.query<{ id: string; conversationId: string }>(
-      `SELECT id, conversation_id AS "conversationId" FROM messages
-        WHERE status = 'streaming' AND updated_at < now() - make_interval(secs => :leaseSeconds)
-          ${conversationId ? "AND conversation_id = :conversationId" : ""}`,
-      {
-        replacements: { leaseSeconds: this.deps.leaseMs / 1000, conversationId: conversationId ?? null },
-        type: QueryTypes.SELECT,
-        ...(transaction ? { transaction } : {}),
-      },
-    );
+    const stale = await messages.stale(this.deps.leaseMs / 1000, conversationId, tx);
     const candidates = stale.filter((r) => !live.has(r.id));
     if (candidates.length === 0) return [];
     let leased = new Set<string>();
@@ -64,11 +54,7 @@ export class Recovery {
     }
     const ids = candidates.map((r) => r.id).filter((id) => !leased.has(id));
     if (ids.length === 0) return [];
-    const [, rows] = await Message.update(
-      { status: "interrupted", finishReason: "interrupted", error: INTERRUPTED },
-      { where: { id: ids, status: "streaming" }, returning: true, ...(transaction ? { transaction } : {}) },
-    );
-    return rows;
+    return messages.markInterrupted(ids, INTERRUPTED, tx);
   }
 
   /** The sweep every node runs: interrupt dead nodes' answers and tell their rooms. */
@@ -80,7 +66,7 @@ export class Recovery {
   }
 
   /** Tells the rooms (and the operators) about answers just marked interrupted. */
-  announce(rows: Message[]): void {
+  announce(rows: MessageRecord[]): void {
     if (rows.length === 0) return;
     void this.ownersOf(rows.map((r) => r.conversationId)).then((owners) => {
       for (const row of rows) {
@@ -94,11 +80,7 @@ export class Recovery {
 
   private async ownersOf(conversationIds: string[]): Promise<Map<string, string>> {
     try {
-      const rows = await this.deps.models.Conversation.findAll({
-        attributes: ["id", "userId"],
-        where: { id: [...new Set(conversationIds)] },
-      });
-      return new Map(rows.map((c) => [c.id, c.userId]));
+      return await this.deps.repositories.conversations.ownersOf([...new Set(conversationIds)]);
     } catch (err) {
       this.deps.logger.warn({ err }, "could not look up the owners of interrupted answers");
       return new Map();

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { AssistantDeltaEvent, GenerationSnapshot } from "../realtime/events.js";
+import type { AssistantDeltaEvent, GenerationSnapshot } from "../protocol/index.js";
 import type { GenerationState } from "./generation-state.js";
 
 /**

@@ -1,5 +1,5 @@
-import { Op } from "sequelize";
-import type { Agent, Conversation, Models } from "../db/models/index.js";
+import type { AgentRecord, ConversationRecord } from "../db/records.js";
+import type { Repositories } from "../db/repositories/index.js";
 import { DEFAULT_TITLE } from "../conversations/conversation-service.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toConversationResource } from "../conversations/resources.js";
@@ -22,7 +22,7 @@ const TITLE_MAX_OUTPUT_TOKENS = 30;
 const SUMMARY_MIN_INPUT_TOKENS = 4000;
 
 export interface SummariesDeps {
-  models: Models;
+  repositories: Pick<Repositories, "conversations" | "messages">;
   modelRegistry: ModelRegistry;
   notifier: Notifier;
   logger: Logger;
@@ -39,14 +39,17 @@ export class Summaries {
   constructor(private readonly deps: SummariesDeps) {}
 
   /** `POST /conversations/:id/summary`: the previous summary plus the newest messages that fit the window. */
-  async summarize(conversation: Conversation, agent: Agent): Promise<string> {
+  async summarize(conversation: ConversationRecord, agent: AgentRecord): Promise<string> {
     const newest = conversation.totalMessages;
     const from = conversation.summaryThroughSeq + 1;
     const { lines } = await this.transcript(conversation.id, from, newest + 1, agent, "backward");
     if (lines.length === 0 && conversation.summary) return conversation.summary;
     const summary = await this.write(agent, conversation.summary, lines);
-    await conversation.update({ summary, summaryThroughSeq: newest });
-    this.deps.notifier.conversationUpdated(toConversationResource(conversation));
+    const updated = await this.deps.repositories.conversations.update(conversation.id, {
+      summary,
+      summaryThroughSeq: newest,
+    });
+    if (updated) this.deps.notifier.conversationUpdated(toConversationResource(updated));
     return summary;
   }
 
@@ -55,7 +58,7 @@ export class Summaries {
    * summary, extend it in the background. One refresh per conversation at a time on this node; across
    * nodes the conditional update lets only the first writer win.
    */
-  refreshInBackground(conversation: Conversation, agent: Agent, windowStartSeq: number): void {
+  refreshInBackground(conversation: ConversationRecord, agent: AgentRecord, windowStartSeq: number): void {
     if (!agent.autoGenerateSummary) return;
     const uncovered = windowStartSeq - 1 - conversation.summaryThroughSeq;
     if (uncovered < REFRESH_AFTER_MESSAGES || this.refreshing.has(conversation.id)) return;
@@ -67,7 +70,11 @@ export class Summaries {
       .finally(() => this.refreshing.delete(conversation.id));
   }
 
-  private async refresh(conversation: Conversation, agent: Agent, windowStartSeq: number): Promise<void> {
+  private async refresh(
+    conversation: ConversationRecord,
+    agent: AgentRecord,
+    windowStartSeq: number,
+  ): Promise<void> {
     const from = conversation.summaryThroughSeq;
     // Oldest first: what fell out of the window longest ago is summarized before anything newer.
     const { lines, throughSeq } = await this.transcript(
@@ -79,24 +86,28 @@ export class Summaries {
     );
     if (lines.length === 0) return;
     const summary = await this.write(agent, conversation.summary, lines);
-    const [count] = await this.deps.models.Conversation.update(
-      { summary, summaryThroughSeq: throughSeq },
-      { where: { id: conversation.id, summaryThroughSeq: from } },
+    const fresh = await this.deps.repositories.conversations.extendSummary(
+      conversation.id,
+      from,
+      summary,
+      throughSeq,
     );
-    if (count === 0) return;
-    const fresh = await this.deps.models.Conversation.findByPk(conversation.id);
     if (fresh) this.deps.notifier.conversationUpdated(toConversationResource(fresh));
   }
 
   /** After the first answer of a conversation still titled by default: a short generated title. */
-  titleInBackground(conversation: Conversation, agent: Agent, firstMessage: string): void {
+  titleInBackground(conversation: ConversationRecord, agent: AgentRecord, firstMessage: string): void {
     if (conversation.title !== DEFAULT_TITLE) return;
     void this.title(conversation, agent, firstMessage).catch((err: unknown) =>
       this.deps.logger.warn({ err, conversationId: conversation.id }, "title generation failed"),
     );
   }
 
-  private async title(conversation: Conversation, agent: Agent, firstMessage: string): Promise<void> {
+  private async title(
+    conversation: ConversationRecord,
+    agent: AgentRecord,
+    firstMessage: string,
+  ): Promise<void> {
     const model = this.deps.modelRegistry.forAgent(agent);
     const { text } = await completeText(model, {
       model: agent.model,
@@ -111,16 +122,15 @@ export class Summaries {
     });
     const title = cleanTitle(text);
     if (!title) return;
-    const [count] = await this.deps.models.Conversation.update(
-      { title },
-      { where: { id: conversation.id, title: DEFAULT_TITLE } },
+    const fresh = await this.deps.repositories.conversations.replaceDefaultTitle(
+      conversation.id,
+      DEFAULT_TITLE,
+      title,
     );
-    if (count === 0) return;
-    const fresh = await this.deps.models.Conversation.findByPk(conversation.id);
     if (fresh) this.deps.notifier.conversationUpdated(toConversationResource(fresh));
   }
 
-  private async write(agent: Agent, previous: string | null, lines: string[]): Promise<string> {
+  private async write(agent: AgentRecord, previous: string | null, lines: string[]): Promise<string> {
     const model = this.deps.modelRegistry.forAgent(agent);
     const { text } = await completeText(model, {
       model: agent.model,
@@ -150,7 +160,7 @@ export class Summaries {
     conversationId: string,
     from: number,
     to: number,
-    agent: Agent,
+    agent: AgentRecord,
     direction: "forward" | "backward",
   ): Promise<{ lines: string[]; throughSeq: number }> {
     const budget = Math.max(agent.contextTokens, SUMMARY_MIN_INPUT_TOKENS);
@@ -163,10 +173,9 @@ export class Summaries {
         direction === "forward"
           ? [cursor, Math.min(to, cursor + 256)]
           : [Math.max(from, cursor - 256), cursor];
-      const batch = await this.deps.models.Message.findAll({
-        attributes: ["seq", "role", "content", "contentTokens", "status"],
-        where: { conversationId, seq: { [Op.gte]: start, [Op.lt]: end }, status: ["complete", "cancelled"] },
-        order: [["seq", direction === "forward" ? "ASC" : "DESC"]],
+      const batch = await this.deps.repositories.messages.texts(conversationId, start, end, {
+        order: direction === "forward" ? "ASC" : "DESC",
+        endedOnly: true,
       });
       for (const m of batch) {
         if (m.role === "system" || m.content.length === 0) continue;

@@ -1,26 +1,14 @@
-import type { Conversation, Models } from "../db/models/index.js";
-import {
-  toConversationResource,
-  toMessageResource,
-  type ConversationResource,
-  type MessageResource,
-} from "./resources.js";
-
-export interface ConversationExport {
-  conversation: ConversationResource;
-  messages: MessageResource[];
-  exportedAt: string;
-}
+import type { ConversationRecord } from "../db/records.js";
+import type { MessageRepository } from "../db/repositories/index.js";
+import type { ConversationExport } from "../protocol/index.js";
+import { toConversationResource, toMessageResource } from "./resources.js";
 
 /** The whole conversation, as JSON or as a Markdown transcript. */
 export async function exportConversation(
-  models: Models,
-  conversation: Conversation,
+  messagesOf: MessageRepository,
+  conversation: ConversationRecord,
 ): Promise<ConversationExport> {
-  const messages = await models.Message.findAll({
-    where: { conversationId: conversation.id },
-    order: [["seq", "ASC"]],
-  });
+  const messages = await messagesOf.all(conversation.id);
   return {
     conversation: toConversationResource(conversation),
     messages: messages.map(toMessageResource),

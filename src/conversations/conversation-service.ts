@@ -1,28 +1,28 @@
-import { Op, QueryTypes, type WhereOptions } from "sequelize";
 import type { Principal } from "../auth/claims.js";
-import type { Agent, Conversation, Models } from "../db/models/index.js";
+import type { AgentRecord, ConversationRecord } from "../db/records.js";
+import type { Repositories } from "../db/repositories/index.js";
+import type { ConversationFilter } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
-import type { ListConversationsInput, PatchConversationInput } from "./inputs.js";
+import type {
+  ConversationDetail,
+  ConversationExport,
+  ConversationList,
+  ConversationResource,
+  ListConversationsInput,
+  MessagePage,
+  PatchConversationInput,
+  UserStats,
+} from "../protocol/index.js";
+import { exportConversation } from "./conversation-export.js";
+import type { ConversationAction, ConversationPolicy } from "./conversation-policy.js";
 import { MessageHistory } from "./message-history.js";
 import type { Notifier } from "./notifier.js";
-import {
-  toConversationResource,
-  toMessageResource,
-  type ConversationResource,
-  type MessageResource,
-} from "./resources.js";
+import { toConversationResource, toMessageResource } from "./resources.js";
 
 export const DEFAULT_TITLE = "New conversation";
 
-export interface Page {
-  total: number;
-  page: number;
-  pageSize: number;
-  hasMore: boolean;
-}
-
 /** The paging fields of every list: `page` is `offset / limit + 1`. */
-export function pageOf(query: { limit: number; offset: number }, total: number, shown: number): Page {
+export function pageOf(query: { limit: number; offset: number }, total: number, shown: number) {
   return {
     total,
     page: Math.floor(query.offset / query.limit) + 1,
@@ -31,51 +31,31 @@ export function pageOf(query: { limit: number; offset: number }, total: number, 
   };
 }
 
-export interface ConversationList extends Page {
-  conversations: ConversationResource[];
+export interface ConversationServiceDeps {
+  repositories: Pick<Repositories, "conversations" | "messages" | "agents">;
+  policy: ConversationPolicy;
+  notifier: Notifier;
 }
 
-export type ConversationDetail = ConversationResource & {
-  messages: MessageResource[];
-  hasMoreMessages: boolean;
-};
-
-export interface ConversationStats {
-  totalConversations: number;
-  activeConversations: number;
-  archivedConversations: number;
-  totalMessages: number;
-  totalTokensUsed: number;
-  averageMessagesPerConversation: number;
-  mostActiveAgent: { id: string; name: string; conversations: number } | null;
-}
-
-/** The rules of a user's conversations: ownership, listing, changes, soft deletion, stats, export. */
+/** The rules of a user's conversations: listing, reading, changes, soft deletion, stats. */
 export class ConversationService {
   readonly history: MessageHistory;
 
-  constructor(private readonly deps: { models: Models; notifier: Notifier }) {
-    this.history = new MessageHistory(deps.models);
+  constructor(private readonly deps: ConversationServiceDeps) {
+    this.history = new MessageHistory(deps.repositories.messages);
   }
 
-  private get models() {
-    return this.deps.models;
+  private get repos() {
+    return this.deps.repositories;
   }
 
-  /**
-   * The caller's conversation, or `not_found`: another user's conversation and a deleted one are
-   * indistinguishable from one that never existed.
-   */
-  async getOwned(principal: Principal, id: string): Promise<Conversation> {
-    const conversation = await this.models.Conversation.findOne({
-      where: { id, userId: principal.userId, status: { [Op.ne]: "deleted" } },
-    });
-    if (!conversation) throw notFound("conversation");
-    return conversation;
+  /** The conversation, if the caller may do `action` with it (the access policy decides). */
+  require(principal: Principal, id: string, action: ConversationAction): Promise<ConversationRecord> {
+    return this.deps.policy.require(principal, id, action);
   }
 
-  async activeAgent(agentId: string): Promise<Agent> {
-    const agent = await this.models.Agent.findByPk(agentId);
+  async activeAgent(agentId: string): Promise<AgentRecord> {
+    const agent = await this.repos.agents.findById(agentId);
     if (!agent || !agent.active) throw notFound("agent");
     return agent;
   }
@@ -83,9 +63,9 @@ export class ConversationService {
   async create(
     principal: Principal,
     input: { agentId: string; title?: string | undefined; metadata?: Record<string, unknown> | undefined },
-  ): Promise<Conversation> {
+  ): Promise<ConversationRecord> {
     const agent = await this.activeAgent(input.agentId);
-    const conversation = await this.models.Conversation.create({
+    const conversation = await this.repos.conversations.create({
       userId: principal.userId,
       agentId: agent.id,
       title: input.title?.trim() ?? DEFAULT_TITLE,
@@ -102,38 +82,25 @@ export class ConversationService {
     return conversation;
   }
 
-  async list(principal: Principal, query: ListConversationsInput): Promise<ConversationList> {
-    return this.listWhere(
-      {
-        userId: principal.userId,
-        status: query.status ?? { [Op.ne]: "deleted" },
-        ...(query.agentId ? { agentId: query.agentId } : {}),
-      },
-      query,
-    );
+  list(principal: Principal, query: ListConversationsInput): Promise<ConversationList> {
+    return this.listWhere({ userId: principal.userId, status: query.status, agentId: query.agentId }, query);
   }
 
-  /** One page of the conversations matching `where`, newest activity first (users' and admins' lists). */
-  async listWhere(where: WhereOptions, query: { limit: number; offset: number }): Promise<ConversationList> {
-    const { rows, count } = await this.models.Conversation.findAndCountAll({
-      where,
-      // Newest activity first; a conversation with no message yet counts from its creation.
-      order: [
-        [this.models.Conversation.sequelize!.literal("COALESCE(last_message_at, created_at)"), "DESC"],
-        ["id", "ASC"],
-      ],
-      limit: query.limit,
-      offset: query.offset,
-    });
+  /** One page of the conversations matching `filter`, newest activity first (users' and admins' lists). */
+  async listWhere(
+    filter: ConversationFilter,
+    query: { limit: number; offset: number },
+  ): Promise<ConversationList> {
+    const { rows, count } = await this.repos.conversations.list(filter, query);
     return { conversations: rows.map(toConversationResource), ...pageOf(query, count, rows.length) };
   }
 
   async detail(principal: Principal, id: string): Promise<ConversationDetail> {
-    return this.withLatestMessages(await this.getOwned(principal, id));
+    return this.withLatestMessages(await this.require(principal, id, "read"));
   }
 
   /** The conversation with its latest 50 messages (users' and admins' detail). */
-  async withLatestMessages(conversation: Conversation): Promise<ConversationDetail> {
+  async withLatestMessages(conversation: ConversationRecord): Promise<ConversationDetail> {
     const page = await this.history.page(conversation.id, conversation.totalMessages, 50);
     return {
       ...toConversationResource(conversation),
@@ -146,8 +113,8 @@ export class ConversationService {
     principal: Principal,
     id: string,
     query: { before?: number | undefined; limit: number },
-  ): Promise<{ messages: MessageResource[]; hasMore: boolean }> {
-    const conversation = await this.getOwned(principal, id);
+  ): Promise<MessagePage> {
+    const conversation = await this.require(principal, id, "read");
     const page = await this.history.page(
       conversation.id,
       conversation.totalMessages,
@@ -162,37 +129,35 @@ export class ConversationService {
     id: string,
     input: PatchConversationInput,
   ): Promise<ConversationResource> {
-    const conversation = await this.getOwned(principal, id);
-    if (input.title !== undefined) conversation.title = input.title.trim();
-    if (input.tags !== undefined) conversation.tags = [...new Set(input.tags)];
-    if (input.metadata !== undefined) conversation.metadata = input.metadata;
-    conversation.changed("updatedAt", true);
-    await conversation.save();
-    return this.announce(conversation);
+    await this.require(principal, id, "manage");
+    const changes: Partial<ConversationRecord> = {};
+    if (input.title !== undefined) changes.title = input.title.trim();
+    if (input.tags !== undefined) changes.tags = [...new Set(input.tags)];
+    if (input.metadata !== undefined) changes.metadata = input.metadata;
+    return this.announce(await this.changed(id, changes));
   }
 
   async archive(principal: Principal, id: string, archive: boolean): Promise<ConversationResource> {
-    const conversation = await this.getOwned(principal, id);
-    if ((conversation.status === "archived") !== archive) {
-      conversation.status = archive ? "archived" : "active";
-      conversation.archivedAt = archive ? new Date() : null;
-      await conversation.save();
-    }
-    return this.announce(conversation);
+    const conversation = await this.require(principal, id, "manage");
+    if ((conversation.status === "archived") === archive) return this.announce(conversation);
+    return this.announce(
+      await this.changed(id, {
+        status: archive ? "archived" : "active",
+        archivedAt: archive ? new Date() : null,
+      }),
+    );
   }
 
   /** Removes a conversation that was just created and never used, telling the user's tabs. */
-  async discard(conversation: Conversation): Promise<void> {
-    await conversation.destroy();
+  async discard(conversation: ConversationRecord): Promise<void> {
+    await this.repos.conversations.destroy(conversation.id);
     this.deps.notifier.conversationDeleted(conversation.userId, conversation.id);
   }
 
   /** Soft delete: the conversation disappears for its user and is purged later by maintenance. */
   async remove(principal: Principal, id: string): Promise<void> {
-    const conversation = await this.getOwned(principal, id);
-    conversation.status = "deleted";
-    conversation.deletedAt = new Date();
-    await conversation.save();
+    const conversation = await this.require(principal, id, "manage");
+    await this.changed(id, { status: "deleted", deletedAt: new Date() });
     this.deps.notifier.conversationDeleted(conversation.userId, conversation.id);
     this.deps.notifier.activity({
       type: "conversation.deleted",
@@ -202,51 +167,39 @@ export class ConversationService {
     });
   }
 
-  private announce(conversation: Conversation): ConversationResource {
+  private async changed(id: string, changes: Partial<ConversationRecord>): Promise<ConversationRecord> {
+    const conversation = await this.repos.conversations.update(id, changes);
+    if (!conversation) throw notFound("conversation");
+    return conversation;
+  }
+
+  private announce(conversation: ConversationRecord): ConversationResource {
     const resource = toConversationResource(conversation);
     this.deps.notifier.conversationUpdated(resource);
     return resource;
   }
 
-  async stats(principal: Principal): Promise<ConversationStats> {
-    const sequelize = this.models.Conversation.sequelize!;
-    const [totals] = await sequelize.query<{
-      total: string;
-      active: string;
-      archived: string;
-      messages: string;
-      tokens: string;
-    }>(
-      `SELECT count(*) AS total,
-              count(*) FILTER (WHERE status = 'active') AS active,
-              count(*) FILTER (WHERE status = 'archived') AS archived,
-              COALESCE(sum(total_messages), 0) AS messages,
-              COALESCE(sum(total_tokens_used), 0) AS tokens
-         FROM conversations WHERE user_id = :userId AND status <> 'deleted'`,
-      { replacements: { userId: principal.userId }, type: QueryTypes.SELECT },
-    );
-    const [top] = await sequelize.query<{ id: string; name: string; conversations: string }>(
-      `SELECT a.id, a.name, count(*) AS conversations
-         FROM conversations c JOIN agents a ON a.id = c.agent_id
-        WHERE c.user_id = :userId AND c.status <> 'deleted'
-        GROUP BY a.id, a.name ORDER BY count(*) DESC, a.name LIMIT 1`,
-      { replacements: { userId: principal.userId }, type: QueryTypes.SELECT },
-    );
-    const total = Number(totals?.total ?? 0);
-    const messages = Number(totals?.messages ?? 0);
+  /** The whole conversation, to export it (the caller may read it). */
+  async exportOf(principal: Principal, id: string): Promise<ConversationExport> {
+    return exportConversation(this.repos.messages, await this.require(principal, id, "read"));
+  }
+
+  async stats(principal: Principal): Promise<UserStats> {
+    const totals = await this.repos.conversations.totalsOf(principal.userId);
     return {
-      totalConversations: total,
-      activeConversations: Number(totals?.active ?? 0),
-      archivedConversations: Number(totals?.archived ?? 0),
-      totalMessages: messages,
-      totalTokensUsed: Number(totals?.tokens ?? 0),
-      averageMessagesPerConversation: total === 0 ? 0 : Math.round((messages / total) * 100) / 100,
-      mostActiveAgent: top ? { id: top.id, name: top.name, conversations: Number(top.conversations) } : null,
+      totalConversations: totals.total,
+      activeConversations: totals.active,
+      archivedConversations: totals.archived,
+      totalMessages: totals.messages,
+      totalTokensUsed: totals.tokens,
+      averageMessagesPerConversation:
+        totals.total === 0 ? 0 : Math.round((totals.messages / totals.total) * 100) / 100,
+      mostActiveAgent: totals.mostActiveAgent,
     };
   }
 
   /** Checks the conversation accepts a new turn (active, agent still active). */
-  static assertAcceptsTurns(conversation: Conversation, agent: Agent | null): void {
+  static assertAcceptsTurns(conversation: ConversationRecord, agent: AgentRecord | null): void {
     if (conversation.status !== "active") {
       throw new AppError("conversation_not_active", `the conversation is ${conversation.status}`);
     }

@@ -1,10 +1,10 @@
-import { Op } from "sequelize";
-import type { Message, Models } from "../db/models/index.js";
-import { MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";
+import type { MessageRecord } from "../db/records.js";
+import type { MessageRepository, MessageText } from "../db/repositories/index.js";
+import { MESSAGE_OVERHEAD_TOKENS } from "../tokens/token-counter.js";
 
 export interface MessagePage {
   /** Ascending `seq`. */
-  messages: Message[];
+  messages: MessageRecord[];
   hasMore: boolean;
 }
 
@@ -14,7 +14,7 @@ export interface MessagePage {
  * picks and however long the conversation is.
  */
 export class MessageHistory {
-  constructor(private readonly models: Models) {}
+  constructor(private readonly messages: MessageRepository) {}
 
   /**
    * The `limit` messages before `beforeSeq` (or the newest), ascending, and whether older ones exist.
@@ -28,19 +28,12 @@ export class MessageHistory {
   ): Promise<MessagePage> {
     const end = Math.min(beforeSeq ?? newestSeq + 1, newestSeq + 1);
     const start = Math.max(1, end - limit);
-    const messages = await this.models.Message.findAll({
-      where: { conversationId, seq: { [Op.gte]: start, [Op.lt]: end } },
-      order: [["seq", "ASC"]],
-    });
-    return { messages, hasMore: start > 1 };
+    return { messages: await this.messages.range(conversationId, start, end), hasMore: start > 1 };
   }
 
   /** Every message after `afterSeq`, ascending. */
-  async after(conversationId: string, afterSeq: number): Promise<Message[]> {
-    return this.models.Message.findAll({
-      where: { conversationId, seq: { [Op.gt]: afterSeq } },
-      order: [["seq", "ASC"]],
-    });
+  after(conversationId: string, afterSeq: number): Promise<MessageRecord[]> {
+    return this.messages.after(conversationId, afterSeq);
   }
 
   /**
@@ -54,12 +47,12 @@ export class MessageHistory {
     beforeSeq: number,
     budgetTokens: number,
   ): Promise<{
-    messages: Pick<Message, "seq" | "role" | "content">[];
+    messages: MessageText[];
     reachedStart: boolean;
     /** The tokens of the window's messages, framing included, from their stored counts. */
     tokens: number;
   }> {
-    const kept: Pick<Message, "seq" | "role" | "content" | "contentTokens">[] = [];
+    const kept: MessageText[] = [];
     let used = 0;
     const result = (reachedStart: boolean) => {
       const messages = trimToTurns(kept.reverse());
@@ -70,11 +63,7 @@ export class MessageHistory {
     // Small first (most windows are short), then larger, so a full window takes a few queries.
     for (let batchSize = 64; ; batchSize = Math.min(batchSize * 2, 1024)) {
       const from = Math.max(1, cursor - batchSize);
-      const batch = await this.models.Message.findAll({
-        attributes: ["seq", "role", "content", "contentTokens", "status"],
-        where: { conversationId, seq: { [Op.gte]: from, [Op.lt]: cursor } },
-        order: [["seq", "DESC"]],
-      });
+      const batch = await this.messages.texts(conversationId, from, cursor, { order: "DESC" });
       for (const m of batch) {
         if (m.role === "system") continue;
         if (m.status !== "complete" && m.status !== "cancelled") continue;

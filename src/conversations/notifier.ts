@@ -4,7 +4,7 @@ import type {
   AssistantDeltaEvent,
   AssistantSavingEvent,
   AssistantStartEvent,
-} from "../realtime/events.js";
+} from "../protocol/index.js";
 
 /**
  * What the domain tells the outside world; the realtime layer delivers it to the rooms of

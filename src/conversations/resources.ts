@@ -1,95 +1,21 @@
-import { z } from "zod";
-import type { Agent, Conversation, Message, User } from "../db/models/index.js";
+import type { AgentRecord, ConversationRecord, MessageRecord, UserRecord } from "../db/records.js";
+import type {
+  AgentResource,
+  ConversationResource,
+  MessageResource,
+  UserResource,
+} from "../protocol/index.js";
 
-/**
- * The JSON shapes of PROTOCOL.md section 3, as clients receive them. Written as zod schemas so that
- * the OpenAPI document is generated from the same definitions the types come from.
- */
-const isoTime = z.string().describe("ISO 8601 time");
-const nullableIso = isoTime.nullable();
+export type { AgentResource, ConversationResource, MessageResource, UserResource };
 
-export const userResource = z
-  .object({
-    id: z.string().describe("the `sub` of the user's tokens"),
-    name: z.string().nullable(),
-    email: z.string().nullable(),
-    role: z.enum(["user", "admin"]),
-    createdAt: isoTime,
-  })
-  .meta({ id: "User" });
-
-export const agentResource = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    description: z.string(),
-    provider: z.enum(["openai", "anthropic", "groq", "demo"]),
-    model: z.string(),
-    systemPrompt: z.string(),
-    temperature: z.number(),
-    maxConversationTokens: z.number().int(),
-    contextTokens: z.number().int(),
-    conversationMemoryEnabled: z.boolean(),
-    autoGenerateSummary: z.boolean(),
-    active: z.boolean(),
-  })
-  .meta({ id: "Agent" });
-
-export const conversationResource = z
-  .object({
-    id: z.string(),
-    userId: z.string(),
-    agentId: z.string(),
-    title: z.string(),
-    status: z.enum(["active", "archived", "deleted"]),
-    totalMessages: z.number().int(),
-    totalTokensUsed: z.number().int(),
-    summary: z.string().nullable(),
-    tags: z.array(z.string()),
-    createdAt: isoTime,
-    updatedAt: isoTime,
-    lastMessageAt: nullableIso,
-    archivedAt: nullableIso,
-    metadata: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: "Conversation" });
-
-export const messageResource = z
-  .object({
-    id: z.string(),
-    conversationId: z.string(),
-    seq: z.number().int(),
-    role: z.enum(["user", "assistant", "system"]),
-    content: z.string(),
-    status: z.enum(["complete", "streaming", "cancelled", "error", "interrupted"]),
-    clientMessageId: z.string().nullable(),
-    inputTokens: z.number().int().nullable(),
-    outputTokens: z.number().int().nullable(),
-    totalTokens: z.number().int().nullable(),
-    modelUsed: z.string().nullable(),
-    llmProvider: z.string().nullable(),
-    temperature: z.number().nullable(),
-    responseTimeMs: z.number().int().nullable(),
-    timeToFirstTokenMs: z.number().int().nullable(),
-    finishReason: z.string().nullable(),
-    error: z.object({ code: z.string(), message: z.string() }).nullable(),
-    createdAt: isoTime,
-    metadata: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: "Message" });
-
-export type UserResource = z.infer<typeof userResource>;
-export type AgentResource = z.infer<typeof agentResource>;
-export type ConversationResource = z.infer<typeof conversationResource>;
-export type MessageResource = z.infer<typeof messageResource>;
-
+/** Stored rows as clients receive them (the shapes of src/protocol/resources.ts). */
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-export function toUserResource(u: User): UserResource {
+export function toUserResource(u: UserRecord): UserResource {
   return { id: u.id, name: u.name, email: u.email, role: u.role, createdAt: u.createdAt.toISOString() };
 }
 
-export function toAgentResource(a: Agent): AgentResource {
+export function toAgentResource(a: AgentRecord): AgentResource {
   return {
     id: a.id,
     name: a.name,
@@ -106,7 +32,7 @@ export function toAgentResource(a: Agent): AgentResource {
   };
 }
 
-export function toConversationResource(c: Conversation): ConversationResource {
+export function toConversationResource(c: ConversationRecord): ConversationResource {
   return {
     id: c.id,
     userId: c.userId,
@@ -125,7 +51,7 @@ export function toConversationResource(c: Conversation): ConversationResource {
   };
 }
 
-export function toMessageResource(m: Message): MessageResource {
+export function toMessageResource(m: MessageRecord): MessageResource {
   return {
     id: m.id,
     conversationId: m.conversationId,

@@ -3,11 +3,14 @@ import type { Config } from "../config.js";
 import type { Logger } from "../observability/logger.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres.js";
 import { createModels, type Models } from "./models/index.js";
+import { createRepositories, type Repositories } from "./repositories/index.js";
 
 /** The database: Sequelize over PostgreSQL at DATABASE_URL, or over the embedded PGlite. */
 export interface Database {
   sequelize: Sequelize;
+  /** For migrations and tests; the server reads and writes through `repositories` only. */
   models: Models;
+  repositories: Repositories;
   embedded: boolean;
   close(): Promise<void>;
 }
@@ -48,6 +51,7 @@ export async function openDatabase(
   return {
     sequelize,
     models,
+    repositories: createRepositories(sequelize, models),
     embedded: embedded !== undefined,
     async close() {
       await sequelize.close();

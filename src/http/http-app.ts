@@ -8,7 +8,6 @@ import type { AgentService } from "../agents/agent-service.js";
 import type { ChatService } from "../chat/chat-service.js";
 import type { Summaries } from "../chat/summaries.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
-import type { Models } from "../db/models/index.js";
 import type { Logger } from "../observability/logger.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { AdminService } from "../admin/admin-service.js";
@@ -25,7 +24,6 @@ import { devTokenRoute } from "./routes/dev-token-route.js";
 import { userRoutes } from "./routes/user-routes.js";
 
 export interface HttpAppDeps {
-  models: Models;
   verifier: TokenVerifier;
   users: UserDirectory;
   conversations: ConversationService;

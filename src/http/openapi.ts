@@ -1,23 +1,36 @@
 import { z } from "zod";
-import { adminConversationsQuery, adminUsersQuery, purgeBody } from "../admin/admin-inputs.js";
-import { createAgentBody, patchAgentBody } from "../agents/agent-inputs.js";
 import {
+  adminConversationsQuery,
+  adminStats,
+  adminUserList,
+  adminUsersQuery,
+  agentList,
+  agentResource,
   archiveBody,
+  conversationDetail,
+  conversationExport,
+  conversationList,
+  conversationResource,
+  createAgentBody,
   createConversationBody,
+  devToken,
+  devTokenBody,
+  ERROR_CODES,
   exportQuery,
   listConversationsQuery,
+  messagePage,
   messagesQuery,
+  patchAgentBody,
   patchConversationBody,
   postMessageBody,
-} from "../conversations/inputs.js";
-import {
-  agentResource,
-  conversationResource,
-  messageResource,
+  purgeBody,
+  purgeResult,
+  stopResult,
+  summaryResult,
+  turnResult,
   userResource,
-} from "../conversations/resources.js";
-import { ERROR_STATUS } from "../errors.js";
-import { devTokenBody } from "./routes/dev-token-route.js";
+  userStats,
+} from "../protocol/index.js";
 
 /**
  * The OpenAPI 3 document of the REST API, generated from the zod schemas that validate the requests
@@ -36,30 +49,10 @@ interface Operation {
   ok: [number, z.ZodType | null, string?];
 }
 
-const page = <T extends z.ZodType>(key: string, item: T) =>
-  z.object({
-    [key]: z.array(item),
-    total: z.number().int(),
-    page: z.number().int(),
-    pageSize: z.number().int(),
-    hasMore: z.boolean(),
-  });
-const conversationDetail = conversationResource.extend({
-  messages: z.array(messageResource),
-  hasMoreMessages: z.boolean(),
-});
-const turnResult = z.object({
-  conversationId: z.string(),
-  messageId: z.string(),
-  assistantMessage: messageResource,
-  totalTokensUsed: z.number().int(),
-  conversationTotalTokens: z.number().int(),
-  duplicate: z.boolean().optional(),
-});
 const errorBody = z
   .object({
     error: z.object({
-      code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS]),
+      code: z.enum(ERROR_CODES),
       message: z.string(),
       details: z.unknown().optional(),
     }),
@@ -74,10 +67,10 @@ export const OPERATIONS: Operation[] = [
     summary: "Development only: a role `user` token for any sub",
     public: true,
     body: devTokenBody,
-    ok: [200, z.object({ token: z.string() })],
+    ok: [200, devToken],
   },
   { method: "get", path: "/me", summary: "The caller", ok: [200, userResource] },
-  { method: "get", path: "/agents", summary: "The active agents", ok: [200, z.array(agentResource)] },
+  { method: "get", path: "/agents", summary: "The active agents", ok: [200, agentList] },
   {
     method: "post",
     path: "/conversations",
@@ -90,7 +83,7 @@ export const OPERATIONS: Operation[] = [
     path: "/conversations",
     summary: "The caller's conversations, newest activity first",
     query: listConversationsQuery,
-    ok: [200, page("conversations", conversationResource)],
+    ok: [200, conversationList],
   },
   {
     method: "get",
@@ -103,7 +96,7 @@ export const OPERATIONS: Operation[] = [
     path: "/conversations/:id/messages",
     summary: "Messages before a seq, ascending",
     query: messagesQuery,
-    ok: [200, z.object({ messages: z.array(messageResource), hasMore: z.boolean() })],
+    ok: [200, messagePage],
   },
   {
     method: "post",
@@ -117,7 +110,7 @@ export const OPERATIONS: Operation[] = [
     method: "post",
     path: "/conversations/:id/stop",
     summary: "Stop the answer being written",
-    ok: [200, z.object({ stopped: z.boolean() })],
+    ok: [200, stopResult],
   },
   {
     method: "patch",
@@ -138,47 +131,27 @@ export const OPERATIONS: Operation[] = [
     method: "post",
     path: "/conversations/:id/summary",
     summary: "Have the conversation's agent write a summary",
-    ok: [200, z.object({ summary: z.string() })],
+    ok: [200, summaryResult],
   },
   {
     method: "get",
     path: "/conversations/:id/export",
     summary: "The whole conversation, as JSON or Markdown",
     query: exportQuery,
-    ok: [
-      200,
-      z.object({
-        conversation: conversationResource,
-        messages: z.array(messageResource),
-        exportedAt: z.string(),
-      }),
-    ],
+    ok: [200, conversationExport],
   },
   {
     method: "get",
     path: "/stats",
     summary: "The caller's totals",
-    ok: [
-      200,
-      z.object({
-        totalConversations: z.number().int(),
-        activeConversations: z.number().int(),
-        archivedConversations: z.number().int(),
-        totalMessages: z.number().int(),
-        totalTokensUsed: z.number().int(),
-        averageMessagesPerConversation: z.number(),
-        mostActiveAgent: z
-          .object({ id: z.string(), name: z.string(), conversations: z.number().int() })
-          .nullable(),
-      }),
-    ],
+    ok: [200, userStats],
   },
   {
     method: "get",
     path: "/admin/stats",
     summary: "Totals across all nodes",
     admin: true,
-    ok: [200, z.object({}).loose()],
+    ok: [200, adminStats],
   },
   {
     method: "get",
@@ -186,13 +159,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Users with their conversation and token counts",
     admin: true,
     query: adminUsersQuery,
-    ok: [
-      200,
-      page(
-        "users",
-        userResource.extend({ conversations: z.number().int(), totalTokensUsed: z.number().int() }),
-      ),
-    ],
+    ok: [200, adminUserList],
   },
   {
     method: "delete",
@@ -207,7 +174,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Any user's conversations",
     admin: true,
     query: adminConversationsQuery,
-    ok: [200, page("conversations", conversationResource)],
+    ok: [200, conversationList],
   },
   {
     method: "get",
@@ -221,7 +188,7 @@ export const OPERATIONS: Operation[] = [
     path: "/admin/agents",
     summary: "All agents",
     admin: true,
-    ok: [200, z.array(agentResource)],
+    ok: [200, agentList],
   },
   {
     method: "post",
@@ -252,7 +219,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Hard-delete conversations soft-deleted before olderThanDays",
     admin: true,
     body: purgeBody,
-    ok: [200, z.object({ purged: z.number().int() })],
+    ok: [200, purgeResult],
   },
 ];
 

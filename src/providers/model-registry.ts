@@ -1,5 +1,5 @@
 import type { Agent } from "../db/models/index.js";
-import type { ProviderName } from "../db/models/index.js";
+import type { ProviderName } from "../protocol/index.js";
 import { AppError } from "../errors.js";
 import type { ChatModel } from "./chat-model.js";
 

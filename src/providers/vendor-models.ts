@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import type { ProviderName } from "../db/models/index.js";
+import type { ProviderName } from "../protocol/index.js";
 import { AnthropicChatModel } from "./anthropic/index.js";
 import type { ChatModel } from "./chat-model.js";
 import { GroqChatModel } from "./groq/index.js";

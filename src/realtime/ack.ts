@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { parse } from "../validation.js";
-import type { Ack } from "./events.js";
+import type { Ack } from "../protocol/index.js";
 
 type Listener = (...args: unknown[]) => void;
 

@@ -4,7 +4,7 @@ import type { UserDirectory } from "../auth/user-directory.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { Logger } from "../observability/logger.js";
 import { authenticate } from "./chat-namespace.js";
-import { refreshPayload } from "../conversations/inputs.js";
+import { refreshPayload } from "../protocol/index.js";
 import { forbidden } from "../errors.js";
 import { acknowledged } from "./ack.js";
 import { limitEvents } from "./event-limit.js";
@@ -13,7 +13,7 @@ import {
   type AdminClientToServerEvents,
   type AdminServerToClientEvents,
   type InterServerEvents,
-} from "./events.js";
+} from "../protocol/index.js";
 import { TokenExpiry } from "./token-expiry.js";
 import type { SocketData } from "./socket-data.js";
 

@@ -6,7 +6,7 @@ import type { ChatService } from "../chat/chat-service.js";
 import type { GenerationState } from "../chat/generation-state.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
-import { conversationPayload, joinPayload, refreshPayload, sendPayload } from "../conversations/inputs.js";
+import { conversationPayload, joinPayload, refreshPayload, sendPayload } from "../protocol/index.js";
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
 import { AppError, toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
@@ -22,7 +22,7 @@ import {
   type JoinResult,
   type SendResult,
   type ServerToClientEvents,
-} from "./events.js";
+} from "../protocol/index.js";
 import type { SocketData } from "./socket-data.js";
 
 export type ChatNamespace = Namespace<
@@ -115,7 +115,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
     socket.on(
       "conversation:join",
       acknowledged("conversation:join", joinPayload, deps.logger, async (p): Promise<JoinResult> => {
-        const conversation = await deps.conversations.getOwned(principal(), p.conversationId);
+        const conversation = await deps.conversations.require(principal(), p.conversationId, "read");
         // Join before reading, so that no event falls between what is read and what is received.
         await socket.join(conversationRoom(conversation.id));
         const history = deps.conversations.history;

@@ -7,7 +7,7 @@ import {
   type AssistantDeltaEvent,
   type AssistantSavingEvent,
   type AssistantStartEvent,
-} from "./events.js";
+} from "../protocol/index.js";
 import type { AdminNamespace } from "./admin-namespace.js";
 import type { ChatNamespace } from "./chat-namespace.js";
 

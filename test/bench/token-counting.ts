@@ -5,7 +5,7 @@
  * not be served. Nothing is asserted.
  */
 import { clearMergeCache, countTokens } from "gpt-tokenizer";
-import { countTextTokens } from "../../src/conversations/token-counter.js";
+import { countTextTokens } from "../../src/tokens/token-counter.js";
 import { HUGE_SINGLE_TOKEN, WORST_TEXTS } from "../support/worst-texts.js";
 
 const AS_TEXT = { disallowedSpecial: new Set<string>() };

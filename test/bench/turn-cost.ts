@@ -28,7 +28,7 @@ async function conversationOf(messages: number): Promise<string> {
 async function turnMs(conversationId: string): Promise<number> {
   const started = performance.now();
   const turn = await server.confab.chat.send(principal, { conversationId, content: "one more question" });
-  await turn.finished;
+  await turn.answer;
   return performance.now() - started;
 }
 

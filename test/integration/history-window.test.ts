@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { Sequelize } from "sequelize";
 import { buildPrompt } from "../../src/chat/prompt.js";
-import { countTextTokens, MESSAGE_OVERHEAD_TOKENS } from "../../src/conversations/token-counter.js";
+import { countTextTokens, MESSAGE_OVERHEAD_TOKENS } from "../../src/tokens/token-counter.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -145,7 +145,7 @@ describe("the history sent to the model", () => {
       rows = 0;
       const queries = await countQueries(sequelize, async () => {
         const turn = await server.confab.chat.send(principal, { conversationId, content: "one more" });
-        await turn.finished;
+        await turn.answer;
       });
       return { queries, rows };
     };

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
-import type { AssistantDeltaEvent, JoinResult } from "../../src/realtime/events.js";
+import type { AssistantDeltaEvent, JoinResult } from "../../src/protocol/index.js";
 import { call, connect, observeAnswer, type ChatClient } from "../support/clients.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";

@@ -4,7 +4,7 @@ import type {
   AssistantDeltaEvent,
   ClientToServerEvents,
   ServerToClientEvents,
-} from "../../src/realtime/events.js";
+} from "../../src/protocol/index.js";
 import type { MessageResource } from "../../src/conversations/resources.js";
 
 export type ChatClient = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Generation } from "../../src/chat/generation.js";
-import type { AssistantDeltaEvent } from "../../src/realtime/events.js";
+import type { AssistantDeltaEvent } from "../../src/protocol/index.js";
 
 function generation(flushMs: number, now: () => number) {
   const events: AssistantDeltaEvent[] = [];

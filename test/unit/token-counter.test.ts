@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { countTokens } from "gpt-tokenizer";
-import { countTextTokens, TokenCountCache } from "../../src/conversations/token-counter.js";
+import { countTextTokens, TokenCountCache } from "../../src/tokens/token-counter.js";
 import { HUGE_SINGLE_TOKEN, WORST_TEXTS } from "../support/worst-texts.js";
 
 const exact = (text: string) => countTokens(text, { disallowedSpecial: new Set() });

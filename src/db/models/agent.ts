@@ -7,8 +7,7 @@ import {
   type Sequelize,
 } from "sequelize";
 
-export const PROVIDERS = ["openai", "anthropic", "groq", "demo"] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
+import type { ProviderName } from "../../protocol/index.js";
 
 /** An assistant persona: which vendor and model answer, with what prompt and budgets. */
 export class Agent extends Model<InferAttributes<Agent>, InferCreationAttributes<Agent>> {

@@ -7,7 +7,9 @@ import {
   type Sequelize,
 } from "sequelize";
 
-export type ConversationStatus = "active" | "archived" | "deleted";
+import type { ConversationResource } from "../../protocol/index.js";
+
+export type ConversationStatus = ConversationResource["status"];
 
 /**
  * One conversation between a user and an agent. `totalMessages` counts every stored message and so

@@ -5,8 +5,6 @@ import { Message } from "./message.js";
 import { User } from "./user.js";
 
 export { Agent, Conversation, Message, User };
-export type { ProviderName } from "./agent.js";
-export { PROVIDERS } from "./agent.js";
 export type { ConversationStatus } from "./conversation.js";
 export type { MessageError, MessageRole, MessageStatus } from "./message.js";
 export type { Role } from "./user.js";

@@ -7,12 +7,11 @@ import {
   type Sequelize,
 } from "sequelize";
 
-export type MessageRole = "user" | "assistant" | "system";
-export type MessageStatus = "complete" | "streaming" | "cancelled" | "error" | "interrupted";
-export interface MessageError {
-  code: string;
-  message: string;
-}
+import type { MessageResource } from "../../protocol/index.js";
+
+export type MessageRole = MessageResource["role"];
+export type MessageStatus = MessageResource["status"];
+export type MessageError = NonNullable<MessageResource["error"]>;
 
 /** One message of a conversation, numbered by `seq` (1, 2, 3, … with no gaps). */
 export class Message extends Model<InferAttributes<Message>, InferCreationAttributes<Message>> {

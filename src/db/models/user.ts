@@ -7,7 +7,9 @@ import {
   type Sequelize,
 } from "sequelize";
 
-export type Role = "user" | "admin";
+import type { UserResource } from "../../protocol/index.js";
+
+export type Role = UserResource["role"];
 
 /** A person, known by the `sub` of the host application's tokens and created on first sight. */
 export class User extends Model<InferAttributes<User>, InferCreationAttributes<User>> {

@@ -1,9 +1,9 @@
 import { Router } from "express";
-import { adminConversationsQuery, adminUsersQuery, purgeBody, userId } from "../../admin/admin-inputs.js";
+import { adminConversationsQuery, adminUsersQuery, purgeBody, userId } from "../../protocol/index.js";
 import type { AdminService } from "../../admin/admin-service.js";
-import { createAgentBody, patchAgentBody } from "../../agents/agent-inputs.js";
+import { createAgentBody, patchAgentBody } from "../../protocol/index.js";
 import type { AgentService } from "../../agents/agent-service.js";
-import { id } from "../../conversations/inputs.js";
+import { id } from "../../protocol/index.js";
 import { toAgentResource } from "../../conversations/resources.js";
 import { parse } from "../../validation.js";
 import { requireAdmin } from "../auth-middleware.js";

@@ -2,7 +2,7 @@ import { Router } from "express";
 import type { AgentService } from "../../agents/agent-service.js";
 import type { ChatService } from "../../chat/chat-service.js";
 import type { Summaries } from "../../chat/summaries.js";
-import { exportConversation, toMarkdown } from "../../conversations/conversation-export.js";
+import { toMarkdown } from "../../conversations/conversation-export.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
 import {
   archiveBody,
@@ -13,17 +13,15 @@ import {
   messagesQuery,
   patchConversationBody,
   postMessageBody,
-} from "../../conversations/inputs.js";
+} from "../../protocol/index.js";
 import { toConversationResource } from "../../conversations/resources.js";
 import { AppError } from "../../errors.js";
-import type { Models } from "../../db/models/index.js";
 import type { RateLimits } from "../../limits/rate-limits.js";
 import type { Logger } from "../../observability/logger.js";
 import { parse } from "../../validation.js";
 import { principalOf } from "../request-context.js";
 
 export interface ConversationRoutesDeps {
-  models: Models;
   conversations: ConversationService;
   chat: ChatService;
   agents: AgentService;
@@ -51,7 +49,7 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
         await conversations.discard(conversation);
         throw err;
       }
-      conversation = await conversations.getOwned(principal, conversation.id);
+      conversation = await conversations.require(principal, conversation.id, "read");
     }
     res.status(201).json(toConversationResource(conversation));
   });
@@ -75,8 +73,8 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
     const conversationId = idParam(req.params.id);
     const input = parse(postMessageBody, req.body, "body");
     const turn = await chat.send(principal, { ...input, conversationId });
-    const answer = await turn.finished;
-    const conversation = await conversations.getOwned(principal, conversationId);
+    const answer = await turn.answer;
+    const conversation = await conversations.require(principal, conversationId, "read");
     const result = {
       conversationId,
       messageId: turn.message.id,
@@ -115,7 +113,7 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
 
   router.post("/:id/summary", async (req, res) => {
     const principal = principalOf(req);
-    const conversation = await conversations.getOwned(principal, idParam(req.params.id));
+    const conversation = await conversations.require(principal, idParam(req.params.id), "manage");
     // A summary is a vendor call like an answer: it counts against the same per-user limit.
     await deps.limits.consume("message", principal.userId);
     const agent = await deps.agents.get(conversation.agentId);
@@ -125,9 +123,8 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
   router.get("/:id/export", async (req, res) => {
     const conversationId = idParam(req.params.id);
     const { format } = parse(exportQuery, req.query, "query");
-    const conversation = await conversations.getOwned(principalOf(req), conversationId);
-    const data = await exportConversation(deps.models, conversation);
-    const filename = `conversation-${conversation.id}.${format === "markdown" ? "md" : "json"}`;
+    const data = await conversations.exportOf(principalOf(req), conversationId);
+    const filename = `conversation-${conversationId}.${format === "markdown" ? "md" : "json"}`;
     res.setHeader("Content-Disposition", `attachment; filename="${filename}"`);
     if (format === "markdown") res.type("text/markdown; charset=utf-8").send(toMarkdown(data));
     else res.json(data);

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import type { TokenSigner } from "../../auth/token-signer.js";
-import { text } from "../../conversations/inputs.js";
+import { text } from "../../protocol/index.js";
 import { parse } from "../../validation.js";
 
 export const devTokenBody = z.strictObject({

@@ -2,20 +2,20 @@ import { Router } from "express";
 import type { AgentService } from "../../agents/agent-service.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
 import { toAgentResource, toUserResource } from "../../conversations/resources.js";
-import type { Models } from "../../db/models/index.js";
+import type { UserDirectory } from "../../auth/user-directory.js";
 import { notFound } from "../../errors.js";
 import { principalOf } from "../request-context.js";
 
 /** `GET /me`, `GET /agents`, `GET /stats`. */
 export function userRoutes(deps: {
-  models: Models;
+  users: UserDirectory;
   conversations: ConversationService;
   agents: AgentService;
 }): Router {
   const router = Router();
 
   router.get("/me", async (req, res) => {
-    const user = await deps.models.User.findByPk(principalOf(req).userId);
+    const user = await deps.users.find(principalOf(req).userId);
     if (!user) throw notFound("user");
     res.json(toUserResource(user));
   });

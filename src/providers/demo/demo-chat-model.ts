@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { countTextTokens } from "../../conversations/token-counter.js";
+import { countTextTokens } from "../../tokens/token-counter.js";
 import type { ChatModel, ChatRequest, ChatStreamPart } from "../chat-model.js";
 
 export interface DemoChatModelOptions {

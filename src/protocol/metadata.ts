@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { textProblem } from "../validation.js";
+import { textProblem } from "./text.js";
 
 /** The most `metadata` may hold, measured on the JSON that is stored. */
 export const METADATA_MAX_BYTES = 16 * 1024;
@@ -53,7 +53,7 @@ export function metadataProblem(value: unknown): Problem | undefined {
     // JSON.parse makes `__proto__` an own key that Object.keys lists; this catches any other way in.
     if (Object.hasOwn(v, "__proto__")) return { path, message: "must not have the key __proto__" };
   }
-  if (Buffer.byteLength(JSON.stringify(value)) > METADATA_MAX_BYTES) {
+  if (new TextEncoder().encode(JSON.stringify(value)).length > METADATA_MAX_BYTES) {
     return { path: [], message: "must be at most 16 KB of JSON" };
   }
   return undefined;

@@ -1,0 +1,40 @@
+import type { Sequelize } from "sequelize";
+import type { Models } from "../models/index.js";
+import type { Tx } from "../records.js";
+import { AgentRepository } from "./agent-repository.js";
+import { ConversationRepository } from "./conversation-repository.js";
+import { MaintenanceRepository } from "./maintenance-repository.js";
+import { MessageRepository } from "./message-repository.js";
+import { UserRepository } from "./user-repository.js";
+
+export { AgentRepository, ConversationRepository, MaintenanceRepository, MessageRepository, UserRepository };
+export type { ConversationFilter } from "./conversation-repository.js";
+export type { MessageText } from "./message-repository.js";
+export { DuplicateClientMessageId } from "./message-repository.js";
+
+/** Every query of the server, one repository per table family. */
+export interface Repositories {
+  users: UserRepository;
+  agents: AgentRepository;
+  conversations: ConversationRepository;
+  messages: MessageRepository;
+  maintenance: MaintenanceRepository;
+  /** Runs `work` in one transaction, handed to each repository call that is part of it. */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Whether the database answers (a trivial query). */
+  ping(): Promise<void>;
+}
+
+export function createRepositories(sequelize: Sequelize, models: Models): Repositories {
+  return {
+    users: new UserRepository(models),
+    agents: new AgentRepository(models),
+    conversations: new ConversationRepository(models),
+    messages: new MessageRepository(models),
+    maintenance: new MaintenanceRepository(sequelize),
+    transaction: (work) => sequelize.transaction(work),
+    ping: async () => {
+      await sequelize.query("SELECT 1");
+    },
+  };
+}

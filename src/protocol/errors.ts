@@ -1,0 +1,29 @@
+/**
+ * The error codes of PROTOCOL.md section 4 and their HTTP statuses. REST answers
+ * `{error: {code, message, details?}}` with the status; acks `{ok: false, error: {code, message, …}}`.
+ */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  generation_in_progress: 409,
+  conversation_not_active: 409,
+  token_limit_reached: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+  provider_error: 502,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+  retryAfterMs?: number;
+}

@@ -1,0 +1,163 @@
+import { z } from "zod";
+import type { ErrorBody } from "./errors.js";
+import { conversationPayload, joinPayload, refreshPayload, sendPayload } from "./inputs.js";
+import {
+  conversationResource,
+  generationSnapshot,
+  messageResource,
+  type ConversationResource,
+  type MessageResource,
+  type MessageStatus,
+} from "./resources.js";
+
+/**
+ * The Socket.IO events of PROTOCOL.md sections 5 and 6, typed once for the server, the client
+ * example and the tests. Each client-to-server event's payload type comes from the schema that
+ * validates it, and its ack from the schema of its result.
+ */
+
+/** What an ack answers: `{ok: true, data}` or `{ok: false, error}` with a REST code. */
+export type AckError = Pick<ErrorBody, "code" | "message" | "retryAfterMs"> & {
+  details?: unknown;
+  /** Names the server's log line about it. */
+  requestId?: string;
+};
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: AckError };
+export type AckCallback<T> = (answer: Ack<T>) => void;
+
+// --- /chat: client to server --------------------------------------------------------------------
+
+export const joinResult = z.object({
+  conversation: conversationResource,
+  messages: z.array(messageResource),
+  hasMore: z.boolean(),
+  generation: generationSnapshot.nullable(),
+});
+
+export const sendResult = z.object({
+  message: messageResource,
+  /** The id of the answer this message started (for a duplicate, the answer of the first send). */
+  assistantMessageId: z.string(),
+  duplicate: z.literal(true).optional(),
+});
+
+export type JoinResult = z.output<typeof joinResult>;
+export type SendResult = z.output<typeof sendResult>;
+
+/** Each client-to-server event of `/chat`: the schema of its payload, and what its ack carries. */
+export const chatEvents = {
+  "conversation:join": joinPayload,
+  "conversation:leave": conversationPayload,
+  "message:send": sendPayload,
+  "generation:stop": conversationPayload,
+  "auth:refresh": refreshPayload,
+} as const;
+
+export interface ChatAcks {
+  "conversation:join": JoinResult;
+  "conversation:leave": Record<string, never>;
+  "message:send": SendResult;
+  "generation:stop": { stopped: boolean };
+  "auth:refresh": { expiresAt: string };
+}
+
+/** An event map built from payload schemas and ack types. */
+export type EventMap<S extends Record<string, z.ZodType>, A extends { [K in keyof S]: unknown }> = {
+  [E in keyof S]: (payload: z.input<S[E]>, ack: AckCallback<A[E]>) => void;
+};
+
+export type ClientToServerEvents = EventMap<typeof chatEvents, ChatAcks>;
+
+// --- /chat: server to client --------------------------------------------------------------------
+
+export interface AssistantStartEvent {
+  conversationId: string;
+  messageId: string;
+  agentId: string;
+  provider: string;
+  model: string;
+}
+
+export interface AssistantDeltaEvent {
+  conversationId: string;
+  messageId: string;
+  /** 1, 2, 3, … per answer; a client ignores a seq it already has. */
+  seq: number;
+  delta: string;
+}
+
+/** An answer that has ended and is kept by its node until the database can store it. */
+export interface AssistantSavingEvent {
+  conversationId: string;
+  messageId: string;
+  /** The status it will be stored with. */
+  status: MessageStatus;
+}
+
+export interface AssistantErrorEvent {
+  conversationId: string;
+  messageId: string;
+  error: { code: string; message: string };
+  message: MessageResource;
+}
+
+export interface ServerToClientEvents {
+  "message:created": (event: { conversationId: string; message: MessageResource }) => void;
+  "assistant:start": (event: AssistantStartEvent) => void;
+  "assistant:delta": (event: AssistantDeltaEvent) => void;
+  "assistant:saving": (event: AssistantSavingEvent) => void;
+  "assistant:done": (event: { conversationId: string; message: MessageResource }) => void;
+  "assistant:error": (event: AssistantErrorEvent) => void;
+  "conversation:updated": (event: { conversation: ConversationResource }) => void;
+  "conversation:deleted": (event: { conversationId: string }) => void;
+  "auth:expiring": (event: { expiresAt: string }) => void;
+  "auth:expired": (event: Record<string, never>) => void;
+}
+
+// --- /admin -------------------------------------------------------------------------------------
+
+export const adminEvents = { "auth:refresh": refreshPayload } as const;
+
+export interface AdminAcks {
+  "auth:refresh": { expiresAt: string };
+}
+
+export type AdminClientToServerEvents = EventMap<typeof adminEvents, AdminAcks>;
+
+export type ActivityType =
+  | "conversation.created"
+  | "conversation.deleted"
+  | "generation.started"
+  | "generation.finished"
+  | "generation.failed";
+
+/** One line of the operators' live feed; the fields after `conversationId` depend on the type. */
+export interface ActivityEvent {
+  type: ActivityType;
+  at: string;
+  userId: string;
+  conversationId: string;
+  [key: string]: unknown;
+}
+
+export interface AdminServerToClientEvents {
+  activity: (event: ActivityEvent) => void;
+  "auth:expiring": (event: { expiresAt: string }) => void;
+  "auth:expired": (event: Record<string, never>) => void;
+}
+
+// --- between nodes ------------------------------------------------------------------------------
+
+/** Between the nodes of one deployment, through the Socket.IO adapter (never sent to clients). */
+export interface InterServerEvents {
+  /**
+   * Stop the answer you write in this conversation, if you write one; with `settle`, answer once it
+   * is stored.
+   */
+  "answer:stop": (
+    request: { conversationId: string; settle: boolean },
+    ack: (stopped: boolean) => void,
+  ) => void;
+  /** A user was erased: every node forgets what it remembers of them. */
+  "user:erased": (userId: string) => void;
+}

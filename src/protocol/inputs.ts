@@ -1,0 +1,167 @@
+import { z } from "zod";
+import { metadata } from "./metadata.js";
+import { PROVIDERS } from "./resources.js";
+import { textProblem } from "./text.js";
+
+/**
+ * What clients may send (PROTOCOL.md section 4, input limits), shared by REST and Socket.IO. Objects
+ * are strict: an unknown field is a `validation_failed` naming it, never silently ignored.
+ */
+export const id = z.guid({ message: "must be a UUID" });
+
+/**
+ * A string of at most `max` characters that PostgreSQL stores exactly as sent: no NUL (it cannot
+ * hold one) and no lone surrogate (it would silently become U+FFFD). Either is refused up front.
+ */
+export const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .superRefine((s, ctx) => {
+      const problem = textProblem(s);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
+
+const notBlank = (max: number) => text(max).refine((s) => s.trim().length > 0, "must not be blank");
+const notEmpty = (max: number) => text(max).refine((s) => s.length > 0, "must not be empty");
+
+export const content = text(10_000)
+  .refine((s) => s.length > 0, "must not be empty")
+  .refine((s) => s.trim().length > 0, "must not be blank");
+
+export const title = notBlank(255);
+export const tags = z.array(notEmpty(50)).max(20);
+export const clientMessageId = notEmpty(255);
+export { metadata };
+
+/** A query-string integer: digits only, so "1e2", " 5" or "" are refused rather than coerced. */
+const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+export const limit = queryInt(1, 100);
+export const offset = queryInt(0, 1_000_000_000);
+
+// --- REST: conversations ----------------------------------------------------------------------
+
+export const createConversationBody = z.strictObject({
+  agentId: id,
+  title: title.optional(),
+  initialMessage: content.optional(),
+  metadata: metadata.optional(),
+});
+
+export const listConversationsQuery = z.strictObject({
+  status: z.enum(["active", "archived"]).optional(),
+  agentId: id.optional(),
+  limit: limit.default(50),
+  offset: offset.default(0),
+});
+
+export const messagesQuery = z.strictObject({
+  before: queryInt(1, 2_000_000_000).optional(),
+  limit: limit.default(50),
+});
+
+export const postMessageBody = z.strictObject({
+  content,
+  clientMessageId: clientMessageId.optional(),
+  metadata: metadata.optional(),
+});
+
+export const patchConversationBody = z
+  .strictObject({ title: title.optional(), tags: tags.optional(), metadata: metadata.optional() })
+  .refine((b) => b.title !== undefined || b.tags !== undefined || b.metadata !== undefined, {
+    message: "give at least one of title, tags, metadata",
+  });
+
+export const archiveBody = z.strictObject({ archive: z.boolean() });
+
+export const exportQuery = z.strictObject({ format: z.enum(["json", "markdown"]).default("json") });
+
+export const devTokenBody = z.strictObject({ sub: notEmpty(255), name: notEmpty(255).optional() });
+
+// --- REST: admin ------------------------------------------------------------------------------
+
+export const userId = notEmpty(255);
+
+export const adminUsersQuery = z.strictObject({ limit: limit.default(50), offset: offset.default(0) });
+
+export const adminConversationsQuery = z.strictObject({
+  userId: userId.optional(),
+  status: z.enum(["active", "archived", "deleted"]).optional(),
+  agentId: id.optional(),
+  limit: limit.default(50),
+  offset: offset.default(0),
+});
+
+export const purgeBody = z.strictObject({
+  olderThanDays: z.number().int().min(0).max(36_500).default(90),
+});
+
+const budget = z.number().int().positive().max(10_000_000);
+
+const agentFields = {
+  name: notBlank(255),
+  description: text(2000),
+  provider: z.enum(PROVIDERS),
+  model: notBlank(255),
+  systemPrompt: text(20_000),
+  temperature: z.number().min(0).max(2),
+  maxConversationTokens: budget,
+  contextTokens: budget,
+  conversationMemoryEnabled: z.boolean(),
+  autoGenerateSummary: z.boolean(),
+  active: z.boolean(),
+};
+
+/** `POST /admin/agents`: name, provider and model are required; the rest has the documented defaults. */
+export const createAgentBody = z.strictObject({
+  name: agentFields.name,
+  provider: agentFields.provider,
+  model: agentFields.model,
+  description: agentFields.description.optional(),
+  systemPrompt: agentFields.systemPrompt.optional(),
+  temperature: agentFields.temperature.optional(),
+  maxConversationTokens: agentFields.maxConversationTokens.optional(),
+  contextTokens: agentFields.contextTokens.optional(),
+  conversationMemoryEnabled: agentFields.conversationMemoryEnabled.optional(),
+  autoGenerateSummary: agentFields.autoGenerateSummary.optional(),
+  active: agentFields.active.optional(),
+});
+
+export const patchAgentBody = z
+  .strictObject(
+    Object.fromEntries(Object.entries(agentFields).map(([k, v]) => [k, v.optional()])) as {
+      [K in keyof typeof agentFields]: z.ZodOptional<(typeof agentFields)[K]>;
+    },
+  )
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: "give at least one field to change",
+  });
+
+// --- Socket.IO payloads -------------------------------------------------------------------------
+
+export const joinPayload = z.strictObject({
+  conversationId: id,
+  afterSeq: z.number().int().min(0).optional(),
+});
+export const conversationPayload = z.strictObject({ conversationId: id });
+export const sendPayload = z.strictObject({
+  conversationId: id,
+  content,
+  clientMessageId: clientMessageId.optional(),
+  metadata: metadata.optional(),
+});
+export const refreshPayload = z.strictObject({ token: z.string().min(1).max(16_384) });
+
+export type CreateConversationInput = z.output<typeof createConversationBody>;
+export type ListConversationsInput = z.output<typeof listConversationsQuery>;
+export type PatchConversationInput = z.output<typeof patchConversationBody>;
+export type CreateAgentInput = z.output<typeof createAgentBody>;
+export type PatchAgentInput = z.output<typeof patchAgentBody>;
+export type AdminConversationsQuery = z.output<typeof adminConversationsQuery>;
+export type SendInput = z.output<typeof sendPayload>;

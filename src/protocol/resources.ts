@@ -1,0 +1,102 @@
+import { z } from "zod";
+
+/**
+ * The JSON shapes of PROTOCOL.md section 3, as clients receive them. Written once, as zod schemas:
+ * the TypeScript types and the OpenAPI document both come from them.
+ */
+const isoTime = z.string().describe("ISO 8601 time");
+const nullableIso = isoTime.nullable();
+
+export const PROVIDERS = ["openai", "anthropic", "groq", "demo"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const ROLES = ["user", "admin"] as const;
+export const CONVERSATION_STATUSES = ["active", "archived", "deleted"] as const;
+export const MESSAGE_ROLES = ["user", "assistant", "system"] as const;
+export const MESSAGE_STATUSES = ["complete", "streaming", "cancelled", "error", "interrupted"] as const;
+
+export const userResource = z
+  .object({
+    id: z.string().describe("the `sub` of the user's tokens"),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    role: z.enum(ROLES),
+    createdAt: isoTime,
+  })
+  .meta({ id: "User" });
+
+export const agentResource = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    provider: z.enum(PROVIDERS),
+    model: z.string(),
+    systemPrompt: z.string(),
+    temperature: z.number(),
+    maxConversationTokens: z.number().int(),
+    contextTokens: z.number().int(),
+    conversationMemoryEnabled: z.boolean(),
+    autoGenerateSummary: z.boolean(),
+    active: z.boolean(),
+  })
+  .meta({ id: "Agent" });
+
+export const conversationResource = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    agentId: z.string(),
+    title: z.string(),
+    status: z.enum(CONVERSATION_STATUSES),
+    totalMessages: z.number().int(),
+    totalTokensUsed: z.number().int(),
+    summary: z.string().nullable(),
+    tags: z.array(z.string()),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    lastMessageAt: nullableIso,
+    archivedAt: nullableIso,
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: "Conversation" });
+
+export const messageError = z.object({ code: z.string(), message: z.string() });
+
+export const messageResource = z
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    seq: z.number().int(),
+    role: z.enum(MESSAGE_ROLES),
+    content: z.string(),
+    status: z.enum(MESSAGE_STATUSES),
+    clientMessageId: z.string().nullable(),
+    inputTokens: z.number().int().nullable(),
+    outputTokens: z.number().int().nullable(),
+    totalTokens: z.number().int().nullable(),
+    modelUsed: z.string().nullable(),
+    llmProvider: z.string().nullable(),
+    temperature: z.number().nullable(),
+    responseTimeMs: z.number().int().nullable(),
+    timeToFirstTokenMs: z.number().int().nullable(),
+    finishReason: z.string().nullable(),
+    error: messageError.nullable(),
+    createdAt: isoTime,
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: "Message" });
+
+/** An answer still being written: its text so far, which covers its deltas up to `seq`. */
+export const generationSnapshot = z.object({
+  messageId: z.string(),
+  seq: z.number().int(),
+  content: z.string(),
+});
+
+export type UserResource = z.output<typeof userResource>;
+export type AgentResource = z.output<typeof agentResource>;
+export type ConversationResource = z.output<typeof conversationResource>;
+export type MessageResource = z.output<typeof messageResource>;
+export type MessageStatus = MessageResource["status"];
+export type GenerationSnapshot = z.output<typeof generationSnapshot>;

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { agentResource, conversationResource, messageResource, userResource } from "./resources.js";
+
+/** The bodies of REST answers (PROTOCOL.md section 4) beyond the plain resources. */
+const paging = {
+  total: z.number().int(),
+  /** `offset / limit + 1`. */
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  hasMore: z.boolean(),
+};
+
+export const conversationList = z.object({ conversations: z.array(conversationResource), ...paging });
+
+export const conversationDetail = conversationResource.extend({
+  messages: z.array(messageResource).describe("the latest 50, ascending seq"),
+  hasMoreMessages: z.boolean(),
+});
+
+export const messagePage = z.object({ messages: z.array(messageResource), hasMore: z.boolean() });
+
+export const turnResult = z.object({
+  conversationId: z.string(),
+  messageId: z.string(),
+  assistantMessage: messageResource,
+  totalTokensUsed: z.number().int(),
+  conversationTotalTokens: z.number().int(),
+  duplicate: z.boolean().optional(),
+});
+
+export const stopResult = z.object({ stopped: z.boolean() });
+
+export const summaryResult = z.object({ summary: z.string() });
+
+export const conversationExport = z.object({
+  conversation: conversationResource,
+  messages: z.array(messageResource),
+  exportedAt: z.string(),
+});
+
+export const userStats = z.object({
+  totalConversations: z.number().int(),
+  activeConversations: z.number().int(),
+  archivedConversations: z.number().int(),
+  totalMessages: z.number().int(),
+  totalTokensUsed: z.number().int(),
+  averageMessagesPerConversation: z.number(),
+  mostActiveAgent: z.object({ id: z.string(), name: z.string(), conversations: z.number().int() }).nullable(),
+});
+
+export const adminStats = z.object({
+  users: z.number().int(),
+  conversations: z.object({
+    active: z.number().int(),
+    archived: z.number().int(),
+    deleted: z.number().int(),
+    total: z.number().int(),
+  }),
+  messages: z.number().int(),
+  tokens: z.object({
+    total: z.number().int(),
+    byModel: z.array(
+      z.object({
+        provider: z.string(),
+        model: z.string(),
+        inputTokens: z.number().int(),
+        outputTokens: z.number().int(),
+        totalTokens: z.number().int(),
+      }),
+    ),
+  }),
+  activeGenerations: z.number().int().describe("answers being written on all nodes (streaming rows)"),
+  connectedSockets: z.number().int().describe("sockets on /chat across all nodes"),
+  partial: z.boolean().describe("true when some node could not be asked: connectedSockets is this node's"),
+});
+
+export const adminUser = userResource.extend({
+  conversations: z.number().int(),
+  totalTokensUsed: z.number().int(),
+});
+export const adminUserList = z.object({ users: z.array(adminUser), ...paging });
+
+export const agentList = z.array(agentResource);
+export const devToken = z.object({ token: z.string() });
+export const purgeResult = z.object({ purged: z.number().int() });
+
+export type ConversationList = z.output<typeof conversationList>;
+export type ConversationDetail = z.output<typeof conversationDetail>;
+export type MessagePage = z.output<typeof messagePage>;
+export type TurnResult = z.output<typeof turnResult>;
+export type ConversationExport = z.output<typeof conversationExport>;
+export type UserStats = z.output<typeof userStats>;
+export type AdminStats = z.output<typeof adminStats>;
+export type AdminUser = z.output<typeof adminUser>;
+export type AdminUserList = z.output<typeof adminUserList>;
