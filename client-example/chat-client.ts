@@ -12,9 +12,9 @@ import type {
   AssistantStartEvent,
   ClientToServerEvents,
   JoinResult,
+  MessageResource,
   ServerToClientEvents,
 } from "../src/protocol/index.js";
-import type { MessageResource } from "../src/conversations/resources.js";
 
 export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -32,8 +32,9 @@ interface TimedEmitter {
 }
 
 /**
- * Emits a client-to-server event and resolves with its ack. Never rejects: a timeout becomes an
- * `{ok: false}` answer with code `timeout`, so callers handle every failure in one place.
+ * Emits a client-to-server event and resolves with its ack. Never rejects: no answer within
+ * `timeoutMs` becomes an `{ok: false}` answer with code `unavailable`, so callers handle every
+ * failure in one place.
  */
 export function request<E extends EventName>(
   socket: ChatSocket,
@@ -45,7 +46,7 @@ export function request<E extends EventName>(
     const emitter = socket.timeout(timeoutMs) as unknown as TimedEmitter;
     emitter.emit(event, payload, (err, answer) => {
       if (err) {
-        resolve({ ok: false, error: { code: "internal", message: `no answer to ${event} (timed out)` } });
+        resolve({ ok: false, error: { code: "unavailable", message: `no answer to ${event} (timed out)` } });
       } else {
         resolve(answer as Ack<AckDataOf<E>>);
       }

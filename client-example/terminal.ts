@@ -13,8 +13,7 @@ import { userInfo } from "node:os";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { io } from "socket.io-client";
-import type { JoinResult, SendResult } from "../src/protocol/index.js";
-import type { AgentResource, ConversationResource } from "../src/conversations/resources.js";
+import type { AgentResource, ConversationResource, JoinResult, SendResult } from "../src/protocol/index.js";
 import {
   Api,
   ApiError,

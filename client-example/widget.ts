@@ -4,8 +4,14 @@
  * `textContent`, never as HTML.
  */
 import { io } from "socket.io-client";
-import type { AckError, JoinResult, SendResult } from "../src/protocol/index.js";
-import type { AgentResource, ConversationResource, MessageResource } from "../src/conversations/resources.js";
+import type {
+  AckError,
+  AgentResource,
+  ConversationResource,
+  JoinResult,
+  MessageResource,
+  SendResult,
+} from "../src/protocol/index.js";
 import {
   Api,
   ApiError,

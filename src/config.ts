@@ -1,5 +1,6 @@
 import { createPublicKey } from "node:crypto";
 import { z } from "zod";
+import { DEFAULT_MAX_OUTPUT_TOKENS } from "./providers/chat-model.js";
 
 /**
  * The environment, parsed once at start into a frozen, typed object (PROTOCOL.md section 1).
@@ -106,8 +107,8 @@ const schema = z.object({
   DEMO_WORD_DELAY_MS: integer(25, 0, 10_000),
   /** How often the text of an answer being written is saved, in ms (default 1000). */
   CHECKPOINT_MS: integer(1000, 50, 1000),
-  /** The most tokens one answer may have (default 1024). */
-  MAX_OUTPUT_TOKENS: integer(1024, 1, 1_000_000),
+  /** The most tokens one answer may have (default DEFAULT_MAX_OUTPUT_TOKENS, 1024). */
+  MAX_OUTPUT_TOKENS: integer(DEFAULT_MAX_OUTPUT_TOKENS, 1, 1_000_000),
   /** A vendor that sends no first token within this many ms fails the answer (default 30000). */
   PROVIDER_FIRST_TOKEN_TIMEOUT_MS: integer(30_000, 100, 600_000),
   /** A vendor silent for this many ms between two chunks fails the answer (default 30000). */

@@ -30,7 +30,7 @@ export class Metrics {
     });
     this.activeGenerations = new Gauge({
       name: "confab_active_generations",
-      help: "Answers this node is writing",
+      help: "Answers being written (streaming) by this node; summed over the nodes, /admin/stats' activeGenerations",
       registers,
       collect() {
         this.set(gauges.activeGenerations());

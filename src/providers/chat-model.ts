@@ -1,8 +1,12 @@
 /**
  * The one small streaming interface every vendor implements (after the Vercel AI SDK's `doStream`).
- * A model turns a prompt into a stream of parts: text deltas, then exactly one `finish` part, or an
- * `error` part. Aborting the signal closes the vendor's request; the stream then ends quietly.
+ * A model turns a prompt into a stream of parts: text deltas, then exactly one `finish` part. A
+ * failure is thrown (a `provider_error`), never yielded. Aborting the signal closes the vendor's
+ * request; the stream then ends quietly, without a `finish`.
  */
+/** MAX_OUTPUT_TOKENS when unset, and Anthropic's maximum for a request that sets none. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
+
 export interface ChatPromptMessage {
   role: "system" | "user" | "assistant";
   content: string;
@@ -13,6 +17,10 @@ export interface ChatRequest {
   /** System messages first, then the conversation in order, ending with the new user message. */
   messages: ChatPromptMessage[];
   temperature: number;
+  /**
+   * The most tokens the answer may have (MAX_OUTPUT_TOKENS for answers). Left out, the vendor's own
+   * default applies, or DEFAULT_MAX_OUTPUT_TOKENS where the vendor requires a number (Anthropic).
+   */
   maxOutputTokens?: number;
   abortSignal: AbortSignal;
   /**

@@ -4,9 +4,8 @@ import type { UserDirectory } from "../auth/user-directory.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { Logger } from "../observability/logger.js";
 import { authenticate } from "./chat-namespace.js";
-import { refreshPayload } from "../protocol/index.js";
 import { forbidden } from "../errors.js";
-import { acknowledged } from "./ack.js";
+import { adminAck } from "./ack.js";
 import { limitEvents } from "./event-limit.js";
 import {
   userRoom,
@@ -56,7 +55,7 @@ export function registerAdminNamespace(
     limitEvents(socket, deps.limits);
     socket.on(
       "auth:refresh",
-      acknowledged("auth:refresh", refreshPayload, deps.logger, (p) =>
+      adminAck("auth:refresh", deps.logger, (p) =>
         expiry.renew(p.token, deps, (claims) => {
           if (claims.role !== "admin") throw forbidden("the new token does not have the admin role");
         }),

@@ -6,11 +6,10 @@ import type { ChatService } from "../chat/chat-service.js";
 import type { GenerationState } from "../chat/generation-state.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
-import { conversationPayload, joinPayload, refreshPayload, sendPayload } from "../protocol/index.js";
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
 import { AppError, toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
-import { acknowledged } from "./ack.js";
+import { chatAck } from "./ack.js";
 import { limitEvents } from "./event-limit.js";
 import { TokenExpiry } from "./token-expiry.js";
 import {
@@ -19,8 +18,6 @@ import {
   type ClientToServerEvents,
   type InterServerEvents,
   type GenerationSnapshot,
-  type JoinResult,
-  type SendResult,
   type ServerToClientEvents,
 } from "../protocol/index.js";
 import type { SocketData } from "./socket-data.js";
@@ -114,7 +111,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
 
     socket.on(
       "conversation:join",
-      acknowledged("conversation:join", joinPayload, deps.logger, async (p): Promise<JoinResult> => {
+      chatAck("conversation:join", deps.logger, async (p) => {
         const conversation = await deps.conversations.require(principal(), p.conversationId, "read");
         // Join before reading, so that no event falls between what is read and what is received.
         await socket.join(conversationRoom(conversation.id));
@@ -134,15 +131,15 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
 
     socket.on(
       "conversation:leave",
-      acknowledged("conversation:leave", conversationPayload, deps.logger, async (p) => {
+      chatAck("conversation:leave", deps.logger, async (p) => {
         await socket.leave(conversationRoom(p.conversationId));
-        return {} as Record<string, never>;
+        return {};
       }),
     );
 
     socket.on(
       "message:send",
-      acknowledged("message:send", sendPayload, deps.logger, async (p): Promise<SendResult> => {
+      chatAck("message:send", deps.logger, async (p) => {
         // The sender sees the whole turn even if it never joined: it enters the room as soon as the
         // conversation is known to be its own, inside the send, before any event of the turn.
         const turn = await deps.chat.send(principal(), p, {
@@ -158,14 +155,14 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
 
     socket.on(
       "generation:stop",
-      acknowledged("generation:stop", conversationPayload, deps.logger, async (p) => ({
+      chatAck("generation:stop", deps.logger, async (p) => ({
         stopped: await deps.chat.stop(principal(), p.conversationId),
       })),
     );
 
     socket.on(
       "auth:refresh",
-      acknowledged("auth:refresh", refreshPayload, deps.logger, (p) => expiry.renew(p.token, deps)),
+      chatAck("auth:refresh", deps.logger, (p) => expiry.renew(p.token, deps)),
     );
   });
 }

@@ -5,7 +5,13 @@ import type {
   RawMessageStreamEvent,
   Usage as AnthropicUsage,
 } from "@anthropic-ai/sdk/resources/messages";
-import type { ChatModel, ChatRequest, ChatStreamPart, FinishReason } from "../chat-model.js";
+import {
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  type ChatModel,
+  type ChatRequest,
+  type ChatStreamPart,
+  type FinishReason,
+} from "../chat-model.js";
 import { cutOffError, malformedError, toProviderError } from "../provider-error.js";
 import { guardStream } from "../stream-guard.js";
 import { vendorClientSettings, type VendorModelOptions } from "../vendor-client.js";
@@ -18,7 +24,6 @@ export interface AnthropicChatModelOptions extends VendorModelOptions {
 }
 
 const VENDOR = "anthropic";
-const DEFAULT_MAX_TOKENS = 1024;
 
 /** Anthropic's Messages API, streamed, through the official client. */
 export class AnthropicChatModel implements ChatModel {
@@ -45,7 +50,7 @@ export class AnthropicChatModel implements ChatModel {
     // with a 400, and the SDK no longer has the field.
     const body: MessageCreateParamsStreaming = {
       model: request.model,
-      max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_TOKENS,
+      max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
       ...(system ? { system } : {}),
       messages: request.messages.flatMap((m) =>
         m.role === "system" ? [] : [{ role: m.role, content: m.content }],

@@ -4,8 +4,9 @@ import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
 } from "groq-sdk/resources/chat/completions";
-import type { ChatModel, ChatRequest, ChatStreamPart, FinishReason, Usage } from "../chat-model.js";
-import { cutOffError, malformedError, providerError, toProviderError } from "../provider-error.js";
+import type { ChatModel, ChatRequest, ChatStreamPart } from "../chat-model.js";
+import { carriesAnswer, readCompatibleStream, type CompatibleDialect } from "../openai-compatible-stream.js";
+import { providerError, toProviderError } from "../provider-error.js";
 import { guardStream } from "../stream-guard.js";
 import { vendorClientSettings, type VendorModelOptions } from "../vendor-client.js";
 import { convertGroqUsage } from "./convert-groq-usage.js";
@@ -51,52 +52,29 @@ export class GroqChatModel implements ChatModel {
       abortSignal: request.abortSignal,
       firstTokenTimeoutMs: this.firstTokenTimeoutMs,
       stallTimeoutMs: this.stallTimeoutMs,
-      isFirstToken: carriesAnswer,
+      isFirstToken,
       open: (signal) => this.client.chat.completions.create(body, { signal }),
       toError: (err, phase) => toProviderError(VENDOR, err, { sdk: Groq, apiKey: this.apiKey, phase }),
     });
 
-    let finishReason: FinishReason | undefined;
-    let usage: Usage | undefined;
-    let modelUsed: string | undefined;
-    for await (const chunk of chunks) {
-      if (!isChunk(chunk)) throw malformedError(VENDOR);
-      // Groq ends a failing stream with a 200 and this field rather than an error status.
-      const streamError = chunk.x_groq?.error;
-      if (streamError)
-        throw providerError(`groq stopped the answer early: ${streamError}`, { kind: "stream_error" });
-      if (chunk.model) modelUsed = chunk.model;
-      usage = convertGroqUsage(chunk.x_groq?.usage ?? chunk.usage) ?? usage;
-      const choice = chunk.choices[0];
-      if (!choice) continue;
-      // `reasoning` deltas of reasoning models are left out: they are not the answer.
-      const text = choice.delta?.content;
-      if (text) yield { type: "text-delta", delta: text };
-      if (choice.finish_reason) finishReason = mapGroqFinishReason(choice.finish_reason);
-    }
-    if (request.abortSignal.aborted) return;
-    // The SDK ends quietly when the body ends without `[DONE]`; only the finish_reason proves the end.
-    if (finishReason === undefined) throw cutOffError(VENDOR);
-    yield { type: "finish", finishReason, usage, ...(modelUsed ? { modelUsed } : {}) };
+    yield* readCompatibleStream(chunks, GROQ_DIALECT, request.abortSignal);
   }
 }
 
-function isChunk(chunk: unknown): chunk is GroqChunk {
-  return (
-    typeof chunk === "object" && chunk !== null && Array.isArray((chunk as { choices?: unknown }).choices)
-  );
-}
+const GROQ_DIALECT: CompatibleDialect<GroqChunk> = {
+  vendor: VENDOR,
+  check(chunk) {
+    // Groq ends a failing stream with a 200 and this field rather than an error status.
+    const streamError = chunk.x_groq?.error;
+    if (streamError)
+      throw providerError(`groq stopped the answer early: ${streamError}`, { kind: "stream_error" });
+  },
+  usage: (chunk) => convertGroqUsage(chunk.x_groq?.usage ?? chunk.usage),
+  // `reasoning` deltas of reasoning models are left out: they are not the answer.
+  text: (choice) => choice.delta?.content,
+  finishReason: mapGroqFinishReason,
+};
 
-function carriesAnswer(chunk: GroqChunk): boolean {
-  if (!isChunk(chunk)) return true; // let the model report it as malformed rather than wait
-  if (chunk.usage || chunk.x_groq?.usage || chunk.x_groq?.error) return true;
-  return chunk.choices.some((c) => Boolean(c.finish_reason) || producesSomething(c.delta));
-}
-
-/**
- * Any delta field but the role counts as progress: reasoning (`reasoning`, `reasoning_content`) can
- * stream for a long time before the first word of the answer, and the vendor is alive meanwhile.
- */
-function producesSomething(delta: object | null | undefined): boolean {
-  return Object.entries(delta ?? {}).some(([key, value]) => key !== "role" && value !== null && value !== "");
+function isFirstToken(chunk: GroqChunk): boolean {
+  return carriesAnswer(chunk, Boolean(chunk.usage || chunk.x_groq?.usage || chunk.x_groq?.error));
 }

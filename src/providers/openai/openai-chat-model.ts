@@ -3,8 +3,9 @@ import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
 } from "openai/resources/chat/completions";
-import type { ChatModel, ChatRequest, ChatStreamPart, FinishReason, Usage } from "../chat-model.js";
-import { cutOffError, malformedError, toProviderError } from "../provider-error.js";
+import type { ChatModel, ChatRequest, ChatStreamPart } from "../chat-model.js";
+import { carriesAnswer, readCompatibleStream, type CompatibleDialect } from "../openai-compatible-stream.js";
+import { toProviderError } from "../provider-error.js";
 import { guardStream } from "../stream-guard.js";
 import { vendorClientSettings, type VendorModelOptions } from "../vendor-client.js";
 import { convertOpenAIUsage } from "./convert-openai-usage.js";
@@ -49,32 +50,22 @@ export class OpenAIChatModel implements ChatModel {
       abortSignal: request.abortSignal,
       firstTokenTimeoutMs: this.firstTokenTimeoutMs,
       stallTimeoutMs: this.stallTimeoutMs,
-      isFirstToken: carriesAnswer,
+      isFirstToken,
       open: (signal) => this.client.chat.completions.create(body, { signal }),
       toError: (err, phase) => toProviderError(VENDOR, err, { sdk: OpenAI, apiKey: this.apiKey, phase }),
     });
 
-    let finishReason: FinishReason | undefined;
-    let usage: Usage | undefined;
-    let modelUsed: string | undefined;
-    for await (const chunk of chunks) {
-      if (!isChunk(chunk)) throw malformedError(VENDOR);
-      if (chunk.model) modelUsed = chunk.model;
-      // With include_usage the last chunk has empty choices and the usage; some servers send it earlier.
-      usage = convertOpenAIUsage(chunk.usage) ?? usage;
-      const choice = chunk.choices[0];
-      if (!choice) continue;
-      // A refusal replaces the content; it is still what the person should read.
-      const text = choice.delta?.content ?? choice.delta?.refusal;
-      if (text) yield { type: "text-delta", delta: text };
-      if (choice.finish_reason) finishReason = mapOpenAIFinishReason(choice.finish_reason);
-    }
-    if (request.abortSignal.aborted) return;
-    // The SDK ends quietly when the body ends without `[DONE]`; only the finish_reason proves the end.
-    if (finishReason === undefined) throw cutOffError(VENDOR);
-    yield { type: "finish", finishReason, usage, ...(modelUsed ? { modelUsed } : {}) };
+    yield* readCompatibleStream(chunks, OPENAI_DIALECT, request.abortSignal);
   }
 }
+
+const OPENAI_DIALECT: CompatibleDialect<ChatCompletionChunk> = {
+  vendor: VENDOR,
+  usage: (chunk) => convertOpenAIUsage(chunk.usage),
+  // A refusal replaces the content; it is still what the person should read.
+  text: (choice) => choice.delta?.content ?? choice.delta?.refusal,
+  finishReason: mapOpenAIFinishReason,
+};
 
 /**
  * OpenAI's own API wants `max_completion_tokens` (its reasoning models reject `max_tokens`), while
@@ -89,22 +80,6 @@ function isOpenAIPlatform(baseURL: string | undefined): boolean {
   }
 }
 
-function isChunk(chunk: unknown): chunk is ChatCompletionChunk {
-  return (
-    typeof chunk === "object" && chunk !== null && Array.isArray((chunk as { choices?: unknown }).choices)
-  );
-}
-
-function carriesAnswer(chunk: ChatCompletionChunk): boolean {
-  if (!isChunk(chunk)) return true; // let the model report it as malformed rather than wait
-  if (chunk.usage) return true;
-  return chunk.choices.some((c) => Boolean(c.finish_reason) || producesSomething(c.delta));
-}
-
-/**
- * Any delta field but the role counts as progress: reasoning (`reasoning`, `reasoning_content`) can
- * stream for a long time before the first word of the answer, and the vendor is alive meanwhile.
- */
-function producesSomething(delta: object | null | undefined): boolean {
-  return Object.entries(delta ?? {}).some(([key, value]) => key !== "role" && value !== null && value !== "");
+function isFirstToken(chunk: ChatCompletionChunk): boolean {
+  return carriesAnswer(chunk, Boolean(chunk.usage));
 }

@@ -1,0 +1,72 @@
+import type { ChatStreamPart, FinishReason, Usage } from "./chat-model.js";
+import { cutOffError, malformedError } from "./provider-error.js";
+
+/** What the chunks of OpenAI's chat-completions stream and of its compatible servers (Groq) share. */
+export interface CompatibleChunk {
+  model?: string;
+  choices: { delta?: object | null; finish_reason?: string | null }[];
+}
+
+/** Where one vendor's stream differs from OpenAI's. */
+export interface CompatibleDialect<C extends CompatibleChunk> {
+  vendor: string;
+  /** Throws a provider error for a failure the vendor reports inside a 200 stream (Groq). */
+  check?(chunk: C): void;
+  /** The chunk's usage, if it carries one. */
+  usage(chunk: C): Usage | undefined;
+  /** The answer's text in a choice's delta. */
+  text(choice: C["choices"][number]): string | null | undefined;
+  finishReason(reason: string): FinishReason;
+}
+
+/**
+ * Turns a guarded chat-completions stream into the parts of a `ChatModel`: text deltas, then one
+ * `finish` with the mapped reason, the usage and the model the vendor names. A stream that ends
+ * without a finish reason was cut off (the SDKs end quietly when the body ends without `[DONE]`).
+ */
+export async function* readCompatibleStream<C extends CompatibleChunk>(
+  chunks: AsyncIterable<C>,
+  dialect: CompatibleDialect<C>,
+  abortSignal: AbortSignal,
+): AsyncIterable<ChatStreamPart> {
+  let finishReason: FinishReason | undefined;
+  let usage: Usage | undefined;
+  let modelUsed: string | undefined;
+  for await (const chunk of chunks) {
+    if (!isCompatibleChunk(chunk)) throw malformedError(dialect.vendor);
+    dialect.check?.(chunk);
+    if (chunk.model) modelUsed = chunk.model;
+    // The usage comes with the last chunk (its choices empty); some servers send it earlier.
+    usage = dialect.usage(chunk) ?? usage;
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    const text = dialect.text(choice);
+    if (text) yield { type: "text-delta", delta: text };
+    if (choice.finish_reason) finishReason = dialect.finishReason(choice.finish_reason);
+  }
+  if (abortSignal.aborted) return;
+  if (finishReason === undefined) throw cutOffError(dialect.vendor);
+  yield { type: "finish", finishReason, usage, ...(modelUsed ? { modelUsed } : {}) };
+}
+
+export function isCompatibleChunk(chunk: unknown): chunk is CompatibleChunk {
+  return (
+    typeof chunk === "object" && chunk !== null && Array.isArray((chunk as { choices?: unknown }).choices)
+  );
+}
+
+/**
+ * Whether a chunk shows the vendor is answering (for the first-token limit): a finish reason, usage,
+ * or any delta field but the role. Reasoning (`reasoning`, `reasoning_content`) can stream for a
+ * long time before the first word of the answer, and the vendor is alive meanwhile. A malformed
+ * chunk counts too, so that it is reported as malformed rather than waited out.
+ */
+export function carriesAnswer(chunk: unknown, hasUsage: boolean): boolean {
+  if (!isCompatibleChunk(chunk)) return true;
+  if (hasUsage) return true;
+  return chunk.choices.some((c) => Boolean(c.finish_reason) || producesSomething(c.delta));
+}
+
+function producesSomething(delta: object | null | undefined): boolean {
+  return Object.entries(delta ?? {}).some(([key, value]) => key !== "role" && value !== null && value !== "");
+}
