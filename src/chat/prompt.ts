@@ -1,4 +1,4 @@
-import type { Agent, Conversation } from "../db/models/index.js";
+import type { AgentRecord, ConversationRecord } from "../db/records.js";
 import type { MessageHistory } from "../conversations/message-history.js";
 import { MESSAGE_OVERHEAD_TOKENS, TokenCountCache } from "../tokens/token-counter.js";
 import type { ChatPromptMessage } from "../providers/chat-model.js";
@@ -25,8 +25,8 @@ export interface Prompt {
  */
 export async function buildPrompt(
   history: MessageHistory,
-  agent: Pick<Agent, "systemPrompt" | "contextTokens" | "conversationMemoryEnabled">,
-  conversation: Pick<Conversation, "id" | "summary">,
+  agent: Pick<AgentRecord, "systemPrompt" | "contextTokens" | "conversationMemoryEnabled">,
+  conversation: Pick<ConversationRecord, "id" | "summary">,
   /** The new user message, with its stored token count. */
   newMessage: { seq: number; content: string; contentTokens: number },
 ): Promise<Prompt> {

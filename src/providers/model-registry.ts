@@ -1,4 +1,3 @@
-import type { Agent } from "../db/models/index.js";
 import type { ProviderName } from "../protocol/index.js";
 import { AppError } from "../errors.js";
 import type { ChatModel } from "./chat-model.js";
@@ -11,7 +10,7 @@ export class ModelRegistry {
     return this.models[provider] !== undefined;
   }
 
-  forAgent(agent: Pick<Agent, "provider">): ChatModel {
+  forAgent(agent: { provider: ProviderName }): ChatModel {
     const model = this.models[agent.provider];
     if (!model)
       throw new AppError("provider_error", `the ${agent.provider} provider is not configured on this server`);
