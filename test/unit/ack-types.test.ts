@@ -15,9 +15,9 @@ function ackOf<T>(listener: (payload: never, ack: (answer: Ack<T>) => void) => v
 
 describe("acks", () => {
   it("answer a handler's result as {ok: true, data}, after the payload is parsed by the event's schema", async () => {
-    const listener = chatAck("generation:stop", logger, async (p) => ({
-      stopped: p.conversationId.length > 0,
-    }));
+    const listener = chatAck("generation:stop", logger, (p) =>
+      Promise.resolve({ stopped: p.conversationId.length > 0 }),
+    );
     expect(await ackOf<ChatAcks["generation:stop"]>(listener, { conversationId })).to.deep.equal({
       ok: true,
       data: { stopped: true },
@@ -29,14 +29,14 @@ describe("acks", () => {
   it("are checked by the compiler: a handler answering another event's shape does not compile", () => {
     // `npm run typecheck` (part of `npm test`) fails if any line marked below compiles.
     // @ts-expect-error message:send answers {message, assistantMessageId}, not {stopped}
-    chatAck("message:send", logger, async () => ({ stopped: true }));
+    chatAck("message:send", logger, () => Promise.resolve({ stopped: true }));
     // @ts-expect-error generation:stop answers {stopped: boolean}, not a string
-    chatAck("generation:stop", logger, async () => ({ stopped: "yes" }));
+    chatAck("generation:stop", logger, () => Promise.resolve({ stopped: "yes" }));
     // @ts-expect-error conversation:join answers its snapshot, never nothing
-    chatAck("conversation:join", logger, async () => undefined);
+    chatAck("conversation:join", logger, () => Promise.resolve(undefined));
     // @ts-expect-error the payload is the event's own: generation:stop carries no content
-    chatAck("generation:stop", logger, async (p) => ({ stopped: p.content === "" }));
+    chatAck("generation:stop", logger, (p) => Promise.resolve({ stopped: p.content === "" }));
     // The right shape compiles.
-    chatAck("auth:refresh", logger, async () => ({ expiresAt: new Date().toISOString() }));
+    chatAck("auth:refresh", logger, () => Promise.resolve({ expiresAt: new Date().toISOString() }));
   });
 });
