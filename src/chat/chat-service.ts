@@ -12,7 +12,9 @@ import {
 } from "../conversations/resources.js";
 import { countTextTokens } from "../tokens/token-counter.js";
 import { AppError, notFound, toAppError } from "../errors.js";
+import { OutageLog } from "../observability/outage-log.js";
 import { TimeLimitExceeded, withTimeLimit } from "../time-limit.js";
+import { Periodic } from "./periodic.js";
 import type { Logger } from "../observability/logger.js";
 import type { FinishReason, Usage } from "../providers/chat-model.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
@@ -260,6 +262,22 @@ export class ChatService {
     // Only when an answer is being written somewhere is there another node to reach.
     if ((await this.repos.messages.countStreaming(conversationId)) === 0) return false;
     return this.deps.stopElsewhere(conversationId, settle);
+  }
+
+  /**
+   * Before an erasure: stops the answers being written in these conversations, wherever they are
+   * written, and waits until they are stored. A node that cannot be reached does not stop the
+   * erasure: its locks are taken in the same order as an answer's, so it waits for a late answer
+   * rather than deadlocking with it.
+   */
+  async stopForErasure(conversationIds: string[]): Promise<void> {
+    await Promise.all(
+      conversationIds.map((id) =>
+        this.stopAnywhere(id, { settle: true }).catch((err: unknown) => {
+          this.deps.logger.warn({ err, conversationId: id }, "could not stop an answer before erasure");
+        }),
+      ),
+    );
   }
 
   /** Resolves once the answer this node writes in the conversation (if any) is stored. */
@@ -665,65 +683,10 @@ interface AnswerFields {
   failureKind: string | undefined;
 }
 
-/**
- * Logs a failure that repeats while something is away (Redis, the database) once when it begins and
- * once when it ends, rather than once per delta or per second.
- */
-class OutageLog {
-  private down = false;
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly what: string,
-    private readonly context: Record<string, unknown>,
-  ) {}
-
-  failed(err: unknown): void {
-    if (this.down) return;
-    this.down = true;
-    this.logger.warn({ err, ...this.context }, this.what);
-  }
-
-  recovered(): void {
-    if (!this.down) return;
-    this.down = false;
-    this.logger.info(this.context, `${this.what}: recovered`);
-  }
-}
-
 /** How long one attempt to store an ended answer may take before it counts as the database being away. */
 const STORE_TIME_LIMIT_MS = 10_000;
 /** How long an ended answer waits for a lease renewal still under way before its state is removed. */
 const LEASE_STOP_WAIT_MS = 1000;
-
-/**
- * Runs a task every `ms`, never two at once: a tick while the last run is still going is skipped,
- * so a call that hangs delays nothing else. Tasks handle their own errors.
- */
-class Periodic {
-  private running: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(ms: number, task: () => Promise<void>) {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = task()
-        .catch(() => undefined)
-        .finally(() => (this.running = undefined));
-    }, ms);
-  }
-
-  /** No more runs. */
-  cancel(): void {
-    clearInterval(this.timer);
-  }
-
-  /** No more runs, and waits up to `waitMs` for one under way. */
-  async stop(waitMs: number): Promise<void> {
-    this.cancel();
-    if (this.running) await withTimeLimit(this.running, waitMs).catch(() => undefined);
-  }
-}
 
 const SHUTDOWN_ERROR = {
   code: "interrupted",

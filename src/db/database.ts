@@ -2,6 +2,7 @@ import { Sequelize } from "sequelize";
 import type { Config } from "../config.js";
 import type { Logger } from "../observability/logger.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres.js";
+import { migrateUp, seedUp } from "./migrator.js";
 import { createModels, type Models } from "./models/index.js";
 import { createRepositories, type Repositories } from "./repositories/index.js";
 
@@ -58,4 +59,28 @@ export async function openDatabase(
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * The database, migrated, and outside production seeded with the demo users and agents (an agent per
+ * vendor with a key, the demo agent always).
+ */
+export async function openMigratedDatabase(
+  config: Pick<Config, "databaseUrl" | "dataDir" | "isProduction" | "providers">,
+  logger: Logger,
+): Promise<Database> {
+  const db = await openDatabase(config, logger);
+  try {
+    await migrateUp(db.sequelize, logger);
+    if (!config.isProduction) {
+      const configured = new Set(
+        (["openai", "anthropic", "groq"] as const).filter((p) => config.providers[p].apiKey !== undefined),
+      );
+      await seedUp(db.sequelize, logger, configured);
+    }
+    return db;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
 }

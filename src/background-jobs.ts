@@ -1,0 +1,41 @@
+import type { AdminService } from "./admin/admin-service.js";
+import type { Recovery } from "./chat/recovery.js";
+import type { Logger } from "./observability/logger.js";
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * What every node does by itself: sweep for dead nodes' answers (at start, then every
+ * `recoveryIntervalMs`), and look hourly whether the daily purge is due (the first node to find it
+ * due runs it, see `AdminService.purgeIfDue`). Returns what stops them.
+ */
+export async function startBackgroundJobs(deps: {
+  recovery: Recovery;
+  admin: AdminService;
+  recoveryIntervalMs: number;
+  purgeAfterDays: number;
+  logger: Logger;
+}): Promise<() => void> {
+  const { recovery, admin, logger } = deps;
+  const sweep = () => recovery.sweep().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
+  const sweeper = setInterval(() => void sweep(), deps.recoveryIntervalMs);
+  sweeper.unref();
+  await sweep();
+
+  const purgeCheck = () =>
+    admin
+      .purgeIfDue(deps.purgeAfterDays, DAY_MS)
+      .then((purged) => {
+        if (purged !== null) logger.info({ purged, olderThanDays: deps.purgeAfterDays }, "daily purge");
+      })
+      .catch((err: unknown) => logger.warn({ err }, "daily purge failed"));
+  const purgeTimer = setInterval(() => void purgeCheck(), HOUR_MS);
+  purgeTimer.unref();
+  void purgeCheck();
+
+  return () => {
+    clearInterval(sweeper);
+    clearInterval(purgeTimer);
+  };
+}
