@@ -63,14 +63,19 @@ export class AgentService {
   }
 
   async deactivate(id: string): Promise<AgentRecord> {
-    await this.get(id);
     return this.changed(id, { active: false });
   }
 
+  /** Writes the changes that differ from the stored agent (none: nothing is written). */
   private async changed(id: string, changes: Partial<AgentRecord>): Promise<AgentRecord> {
-    const agent = await this.deps.agents.update(id, changes);
-    if (!agent) throw notFound("agent");
-    return agent;
+    const agent = await this.get(id);
+    const different = Object.fromEntries(
+      Object.entries(changes).filter(([key, value]) => agent[key as keyof AgentRecord] !== value),
+    );
+    if (Object.keys(different).length === 0) return agent;
+    const updated = await this.deps.agents.update(id, different);
+    if (!updated) throw notFound("agent");
+    return updated;
   }
 
   /** An agent whose vendor has no key would fail every turn: refuse it up front, naming the variable. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { textProblem } from "../protocol/index.js";
+import { ROLES, textProblem } from "../protocol/index.js";
 
 /**
  * The claims Confab reads from a host application's token (PROTOCOL.md section 2). Their text must be
@@ -10,7 +10,7 @@ const storable = (s: string) => textProblem(s) === undefined;
 export const claimsSchema = z.object({
   sub: z.string().min(1).max(255).refine(storable),
   exp: z.number().int().positive(),
-  role: z.enum(["user", "admin"]).default("user"),
+  role: z.enum(ROLES).default("user"),
   name: z.string().max(255).refine(storable).optional(),
   email: z.string().max(320).refine(storable).optional(),
 });
@@ -20,7 +20,7 @@ export type Claims = z.infer<typeof claimsSchema>;
 /** Who is calling, as every handler sees it. */
 export interface Principal {
   userId: string;
-  role: "user" | "admin";
+  role: Claims["role"];
   expiresAt: Date;
 }
 

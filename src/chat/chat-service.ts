@@ -654,11 +654,14 @@ export class ChatService {
       if (!conversation) return null;
       const message = await messages.finishStreaming(assistantId, row, tx);
       if (!message) return null;
-      const updated = await conversations.update(
-        conversationId,
-        { totalTokensUsed: conversation.totalTokensUsed + (row.totalTokens ?? 0) },
-        tx,
-      );
+      // An answer that cost nothing (stopped or failed before its first token) changes nothing.
+      const updated = row.totalTokens
+        ? await conversations.update(
+            conversationId,
+            { totalTokensUsed: conversation.totalTokensUsed + row.totalTokens },
+            tx,
+          )
+        : conversation;
       return { message, conversation: updated ?? conversation };
     });
   }

@@ -45,6 +45,7 @@ export class Summaries {
     const { lines } = await this.transcript(conversation.id, from, newest + 1, agent, "backward");
     if (lines.length === 0 && conversation.summary) return conversation.summary;
     const summary = await this.write(agent, conversation.summary, lines);
+    if (summary === conversation.summary && newest === conversation.summaryThroughSeq) return summary;
     const updated = await this.deps.repositories.conversations.update(conversation.id, {
       summary,
       summaryThroughSeq: newest,

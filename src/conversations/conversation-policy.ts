@@ -12,18 +12,15 @@ import { notFound } from "../errors.js";
 export type ConversationAction = "read" | "write" | "manage";
 
 /**
- * Who may do what with a conversation: every route and socket event asks here and nowhere else.
- * Today the answer is ownership: the owner may do everything, anyone else nothing, and a conversation
- * one may not read is `not_found` (never `forbidden`: a stranger learns nothing of it). A later role
- * (a participant, a viewer) that may read but not act gets `forbidden`.
+ * Who may do what with a conversation: every route and socket event asks here and nowhere else, and
+ * the lists ask it which conversations are the caller's. Today the answer is ownership: the owner may
+ * do everything, anyone else nothing, and a conversation one may not act on is `not_found` (never
+ * `forbidden`: a stranger learns nothing of it).
  */
 export class ConversationPolicy {
   constructor(private readonly conversations: ConversationRepository) {}
 
-  /**
-   * The conversation, if it exists, is not deleted, and the caller may do `action` with it; else
-   * `not_found` (or `forbidden`, for a caller who may read it but not do this).
-   */
+  /** The conversation, if it exists, is not deleted, and the caller may do `action` with it; else `not_found`. */
   async require(
     principal: Principal,
     conversationId: string,
@@ -41,5 +38,10 @@ export class ConversationPolicy {
    */
   check(principal: Principal, conversation: ConversationRecord, _action: ConversationAction): void {
     if (conversation.userId !== principal.userId) throw notFound("conversation");
+  }
+
+  /** Which conversations the caller's lists and totals cover. */
+  listScope(principal: Principal): { userId: string } {
+    return { userId: principal.userId };
   }
 }

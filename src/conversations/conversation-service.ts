@@ -83,7 +83,8 @@ export class ConversationService {
   }
 
   list(principal: Principal, query: ListConversationsInput): Promise<ConversationList> {
-    return this.listWhere({ userId: principal.userId, status: query.status, agentId: query.agentId }, query);
+    const scope = this.deps.policy.listScope(principal);
+    return this.listWhere({ ...scope, status: query.status, agentId: query.agentId }, query);
   }
 
   /** One page of the conversations matching `filter`, newest activity first (users' and admins' lists). */
@@ -185,7 +186,7 @@ export class ConversationService {
   }
 
   async stats(principal: Principal): Promise<UserStats> {
-    const totals = await this.repos.conversations.totalsOf(principal.userId);
+    const totals = await this.repos.conversations.totalsOf(this.deps.policy.listScope(principal).userId);
     return {
       totalConversations: totals.total,
       activeConversations: totals.active,

@@ -2,7 +2,8 @@ import type { MessageRecord } from "../db/records.js";
 import type { MessageRepository, MessageText } from "../db/repositories/index.js";
 import { MESSAGE_OVERHEAD_TOKENS } from "../tokens/token-counter.js";
 
-export interface MessagePage {
+/** A page of stored messages (the REST answer is the protocol's `MessagePage`, of resources). */
+export interface StoredPage {
   /** Ascending `seq`. */
   messages: MessageRecord[];
   hasMore: boolean;
@@ -25,7 +26,7 @@ export class MessageHistory {
     newestSeq: number,
     limit: number,
     beforeSeq?: number,
-  ): Promise<MessagePage> {
+  ): Promise<StoredPage> {
     const end = Math.min(beforeSeq ?? newestSeq + 1, newestSeq + 1);
     const start = Math.max(1, end - limit);
     return { messages: await this.messages.range(conversationId, start, end), hasMore: start > 1 };

@@ -15,7 +15,7 @@ import {
   createConversationBody,
   devToken,
   devTokenBody,
-  ERROR_CODES,
+  errorBody,
   exportQuery,
   listConversationsQuery,
   messagePage,
@@ -49,15 +49,7 @@ interface Operation {
   ok: [number, z.ZodType | null, string?];
 }
 
-const errorBody = z
-  .object({
-    error: z.object({
-      code: z.enum(ERROR_CODES),
-      message: z.string(),
-      details: z.unknown().optional(),
-    }),
-  })
-  .meta({ id: "Error" });
+const errorResponse = z.object({ error: errorBody.omit({ retryAfterMs: true }) }).meta({ id: "Error" });
 
 export const OPERATIONS: Operation[] = [
   { method: "get", path: "/openapi.json", summary: "This document", public: true, ok: [200, null] },
@@ -252,7 +244,7 @@ let cached: JsonSchema | undefined;
 export function openApiDocument(): JsonSchema {
   if (cached) return cached;
   const components: Record<string, unknown> = {};
-  const errorRef = jsonSchema(errorBody, "output", components);
+  const errorRef = jsonSchema(errorResponse, "output", components);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const path = op.path.replace(/:(\w+)/g, "{$1}");

@@ -30,7 +30,7 @@ export class Metrics {
     });
     this.activeGenerations = new Gauge({
       name: "confab_active_generations",
-      help: "Answers being written (streaming) by this node; summed over the nodes, /admin/stats' activeGenerations",
+      help: "Answers this node is writing (streaming); /admin/stats' activeGenerations counts them on all nodes, and a dead node's until recovery marks them interrupted",
       registers,
       collect() {
         this.set(gauges.activeGenerations());

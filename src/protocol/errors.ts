@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * The error codes of PROTOCOL.md section 4 and their HTTP statuses. REST answers
  * `{error: {code, message, details?}}` with the status; acks `{ok: false, error: {code, message, …}}`.
@@ -21,9 +23,12 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
 
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  details?: unknown;
-  retryAfterMs?: number;
-}
+/** An error as clients receive it: in REST's `{error}` (without `retryAfterMs`) and in acks. */
+export const errorBody = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  details: z.unknown().optional(),
+  retryAfterMs: z.number().int().optional(),
+});
+
+export type ErrorBody = z.output<typeof errorBody>;

@@ -1,9 +1,11 @@
 import { z } from "zod";
 import type { ErrorBody } from "./errors.js";
+import type { StopResult } from "./responses.js";
 import { conversationPayload, joinPayload, refreshPayload, sendPayload } from "./inputs.js";
 import {
   conversationResource,
   generationSnapshot,
+  messageError,
   messageResource,
   type ConversationResource,
   type MessageResource,
@@ -41,8 +43,12 @@ export const sendResult = z.object({
   duplicate: z.literal(true).optional(),
 });
 
+/** What `auth:refresh` answers, on `/chat` and `/admin`. */
+export const refreshResult = z.object({ expiresAt: z.string() });
+
 export type JoinResult = z.output<typeof joinResult>;
 export type SendResult = z.output<typeof sendResult>;
+export type RefreshResult = z.output<typeof refreshResult>;
 
 /** Each client-to-server event of `/chat`: the schema of its payload, and what its ack carries. */
 export const chatEvents = {
@@ -57,8 +63,8 @@ export interface ChatAcks {
   "conversation:join": JoinResult;
   "conversation:leave": Record<string, never>;
   "message:send": SendResult;
-  "generation:stop": { stopped: boolean };
-  "auth:refresh": { expiresAt: string };
+  "generation:stop": StopResult;
+  "auth:refresh": RefreshResult;
 }
 
 /** An event map built from payload schemas and ack types. */
@@ -97,7 +103,7 @@ export interface AssistantSavingEvent {
 export interface AssistantErrorEvent {
   conversationId: string;
   messageId: string;
-  error: { code: string; message: string };
+  error: z.output<typeof messageError>;
   message: MessageResource;
 }
 
@@ -110,7 +116,7 @@ export interface ServerToClientEvents {
   "assistant:error": (event: AssistantErrorEvent) => void;
   "conversation:updated": (event: { conversation: ConversationResource }) => void;
   "conversation:deleted": (event: { conversationId: string }) => void;
-  "auth:expiring": (event: { expiresAt: string }) => void;
+  "auth:expiring": (event: RefreshResult) => void;
   "auth:expired": (event: Record<string, never>) => void;
 }
 
@@ -119,7 +125,7 @@ export interface ServerToClientEvents {
 export const adminEvents = { "auth:refresh": refreshPayload } as const;
 
 export interface AdminAcks {
-  "auth:refresh": { expiresAt: string };
+  "auth:refresh": RefreshResult;
 }
 
 export type AdminClientToServerEvents = EventMap<typeof adminEvents, AdminAcks>;
@@ -142,7 +148,7 @@ export interface ActivityEvent {
 
 export interface AdminServerToClientEvents {
   activity: (event: ActivityEvent) => void;
-  "auth:expiring": (event: { expiresAt: string }) => void;
+  "auth:expiring": (event: RefreshResult) => void;
   "auth:expired": (event: Record<string, never>) => void;
 }
 

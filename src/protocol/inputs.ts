@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { metadata } from "./metadata.js";
-import { PROVIDERS } from "./resources.js";
+import { CONVERSATION_STATUSES, PROVIDERS } from "./resources.js";
 import { textProblem } from "./text.js";
 
 /**
@@ -54,8 +54,9 @@ export const createConversationBody = z.strictObject({
   metadata: metadata.optional(),
 });
 
+/** A user's lists never show deleted conversations. */
 export const listConversationsQuery = z.strictObject({
-  status: z.enum(["active", "archived"]).optional(),
+  status: z.enum(CONVERSATION_STATUSES).exclude(["deleted"]).optional(),
   agentId: id.optional(),
   limit: limit.default(50),
   offset: offset.default(0),
@@ -92,7 +93,7 @@ export const adminUsersQuery = z.strictObject({ limit: limit.default(50), offset
 
 export const adminConversationsQuery = z.strictObject({
   userId: userId.optional(),
-  status: z.enum(["active", "archived", "deleted"]).optional(),
+  status: z.enum(CONVERSATION_STATUSES).optional(),
   agentId: id.optional(),
   limit: limit.default(50),
   offset: offset.default(0),

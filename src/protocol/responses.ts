@@ -84,6 +84,7 @@ export const agentList = z.array(agentResource);
 export const devToken = z.object({ token: z.string() });
 export const purgeResult = z.object({ purged: z.number().int() });
 
+export type StopResult = z.output<typeof stopResult>;
 export type ConversationList = z.output<typeof conversationList>;
 export type ConversationDetail = z.output<typeof conversationDetail>;
 export type MessagePage = z.output<typeof messagePage>;

@@ -4,9 +4,6 @@
  * failure is thrown (a `provider_error`), never yielded. Aborting the signal closes the vendor's
  * request; the stream then ends quietly, without a `finish`.
  */
-/** MAX_OUTPUT_TOKENS when unset, and Anthropic's maximum for a request that sets none. */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
-
 export interface ChatPromptMessage {
   role: "system" | "user" | "assistant";
   content: string;
@@ -47,3 +44,6 @@ export interface ChatModel {
   readonly provider: string;
   stream(request: ChatRequest): AsyncIterable<ChatStreamPart>;
 }
+
+/** MAX_OUTPUT_TOKENS when it is unset, and what Anthropic is sent for a request that sets none. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;

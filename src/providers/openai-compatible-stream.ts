@@ -49,7 +49,7 @@ export async function* readCompatibleStream<C extends CompatibleChunk>(
   yield { type: "finish", finishReason, usage, ...(modelUsed ? { modelUsed } : {}) };
 }
 
-export function isCompatibleChunk(chunk: unknown): chunk is CompatibleChunk {
+function isCompatibleChunk(chunk: unknown): chunk is CompatibleChunk {
   return (
     typeof chunk === "object" && chunk !== null && Array.isArray((chunk as { choices?: unknown }).choices)
   );
@@ -61,9 +61,9 @@ export function isCompatibleChunk(chunk: unknown): chunk is CompatibleChunk {
  * long time before the first word of the answer, and the vendor is alive meanwhile. A malformed
  * chunk counts too, so that it is reported as malformed rather than waited out.
  */
-export function carriesAnswer(chunk: unknown, hasUsage: boolean): boolean {
+export function carriesAnswer<C extends CompatibleChunk>(chunk: C, hasUsage: (chunk: C) => boolean): boolean {
   if (!isCompatibleChunk(chunk)) return true;
-  if (hasUsage) return true;
+  if (hasUsage(chunk)) return true;
   return chunk.choices.some((c) => Boolean(c.finish_reason) || producesSomething(c.delta));
 }
 

@@ -6,7 +6,6 @@ import { User } from "./user.js";
 
 export { Agent, Conversation, Message, User };
 export type { ConversationStatus } from "./conversation.js";
-export type { MessageError, MessageRole, MessageStatus } from "./message.js";
 export type { Role } from "./user.js";
 
 export interface Models {

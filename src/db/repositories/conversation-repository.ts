@@ -1,5 +1,6 @@
 import { Op, QueryTypes, type CreationAttributes, type WhereOptions } from "sequelize";
 import type { Conversation, ConversationStatus, Models } from "../models/index.js";
+import type { UserStats } from "../../protocol/index.js";
 import { inTx, type ConversationRecord, type Tx } from "../records.js";
 
 /** Which conversations a list shows. */
@@ -116,7 +117,7 @@ export class ConversationRepository {
     archived: number;
     messages: number;
     tokens: number;
-    mostActiveAgent: { id: string; name: string; conversations: number } | null;
+    mostActiveAgent: UserStats["mostActiveAgent"];
   }> {
     const [totals] = await this.sequelize.query<
       Record<"total" | "active" | "archived" | "messages" | "tokens", string>

@@ -1,5 +1,6 @@
 import { Op, QueryTypes, UniqueConstraintError, type CreationAttributes } from "sequelize";
 import type { Message, Models } from "../models/index.js";
+import type { AdminStats } from "../../protocol/index.js";
 import { inTx, type MessageRecord, type Tx } from "../records.js";
 
 /** The fields of a window's or a transcript's message: what the model is sent, and its count. */
@@ -8,7 +9,8 @@ export type MessageText = Pick<MessageRecord, "seq" | "role" | "content" | "cont
 /**
  * The `messages` table. Since `seq` has no gaps, every read of a conversation's messages is a closed
  * range of the (conversation_id, seq) index: it touches only the rows it returns, whatever plan
- * PostgreSQL picks and however long the conversation is.
+ * PostgreSQL picks and however long the conversation is (test/integration/history-window.test.ts
+ * counts a turn's queries and rows at 2,000 and 6,000 messages).
  */
 export class MessageRepository {
   constructor(private readonly models: Models) {}
@@ -112,7 +114,9 @@ export class MessageRepository {
       const answer = await this.models.Message.create(assistant, { transaction: tx });
       return [question.get({ plain: true }), answer.get({ plain: true })];
     } catch (err) {
-      if (err instanceof UniqueConstraintError) throw new DuplicateClientMessageId({ cause: err });
+      const index = (err as { parent?: { constraint?: unknown } }).parent?.constraint;
+      if (err instanceof UniqueConstraintError && index === "messages_conversation_client_message_id")
+        throw new DuplicateClientMessageId({ cause: err });
       throw err;
     }
   }
@@ -175,9 +179,7 @@ export class MessageRepository {
   }
 
   /** Tokens of every answer, by provider and model, the most used first. */
-  async tokensByModel(): Promise<
-    { provider: string; model: string; inputTokens: number; outputTokens: number; totalTokens: number }[]
-  > {
+  async tokensByModel(): Promise<AdminStats["tokens"]["byModel"]> {
     const rows = await this.sequelize.query<{
       provider: string;
       model: string;

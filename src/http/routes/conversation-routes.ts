@@ -15,6 +15,7 @@ import {
   postMessageBody,
 } from "../../protocol/index.js";
 import { toConversationResource } from "../../conversations/resources.js";
+import type { TurnResult } from "../../protocol/index.js";
 import { AppError } from "../../errors.js";
 import type { RateLimits } from "../../limits/rate-limits.js";
 import type { Logger } from "../../observability/logger.js";
@@ -75,7 +76,7 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
     const turn = await chat.send(principal, { ...input, conversationId });
     const answer = await turn.answer;
     const conversation = await conversations.require(principal, conversationId, "read");
-    const result = {
+    const result: TurnResult = {
       conversationId,
       messageId: turn.message.id,
       assistantMessage: answer,

@@ -1,15 +1,7 @@
 import { Router } from "express";
-import { z } from "zod";
 import type { TokenSigner } from "../../auth/token-signer.js";
-import { text } from "../../protocol/index.js";
+import { devTokenBody } from "../../protocol/index.js";
 import { parse } from "../../validation.js";
-
-export const devTokenBody = z.strictObject({
-  sub: text(255).refine((s) => s.length > 0, "must not be empty"),
-  name: text(255)
-    .refine((s) => s.length > 0, "must not be empty")
-    .optional(),
-});
 
 /**
  * Development only: `POST /api/v1/dev/token {sub, name?}` returns a role `user` token, so the client

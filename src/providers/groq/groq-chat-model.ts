@@ -76,5 +76,5 @@ const GROQ_DIALECT: CompatibleDialect<GroqChunk> = {
 };
 
 function isFirstToken(chunk: GroqChunk): boolean {
-  return carriesAnswer(chunk, Boolean(chunk.usage || chunk.x_groq?.usage || chunk.x_groq?.error));
+  return carriesAnswer(chunk, (c) => Boolean(c.usage || c.x_groq?.usage || c.x_groq?.error));
 }

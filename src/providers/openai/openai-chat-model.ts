@@ -81,5 +81,5 @@ function isOpenAIPlatform(baseURL: string | undefined): boolean {
 }
 
 function isFirstToken(chunk: ChatCompletionChunk): boolean {
-  return carriesAnswer(chunk, Boolean(chunk.usage));
+  return carriesAnswer(chunk, (c) => Boolean(c.usage));
 }
