@@ -9,10 +9,11 @@ import { TokenVerifier } from "./auth/token-verifier.js";
 import { UserDirectory } from "./auth/user-directory.js";
 import { startBackgroundJobs } from "./background-jobs.js";
 import { ChatService } from "./chat/chat-service.js";
-import { GenerationRegistry } from "./chat/generation-registry.js";
-import { MemoryGenerationState } from "./chat/generation-state.js";
+import { LocalLeases, RedisLeases } from "./chat/answer-leases.js";
+import { AnswerWriter } from "./chat/answer-writer.js";
+import { LocalAnswers } from "./chat/local-answers.js";
 import { Recovery } from "./chat/recovery.js";
-import { RedisGenerationState } from "./chat/redis-generation-state.js";
+import { TurnStarter } from "./chat/turn-starter.js";
 import { Summaries } from "./chat/summaries.js";
 import { TurnReports } from "./chat/turn-reports.js";
 import type { Config } from "./config.js";
@@ -61,7 +62,8 @@ export interface Confab {
   readonly redis: RedisConnection | undefined;
   readonly chat: ChatService;
   readonly conversations: ConversationService;
-  readonly generations: GenerationRegistry;
+  /** The answers this node is writing or still has to store. */
+  readonly answers: LocalAnswers;
   readonly metrics: Metrics;
   readonly admin: AdminService;
   /** Signs tokens with the server's key (absent when only a public key is configured). */
@@ -89,26 +91,28 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   });
 
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
-  const generations = new GenerationRegistry();
   const httpServer = createServer();
   const io = createSocketServer(httpServer, config, redis);
   const chatNamespace: ChatNamespace = io.of("/chat");
   const adminNamespace = io.of("/admin") as unknown as AdminNamespace;
   const otherNodes = new OtherNodes(chatNamespace, adminNamespace, redis, logger);
+  const leases = redis
+    ? new RedisLeases(redis.client, config.generationLeaseMs, `${config.redisKeyPrefix}:answer:`)
+    : new LocalLeases();
+  const answers = new LocalAnswers({
+    messages: repositories.messages,
+    leases,
+    intervalMs: config.checkpointMs,
+    logger,
+  });
   const metrics = new Metrics({
     connectedSockets: () => chatNamespace.sockets.size,
-    activeGenerations: () => generations.size,
+    activeGenerations: () => answers.size,
   });
   const limits = new RateLimits(config, logger, redis?.client, `${config.redisKeyPrefix}:limit`, (kind) =>
     metrics.rateLimited.inc({ limit: kind }),
   );
   const notifier = new RoomNotifier(chatNamespace, adminNamespace);
-  const state = redis
-    ? new RedisGenerationState(redis.client, {
-        leaseMs: config.generationLeaseMs,
-        prefix: `${config.redisKeyPrefix}:generation:`,
-      })
-    : new MemoryGenerationState();
 
   const policy = new ConversationPolicy(repositories.conversations);
   const conversations = new ConversationService({ repositories, policy, notifier });
@@ -117,9 +121,9 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const reports = new TurnReports({ notifier, metrics });
   const recovery = new Recovery({
     repositories,
-    generations,
+    answers,
     notifier,
-    state,
+    leases,
     reports,
     logger,
     leaseMs: config.generationLeaseMs,
@@ -127,20 +131,26 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const chat = new ChatService({
     repositories,
     policy,
-    conversations,
-    modelRegistry,
-    notifier,
-    generations,
-    logger,
-    summaries,
-    state,
-    limits,
-    streamFlushMs: config.streamFlushMs,
-    checkpointMs: config.checkpointMs,
-    maxOutputTokens: config.maxOutputTokens,
+    starter: new TurnStarter({ repositories, policy, recovery, limits, leaseMs: config.generationLeaseMs }),
+    writer: new AnswerWriter({
+      repositories,
+      conversations,
+      modelRegistry,
+      notifier,
+      answers,
+      leases,
+      logger,
+      reports,
+      summaries,
+      streamFlushMs: config.streamFlushMs,
+      maxOutputTokens: config.maxOutputTokens,
+    }),
+    answers,
     recovery,
     reports,
-    stopElsewhere: (conversationId, settle) => otherNodes.stop(conversationId, settle),
+    notifier,
+    logger,
+    ...(redis ? { otherNodes } : {}),
   });
   const admin = new AdminService({
     repositories,
@@ -156,7 +166,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   });
 
   const realtime = { verifier, users, limits, trustProxy: config.trustProxy, logger };
-  registerChatNamespace(chatNamespace, { ...realtime, conversations, chat, state });
+  registerChatNamespace(chatNamespace, { ...realtime, conversations, chat });
   registerAdminNamespace(adminNamespace, realtime);
   const serveClient = options.serveClientExample ?? !config.isProduction;
   const app = createHttpApp({
@@ -191,7 +201,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     redis,
     chat,
     conversations,
-    generations,
+    answers,
     metrics,
     admin,
     signer,

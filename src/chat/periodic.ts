@@ -15,6 +15,8 @@ export class Periodic {
         .catch(() => undefined)
         .finally(() => (this.running = undefined));
     }, ms);
+    // A clock never keeps the process alive by itself.
+    this.timer.unref();
   }
 
   /** No more runs. */

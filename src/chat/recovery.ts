@@ -3,8 +3,8 @@ import type { Repositories } from "../db/repositories/index.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toMessageResource } from "../conversations/resources.js";
 import type { Logger } from "../observability/logger.js";
-import type { GenerationRegistry } from "./generation-registry.js";
-import type { GenerationState } from "./generation-state.js";
+import type { AnswerLeases } from "./answer-leases.js";
+import type { LocalAnswers } from "./local-answers.js";
 import type { TurnReports } from "./turn-reports.js";
 
 const INTERRUPTED = {
@@ -14,9 +14,10 @@ const INTERRUPTED = {
 
 export interface RecoveryDeps {
   repositories: Pick<Repositories, "messages" | "conversations">;
-  generations: GenerationRegistry;
+  /** This node's answers: never taken for a dead node's. */
+  answers: Pick<LocalAnswers, "all">;
   notifier: Notifier;
-  state: GenerationState;
+  leases: AnswerLeases;
   reports: TurnReports;
   logger: Logger;
   /** A streaming answer not checkpointed for this long belongs to a dead node. */
@@ -39,13 +40,13 @@ export class Recovery {
    */
   async interruptStale(tx?: Tx, conversationId?: string): Promise<MessageRecord[]> {
     const { messages } = this.deps.repositories;
-    const live = new Set(this.deps.generations.all().map((g) => g.messageId));
+    const live = new Set(this.deps.answers.all().map((g) => g.messageId));
     const stale = await messages.stale(this.deps.leaseMs / 1000, conversationId, tx);
     const candidates = stale.filter((r) => !live.has(r.id));
     if (candidates.length === 0) return [];
     let leased = new Set<string>();
     try {
-      leased = await this.deps.state.liveAnswers(
+      leased = await this.deps.leases.live(
         candidates.map((r) => ({ conversationId: r.conversationId, messageId: r.id })),
       );
     } catch (err) {
@@ -60,7 +61,11 @@ export class Recovery {
   /** The sweep every node runs: interrupt dead nodes' answers and tell their rooms. */
   async sweep(): Promise<number> {
     const rows = await this.interruptStale();
-    for (const row of rows) await this.deps.state.end(row.conversationId, row.id).catch(() => undefined);
+    for (const row of rows) {
+      await this.deps.leases
+        .release({ conversationId: row.conversationId, messageId: row.id })
+        .catch(() => undefined);
+    }
     this.announce(rows);
     return rows.length;
   }

@@ -32,16 +32,30 @@ export class MessageHistory {
     return { messages: await this.messages.range(conversationId, start, end), hasMore: start > 1 };
   }
 
+  /**
+   * Whether the newest message (`seq` = `newestSeq`) is an answer still streaming, read from `page`
+   * when it holds it.
+   */
+  async newestIsStreaming(
+    conversationId: string,
+    newestSeq: number,
+    page: MessageRecord[],
+  ): Promise<boolean> {
+    if (newestSeq === 0) return false;
+    const newest =
+      page.find((m) => m.seq === newestSeq) ?? (await this.messages.atSeq(conversationId, newestSeq));
+    return newest?.status === "streaming";
+  }
+
   /** Every message after `afterSeq`, ascending. */
   after(conversationId: string, afterSeq: number): Promise<MessageRecord[]> {
     return this.messages.after(conversationId, afterSeq);
   }
 
   /**
-   * The newest complete turns before `beforeSeq` that fit in `budgetTokens`, oldest first. Reads
-   * backwards from the newest in small batches and stops at the budget, so its cost follows the
-   * window, not the conversation's length. Failed and interrupted answers are left out; cancelled
-   * ones are kept as the user saw them.
+   * The newest complete turns before `beforeSeq` that fit in `budgetTokens`, oldest first, in one
+   * statement whose cost follows the budget, not the conversation's length. Failed and interrupted
+   * answers are left out; cancelled ones are kept as the user saw them.
    */
   async window(
     conversationId: string,
@@ -53,30 +67,15 @@ export class MessageHistory {
     /** The tokens of the window's messages, framing included, from their stored counts. */
     tokens: number;
   }> {
-    const kept: MessageText[] = [];
-    let used = 0;
-    const result = (reachedStart: boolean) => {
-      const messages = trimToTurns(kept.reverse());
-      const tokens = messages.reduce((n, m) => n + m.contentTokens + MESSAGE_OVERHEAD_TOKENS, 0);
-      return { messages, reachedStart, tokens };
-    };
-    let cursor = beforeSeq;
-    // Small first (most windows are short), then larger, so a full window takes a few queries.
-    for (let batchSize = 64; ; batchSize = Math.min(batchSize * 2, 1024)) {
-      const from = Math.max(1, cursor - batchSize);
-      const batch = await this.messages.texts(conversationId, from, cursor, { order: "DESC" });
-      for (const m of batch) {
-        if (m.role === "system") continue;
-        if (m.status !== "complete" && m.status !== "cancelled") continue;
-        if (m.content.length === 0) continue;
-        const cost = m.contentTokens + MESSAGE_OVERHEAD_TOKENS;
-        if (used + cost > budgetTokens) return result(false);
-        used += cost;
-        kept.push(m);
-      }
-      cursor = from;
-      if (from === 1) return result(true);
-    }
+    const { messages: newestFirst, excluded } = await this.messages.window(
+      conversationId,
+      beforeSeq,
+      budgetTokens,
+      MESSAGE_OVERHEAD_TOKENS,
+    );
+    const messages = trimToTurns(newestFirst);
+    const tokens = messages.reduce((n, m) => n + m.contentTokens + MESSAGE_OVERHEAD_TOKENS, 0);
+    return { messages, reachedStart: !excluded, tokens };
   }
 }
 

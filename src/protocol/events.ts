@@ -5,6 +5,7 @@ import { conversationPayload, joinPayload, refreshPayload, sendPayload } from ".
 import {
   conversationResource,
   generationSnapshot,
+  type GenerationSnapshot,
   messageError,
   messageResource,
   type ConversationResource,
@@ -164,6 +165,8 @@ export interface InterServerEvents {
     request: { conversationId: string; settle: boolean },
     ack: (stopped: boolean) => void,
   ) => void;
+  /** The answer you write in this conversation, as your tabs have been sent it; null if you write none. */
+  "answer:snapshot": (conversationId: string, ack: (snapshot: GenerationSnapshot | null) => void) => void;
   /** A user was erased: every node forgets what it remembers of them. */
   "user:erased": (userId: string) => void;
 }

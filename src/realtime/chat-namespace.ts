@@ -3,11 +3,10 @@ import { principalOf, type Principal } from "../auth/claims.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { UserDirectory } from "../auth/user-directory.js";
 import type { ChatService } from "../chat/chat-service.js";
-import type { GenerationState } from "../chat/generation-state.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
-import { AppError, toAppError } from "../errors.js";
+import { toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { chatAck } from "./ack.js";
 import { limitEvents } from "./event-limit.js";
@@ -17,7 +16,6 @@ import {
   userRoom,
   type ClientToServerEvents,
   type InterServerEvents,
-  type GenerationSnapshot,
   type ServerToClientEvents,
 } from "../protocol/index.js";
 import type { SocketData } from "./socket-data.js";
@@ -35,7 +33,6 @@ export interface ChatNamespaceDeps {
   users: UserDirectory;
   conversations: ConversationService;
   chat: ChatService;
-  state: GenerationState;
   limits: RateLimits;
   /** Take the client IP from X-Forwarded-For. */
   trustProxy: boolean;
@@ -102,6 +99,8 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
     }
     void deps.chat.settled(conversationId).then(() => ack(stopped));
   });
+  // Another node's tab joins: the answer this node writes there, if it writes one.
+  chat.on("answer:snapshot", (conversationId, ack) => ack(deps.chat.localSnapshot(conversationId) ?? null));
   chat.on("user:erased", (userId) => deps.users.forget(userId));
   chat.on("connection", (socket) => {
     const principal = (): Principal => socket.data.principal;
@@ -120,11 +119,17 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
           p.afterSeq !== undefined
             ? { messages: await history.after(conversation.id, p.afterSeq), hasMore: false }
             : await history.page(conversation.id, conversation.totalMessages, 50);
+        // An answer is written only if the newest message is one still streaming.
+        const writing = await history.newestIsStreaming(
+          conversation.id,
+          conversation.totalMessages,
+          page.messages,
+        );
         return {
           conversation: toConversationResource(conversation),
           messages: page.messages.map(toMessageResource),
           hasMore: page.hasMore,
-          generation: await snapshotOf(deps, conversation.id),
+          generation: await deps.chat.snapshot(conversation.id, writing),
         };
       }),
     );
@@ -165,25 +170,4 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
       chatAck("auth:refresh", deps.logger, (p) => expiry.renew(p.token, deps)),
     );
   });
-}
-
-/**
- * The answer being written, from the shared state. While Redis is unreachable, the node writing the
- * answer still knows it; another node cannot, and says so rather than show a wrong text.
- */
-async function snapshotOf(
-  deps: Pick<ChatNamespaceDeps, "state" | "chat" | "logger">,
-  conversationId: string,
-): Promise<GenerationSnapshot | null> {
-  try {
-    return await deps.state.snapshot(conversationId);
-  } catch (err) {
-    const local = deps.chat.localSnapshot(conversationId);
-    if (local !== undefined) return local;
-    deps.logger.warn({ err }, "generation state unavailable");
-    throw new AppError(
-      "unavailable",
-      "the answer in progress cannot be read right now: join again in a moment",
-    );
-  }
 }

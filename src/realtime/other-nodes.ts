@@ -1,6 +1,6 @@
 import { AppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
-import { userRoom } from "../protocol/index.js";
+import { userRoom, type GenerationSnapshot } from "../protocol/index.js";
 import type { RedisConnection } from "../redis/redis-connection.js";
 import { withTimeLimit } from "../time-limit.js";
 import type { AdminNamespace } from "./admin-namespace.js";
@@ -45,6 +45,37 @@ export class OtherNodes {
       // A node that did not answer in time does not undo the one that stopped the answer.
       const partial = (err as { responses?: unknown[] }).responses;
       if (partial?.some(Boolean)) return true;
+      throw unreachable(err);
+    }
+  }
+
+  /**
+   * The answer another node writes in the conversation, as its tabs have been sent it: every node is
+   * asked, and the one writing it answers. Null when every node answered and none writes it (its
+   * writer is gone). `unavailable` when Redis is away or a node does not answer in time.
+   */
+  async snapshot(conversationId: string): Promise<GenerationSnapshot | null> {
+    if (!this.redis) return null;
+    const unreachable = (cause?: unknown) =>
+      new AppError(
+        "unavailable",
+        "the answer being written cannot be read right now: join again in a moment",
+        {
+          cause,
+        },
+      );
+    if (!this.redis.ready()) throw unreachable();
+    try {
+      const answers = await withTimeLimit(
+        this.chat.serverSideEmitWithAck("answer:snapshot", conversationId),
+        OTHER_NODES_TIMEOUT_MS,
+      );
+      return answers.find((a) => a !== null) ?? null;
+    } catch (err) {
+      // A node that did not answer in time: the snapshot may still be among those that did.
+      const partial = (err as { responses?: (GenerationSnapshot | null)[] }).responses;
+      const found = partial?.find((a) => a !== null && a !== undefined);
+      if (found) return found;
       throw unreachable(err);
     }
   }

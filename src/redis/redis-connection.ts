@@ -46,7 +46,10 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
       return client.status === "ready" && pub.status === "ready" && sub.status === "ready";
     },
     async close() {
-      await Promise.allSettled([client.quit(), pub.quit(), sub.quit()]);
+      // QUIT waits for Redis to answer; one that is away would hold the shutdown forever.
+      await Promise.allSettled(
+        [client, pub, sub].map((c) => withTimeLimit(c.quit(), 1000).catch(() => c.disconnect())),
+      );
     },
   };
 }

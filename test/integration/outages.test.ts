@@ -334,8 +334,9 @@ describe("a Redis outage", () => {
       const answer = await done;
       expect(answer.end.message.status).to.equal("complete");
       expect(answer.deltas).to.have.length(30);
-      const warnings = logs.lines.filter((l) => l.includes("generation state unavailable"));
-      expect(warnings.length).to.be.within(1, 2);
+      // Nothing goes to Redis per delta any more; the leases' renewals log the outage once.
+      const warnings = logs.lines.filter((l) => /answer leases|generation state/.test(l));
+      expect(warnings.length).to.be.within(0, 1);
 
       await redis.restart();
       let ready = false;

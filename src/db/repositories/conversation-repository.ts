@@ -1,7 +1,8 @@
 import { Op, QueryTypes, type CreationAttributes, type WhereOptions } from "sequelize";
 import type { Conversation, ConversationStatus, Models } from "../models/index.js";
+import { columnsOf, recordOf } from "../row-mapping.js";
 import type { UserStats } from "../../protocol/index.js";
-import { inTx, type ConversationRecord, type Tx } from "../records.js";
+import { inTx, type AgentRecord, type ConversationRecord, type Tx } from "../records.js";
 
 /** Which conversations a list shows. */
 export interface ConversationFilter {
@@ -27,6 +28,44 @@ export class ConversationRepository {
   async findVisible(id: string): Promise<ConversationRecord | null> {
     const row = await this.models.Conversation.findOne({ where: { id, status: { [Op.ne]: "deleted" } } });
     return row?.get({ plain: true }) ?? null;
+  }
+
+  /**
+   * What a new turn must know besides its locked conversation, in one statement run after the lock
+   * (so that it sees what the turn it waited for committed): the agent, the message that already
+   * carries this `clientMessageId` (a repeat), and the answer being written, if any, with whether
+   * its lease (the last checkpoint) is older than `leaseSeconds`.
+   */
+  async turnContext(
+    conversation: { id: string; agentId: string },
+    clientMessageId: string | null,
+    leaseSeconds: number,
+    tx: Tx,
+  ): Promise<{
+    agent: AgentRecord | null;
+    duplicateId: string | null;
+    writing: { id: string; stale: boolean } | null;
+  }> {
+    const { Agent } = this.models;
+    const [row] = await this.sequelize.query<Record<string, unknown>>(
+      `SELECT ${columnsOf(Agent, "a", "a_")},
+              (SELECT d.id FROM messages d WHERE d.conversation_id = $1 AND d.client_message_id = $3) AS "duplicateId",
+              w.id AS "writingId", w.updated_at < now() - make_interval(secs => $4) AS "writingStale"
+         FROM (SELECT 1) AS one
+         LEFT JOIN agents a ON a.id = $2
+         LEFT JOIN LATERAL (SELECT id, updated_at FROM messages
+                             WHERE conversation_id = $1 AND status = 'streaming' LIMIT 1) w ON true`,
+      {
+        bind: [conversation.id, conversation.agentId, clientMessageId, leaseSeconds],
+        type: QueryTypes.SELECT,
+        transaction: tx,
+      },
+    );
+    return {
+      agent: row ? recordOf<AgentRecord>(Agent, row, "a_") : null,
+      duplicateId: (row?.duplicateId as string | null | undefined) ?? null,
+      writing: row?.writingId ? { id: row.writingId as string, stale: row.writingStale === true } : null,
+    };
   }
 
   /** Reads the row and locks it for the rest of the transaction (`FOR UPDATE`). */

@@ -1,0 +1,293 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { AgentRecord, ConversationRecord, MessageRecord } from "../db/records.js";
+import type { Repositories } from "../db/repositories/index.js";
+import type { ConversationService } from "../conversations/conversation-service.js";
+import type { Notifier } from "../conversations/notifier.js";
+import { toConversationResource, toMessageResource } from "../conversations/resources.js";
+import { AppError, toAppError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import type { MessageResource } from "../protocol/index.js";
+import type { FinishReason, Usage } from "../providers/chat-model.js";
+import type { ModelRegistry } from "../providers/model-registry.js";
+import { TimeLimitExceeded, withTimeLimit } from "../time-limit.js";
+import { countTextTokens } from "../tokens/token-counter.js";
+import type { AnswerLeases } from "./answer-leases.js";
+import { answerOutcome, type AnswerRow, type StreamResult } from "./answer-outcome.js";
+import { Generation } from "./generation.js";
+import type { LocalAnswers } from "./local-answers.js";
+import { buildPrompt, type Prompt } from "./prompt.js";
+import type { Summaries } from "./summaries.js";
+import type { TurnReports } from "./turn-reports.js";
+
+/** A turn whose user message and answer row are stored: what its answer is written from. */
+export interface TurnContext {
+  conversation: ConversationRecord;
+  agent: AgentRecord;
+  userMessage: MessageRecord;
+  assistant: MessageRecord;
+}
+
+export interface AnswerWriterDeps {
+  repositories: Pick<Repositories, "messages" | "conversations">;
+  conversations: ConversationService;
+  modelRegistry: ModelRegistry;
+  notifier: Notifier;
+  answers: LocalAnswers;
+  leases: AnswerLeases;
+  logger: Logger;
+  reports: TurnReports;
+  /** Titles and summaries written after answers; none in tests that do not want them. */
+  summaries?: Summaries | undefined;
+  /** STREAM_FLUSH_MS. */
+  streamFlushMs: number;
+  /** MAX_OUTPUT_TOKENS. */
+  maxOutputTokens: number;
+}
+
+/** How long one attempt to store an ended answer may take before it counts as the database being away. */
+const STORE_TIME_LIMIT_MS = 10_000;
+
+/**
+ * Writes one answer: builds the prompt, streams the model's chunks to the room as coalesced deltas
+ * (each sent at once: nothing is awaited per delta), works out how the answer ended, stores it (with
+ * retries while the database is away) and tells the room. The answers of the node are held by
+ * `LocalAnswers`, which checkpoints them.
+ */
+export class AnswerWriter {
+  constructor(private readonly deps: AnswerWriterDeps) {}
+
+  /**
+   * Writes and stores the answer. `onSaving` is called once if the ended answer cannot be stored at
+   * first (the database is away): the writer keeps retrying until it is stored.
+   */
+  async run(ctx: TurnContext, onSaving: (err: AppError) => void): Promise<MessageResource> {
+    const { conversation, assistant } = ctx;
+    const { answers, logger } = this.deps;
+    const generation = new Generation({
+      conversationId: conversation.id,
+      messageId: assistant.id,
+      flushMs: this.deps.streamFlushMs,
+      emit: (event) => this.deps.notifier.assistantDelta(event),
+    });
+    answers.add(generation);
+    try {
+      const { result, prompt } = await this.write(ctx, generation);
+      const row = answerOutcome(result);
+      const stored = await this.store(ctx, row, onSaving);
+      // The stored row now holds the text: its lease can go before the end is announced.
+      await this.deps.leases
+        .release({ conversationId: conversation.id, messageId: assistant.id })
+        .catch(() => undefined);
+      return await this.announce(ctx, stored, { prompt, failureKind: result.failure?.kind });
+    } catch (err) {
+      // The answer could not be stored: it stays `streaming`, its lease runs out, and recovery
+      // stores it as interrupted with its last checkpoint.
+      logger.error({ err, messageId: assistant.id }, "could not store the answer");
+      throw new AppError("unavailable", "the answer could not be stored", { cause: err });
+    } finally {
+      answers.remove(generation);
+    }
+  }
+
+  /** Streams the model's answer into the generation; returns how the stream went. */
+  private async write(
+    ctx: TurnContext,
+    generation: Generation,
+  ): Promise<{ result: StreamResult; prompt: Prompt | undefined }> {
+    const { agent, assistant, conversation } = ctx;
+    const startedAt = performance.now();
+    let firstTokenAt: number | undefined;
+    let usage: Usage | undefined;
+    let finishReason: FinishReason | undefined;
+    let modelUsed = agent.model;
+    let failure: AppError | undefined;
+    let prompt: Prompt | undefined;
+    try {
+      // Outside the vendor's error handling: a database that is slow or away is not the vendor's
+      // failure, and the answer can wait for it.
+      prompt = await this.prompt(ctx, generation);
+      if (prompt && !generation.stopped) {
+        try {
+          const model = this.deps.modelRegistry.forAgent(agent);
+          for await (const part of model.stream({
+            model: agent.model,
+            messages: prompt.messages,
+            temperature: agent.temperature,
+            maxOutputTokens: this.deps.maxOutputTokens,
+            abortSignal: generation.signal,
+            purpose: "answer",
+          })) {
+            if (generation.stopped) break;
+            if (part.type === "text-delta") {
+              firstTokenAt ??= performance.now();
+              generation.append(part.delta);
+            } else {
+              usage = part.usage;
+              finishReason = part.finishReason;
+              if (part.modelUsed) modelUsed = part.modelUsed;
+            }
+          }
+          if (!generation.stopped && finishReason === undefined) {
+            throw new AppError("provider_error", "the model's stream ended before the answer was finished");
+          }
+        } catch (err) {
+          if (!generation.stopped) {
+            failure =
+              err instanceof AppError && err.code === "provider_error"
+                ? err
+                : new AppError("provider_error", "the model failed to answer", { cause: err });
+            this.deps.logger.warn(
+              { err, conversationId: conversation.id, messageId: assistant.id },
+              "generation failed",
+            );
+          }
+        }
+      }
+    } catch (err) {
+      failure = new AppError("internal", "the answer could not be prepared", { cause: err });
+      this.deps.logger.error({ err, messageId: assistant.id }, "the prompt could not be built");
+    } finally {
+      generation.end();
+    }
+    const endedAt = performance.now();
+    const text = generation.text;
+    return {
+      prompt,
+      result: {
+        text,
+        // The answer's text is counted once, here; its count is stored with it.
+        textTokens: await countTextTokens(text),
+        promptTokens: prompt?.promptTokens ?? 0,
+        usage,
+        finishReason,
+        modelUsed,
+        failure,
+        stopReason: generation.stopReason,
+        startedAt,
+        firstTokenAt,
+        endedAt,
+      },
+    };
+  }
+
+  /** The prompt, waiting while the database is away (the answer is stopped meanwhile if asked). */
+  private async prompt(ctx: TurnContext, generation: Generation): Promise<Prompt | undefined> {
+    const { agent, conversation, userMessage } = ctx;
+    for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
+      try {
+        return await buildPrompt(this.deps.conversations.history, agent, conversation, userMessage);
+      } catch (err) {
+        if (toAppError(err).code !== "unavailable") throw err;
+        this.deps.logger.warn({ err, messageId: ctx.assistant.id }, "the history is unavailable: waiting");
+        await sleep(delayMs, undefined, { signal: generation.signal }).catch(() => undefined);
+        if (generation.stopped) return undefined;
+      }
+    }
+  }
+
+  /**
+   * Stores the ended answer (and its cost) in one statement. While the database is away it retries,
+   * after telling the room once that the answer is being saved, until the answer is stored or
+   * shutdown gives up on it. A deadlock (against an erasure) is retried too.
+   */
+  private async store(
+    ctx: TurnContext,
+    row: AnswerRow,
+    onSaving: (err: AppError) => void,
+  ): Promise<StoredAnswer | null> {
+    const { conversation, assistant } = ctx;
+    let delayMs = 200;
+    for (let attempt = 0, told = false; ; attempt++) {
+      try {
+        const stored = await withTimeLimit(
+          this.deps.repositories.messages.finish(assistant.id, row),
+          STORE_TIME_LIMIT_MS,
+        );
+        if (stored || attempt === 0) return stored;
+        // A retry finds the answer no longer streaming: the attempt before may have committed
+        // without its reply reaching this node. If the row holds this answer, it was stored.
+        return await this.storedBefore(assistant.id, conversation.id, row);
+      } catch (err) {
+        const away = err instanceof TimeLimitExceeded || toAppError(err).code === "unavailable";
+        if ((!away && !isDeadlock(err)) || this.deps.answers.giveUp.aborted) throw err;
+        if (!told && away) {
+          told = true;
+          this.deps.logger.warn(
+            { err, messageId: assistant.id },
+            "the database is unavailable: the answer is kept and will be stored when it answers",
+          );
+          this.deps.notifier.assistantSaving({
+            conversationId: conversation.id,
+            messageId: assistant.id,
+            status: row.status,
+          });
+          onSaving(
+            new AppError(
+              "unavailable",
+              "the answer is finished and will be saved when the database is back",
+              {
+                details: { messageId: assistant.id, status: row.status },
+              },
+            ),
+          );
+        }
+        await sleep(delayMs, undefined, { signal: this.deps.answers.giveUp }).catch(() => undefined);
+        delayMs = Math.min(delayMs * 2, 2000);
+      }
+    }
+  }
+
+  /** The stored answer and its conversation, if the row holds exactly this ended answer. */
+  private async storedBefore(
+    assistantId: string,
+    conversationId: string,
+    row: AnswerRow,
+  ): Promise<StoredAnswer | null> {
+    const message = await this.deps.repositories.messages.findById(assistantId);
+    if (!message || message.status !== row.status || message.content !== row.content) return null;
+    const conversation = await this.deps.repositories.conversations.findById(conversationId);
+    return conversation ? { message, conversation } : null;
+  }
+
+  /** Tells the room (and the operators) how the stored answer ended; starts titles and summaries. */
+  private async announce(
+    ctx: TurnContext,
+    stored: StoredAnswer | null,
+    about: { prompt: Prompt | undefined; failureKind: string | undefined },
+  ): Promise<MessageResource> {
+    const { conversation, agent, userMessage, assistant } = ctx;
+    const { notifier } = this.deps;
+    if (!stored) {
+      // Another node declared this answer interrupted while we were writing it: its word stands.
+      const current = await this.deps.repositories.messages.findById(assistant.id);
+      return toMessageResource(current ?? assistant);
+    }
+    const resource = toMessageResource(stored.message);
+    if (resource.error) notifier.assistantError(resource, resource.error);
+    else notifier.assistantDone(resource);
+    notifier.conversationUpdated(toConversationResource(stored.conversation));
+    this.deps.reports.ended(conversation.userId, resource, {
+      model: agent.model,
+      failureKind: about.failureKind,
+    });
+    if (resource.status === "complete" && this.deps.summaries) {
+      if (userMessage.seq === 1)
+        this.deps.summaries.titleInBackground(stored.conversation, agent, userMessage.content);
+      if (about.prompt?.leftOut)
+        this.deps.summaries.refreshInBackground(stored.conversation, agent, about.prompt.windowStartSeq);
+    }
+    return resource;
+  }
+}
+
+/** An answer as stored, and its conversation with the new totals. */
+interface StoredAnswer {
+  message: MessageRecord;
+  conversation: ConversationRecord;
+}
+
+/** PostgreSQL chose this statement as the victim of a deadlock (SQLSTATE 40P01). */
+export function isDeadlock(err: unknown): boolean {
+  const driver = (err as { parent?: { code?: unknown } } | null)?.parent;
+  return driver?.code === "40P01";
+}
