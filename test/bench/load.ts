@@ -43,7 +43,8 @@ async function run(withRedis: boolean) {
   let statements = 0;
   let checkpoints = 0;
   server.confab.db.sequelize.addHook("afterQuery", "count", (_options, query) => {
-    const sql = String((query as unknown as { sql?: unknown }).sql ?? "");
+    const raw = (query as unknown as { sql?: unknown }).sql;
+    const sql = typeof raw === "string" ? raw : "";
     if (/UPDATE messages[\s\S]*SET content[\s\S]*streaming/i.test(sql)) checkpoints++;
     else statements++;
   });

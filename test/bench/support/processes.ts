@@ -22,7 +22,7 @@ export async function startChild(
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
+    child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /listening (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
