@@ -45,6 +45,8 @@ const schema = z.object({
   HOST: z.preprocess(empty, z.string().default("0.0.0.0")),
   DATABASE_URL: url(["postgres:", "postgresql:"]),
   DATA_DIR: z.preprocess(empty, z.string().default("./data")),
+  /** Connections to PostgreSQL at DATABASE_URL this node may hold (default 20). */
+  DATABASE_POOL_MAX: integer(20, 1, 1000),
   REDIS_URL: url(["redis:", "rediss:"]),
   JWT_SECRET: z.preprocess(
     empty,
@@ -141,6 +143,7 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string | undefined;
+  readonly databasePoolMax: number;
   readonly dataDir: string;
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string;
@@ -197,6 +200,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

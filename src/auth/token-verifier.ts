@@ -1,4 +1,4 @@
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, createSecretKey, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
 import { AppError } from "../errors.js";
 import { claimsSchema, type Claims } from "./claims.js";
@@ -17,17 +17,21 @@ export interface JwtKeys {
 export const tokenError = (reason: TokenFailure, message: string) =>
   new AppError("unauthorized", message, { details: { reason } });
 
-/** Verifies tokens with exactly one algorithm, pinned by the configured key (never `none`). */
+/**
+ * Verifies tokens with exactly one algorithm, pinned by the configured key (never `none`). The key is
+ * made into a key object once: given a string, jsonwebtoken would first try (and fail) to parse it as
+ * a public key at every verification.
+ */
 export class TokenVerifier {
-  private readonly key: string;
+  private readonly key: KeyObject;
   private readonly algorithm: jwt.Algorithm;
 
   constructor(private readonly keys: JwtKeys) {
     if (keys.publicKey) {
-      this.key = keys.publicKey;
+      this.key = createPublicKey(keys.publicKey);
       this.algorithm = algorithmOfPublicKey(keys.publicKey);
     } else if (keys.secret) {
-      this.key = keys.secret;
+      this.key = createSecretKey(Buffer.from(keys.secret, "utf8"));
       this.algorithm = "HS256";
     } else {
       throw new Error("TokenVerifier needs JWT_SECRET or JWT_PUBLIC_KEY");

@@ -17,7 +17,7 @@ export interface Database {
 }
 
 export async function openDatabase(
-  config: Pick<Config, "databaseUrl" | "dataDir">,
+  config: Pick<Config, "databaseUrl" | "dataDir" | "databasePoolMax">,
   logger: Logger,
 ): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
@@ -33,7 +33,9 @@ export async function openDatabase(
   if (config.databaseUrl) {
     sequelize = new Sequelize(config.databaseUrl, {
       ...common,
-      pool: { max: 10, min: 0, acquire: 10_000, idle: 10_000 },
+      // A request that waits longer than `acquire` for a connection is `unavailable`; an answer that
+      // waits retries rather than fail.
+      pool: { max: config.databasePoolMax, min: 0, acquire: 10_000, idle: 10_000 },
     });
   } else {
     embedded = await startEmbeddedPostgres(config.dataDir);
@@ -66,7 +68,7 @@ export async function openDatabase(
  * vendor with a key, the demo agent always).
  */
 export async function openMigratedDatabase(
-  config: Pick<Config, "databaseUrl" | "dataDir" | "isProduction" | "providers">,
+  config: Pick<Config, "databaseUrl" | "dataDir" | "databasePoolMax" | "isProduction" | "providers">,
   logger: Logger,
 ): Promise<Database> {
   const db = await openDatabase(config, logger);

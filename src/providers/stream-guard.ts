@@ -38,8 +38,12 @@ const ABORTED = Symbol("aborted");
 /**
  * Wraps one vendor stream with the time limits every vendor shares: no first token within
  * `firstTokenTimeoutMs`, or nothing for `stallTimeoutMs` between chunks, aborts the vendor request
- * (closing its HTTP connection) and throws a provider_error. SDK calls cannot be trusted to notice
- * an abort promptly (OpenAI's retry sleep ignores the signal), so every wait is raced instead.
+ * (closing its HTTP connection) and throws a provider_error.
+ *
+ * Nothing is allocated per chunk: one timer serves the whole stream (the first-token limit from the
+ * start, then the stall limit, re-armed before each read), and one listener forwards the caller's
+ * stop. Aborting the request makes the SDK's read fail at once. Only the request itself (with the
+ * SDK's retries, whose sleep ignores the signal) is raced against the abort, once.
  */
 export async function* guardStream<T>(options: StreamGuardOptions<T>): AsyncGenerator<T, void, undefined> {
   const { vendor, abortSignal } = options;
@@ -47,93 +51,63 @@ export async function* guardStream<T>(options: StreamGuardOptions<T>): AsyncGene
   const controller = new AbortController();
   const forwardAbort = () => controller.abort(abortSignal.reason);
   abortSignal.addEventListener("abort", forwardAbort, { once: true });
-  const startedAt = performance.now();
+  /** Set when a time limit fired: what the stream ends with. */
+  const limit: { expired?: AppError } = {};
+  const expire = (message: string, kind: "stall" | "first_token_timeout") => () => {
+    limit.expired = providerError(message, { kind });
+    controller.abort(limit.expired);
+  };
+  // A function, so that the compiler does not take the limit for unexpired after the first check.
+  const throwIfExpired = () => {
+    if (limit.expired) throw limit.expired;
+  };
+  let timer: NodeJS.Timeout | undefined = isEnabled(options.firstTokenTimeoutMs)
+    ? setTimeout(
+        expire(
+          `${vendor} sent no first token within ${options.firstTokenTimeoutMs} ms`,
+          "first_token_timeout",
+        ),
+        options.firstTokenTimeoutMs,
+      )
+    : undefined;
   let sawFirstToken = false;
   let phase: FailurePhase = "request";
   let finished = false;
   let iterator: AsyncIterator<T> | undefined;
 
-  // The first-token limit counts from the start (retries included); the stall limit restarts per chunk.
-  const currentLimit = (): {
-    configuredMs: number;
-    remainingMs: number;
-    message: string;
-    kind: "stall" | "first_token_timeout";
-  } =>
-    sawFirstToken
-      ? {
-          configuredMs: options.stallTimeoutMs,
-          remainingMs: options.stallTimeoutMs,
-          message: `${vendor} stalled for ${options.stallTimeoutMs} ms between chunks`,
-          kind: "stall",
-        }
-      : {
-          configuredMs: options.firstTokenTimeoutMs,
-          remainingMs: options.firstTokenTimeoutMs - (performance.now() - startedAt),
-          message: `${vendor} sent no first token within ${options.firstTokenTimeoutMs} ms`,
-          kind: "first_token_timeout",
-        };
-
-  const race = <V>(work: Promise<V>): Promise<V | typeof ABORTED> =>
-    new Promise<V | typeof ABORTED>((resolve, reject) => {
-      // Aborted while the consumer held the chunk: a listener added now would never fire.
-      if (abortSignal.aborted) {
-        resolve(ABORTED);
-        return;
-      }
-      const limit = currentLimit();
-      let timer: NodeJS.Timeout | undefined;
-      const cleanup = () => {
-        clearTimeout(timer);
-        abortSignal.removeEventListener("abort", onAbort);
-      };
-      const onAbort = () => {
-        cleanup();
-        resolve(ABORTED);
-      };
-      if (isEnabled(limit.configuredMs)) {
-        timer = setTimeout(
-          () => {
-            cleanup();
-            const error = providerError(limit.message, { kind: limit.kind });
-            controller.abort(error);
-            reject(error);
-          },
-          Math.max(0, limit.remainingMs),
-        );
-      }
-      abortSignal.addEventListener("abort", onAbort, { once: true });
-      work.then(
-        (value) => {
-          cleanup();
-          resolve(value);
-        },
-        (err: unknown) => {
-          cleanup();
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    });
-
   try {
-    const iterable = await race(options.open(controller.signal));
+    const iterable = await untilAborted(options.open(controller.signal), controller.signal);
+    throwIfExpired();
     if (iterable === ABORTED) return;
     phase = "stream";
     iterator = iterable[Symbol.asyncIterator]();
     for (;;) {
-      const result = await race(iterator.next());
-      if (result === ABORTED) return;
+      if (sawFirstToken) timer?.refresh(); // the stall limit counts from each read
+      const result = await iterator.next();
+      throwIfExpired();
+      if (abortSignal.aborted) return;
       if (result.done) {
         finished = true;
         return;
       }
-      if (!sawFirstToken && options.isFirstToken(result.value)) sawFirstToken = true;
+      if (!sawFirstToken && options.isFirstToken(result.value)) {
+        sawFirstToken = true;
+        clearTimeout(timer);
+        timer = isEnabled(options.stallTimeoutMs)
+          ? setTimeout(
+              expire(`${vendor} stalled for ${options.stallTimeoutMs} ms between chunks`, "stall"),
+              options.stallTimeoutMs,
+            )
+          : undefined;
+      }
       yield result.value;
     }
   } catch (err) {
+    throwIfExpired();
     if (abortSignal.aborted) return;
     throw err instanceof AppError ? err : options.toError(err, phase);
   } finally {
+    clearTimeout(timer);
     abortSignal.removeEventListener("abort", forwardAbort);
     if (!finished) {
       // Closes the HTTP request whether we timed out, the caller aborted, or the consumer stopped
@@ -142,6 +116,28 @@ export async function* guardStream<T>(options: StreamGuardOptions<T>): AsyncGene
       iterator?.return?.().catch(() => undefined);
     }
   }
+}
+
+/** The work's result, or ABORTED as soon as the signal is (the work's own outcome then ignored). */
+function untilAborted<V>(work: Promise<V>, signal: AbortSignal): Promise<V | typeof ABORTED> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.resolve(ABORTED);
+  }
+  return new Promise<V | typeof ABORTED>((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /**

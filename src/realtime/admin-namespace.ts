@@ -13,6 +13,7 @@ import {
   type AdminServerToClientEvents,
   type InterServerEvents,
 } from "../protocol/index.js";
+import { DeadlineScheduler } from "./deadline-scheduler.js";
 import { TokenExpiry } from "./token-expiry.js";
 import type { SocketData } from "./socket-data.js";
 
@@ -48,10 +49,12 @@ export function registerAdminNamespace(
     refusal.data = { code: "forbidden" };
     next(refusal);
   });
+  // One timer for the token expiries of every socket of the namespace.
+  const deadlines = new DeadlineScheduler();
   admin.on("connection", (socket) => {
     // So that erasing a user also closes their admin tabs.
     void socket.join(userRoom(socket.data.principal.userId));
-    const expiry = new TokenExpiry(socket);
+    const expiry = new TokenExpiry(socket, deadlines);
     limitEvents(socket, deps.limits);
     socket.on(
       "auth:refresh",

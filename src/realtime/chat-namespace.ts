@@ -10,6 +10,7 @@ import { toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { chatAck } from "./ack.js";
 import { limitEvents } from "./event-limit.js";
+import { DeadlineScheduler } from "./deadline-scheduler.js";
 import { TokenExpiry } from "./token-expiry.js";
 import {
   conversationRoom,
@@ -102,10 +103,12 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
   // Another node's tab joins: the answer this node writes there, if it writes one.
   chat.on("answer:snapshot", (conversationId, ack) => ack(deps.chat.localSnapshot(conversationId) ?? null));
   chat.on("user:erased", (userId) => deps.users.forget(userId));
+  // One timer for the token expiries of every socket of the namespace.
+  const deadlines = new DeadlineScheduler();
   chat.on("connection", (socket) => {
     const principal = (): Principal => socket.data.principal;
     void socket.join(userRoom(principal().userId));
-    const expiry = new TokenExpiry(socket);
+    const expiry = new TokenExpiry(socket, deadlines);
     limitEvents(socket, deps.limits);
 
     socket.on(

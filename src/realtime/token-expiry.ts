@@ -2,12 +2,11 @@ import { principalOf, type Claims } from "../auth/claims.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { UserDirectory } from "../auth/user-directory.js";
 import { AppError } from "../errors.js";
+import type { DeadlineScheduler } from "./deadline-scheduler.js";
 import type { SocketData } from "./socket-data.js";
 
 /** Warned this long before its token expires, a client can renew with `auth:refresh`. */
 const EXPIRY_WARNING_MS = 30_000;
-/** setTimeout's largest delay. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /** What token expiry needs of a socket of either namespace. */
 interface ExpiringSocket {
@@ -20,13 +19,16 @@ interface ExpiringSocket {
 
 /**
  * A socket lives as long as its token: `auth:expiring` thirty seconds before the token's `exp`,
- * `auth:expired` and disconnect at it, unless `auth:refresh` brings a new token first.
+ * `auth:expired` and disconnect at it, unless `auth:refresh` brings a new token first. The deadlines
+ * of every socket of a namespace share one scheduler (one timer), so a socket carries none of its own.
  */
 export class TokenExpiry {
-  private warning: NodeJS.Timeout | undefined;
-  private expiry: NodeJS.Timeout | undefined;
+  private cancel: (() => void)[] = [];
 
-  constructor(private readonly socket: ExpiringSocket) {
+  constructor(
+    private readonly socket: ExpiringSocket,
+    private readonly deadlines: DeadlineScheduler,
+  ) {
     this.schedule(socket.data.principal.expiresAt);
     socket.on("disconnect", () => this.clear());
   }
@@ -55,25 +57,20 @@ export class TokenExpiry {
 
   private schedule(expiresAt: Date): void {
     this.clear();
-    const left = expiresAt.getTime() - Date.now();
-    const warnIn = Math.max(0, left - EXPIRY_WARNING_MS);
-    this.warning = setTimeout(
-      () => this.socket.emit("auth:expiring", { expiresAt: expiresAt.toISOString() }),
-      Math.min(warnIn, MAX_DELAY_MS),
-    );
-    this.expiry = setTimeout(
-      () => {
+    const at = expiresAt.getTime();
+    this.cancel = [
+      this.deadlines.schedule(at - EXPIRY_WARNING_MS, () =>
+        this.socket.emit("auth:expiring", { expiresAt: expiresAt.toISOString() }),
+      ),
+      this.deadlines.schedule(at, () => {
         this.socket.emit("auth:expired", {});
         this.socket.disconnect(true);
-      },
-      Math.min(Math.max(0, left), MAX_DELAY_MS),
-    );
-    this.warning.unref();
-    this.expiry.unref();
+      }),
+    ];
   }
 
   private clear(): void {
-    clearTimeout(this.warning);
-    clearTimeout(this.expiry);
+    for (const cancel of this.cancel) cancel();
+    this.cancel = [];
   }
 }

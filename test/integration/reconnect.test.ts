@@ -125,6 +125,8 @@ describe("a tab that drops and re-joins at random moments", () => {
     let socket: ChatClient | undefined;
     let writing = true;
     let reconnects = 0;
+    // Snapshots a tab got on the node that does not write: asked of the writer through the adapter.
+    let remoteSnapshots = 0;
 
     const attach = async () => {
       const target = rand() < 0.5 ? a : b;
@@ -139,6 +141,7 @@ describe("a tab that drops and re-joins at random moments", () => {
         conversationId,
         ...(afterSeq !== undefined ? { afterSeq } : {}),
       });
+      if (target === b && joined.generation) remoteSnapshots++;
       view.applyJoin(joined);
       return s;
     };
@@ -179,6 +182,7 @@ describe("a tab that drops and re-joins at random moments", () => {
     // The test exercised what it claims to: reconnects, snapshots and live deltas.
     expect(reconnects).to.be.greaterThan(10);
     expect(view.snapshotsUsed).to.be.greaterThan(3);
+    expect(remoteSnapshots).to.be.greaterThan(1);
     expect(view.deltasApplied).to.be.greaterThan(50);
   });
 });

@@ -1,0 +1,90 @@
+interface Deadline {
+  at: number;
+  run: () => void;
+  cancelled: boolean;
+}
+
+/** setTimeout's largest delay. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * Runs callbacks at their deadlines with one timer for all of them, armed for the earliest: ten
+ * thousand sockets' token expiries cost one timer, not twenty thousand. Deadlines are kept in a
+ * binary min-heap; a cancelled one is dropped when it comes up.
+ */
+export class DeadlineScheduler {
+  private readonly heap: Deadline[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Runs `run` at `at` (epoch ms); returns what cancels it. */
+  schedule(at: number, run: () => void): () => void {
+    const deadline: Deadline = { at, run, cancelled: false };
+    this.push(deadline);
+    if (at < this.armedFor) this.arm();
+    return () => {
+      deadline.cancelled = true;
+    };
+  }
+
+  /** Deadlines still waiting, cancelled ones included until they come up. */
+  get size(): number {
+    return this.heap.length;
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.heap.length = 0;
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    const next = this.heap[0];
+    if (!next) return;
+    this.armedFor = next.at;
+    this.timer = setTimeout(() => this.fire(), Math.min(Math.max(0, next.at - this.now()), MAX_DELAY_MS));
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    const now = this.now();
+    for (let next = this.heap[0]; next && next.at <= now; next = this.heap[0]) {
+      this.pop();
+      if (!next.cancelled) next.run();
+    }
+    this.arm();
+  }
+
+  private push(deadline: Deadline): void {
+    const heap = this.heap;
+    heap.push(deadline);
+    for (let i = heap.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.at <= heap[i]!.at) break;
+      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop();
+    if (heap.length === 0 || !last) return;
+    heap[0] = last;
+    for (let i = 0; ;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < heap.length && heap[left]!.at < heap[smallest]!.at) smallest = left;
+      if (right < heap.length && heap[right]!.at < heap[smallest]!.at) smallest = right;
+      if (smallest === i) break;
+      [heap[smallest], heap[i]] = [heap[i]!, heap[smallest]!];
+      i = smallest;
+    }
+  }
+}
