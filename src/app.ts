@@ -11,6 +11,7 @@ import { startBackgroundJobs } from "./background-jobs.js";
 import { ChatService } from "./chat/chat-service.js";
 import { LocalLeases, RedisLeases } from "./chat/answer-leases.js";
 import { AnswerWriter } from "./chat/answer-writer.js";
+import { BackgroundGate } from "./chat/background-gate.js";
 import { LocalAnswers } from "./chat/local-answers.js";
 import { Recovery } from "./chat/recovery.js";
 import { TurnStarter } from "./chat/turn-starter.js";
@@ -117,7 +118,8 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const policy = new ConversationPolicy(repositories.conversations);
   const conversations = new ConversationService({ repositories, policy, notifier });
   const agents = new AgentService({ agents: repositories.agents, modelRegistry });
-  const summaries = new Summaries({ repositories, modelRegistry, notifier, logger });
+  const gate = new BackgroundGate(() => repositories.busy());
+  const summaries = new Summaries({ repositories, modelRegistry, notifier, logger, gate });
   const reports = new TurnReports({ notifier, metrics });
   const recovery = new Recovery({
     repositories,

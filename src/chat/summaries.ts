@@ -6,6 +6,7 @@ import { toConversationResource } from "../conversations/resources.js";
 import type { Logger } from "../observability/logger.js";
 import { completeText } from "../providers/complete-text.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
+import type { BackgroundGate } from "./background-gate.js";
 
 const SUMMARY_INSTRUCTIONS =
   "You write summaries of conversations between a user and an assistant. Answer with a summary of " +
@@ -17,11 +18,14 @@ const TITLE_INSTRUCTIONS =
 /** A background refresh waits until this many messages have fallen out of the window unsummarized. */
 const REFRESH_AFTER_MESSAGES = 10;
 const SUMMARY_MAX_OUTPUT_TOKENS = 300;
-const TITLE_MAX_OUTPUT_TOKENS = 30;
+/** A title is at most six words: a few tokens are all the vendor is asked for. */
+const TITLE_MAX_OUTPUT_TOKENS = 16;
 /** A summary may read more than a turn's window: the vendor's context is far larger than a turn's budget. */
 const SUMMARY_MIN_INPUT_TOKENS = 4000;
 
 export interface SummariesDeps {
+  /** Background database work waits for a quiet pool: titles and refreshes never compete with answers. */
+  gate: BackgroundGate;
   repositories: Pick<Repositories, "conversations" | "messages">;
   modelRegistry: ModelRegistry;
   notifier: Notifier;
@@ -37,6 +41,10 @@ export class Summaries {
   private readonly refreshing = new Set<string>();
 
   constructor(private readonly deps: SummariesDeps) {}
+
+  private get gate(): BackgroundGate {
+    return this.deps.gate;
+  }
 
   /** `POST /conversations/:id/summary`: the previous summary plus the newest messages that fit the window. */
   async summarize(conversation: ConversationRecord, agent: AgentRecord): Promise<string> {
@@ -78,20 +86,13 @@ export class Summaries {
   ): Promise<void> {
     const from = conversation.summaryThroughSeq;
     // Oldest first: what fell out of the window longest ago is summarized before anything newer.
-    const { lines, throughSeq } = await this.transcript(
-      conversation.id,
-      from + 1,
-      windowStartSeq,
-      agent,
-      "forward",
+    const { lines, throughSeq } = await this.gate.run(() =>
+      this.transcript(conversation.id, from + 1, windowStartSeq, agent, "forward"),
     );
     if (lines.length === 0) return;
     const summary = await this.write(agent, conversation.summary, lines);
-    const fresh = await this.deps.repositories.conversations.extendSummary(
-      conversation.id,
-      from,
-      summary,
-      throughSeq,
+    const fresh = await this.gate.run(() =>
+      this.deps.repositories.conversations.extendSummary(conversation.id, from, summary, throughSeq),
     );
     if (fresh) this.deps.notifier.conversationUpdated(toConversationResource(fresh));
   }
@@ -123,10 +124,8 @@ export class Summaries {
     });
     const title = cleanTitle(text);
     if (!title) return;
-    const fresh = await this.deps.repositories.conversations.replaceDefaultTitle(
-      conversation.id,
-      DEFAULT_TITLE,
-      title,
+    const fresh = await this.gate.run(() =>
+      this.deps.repositories.conversations.replaceDefaultTitle(conversation.id, DEFAULT_TITLE, title),
     );
     if (fresh) this.deps.notifier.conversationUpdated(toConversationResource(fresh));
   }

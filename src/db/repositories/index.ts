@@ -23,6 +23,8 @@ export interface Repositories {
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Whether the database answers (a trivial query). */
   ping(): Promise<void>;
+  /** Whether requests are waiting for a connection: the pool is exhausted. */
+  busy(): boolean;
 }
 
 export function createRepositories(sequelize: Sequelize, models: Models): Repositories {
@@ -35,6 +37,11 @@ export function createRepositories(sequelize: Sequelize, models: Models): Reposi
     transaction: (work) => sequelize.transaction(work),
     ping: async () => {
       await sequelize.query("SELECT 1");
+    },
+    busy: () => {
+      // sequelize-pool's counters; not in Sequelize's types, hence read defensively.
+      const pool = (sequelize.connectionManager as unknown as { pool?: { waiting?: unknown } }).pool;
+      return typeof pool?.waiting === "number" && pool.waiting > 0;
     },
   };
 }
