@@ -16,6 +16,7 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  { files: ["scripts/**/*.mjs"], ...tseslint.configs.disableTypeChecked },
   {
     files: ["test/**/*.ts"],
     rules: {

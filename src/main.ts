@@ -14,7 +14,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  // In development, in a terminal: lines a person can read; JSON lines otherwise.
+  const logger = createLogger(config.logLevel, undefined, !config.isProduction && process.stdout.isTTY);
   const confab = await createConfab({ config, logger });
   const address = await confab.listen();
   const shown = address.address === "0.0.0.0" || address.address === "::" ? "localhost" : address.address;

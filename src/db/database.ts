@@ -13,12 +13,15 @@ export interface Database {
   models: Models;
   repositories: Repositories;
   embedded: boolean;
+  /** The embedded PostgreSQL, when there is no DATABASE_URL. */
+  embeddedPostgres: EmbeddedPostgres | undefined;
   close(): Promise<void>;
 }
 
 export async function openDatabase(
   config: Pick<Config, "databaseUrl" | "dataDir" | "databasePoolMax">,
   logger: Logger,
+  options: { embeddedTemplate?: string } = {},
 ): Promise<Database> {
   let embedded: EmbeddedPostgres | undefined;
   let sequelize: Sequelize;
@@ -38,7 +41,7 @@ export async function openDatabase(
       pool: { max: config.databasePoolMax, min: 0, acquire: 10_000, idle: 10_000 },
     });
   } else {
-    embedded = await startEmbeddedPostgres(config.dataDir);
+    embedded = await startEmbeddedPostgres(config.dataDir, { template: options.embeddedTemplate });
     // One connection: PGlite is a single session. Every query inside a transaction passes it along.
     sequelize = new Sequelize({
       ...common,
@@ -48,7 +51,7 @@ export async function openDatabase(
       username: "postgres",
       pool: { max: 1, min: 0, acquire: 60_000, idle: 60_000 },
     });
-    logger.info({ dataDir: config.dataDir }, "embedded PostgreSQL started");
+    logger.info({ dataDir: config.dataDir, created: embedded.created }, "embedded PostgreSQL started");
   }
   const models = createModels(sequelize);
   return {
@@ -56,6 +59,7 @@ export async function openDatabase(
     models,
     repositories: createRepositories(sequelize, models),
     embedded: embedded !== undefined,
+    embeddedPostgres: embedded,
     async close() {
       await sequelize.close();
       await embedded?.stop();

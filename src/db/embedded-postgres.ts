@@ -1,6 +1,8 @@
-import { mkdir, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 
@@ -13,12 +15,32 @@ export interface EmbeddedPostgres {
   /** The folder holding the socket, which is what `pg` takes as its host. */
   socketDir: string;
   port: number;
+  /** Whether this start created the database (from the template, or by initdb). */
+  created: boolean;
+  /** The whole data folder, as a gzipped tarball PGlite can load (the build makes the template so). */
+  dump(): Promise<Blob>;
   stop(): Promise<void>;
 }
 
+/** The project's folder: the nearest one above this file (in src/ or dist/src/) with a package.json. */
+function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/**
+ * The data folder of a fresh, migrated database, made by `npm run build`: a first start loads it
+ * instead of running initdb (seconds, and a lasting share of memory).
+ */
+export const EMBEDDED_TEMPLATE = path.join(projectRoot(), "dist", "embedded-template.tar.gz");
+
 const SOCKET_PORT = 5432;
 
-export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  options: { template?: string | undefined } = {},
+): Promise<EmbeddedPostgres> {
   const root = path.resolve(dataDir);
   await mkdir(root, { recursive: true });
   const socketDir = root;
@@ -28,12 +50,25 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
     throw new Error(`DATA_DIR is too long a path for a Unix socket: ${root}`);
   if (await answers(socketPath)) throw new Error(`another Confab process is using DATA_DIR ${root}`);
   await rm(socketPath, { force: true }); // left behind by a process that was killed
-  const db = await PGlite.create(path.join(root, "pglite"));
+  const folder = path.join(root, "pglite");
+  const created = !existsSync(path.join(folder, "PG_VERSION"));
+  const template = options.template ?? EMBEDDED_TEMPLATE;
+  // A development database on a laptop: PostgreSQL's default 128 MB of shared buffers would be most
+  // of the process's memory (measured: 432 MB RSS for PGlite alone, 294 MB with 16 MB).
+  const settings = { postgresqlconf: ["shared_buffers=16MB"] };
+  const db =
+    created && existsSync(template)
+      ? await PGlite.create(folder, { ...settings, loadDataDir: new Blob([await readFile(template)]) })
+      : await PGlite.create(folder, settings);
   const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 });
   await server.start();
   return {
     socketDir,
     port: SOCKET_PORT,
+    created,
+    async dump() {
+      return db.dumpDataDir("gzip");
+    },
     async stop() {
       await server.stop();
       await db.close();

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import prettyStream from "pino-pretty";
 
 export type { Logger };
 
@@ -25,8 +26,11 @@ function serializeError(err: unknown, depth = 0): unknown {
   return logged;
 }
 
-/** Structured JSON logs. Tokens, keys and message content are redacted wherever they appear. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/**
+ * Structured JSON logs. Tokens, keys and message content are redacted wherever they appear. With
+ * `pretty` (development, in a terminal), lines a person can read instead, through pino-pretty.
+ */
+export function createLogger(level: string, destination?: DestinationStream, pretty = false): Logger {
   const options = {
     level,
     base: { service: "confab" },
@@ -46,5 +50,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       censor: "[redacted]",
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  return pretty
+    ? pino(options, prettyStream({ colorize: true, ignore: "pid,hostname,service" }))
+    : pino(options);
 }
