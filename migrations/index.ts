@@ -4,6 +4,7 @@ import createConversations from "./0003-create-conversations.js";
 import createMessages from "./0004-create-messages.js";
 import addSummaryThroughSeq from "./0005-add-summary-through-seq.js";
 import createMaintenanceJobs from "./0006-create-maintenance-jobs.js";
+import branchesAndTemplates from "./0007-branches-and-templates.js";
 import type { MigrationStep } from "./context.js";
 
 /** Every migration, in the order they run. A new one is added at the end. */
@@ -14,4 +15,5 @@ export const migrations: MigrationStep[] = [
   createMessages,
   addSummaryThroughSeq,
   createMaintenanceJobs,
+  branchesAndTemplates,
 ];

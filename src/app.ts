@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import { AdminService } from "./admin/admin-service.js";
 import { AgentService } from "./agents/agent-service.js";
+import { TemplateService } from "./templates/template-service.js";
 import { ensureDevSecret } from "./auth/dev-secret.js";
 import { TokenSigner } from "./auth/token-signer.js";
 import { TokenVerifier } from "./auth/token-verifier.js";
@@ -14,6 +15,7 @@ import { AnswerWriter } from "./chat/answer-writer.js";
 import { BackgroundGate } from "./chat/background-gate.js";
 import { LocalAnswers } from "./chat/local-answers.js";
 import { Recovery } from "./chat/recovery.js";
+import { BranchCheckout } from "./chat/branch-checkout.js";
 import { TurnStarter } from "./chat/turn-starter.js";
 import { Summaries } from "./chat/summaries.js";
 import { TurnReports } from "./chat/turn-reports.js";
@@ -118,6 +120,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const policy = new ConversationPolicy(repositories.conversations);
   const conversations = new ConversationService({ repositories, policy, notifier });
   const agents = new AgentService({ agents: repositories.agents, modelRegistry });
+  const templates = new TemplateService({ templates: repositories.templates, agents: repositories.agents });
   const gate = new BackgroundGate(() => repositories.busy());
   const summaries = new Summaries({ repositories, modelRegistry, notifier, logger, gate });
   const reports = new TurnReports({ notifier, metrics });
@@ -134,6 +137,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     repositories,
     policy,
     starter: new TurnStarter({ repositories, policy, recovery, limits, leaseMs: config.generationLeaseMs }),
+    checkout: new BranchCheckout({ repositories, policy, recovery, leaseMs: config.generationLeaseMs }),
     writer: new AnswerWriter({
       repositories,
       conversations,
@@ -177,6 +181,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     conversations,
     chat,
     agents,
+    templates,
     summaries,
     limits,
     logger,

@@ -47,6 +47,7 @@ export class AgentService {
         : {}),
       ...(input.autoGenerateSummary !== undefined ? { autoGenerateSummary: input.autoGenerateSummary } : {}),
       ...(input.active !== undefined ? { active: input.active } : {}),
+      ...(input.starters !== undefined ? { starters: input.starters.map((s) => s.trim()) } : {}),
     });
   }
 
@@ -59,6 +60,7 @@ export class AgentService {
     );
     if (changes.name !== undefined) changes.name = changes.name.trim();
     if (changes.model !== undefined) changes.model = changes.model.trim();
+    if (changes.starters !== undefined) changes.starters = changes.starters.map((s) => s.trim());
     return this.changed(id, changes);
   }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AgentRecord, ConversationRecord, MessageRecord } from "../db/records.js";
+import type { AgentRecord, BranchedMessage, ConversationRecord, MessageRecord } from "../db/records.js";
 import type { Repositories } from "../db/repositories/index.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import type { Notifier } from "../conversations/notifier.js";
@@ -23,8 +23,11 @@ import type { TurnReports } from "./turn-reports.js";
 export interface TurnContext {
   conversation: ConversationRecord;
   agent: AgentRecord;
-  userMessage: MessageRecord;
-  assistant: MessageRecord;
+  /** The user message answered: the new one, or the question of a regenerated answer. */
+  question: MessageRecord;
+  /** The user message this turn stored (none when an answer is regenerated). */
+  newQuestion: BranchedMessage | null;
+  assistant: BranchedMessage;
 }
 
 export interface AnswerWriterDeps {
@@ -172,10 +175,10 @@ export class AnswerWriter {
 
   /** The prompt, waiting while the database is away (the answer is stopped meanwhile if asked). */
   private async prompt(ctx: TurnContext, generation: Generation): Promise<Prompt | undefined> {
-    const { agent, conversation, userMessage } = ctx;
+    const { agent, conversation, question } = ctx;
     for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
       try {
-        return await buildPrompt(this.deps.conversations.history, agent, conversation, userMessage);
+        return await buildPrompt(this.deps.conversations.history, agent, conversation, question);
       } catch (err) {
         if (toAppError(err).code !== "unavailable") throw err;
         this.deps.logger.warn({ err, messageId: ctx.assistant.id }, "the history is unavailable: waiting");
@@ -243,7 +246,7 @@ export class AnswerWriter {
     conversationId: string,
     row: AnswerRow,
   ): Promise<StoredAnswer | null> {
-    const message = await this.deps.repositories.messages.findById(assistantId);
+    const message = await this.deps.repositories.messages.findBranched(assistantId);
     if (!message || message.status !== row.status || message.content !== row.content) return null;
     const conversation = await this.deps.repositories.conversations.findById(conversationId);
     return conversation ? { message, conversation } : null;
@@ -255,11 +258,11 @@ export class AnswerWriter {
     stored: StoredAnswer | null,
     about: { prompt: Prompt | undefined; failureKind: string | undefined },
   ): Promise<MessageResource> {
-    const { conversation, agent, userMessage, assistant } = ctx;
+    const { conversation, agent, newQuestion, assistant } = ctx;
     const { notifier } = this.deps;
     if (!stored) {
       // Another node declared this answer interrupted while we were writing it: its word stands.
-      const current = await this.deps.repositories.messages.findById(assistant.id);
+      const current = await this.deps.repositories.messages.findBranched(assistant.id);
       return toMessageResource(current ?? assistant);
     }
     const resource = toMessageResource(stored.message);
@@ -271,10 +274,11 @@ export class AnswerWriter {
       failureKind: about.failureKind,
     });
     if (resource.status === "complete" && this.deps.summaries) {
-      if (userMessage.seq === 1)
-        this.deps.summaries.titleInBackground(stored.conversation, agent, userMessage.content);
+      // The first question of the conversation (or an edit of it) may name a conversation titled by default.
+      if (newQuestion && newQuestion.parentId === null)
+        this.deps.summaries.titleInBackground(stored.conversation, agent, newQuestion.content);
       if (about.prompt?.leftOut)
-        this.deps.summaries.refreshInBackground(stored.conversation, agent, about.prompt.windowStartSeq);
+        this.deps.summaries.refreshInBackground(stored.conversation, agent, about.prompt);
     }
     return resource;
   }
@@ -282,7 +286,7 @@ export class AnswerWriter {
 
 /** An answer as stored, and its conversation with the new totals. */
 interface StoredAnswer {
-  message: MessageRecord;
+  message: BranchedMessage;
   conversation: ConversationRecord;
 }
 

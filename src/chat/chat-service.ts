@@ -3,19 +3,27 @@ import type { Principal } from "../auth/claims.js";
 import type { ConversationPolicy } from "../conversations/conversation-policy.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
-import type { MessageRecord } from "../db/records.js";
+import type { BranchedMessage } from "../db/records.js";
 import type { Repositories } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
-import type { GenerationSnapshot, MessageResource, SendInput } from "../protocol/index.js";
+import type {
+  ConversationResource,
+  EditInput,
+  GenerationSnapshot,
+  MessageResource,
+  SendInput,
+} from "../protocol/index.js";
 import type { AnswerWriter, TurnContext } from "./answer-writer.js";
 import type { LocalAnswers } from "./local-answers.js";
 import type { Recovery } from "./recovery.js";
 import type { TurnReports } from "./turn-reports.js";
-import type { TurnStarter } from "./turn-starter.js";
+import type { BranchCheckout } from "./branch-checkout.js";
+import type { TurnRequest, TurnStarter } from "./turn-starter.js";
 
 export interface TurnStart {
-  message: MessageResource;
+  /** The user message stored (null when an answer is regenerated). */
+  message: MessageResource | null;
   assistantMessageId: string;
   duplicate?: true;
   /**
@@ -38,6 +46,7 @@ export interface ChatServiceDeps {
   repositories: Pick<Repositories, "messages">;
   policy: ConversationPolicy;
   starter: TurnStarter;
+  checkout: BranchCheckout;
   writer: AnswerWriter;
   answers: LocalAnswers;
   recovery: Recovery;
@@ -62,17 +71,47 @@ export class ChatService {
   constructor(private readonly deps: ChatServiceDeps) {}
 
   /**
-   * Starts a turn. `onOwned` runs as soon as the caller is known to be allowed to send, before any
-   * event of the turn goes out: a sending socket joins the room there, so it misses nothing.
+   * Starts a turn after the head. `onOwned` runs as soon as the caller is known to be allowed to send,
+   * before any event of the turn goes out: a sending socket joins the room there, so it misses nothing.
    */
-  async send(
+  send(principal: Principal, input: SendInput, options: TurnOptions = {}): Promise<QuestionTurn> {
+    return this.start(principal, { kind: "send", input }, options) as Promise<QuestionTurn>;
+  }
+
+  /** Stores a new version of a user message (beside it: same parent) and starts its answer. */
+  edit(principal: Principal, input: EditInput, options: TurnOptions = {}): Promise<QuestionTurn> {
+    return this.start(principal, { kind: "edit", input }, options) as Promise<QuestionTurn>;
+  }
+
+  /** Starts a new answer beside an ended one, to the same question. */
+  regenerate(
     principal: Principal,
-    input: SendInput,
-    options: { onOwned?: () => void | Promise<void> } = {},
+    input: { conversationId: string; messageId: string },
+    options: TurnOptions = {},
   ): Promise<TurnStart> {
+    return this.start(principal, { kind: "regenerate", ...input }, options);
+  }
+
+  /** Moves the head to the newest message under `messageId`, and tells every tab. */
+  async checkout(
+    principal: Principal,
+    input: { conversationId: string; messageId: string },
+  ): Promise<ConversationResource> {
+    const { conversation, interrupted } = await this.deps.checkout.checkout(
+      principal,
+      input.conversationId,
+      input.messageId,
+    );
+    this.deps.recovery.announce(interrupted);
+    const resource = toConversationResource(conversation);
+    this.deps.notifier.conversationUpdated(resource);
+    return resource;
+  }
+
+  private async start(principal: Principal, request: TurnRequest, options: TurnOptions): Promise<TurnStart> {
     if (this.closing)
       throw new AppError("unavailable", "this server is shutting down: send again in a moment");
-    const beginning = await this.deps.starter.begin(principal, input, options.onOwned);
+    const beginning = await this.deps.starter.begin(principal, request, options.onOwned);
     if (beginning.kind === "repeat") return this.repeat(beginning.first);
     this.deps.recovery.announce(beginning.interrupted);
     const { turn } = beginning;
@@ -91,15 +130,17 @@ export class ChatService {
     );
     this.running.set(turn.assistant.id, tracked);
     void tracked.then(() => this.running.delete(turn.assistant.id));
-    return { message: toMessageResource(turn.userMessage), assistantMessageId: turn.assistant.id, answer };
+    const message = turn.newQuestion ? toMessageResource(turn.newQuestion) : null;
+    return { message, assistantMessageId: turn.assistant.id, answer };
   }
 
-  private announceStart({ conversation, agent, userMessage, assistant }: TurnContext): void {
+  private announceStart({ conversation, agent, newQuestion, assistant }: TurnContext): void {
     const { notifier } = this.deps;
-    notifier.messageCreated(toMessageResource(userMessage));
+    if (newQuestion) notifier.messageCreated(toMessageResource(newQuestion));
     notifier.assistantStart({
       conversationId: conversation.id,
       messageId: assistant.id,
+      parentId: assistant.parentId ?? null,
       agentId: agent.id,
       provider: agent.provider,
       model: agent.model,
@@ -215,24 +256,30 @@ export class ChatService {
     clearTimeout(timer);
   }
 
-  private async repeat(first: MessageRecord): Promise<TurnStart> {
-    const stored = await this.deps.repositories.messages.answerTo(first.conversationId, first.seq);
+  private async repeat(first: BranchedMessage): Promise<TurnStart> {
+    const stored = await this.deps.repositories.messages.answerTo(first.id);
     if (!stored) throw new AppError("internal", "the first send of this message has no answer");
-    const answer = this.settledAnswer(stored);
+    const answer = this.settledAnswer(stored.id);
     // A socket send never awaits it: marked handled, so that its failure cannot end the process.
     answer.catch(() => undefined);
     return { message: toMessageResource(first), assistantMessageId: stored.id, duplicate: true, answer };
   }
 
   /** The stored answer once it is no longer streaming (at once if it already ended). */
-  private async settledAnswer(answer: MessageRecord): Promise<MessageResource> {
-    let current = answer;
-    while (current.status === "streaming") {
+  private async settledAnswer(answerId: string): Promise<MessageResource> {
+    for (;;) {
+      const current = await this.deps.repositories.messages.findBranched(answerId);
+      if (!current) throw notFound("message");
+      if (current.status !== "streaming") return toMessageResource(current);
       await sleep(200);
-      const fresh = await this.deps.repositories.messages.findById(answer.id);
-      if (!fresh) throw notFound("message");
-      current = fresh;
     }
-    return toMessageResource(current);
   }
+}
+
+/** A turn that stored a user message (a send or an edit). */
+export type QuestionTurn = TurnStart & { message: MessageResource };
+
+export interface TurnOptions {
+  /** Runs once the caller is known to be allowed to start the turn, before any of its events. */
+  onOwned?: () => void | Promise<void>;
 }

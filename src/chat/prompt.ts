@@ -8,40 +8,55 @@ export const summaryNote = (summary: string) => `Summary of the earlier conversa
 /** System prompts and summaries recur in every turn of a conversation: each is counted once. */
 const recurring = new TokenCountCache();
 
+/** The user message an answer is written for: the new one, or the question of a regenerated answer. */
+export interface PromptQuestion {
+  id: string;
+  parentId: string | null;
+  seq: number;
+  content: string;
+  /** Its stored token count. */
+  contentTokens: number;
+}
+
 export interface Prompt {
   messages: ChatPromptMessage[];
-  /** Whether older turns were left out of the window. */
+  /** Whether older messages of the path were left out of the window. */
   leftOut: boolean;
-  /** The seq of the oldest message in the window (the new message's when there is none). */
-  windowStartSeq: number;
+  /** The oldest message in the window (the question when there is none). */
+  windowStart: { id: string; seq: number };
+  /** Whether the conversation's summary covers a stretch of this path (it may be extended from it). */
+  summaryOnPath: boolean;
   /** The prompt's tokens as counted here: each text's count, plus the framing of each message. */
   promptTokens: number;
 }
 
 /**
  * What the model is sent for a turn (PROTOCOL.md section 5, guarantee 8): the agent's system prompt,
- * the conversation summary when older turns are left out, the newest complete turns that fit in the
- * agent's `contextTokens`, then the new message. Without memory, only the new message.
+ * the conversation summary when older messages are left out and the summary covers this path, the
+ * newest complete messages of the path above the question that fit in the agent's `contextTokens`
+ * (a template's system messages as system messages), then the question. Never a sibling branch.
+ * Without memory, only the question.
  */
 export async function buildPrompt(
   history: MessageHistory,
   agent: Pick<AgentRecord, "systemPrompt" | "contextTokens" | "conversationMemoryEnabled">,
-  conversation: Pick<ConversationRecord, "id" | "summary">,
-  /** The new user message, with its stored token count. */
-  newMessage: { seq: number; content: string; contentTokens: number },
+  conversation: Pick<ConversationRecord, "summary" | "summaryThroughId" | "summaryThroughSeq">,
+  question: PromptQuestion,
 ): Promise<Prompt> {
   const system: ChatPromptMessage[] = agent.systemPrompt
     ? [{ role: "system", content: agent.systemPrompt }]
     : [];
   const systemTokens =
     system.length > 0 ? (await recurring.count(agent.systemPrompt)) + MESSAGE_OVERHEAD_TOKENS : 0;
-  const last: ChatPromptMessage = { role: "user", content: newMessage.content };
-  const lastTokens = newMessage.contentTokens + MESSAGE_OVERHEAD_TOKENS;
+  const last: ChatPromptMessage = { role: "user", content: question.content };
+  const lastTokens = question.contentTokens + MESSAGE_OVERHEAD_TOKENS;
+  const alone = { id: question.id, seq: question.seq };
   if (!agent.conversationMemoryEnabled) {
     return {
       messages: [...system, last],
       leftOut: false,
-      windowStartSeq: newMessage.seq,
+      windowStart: alone,
+      summaryOnPath: false,
       promptTokens: systemTokens + lastTokens,
     };
   }
@@ -49,18 +64,25 @@ export async function buildPrompt(
   const note = conversation.summary ? summaryNote(conversation.summary) : undefined;
   const noteTokens = note === undefined ? 0 : (await recurring.count(note)) + MESSAGE_OVERHEAD_TOKENS;
   const budget = Math.max(0, agent.contextTokens - systemTokens - lastTokens - noteTokens);
-  const window = await history.window(conversation.id, newMessage.seq, budget);
+  const window = await history.window(question.parentId, budget);
   const leftOut = !window.reachedStart;
+  const windowStart = window.messages[0] ?? alone;
+  const anchor = conversation.summaryThroughId
+    ? { id: conversation.summaryThroughId, seq: conversation.summaryThroughSeq }
+    : undefined;
+  // Only when older messages are left out is the summary needed, and only on a path that holds it.
+  const summaryOnPath =
+    leftOut &&
+    anchor !== undefined &&
+    (window.messages.some((m) => m.id === anchor.id) || (await history.onPath(anchor, windowStart.id)));
   const summary: ChatPromptMessage[] =
-    leftOut && note !== undefined ? [{ role: "system", content: note }] : [];
-  const turns: ChatPromptMessage[] = window.messages.map((m) => ({
-    role: m.role === "assistant" ? "assistant" : "user",
-    content: m.content,
-  }));
+    summaryOnPath && note !== undefined ? [{ role: "system", content: note }] : [];
+  const turns: ChatPromptMessage[] = window.messages.map((m) => ({ role: m.role, content: m.content }));
   return {
     messages: [...system, ...summary, ...turns, last],
     leftOut,
-    windowStartSeq: window.messages[0]?.seq ?? newMessage.seq,
+    windowStart: { id: windowStart.id, seq: windowStart.seq },
+    summaryOnPath,
     promptTokens: systemTokens + (summary.length > 0 ? noteTokens : 0) + window.tokens + lastTokens,
   };
 }

@@ -1,4 +1,4 @@
-import type { MessageRecord, Tx } from "../db/records.js";
+import type { BranchedMessage, Tx } from "../db/records.js";
 import type { Repositories } from "../db/repositories/index.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toMessageResource } from "../conversations/resources.js";
@@ -38,7 +38,7 @@ export class Recovery {
    * Marks `interrupted` every answer whose lease has run out (only this conversation's, inside this
    * transaction, when given: `send` uses it inline). Returns the rows, for `announce`.
    */
-  async interruptStale(tx?: Tx, conversationId?: string): Promise<MessageRecord[]> {
+  async interruptStale(tx?: Tx, conversationId?: string): Promise<BranchedMessage[]> {
     const { messages } = this.deps.repositories;
     const live = new Set(this.deps.answers.all().map((g) => g.messageId));
     const stale = await messages.stale(this.deps.leaseMs / 1000, conversationId, tx);
@@ -71,7 +71,7 @@ export class Recovery {
   }
 
   /** Tells the rooms (and the operators) about answers just marked interrupted. */
-  announce(rows: MessageRecord[]): void {
+  announce(rows: BranchedMessage[]): void {
     if (rows.length === 0) return;
     void this.ownersOf(rows.map((r) => r.conversationId)).then((owners) => {
       for (const row of rows) {

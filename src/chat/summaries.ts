@@ -7,6 +7,7 @@ import type { Logger } from "../observability/logger.js";
 import { completeText } from "../providers/complete-text.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
 import type { BackgroundGate } from "./background-gate.js";
+import type { Prompt } from "./prompt.js";
 
 const SUMMARY_INSTRUCTIONS =
   "You write summaries of conversations between a user and an assistant. Answer with a summary of " +
@@ -20,6 +21,8 @@ const REFRESH_AFTER_MESSAGES = 10;
 const SUMMARY_MAX_OUTPUT_TOKENS = 300;
 /** A title is at most six words: a few tokens are all the vendor is asked for. */
 const TITLE_MAX_OUTPUT_TOKENS = 16;
+/** A summary reads at most this many messages of a path, newest first. */
+const TRANSCRIPT_MAX_MESSAGES = 512;
 /** A summary may read more than a turn's window: the vendor's context is far larger than a turn's budget. */
 const SUMMARY_MIN_INPUT_TOKENS = 4000;
 
@@ -46,33 +49,50 @@ export class Summaries {
     return this.deps.gate;
   }
 
-  /** `POST /conversations/:id/summary`: the previous summary plus the newest messages that fit the window. */
+  /**
+   * `POST /conversations/:id/summary`: the summary of the path the conversation shows, extended from
+   * the previous one when it covers this path (else written afresh), by the newest messages that fit.
+   */
   async summarize(conversation: ConversationRecord, agent: AgentRecord): Promise<string> {
-    const newest = conversation.totalMessages;
-    const from = conversation.summaryThroughSeq + 1;
-    const { lines } = await this.transcript(conversation.id, from, newest + 1, agent, "backward");
-    if (lines.length === 0 && conversation.summary) return conversation.summary;
-    const summary = await this.write(agent, conversation.summary, lines);
-    if (summary === conversation.summary && newest === conversation.summaryThroughSeq) return summary;
+    const headId = conversation.headId;
+    if (!headId) return conversation.summary ?? "";
+    const anchor = anchorOf(conversation);
+    const onPath =
+      anchor !== null && (await this.deps.repositories.messages.isAncestor(anchor, headId, 1024));
+    const previous = onPath ? conversation.summary : null;
+    const { lines, through } = await this.transcript(
+      headId,
+      null,
+      onPath ? anchor.seq : 0,
+      agent,
+      "backward",
+    );
+    if (lines.length === 0 && previous) return previous;
+    const summary = await this.write(agent, previous, lines);
+    const throughMessage = through ?? anchor;
     const updated = await this.deps.repositories.conversations.update(conversation.id, {
       summary,
-      summaryThroughSeq: newest,
+      summaryThroughId: throughMessage?.id ?? null,
+      summaryThroughSeq: throughMessage?.seq ?? 0,
     });
     if (updated) this.deps.notifier.conversationUpdated(toConversationResource(updated));
     return summary;
   }
 
   /**
-   * After a turn whose window left older messages out: when enough of them are not yet covered by the
-   * summary, extend it in the background. One refresh per conversation at a time on this node; across
-   * nodes the conditional update lets only the first writer win.
+   * After a turn whose window left older messages of its path out: when enough of them are not yet
+   * covered by the summary, extend it in the background (or, when the summary covers another branch,
+   * write this path's afresh). One refresh per conversation at a time on this node; across nodes the
+   * conditional update lets only the first writer win.
    */
-  refreshInBackground(conversation: ConversationRecord, agent: AgentRecord, windowStartSeq: number): void {
+  refreshInBackground(conversation: ConversationRecord, agent: AgentRecord, prompt: Prompt): void {
     if (!agent.autoGenerateSummary) return;
-    const uncovered = windowStartSeq - 1 - conversation.summaryThroughSeq;
+    const anchor = prompt.summaryOnPath ? anchorOf(conversation) : null;
+    // Along a path seq grows at least by one per message: this bounds the messages left uncovered.
+    const uncovered = prompt.windowStart.seq - 1 - (anchor?.seq ?? 0);
     if (uncovered < REFRESH_AFTER_MESSAGES || this.refreshing.has(conversation.id)) return;
     this.refreshing.add(conversation.id);
-    void this.refresh(conversation, agent, windowStartSeq)
+    void this.refresh(conversation, agent, anchor, prompt.windowStart)
       .catch((err: unknown) =>
         this.deps.logger.warn({ err, conversationId: conversation.id }, "summary refresh failed"),
       )
@@ -82,17 +102,22 @@ export class Summaries {
   private async refresh(
     conversation: ConversationRecord,
     agent: AgentRecord,
-    windowStartSeq: number,
+    anchor: PathPoint | null,
+    windowStart: PathPoint,
   ): Promise<void> {
-    const from = conversation.summaryThroughSeq;
     // Oldest first: what fell out of the window longest ago is summarized before anything newer.
-    const { lines, throughSeq } = await this.gate.run(() =>
-      this.transcript(conversation.id, from + 1, windowStartSeq, agent, "forward"),
+    const { lines, through } = await this.gate.run(() =>
+      this.transcript(windowStart.id, windowStart.id, anchor?.seq ?? 0, agent, "forward"),
     );
-    if (lines.length === 0) return;
-    const summary = await this.write(agent, conversation.summary, lines);
+    if (lines.length === 0 || !through) return;
+    const summary = await this.write(agent, anchor ? conversation.summary : null, lines);
     const fresh = await this.gate.run(() =>
-      this.deps.repositories.conversations.extendSummary(conversation.id, from, summary, throughSeq),
+      this.deps.repositories.conversations.extendSummary(
+        conversation.id,
+        conversation.summaryThroughId ?? null,
+        summary,
+        through,
+      ),
     );
     if (fresh) this.deps.notifier.conversationUpdated(toConversationResource(fresh));
   }
@@ -152,61 +177,68 @@ export class Summaries {
   }
 
   /**
-   * "User: …" / "Assistant: …" lines of the complete and cancelled messages with seq in [from, to)
-   * that fit the summary budget: the newest of them (`backward`) or the oldest (`forward`), in order.
-   * Also returns the newest seq the lines reach.
+   * "User: …" / "Assistant: …" lines of the complete and cancelled messages of the path ending at
+   * `fromId` (without `excludeId`) below `aboveSeq`, that fit the summary budget: the newest of them
+   * (`backward`) or the oldest (`forward`), in order, and the newest message they reach. At most
+   * TRANSCRIPT_MAX_MESSAGES are read, so a refresh costs the same however long the path.
    */
   private async transcript(
-    conversationId: string,
-    from: number,
-    to: number,
+    fromId: string,
+    excludeId: string | null,
+    aboveSeq: number,
     agent: AgentRecord,
     direction: "forward" | "backward",
-  ): Promise<{ lines: string[]; throughSeq: number }> {
+  ): Promise<{ lines: string[]; through: PathPoint | null }> {
     const budget = Math.max(agent.contextTokens, SUMMARY_MIN_INPUT_TOKENS);
-    const taken: { seq: number; line: string }[] = [];
+    const newestFirst = await this.deps.repositories.messages.pathTexts(
+      fromId,
+      aboveSeq,
+      TRANSCRIPT_MAX_MESSAGES,
+    );
+    const ended = newestFirst.filter(
+      (m) => m.id !== excludeId && (m.status === "complete" || m.status === "cancelled"),
+    );
+    const ordered = direction === "forward" ? ended.reverse() : ended;
+    const taken: { point: PathPoint; line: string }[] = [];
     let used = 0;
-    let cursor = direction === "forward" ? from : to;
-    const done = () => (direction === "forward" ? cursor >= to : cursor <= from);
-    while (!done()) {
-      const [start, end] =
-        direction === "forward"
-          ? [cursor, Math.min(to, cursor + 256)]
-          : [Math.max(from, cursor - 256), cursor];
-      const batch = await this.deps.repositories.messages.texts(conversationId, start, end, {
-        order: direction === "forward" ? "ASC" : "DESC",
-        endedOnly: true,
-      });
-      for (const m of batch) {
-        if (m.role === "system" || m.content.length === 0) continue;
-        const speaker = m.role === "user" ? "User" : "Assistant";
-        const cost = m.contentTokens + 3;
-        if (used + cost > budget) {
-          // A single message larger than the whole budget is cut rather than skipped, or the summary
-          // could never move past it.
-          if (taken.length === 0) {
-            const cut = m.content.replace(/\s+/g, " ").slice(0, budget);
-            taken.push({ seq: m.seq, line: `${speaker}: ${cut}…` });
-          }
-          return result(taken, direction, from);
+    for (const m of ordered) {
+      if (m.role === "system" || m.content.length === 0) continue;
+      const speaker = m.role === "user" ? "User" : "Assistant";
+      const cost = m.contentTokens + 3;
+      if (used + cost > budget) {
+        // A single message larger than the whole budget is cut rather than skipped, or the summary
+        // could never move past it.
+        if (taken.length === 0) {
+          const cut = m.content.replace(/\s+/g, " ").slice(0, budget);
+          taken.push({ point: { id: m.id, seq: m.seq }, line: `${speaker}: ${cut}…` });
         }
-        used += cost;
-        taken.push({ seq: m.seq, line: `${speaker}: ${m.content.replace(/\s+/g, " ")}` });
+        break;
       }
-      cursor = direction === "forward" ? end : start;
+      used += cost;
+      taken.push({ point: { id: m.id, seq: m.seq }, line: `${speaker}: ${m.content.replace(/\s+/g, " ")}` });
     }
-    return result(taken, direction, direction === "forward" ? to - 1 : from);
+    if (direction === "forward") {
+      return { lines: taken.map((t) => t.line), through: taken.at(-1)?.point ?? null };
+    }
+    const newest = ended[0];
+    return {
+      lines: taken.reverse().map((t) => t.line),
+      through: newest ? { id: newest.id, seq: newest.seq } : null,
+    };
   }
 }
 
-function result(
-  taken: { seq: number; line: string }[],
-  direction: "forward" | "backward",
-  fallbackSeq: number,
-): { lines: string[]; throughSeq: number } {
-  const ordered = direction === "forward" ? taken : taken.reverse();
-  const throughSeq = direction === "forward" ? (ordered.at(-1)?.seq ?? fallbackSeq) : fallbackSeq;
-  return { lines: ordered.map((t) => t.line), throughSeq };
+/** A message of a path, as a summary remembers where it ends. */
+interface PathPoint {
+  id: string;
+  seq: number;
+}
+
+/** The message the conversation's summary covers up to, if it has one. */
+function anchorOf(conversation: ConversationRecord): PathPoint | null {
+  return conversation.summary && conversation.summaryThroughId
+    ? { id: conversation.summaryThroughId, seq: conversation.summaryThroughSeq }
+    : null;
 }
 
 function cleanTitle(text: string): string {

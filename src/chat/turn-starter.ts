@@ -1,11 +1,11 @@
 import type { Principal } from "../auth/claims.js";
 import type { ConversationPolicy } from "../conversations/conversation-policy.js";
 import { ConversationService } from "../conversations/conversation-service.js";
-import type { MessageRecord } from "../db/records.js";
+import type { BranchedMessage, MessageRecord } from "../db/records.js";
 import { DuplicateClientMessageId, type Repositories } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { RateLimits } from "../limits/rate-limits.js";
-import type { SendInput } from "../protocol/index.js";
+import type { EditInput, SendInput } from "../protocol/index.js";
 import { countTextTokens } from "../tokens/token-counter.js";
 import type { TurnContext } from "./answer-writer.js";
 import type { Recovery } from "./recovery.js";
@@ -22,14 +22,24 @@ export interface TurnStarterDeps {
 
 /** A turn either starts, or repeats one (the same `clientMessageId`) that started before. */
 export type TurnBeginning =
-  | { kind: "started"; turn: TurnContext; interrupted: MessageRecord[] }
-  | { kind: "repeat"; first: MessageRecord };
+  | { kind: "started"; turn: TurnContext; interrupted: BranchedMessage[] }
+  | { kind: "repeat"; first: BranchedMessage };
+
+/**
+ * What starts a turn: a user message after the head (`send`), a user message beside one sent before
+ * (`edit`: same parent), or a new answer beside an ended one (`regenerate`: same question).
+ */
+export type TurnRequest =
+  | { kind: "send"; input: SendInput }
+  | { kind: "edit"; input: EditInput }
+  | { kind: "regenerate"; conversationId: string; messageId: string };
 
 /**
  * Starts a turn in one short transaction: one statement locks the conversation; one reads its agent,
- * a repeat of the `clientMessageId` and the answer being written; one stores the user message and
- * its answer row and moves the conversation on. Everything else (the rate limit, counting the
- * message's tokens) happens before it, so no lock is held while anything but the database works.
+ * a repeat of the `clientMessageId`, the answer being written and the message an edit or a
+ * regeneration names; one stores the user message and its answer row and moves the conversation and
+ * its head on. Everything else (the rate limit, counting the message's tokens) happens before it, so
+ * no lock is held while anything but the database works.
  */
 export class TurnStarter {
   constructor(private readonly deps: TurnStarterDeps) {}
@@ -37,13 +47,16 @@ export class TurnStarter {
   /** `onAllowed` runs as soon as the caller is known to be allowed to send, before anything is stored. */
   async begin(
     principal: Principal,
-    input: SendInput,
+    request: TurnRequest,
     onAllowed: () => void | Promise<void> = () => undefined,
   ): Promise<TurnBeginning> {
     const { limits } = this.deps;
+    const conversationId =
+      request.kind === "regenerate" ? request.conversationId : request.input.conversationId;
+    const written = request.kind === "regenerate" ? undefined : request.input;
     await limits?.consume("message", principal.userId);
     // Counted before the transaction (and never inside it): the count may yield to other clients.
-    const contentTokens = await countTextTokens(input.content);
+    const contentTokens = written ? await countTextTokens(written.content) : 0;
     // A send that starts nothing (a repeat, or refused while an answer is written) costs no message,
     // up to a bound: past it, such sends count as messages again (each cost a count and a lock).
     const refund = async () => {
@@ -53,23 +66,30 @@ export class TurnStarter {
     try {
       return await this.deps.repositories.transaction(async (tx) => {
         const { conversations, messages } = this.deps.repositories;
-        const conversation = await conversations.lock(input.conversationId, tx);
+        const conversation = await conversations.lock(conversationId, tx);
         if (!conversation) throw notFound("conversation");
         this.deps.policy.check(principal, conversation, "write");
         await onAllowed();
         // A statement of its own, after the lock: it sees what a turn it waited for has committed.
-        const { agent, duplicateId, writing } = await conversations.turnContext(
+        const context = await conversations.turnContext(
           conversation,
-          input.clientMessageId ?? null,
+          written?.clientMessageId ?? null,
           this.deps.leaseMs / 1000,
+          request.kind === "send"
+            ? null
+            : request.kind === "edit"
+              ? request.input.messageId
+              : request.messageId,
           tx,
         );
+        const { agent, duplicateId, writing } = context;
         // PROTOCOL.md guarantee 6: to its owner, a deleted conversation refuses turns as not active.
         if (conversation.status === "deleted") {
           throw new AppError("conversation_not_active", "the conversation is deleted");
         }
         if (duplicateId) throw new RepeatedSend(duplicateId);
         ConversationService.assertAcceptsTurns(conversation, agent);
+        const place = placeOf(request, conversation.headId, context);
         if (conversation.totalTokensUsed >= agent!.maxConversationTokens) {
           throw new AppError(
             "token_limit_reached",
@@ -87,10 +107,17 @@ export class TurnStarter {
           {
             conversationId: conversation.id,
             seq: conversation.totalMessages + 1,
-            content: input.content,
-            clientMessageId: input.clientMessageId ?? null,
-            contentTokens,
-            metadata: input.metadata ?? {},
+            ...(written
+              ? {
+                  question: {
+                    parentId: place.parentId,
+                    content: written.content,
+                    clientMessageId: written.clientMessageId ?? null,
+                    contentTokens,
+                    metadata: written.metadata ?? {},
+                  },
+                }
+              : { answerParentId: place.parentId! }),
             answer: {
               modelUsed: agent!.model,
               llmProvider: agent!.provider,
@@ -99,10 +126,11 @@ export class TurnStarter {
           },
           tx,
         );
-        const turn = {
+        const turn: TurnContext = {
           conversation: created.conversation,
           agent: agent!,
-          userMessage: created.question,
+          question: created.question ?? place.question!,
+          newQuestion: created.question,
           assistant: created.answer,
         };
         return { kind: "started" as const, turn, interrupted };
@@ -110,15 +138,16 @@ export class TurnStarter {
     } catch (err) {
       if (err instanceof RepeatedSend) {
         await refund();
-        const first = await this.deps.repositories.messages.findById(err.firstId);
+        const first = await this.deps.repositories.messages.findBranched(err.firstId);
         if (first) return { kind: "repeat", first };
       }
-      if (err instanceof DuplicateClientMessageId && input.clientMessageId) {
+      if (err instanceof DuplicateClientMessageId && written?.clientMessageId) {
         // Two nodes raced with the same clientMessageId: the unique index decided, the loser answers as a repeat.
-        const first = await this.deps.repositories.messages.findByClientMessageId(
-          input.conversationId,
-          input.clientMessageId,
+        const stored = await this.deps.repositories.messages.findByClientMessageId(
+          conversationId,
+          written.clientMessageId,
         );
+        const first = stored && (await this.deps.repositories.messages.findBranched(stored.id));
         if (first) {
           await refund();
           return { kind: "repeat", first };
@@ -129,6 +158,33 @@ export class TurnStarter {
     }
   }
 }
+
+/**
+ * Where the turn's first new message goes in the tree: after the head (a send), beside the edited
+ * question, or beside the regenerated answer (whose question is asked again). Refuses a message of
+ * another conversation (`not_found`) and one of the wrong kind (`validation_failed`).
+ */
+function placeOf(
+  request: TurnRequest,
+  headId: string | null,
+  context: { target: MessageRecord | null; targetParent: MessageRecord | null },
+): { parentId: string | null; question?: MessageRecord } {
+  if (request.kind === "send") return { parentId: headId };
+  const { target, targetParent } = context;
+  if (!target) throw notFound("message");
+  if (request.kind === "edit") {
+    if (target.role !== "user") throw invalid("only a user message can be edited");
+    return { parentId: target.parentId ?? null };
+  }
+  if (target.role !== "assistant") throw invalid("only an answer can be regenerated");
+  // One still streaming is the answer being written: the turn is refused as `generation_in_progress`.
+  if (!targetParent || targetParent.role !== "user") {
+    throw invalid("only an answer to a user message can be regenerated");
+  }
+  return { parentId: targetParent.id, question: targetParent };
+}
+
+const invalid = (message: string) => new AppError("validation_failed", message);
 
 /** Thrown inside the send transaction to end it early when the clientMessageId was seen before. */
 class RepeatedSend extends Error {

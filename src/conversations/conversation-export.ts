@@ -1,9 +1,9 @@
 import type { ConversationRecord } from "../db/records.js";
 import type { MessageRepository } from "../db/repositories/index.js";
-import type { ConversationExport } from "../protocol/index.js";
+import type { ConversationExport, MessageResource } from "../protocol/index.js";
 import { toConversationResource, toMessageResource } from "./resources.js";
 
-/** The whole conversation, as JSON or as a Markdown transcript. */
+/** The whole conversation: every message of every branch, with `parentId`, and its `headId`. */
 export async function exportConversation(
   messagesOf: MessageRepository,
   conversation: ConversationRecord,
@@ -16,24 +16,41 @@ export async function exportConversation(
   };
 }
 
+/** The messages of the path the conversation shows (ending at its head), oldest first. */
+export function pathOf(data: ConversationExport): MessageResource[] {
+  const byId = new Map(data.messages.map((m) => [m.id, m]));
+  const path: MessageResource[] = [];
+  for (let m = byId.get(data.conversation.headId ?? ""); m; m = byId.get(m.parentId ?? "")) path.push(m);
+  return path.reverse();
+}
+
 const speaker = { user: "User", assistant: "Assistant", system: "System" } as const;
 
+/** How a transcript names a message: its role, the time it was written and, unless complete, its status. */
+export function headingOf(m: MessageResource): { who: string; when: string; status: string | null } {
+  return { who: speaker[m.role], when: m.createdAt, status: m.status === "complete" ? null : m.status };
+}
+
+/** The conversation's facts a transcript opens with. */
+export function factsOf(data: ConversationExport): string[] {
+  const c = data.conversation;
+  return [
+    `Conversation: ${c.id}`,
+    `Created: ${c.createdAt}`,
+    `Messages: ${c.totalMessages}`,
+    `Tokens used: ${c.totalTokensUsed}`,
+    ...(c.tags.length ? [`Tags: ${c.tags.join(", ")}`] : []),
+  ];
+}
+
+/** The path the conversation shows, as a Markdown transcript. */
 export function toMarkdown(data: ConversationExport): string {
   const c = data.conversation;
-  const lines = [
-    `# ${c.title}`,
-    "",
-    `- Conversation: ${c.id}`,
-    `- Created: ${c.createdAt}`,
-    `- Messages: ${c.totalMessages}`,
-    `- Tokens used: ${c.totalTokensUsed}`,
-    ...(c.tags.length ? [`- Tags: ${c.tags.join(", ")}`] : []),
-    "",
-  ];
+  const lines = [`# ${c.title}`, "", ...factsOf(data).map((f) => `- ${f}`), ""];
   if (c.summary) lines.push("## Summary", "", c.summary, "");
-  for (const m of data.messages) {
-    const note = m.status === "complete" ? "" : ` (${m.status})`;
-    lines.push(`## ${speaker[m.role]}${note}`, "", `_${m.createdAt}_`, "", m.content, "");
+  for (const m of pathOf(data)) {
+    const { who, when, status } = headingOf(m);
+    lines.push(`## ${who}${status ? ` (${status})` : ""}`, "", `_${when}_`, "", m.content, "");
   }
   return lines.join("\n");
 }

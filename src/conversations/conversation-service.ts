@@ -1,5 +1,5 @@
 import type { Principal } from "../auth/claims.js";
-import type { AgentRecord, ConversationRecord } from "../db/records.js";
+import type { AgentRecord, ConversationRecord, TemplateRecord } from "../db/records.js";
 import type { Repositories } from "../db/repositories/index.js";
 import type { ConversationFilter } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
@@ -11,6 +11,7 @@ import type {
   ListConversationsInput,
   MessagePage,
   PatchConversationInput,
+  TreeResult,
   UserStats,
 } from "../protocol/index.js";
 import { exportConversation } from "./conversation-export.js";
@@ -18,6 +19,7 @@ import type { ConversationAction, ConversationPolicy } from "./conversation-poli
 import { MessageHistory } from "./message-history.js";
 import type { Notifier } from "./notifier.js";
 import { toConversationResource, toMessageResource } from "./resources.js";
+import { countTextTokens } from "../tokens/token-counter.js";
 
 export const DEFAULT_TITLE = "New conversation";
 
@@ -32,7 +34,7 @@ export function pageOf(query: { limit: number; offset: number }, total: number, 
 }
 
 export interface ConversationServiceDeps {
-  repositories: Pick<Repositories, "conversations" | "messages" | "agents">;
+  repositories: Pick<Repositories, "conversations" | "messages" | "agents" | "templates">;
   policy: ConversationPolicy;
   notifier: Notifier;
 }
@@ -60,17 +62,37 @@ export class ConversationService {
     return agent;
   }
 
+  /**
+   * A new conversation with an agent, or from a template: its agent, title and messages (a straight
+   * path from `seq` 1, complete, costing nothing).
+   */
   async create(
     principal: Principal,
-    input: { agentId: string; title?: string | undefined; metadata?: Record<string, unknown> | undefined },
+    input: {
+      agentId?: string | undefined;
+      templateId?: string | undefined;
+      title?: string | undefined;
+      metadata?: Record<string, unknown> | undefined;
+    },
   ): Promise<ConversationRecord> {
-    const agent = await this.activeAgent(input.agentId);
-    const conversation = await this.repos.conversations.create({
+    const template = input.templateId ? await this.usableTemplate(input.templateId) : null;
+    const agentId = template?.agentId ?? input.agentId;
+    if (agentId === undefined) throw notFound("agent");
+    const agent = await this.activeAgent(agentId);
+    const fields = {
       userId: principal.userId,
       agentId: agent.id,
-      title: input.title?.trim() ?? DEFAULT_TITLE,
+      title: input.title?.trim() ?? template?.title ?? DEFAULT_TITLE,
       metadata: input.metadata ?? {},
-    });
+    };
+    const conversation = template
+      ? await this.repos.conversations.createWithMessages(
+          fields,
+          await Promise.all(
+            template.messages.map(async (m) => ({ ...m, contentTokens: await countTextTokens(m.content) })),
+          ),
+        )
+      : await this.repos.conversations.create(fields);
     this.deps.notifier.conversationUpdated(toConversationResource(conversation));
     this.deps.notifier.activity({
       type: "conversation.created",
@@ -80,6 +102,12 @@ export class ConversationService {
       agentId: conversation.agentId,
     });
     return conversation;
+  }
+
+  private async usableTemplate(id: string): Promise<TemplateRecord> {
+    const template = await this.repos.templates.findById(id);
+    if (!template || !template.active) throw notFound("template");
+    return template;
   }
 
   list(principal: Principal, query: ListConversationsInput): Promise<ConversationList> {
@@ -100,9 +128,9 @@ export class ConversationService {
     return this.withLatestMessages(await this.require(principal, id, "read"));
   }
 
-  /** The conversation with its latest 50 messages (users' and admins' detail). */
+  /** The conversation with the latest 50 messages of the path ending at its head (users' and admins' detail). */
   async withLatestMessages(conversation: ConversationRecord): Promise<ConversationDetail> {
-    const page = await this.history.page(conversation.id, conversation.totalMessages, 50);
+    const page = await this.history.page(conversation, 50);
     return {
       ...toConversationResource(conversation),
       messages: page.messages.map(toMessageResource),
@@ -110,19 +138,35 @@ export class ConversationService {
     };
   }
 
+  /** A page of the path ending at `leaf` (default: the head), before the message with seq `before`. */
   async messages(
     principal: Principal,
     id: string,
-    query: { before?: number | undefined; limit: number },
+    query: { before?: number | undefined; leaf?: string | undefined; limit: number },
   ): Promise<MessagePage> {
     const conversation = await this.require(principal, id, "read");
-    const page = await this.history.page(
-      conversation.id,
-      conversation.totalMessages,
-      query.limit,
-      query.before,
-    );
+    const page = await this.history.page(conversation, query.limit, {
+      beforeSeq: query.before,
+      leafId: query.leaf,
+    });
     return { messages: page.messages.map(toMessageResource), hasMore: page.hasMore };
+  }
+
+  /** Every message of the conversation without its text, in `seq` order. */
+  async tree(principal: Principal, id: string): Promise<TreeResult> {
+    const conversation = await this.require(principal, id, "read");
+    const rows = await this.repos.messages.tree(conversation.id);
+    return {
+      messages: rows.map((m) => ({
+        id: m.id,
+        parentId: m.parentId ?? null,
+        seq: m.seq,
+        role: m.role,
+        status: m.status,
+        createdAt: m.createdAt.toISOString(),
+        branch: m.branch,
+      })),
+    };
   }
 
   async update(

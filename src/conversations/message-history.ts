@@ -1,85 +1,109 @@
-import type { MessageRecord } from "../db/records.js";
+import type { BranchedMessage, ConversationRecord } from "../db/records.js";
 import type { MessageRepository, MessageText } from "../db/repositories/index.js";
+import { notFound } from "../errors.js";
 import { MESSAGE_OVERHEAD_TOKENS } from "../tokens/token-counter.js";
 
 /** A page of stored messages (the REST answer is the protocol's `MessagePage`, of resources). */
 export interface StoredPage {
-  /** Ascending `seq`. */
-  messages: MessageRecord[];
+  /** Ascending `seq`: a stretch of one path. */
+  messages: BranchedMessage[];
   hasMore: boolean;
 }
 
+/** A message of the window the model is sent. */
+export type WindowMessage = MessageText & { id: string };
+
 /**
- * Reads a conversation's messages by `seq`. Since `seq` has no gaps, every read is a closed range of
- * the (conversation_id, seq) index: it touches only the rows it returns, whatever plan PostgreSQL
- * picks and however long the conversation is.
+ * Reads a conversation's messages. A conversation is a tree, and what a tab shows is the path ending
+ * at the head: pages walk up that path through the parent links, so each read touches only the rows
+ * it returns, however long the conversation and however many its branches.
  */
 export class MessageHistory {
   constructor(private readonly messages: MessageRepository) {}
 
   /**
-   * The `limit` messages before `beforeSeq` (or the newest), ascending, and whether older ones exist.
-   * `newestSeq` is the conversation's `totalMessages`.
+   * The `limit` messages of the path ending at `leafId` (default: the head), ascending, and whether
+   * the path goes on above them. With `beforeSeq`, the path above the message with that seq (the
+   * oldest a client shows): each page costs the rows it returns, however deep it goes. A `leafId`
+   * that is not a message of this conversation is `not_found`.
    */
   async page(
-    conversationId: string,
-    newestSeq: number,
+    conversation: Pick<ConversationRecord, "id" | "headId">,
     limit: number,
-    beforeSeq?: number,
+    options: { beforeSeq?: number | undefined; leafId?: string | undefined } = {},
   ): Promise<StoredPage> {
-    const end = Math.min(beforeSeq ?? newestSeq + 1, newestSeq + 1);
-    const start = Math.max(1, end - limit);
-    return { messages: await this.messages.range(conversationId, start, end), hasMore: start > 1 };
+    const empty = { messages: [], hasMore: false };
+    if (options.beforeSeq !== undefined) {
+      const before = await this.messages.atSeq(conversation.id, options.beforeSeq);
+      if (before) return before.parentId ? this.messages.path(before.parentId, limit) : empty;
+      // No message has that seq (it is past the newest): the whole path ending at the leaf.
+    }
+    const leafId = options.leafId ?? conversation.headId;
+    if (!leafId) return empty;
+    if (options.leafId !== undefined) {
+      const leaf = await this.messages.findById(leafId);
+      if (!leaf || leaf.conversationId !== conversation.id) throw notFound("message");
+    }
+    return this.messages.path(leafId, limit);
   }
 
-  /**
-   * Whether the newest message (`seq` = `newestSeq`) is an answer still streaming, read from `page`
-   * when it holds it.
-   */
-  async newestIsStreaming(
-    conversationId: string,
-    newestSeq: number,
-    page: MessageRecord[],
+  /** Whether the head is an answer still streaming, read from `page` when it holds it. */
+  async headIsStreaming(
+    conversation: Pick<ConversationRecord, "headId">,
+    page: BranchedMessage[],
   ): Promise<boolean> {
-    if (newestSeq === 0) return false;
-    const newest =
-      page.find((m) => m.seq === newestSeq) ?? (await this.messages.atSeq(conversationId, newestSeq));
-    return newest?.status === "streaming";
+    const { headId } = conversation;
+    if (!headId) return false;
+    const head = page.find((m) => m.id === headId) ?? (await this.messages.findById(headId));
+    return head?.status === "streaming";
   }
 
-  /** Every message after `afterSeq`, ascending. */
-  after(conversationId: string, afterSeq: number): Promise<MessageRecord[]> {
+  /** Every message after `afterSeq`, on every branch, ascending. */
+  after(conversationId: string, afterSeq: number): Promise<BranchedMessage[]> {
     return this.messages.after(conversationId, afterSeq);
   }
 
   /**
-   * The newest complete turns before `beforeSeq` that fit in `budgetTokens`, oldest first, in one
-   * statement whose cost follows the budget, not the conversation's length. Failed and interrupted
-   * answers are left out; cancelled ones are kept as the user saw them.
+   * Whether `ancestor` is on the path ending at `fromId`, looking at most `maxSteps` messages up (a
+   * summary is used only on a path that holds the message it covers up to).
+   */
+  onPath(ancestor: { id: string; seq: number }, fromId: string, maxSteps = 1024): Promise<boolean> {
+    return this.messages.isAncestor(ancestor, fromId, maxSteps);
+  }
+
+  /**
+   * The newest complete turns of the path ending at `fromId` (included; none when null) that fit in
+   * `budgetTokens`, oldest first, in one statement whose cost follows the budget, never the
+   * conversation's length or its branches. Failed and interrupted answers are left out; cancelled
+   * ones are kept as the user saw them.
    */
   async window(
-    conversationId: string,
-    beforeSeq: number,
+    fromId: string | null,
     budgetTokens: number,
   ): Promise<{
-    messages: MessageText[];
+    messages: WindowMessage[];
     reachedStart: boolean;
     /** The tokens of the window's messages, framing included, from their stored counts. */
     tokens: number;
   }> {
-    const { messages: newestFirst, excluded } = await this.messages.window(
-      conversationId,
-      beforeSeq,
+    if (fromId === null) return { messages: [], reachedStart: true, tokens: 0 };
+    // Each message kept costs at least its framing plus a token; a path alternates questions and
+    // answers, and an answer that failed costs nothing: the walk needs at most twice that many steps.
+    const maxSteps = 2 * Math.floor(budgetTokens / (MESSAGE_OVERHEAD_TOKENS + 1)) + 2;
+    const { messages: window, excluded } = await this.messages.window(
+      fromId,
       budgetTokens,
       MESSAGE_OVERHEAD_TOKENS,
+      maxSteps,
     );
-    const messages = trimToTurns(newestFirst);
+    // Cut short, the window starts with a question; whole, it keeps a template's opening answer.
+    const messages = excluded ? trimToTurns(window) : window;
     const tokens = messages.reduce((n, m) => n + m.contentTokens + MESSAGE_OVERHEAD_TOKENS, 0);
     return { messages, reachedStart: !excluded, tokens };
   }
 }
 
-/** A window starts with a user message: an answer whose question fell out is dropped too. */
+/** A window starts with a user or system message: an answer whose question fell out is dropped too. */
 function trimToTurns<T extends { role: string }>(messages: T[]): T[] {
   let start = 0;
   while (start < messages.length && messages[start]?.role === "assistant") start++;

@@ -1,8 +1,15 @@
-import type { AgentRecord, ConversationRecord, MessageRecord, UserRecord } from "../db/records.js";
+import type {
+  AgentRecord,
+  BranchedMessage,
+  ConversationRecord,
+  TemplateRecord,
+  UserRecord,
+} from "../db/records.js";
 import type {
   AgentResource,
   ConversationResource,
   MessageResource,
+  TemplateResource,
   UserResource,
 } from "../protocol/index.js";
 
@@ -29,6 +36,7 @@ export function toAgentResource(a: AgentRecord): AgentResource {
     conversationMemoryEnabled: a.conversationMemoryEnabled,
     autoGenerateSummary: a.autoGenerateSummary,
     active: a.active,
+    starters: a.starters,
   };
 }
 
@@ -48,14 +56,17 @@ export function toConversationResource(c: ConversationRecord): ConversationResou
     lastMessageAt: iso(c.lastMessageAt),
     archivedAt: iso(c.archivedAt),
     metadata: c.metadata,
+    headId: c.headId ?? null,
   };
 }
 
-export function toMessageResource(m: MessageRecord): MessageResource {
+export function toMessageResource(m: BranchedMessage): MessageResource {
   return {
     id: m.id,
     conversationId: m.conversationId,
     seq: m.seq,
+    parentId: m.parentId ?? null,
+    branch: m.branch,
     role: m.role,
     content: m.content,
     status: m.status,
@@ -72,5 +83,17 @@ export function toMessageResource(m: MessageRecord): MessageResource {
     error: m.error ?? null,
     createdAt: m.createdAt.toISOString(),
     metadata: m.metadata,
+  };
+}
+
+export function toTemplateResource(t: TemplateRecord): TemplateResource {
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    agentId: t.agentId,
+    title: t.title,
+    messages: t.messages,
+    active: t.active,
   };
 }

@@ -1,5 +1,5 @@
 import type { InferAttributes, Transaction } from "sequelize";
-import type { Agent, Conversation, Message, User } from "./models/index.js";
+import type { Agent, Conversation, Message, Template, User } from "./models/index.js";
 
 /**
  * Rows as the rest of the server sees them: plain data, never a model instance, so that only the
@@ -9,6 +9,9 @@ export type UserRecord = InferAttributes<User>;
 export type AgentRecord = InferAttributes<Agent>;
 export type ConversationRecord = InferAttributes<Conversation>;
 export type MessageRecord = InferAttributes<Message>;
+export type TemplateRecord = InferAttributes<Template>;
+/** A message with its place among its siblings (the messages that share its parent). */
+export type BranchedMessage = MessageRecord & { branch: { index: number; count: number } };
 
 /** A database transaction, handed from one repository call to the next. */
 export type Tx = Transaction;

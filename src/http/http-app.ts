@@ -5,6 +5,7 @@ import type { TokenSigner } from "../auth/token-signer.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { UserDirectory } from "../auth/user-directory.js";
 import type { AgentService } from "../agents/agent-service.js";
+import type { TemplateService } from "../templates/template-service.js";
 import type { ChatService } from "../chat/chat-service.js";
 import type { Summaries } from "../chat/summaries.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
@@ -29,6 +30,7 @@ export interface HttpAppDeps {
   conversations: ConversationService;
   chat: ChatService;
   agents: AgentService;
+  templates: TemplateService;
   summaries: Summaries;
   limits: RateLimits;
   /** Behind a load balancer: the client IP comes from X-Forwarded-For. */

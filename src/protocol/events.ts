@@ -1,7 +1,15 @@
 import { z } from "zod";
 import type { ErrorBody } from "./errors.js";
 import type { StopResult } from "./responses.js";
-import { conversationPayload, joinPayload, refreshPayload, sendPayload } from "./inputs.js";
+import {
+  checkoutPayload,
+  conversationPayload,
+  editPayload,
+  joinPayload,
+  refreshPayload,
+  regeneratePayload,
+  sendPayload,
+} from "./inputs.js";
 import {
   conversationResource,
   generationSnapshot,
@@ -56,6 +64,9 @@ export const chatEvents = {
   "conversation:join": joinPayload,
   "conversation:leave": conversationPayload,
   "message:send": sendPayload,
+  "message:edit": editPayload,
+  "message:regenerate": regeneratePayload,
+  "conversation:checkout": checkoutPayload,
   "generation:stop": conversationPayload,
   "auth:refresh": refreshPayload,
 } as const;
@@ -64,6 +75,9 @@ export interface ChatAcks {
   "conversation:join": JoinResult;
   "conversation:leave": Record<string, never>;
   "message:send": SendResult;
+  "message:edit": SendResult;
+  "message:regenerate": { assistantMessageId: string };
+  "conversation:checkout": { conversation: ConversationResource };
   "generation:stop": StopResult;
   "auth:refresh": RefreshResult;
 }
@@ -80,6 +94,8 @@ export type ClientToServerEvents = EventMap<typeof chatEvents, ChatAcks>;
 export interface AssistantStartEvent {
   conversationId: string;
   messageId: string;
+  /** The message the answer follows (its question). */
+  parentId: string | null;
   agentId: string;
   provider: string;
   model: string;

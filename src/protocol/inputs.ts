@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { metadata } from "./metadata.js";
-import { CONVERSATION_STATUSES, PROVIDERS } from "./resources.js";
+import { CONVERSATION_STATUSES, MESSAGE_ROLES, PROVIDERS } from "./resources.js";
 import { textProblem } from "./text.js";
 
 /**
@@ -47,12 +47,19 @@ export const offset = queryInt(0, 1_000_000_000);
 
 // --- REST: conversations ----------------------------------------------------------------------
 
-export const createConversationBody = z.strictObject({
-  agentId: id,
-  title: title.optional(),
-  initialMessage: content.optional(),
-  metadata: metadata.optional(),
-});
+/** With `agentId`, or with `templateId` (the template's agent, title and first messages). */
+export const createConversationBody = z
+  .strictObject({
+    agentId: id.optional(),
+    templateId: id.optional(),
+    title: title.optional(),
+    initialMessage: content.optional(),
+    metadata: metadata.optional(),
+  })
+  .refine((b) => (b.agentId === undefined) !== (b.templateId === undefined), {
+    message: "give either agentId or templateId",
+    path: ["agentId"],
+  });
 
 /** A user's lists never show deleted conversations. */
 export const listConversationsQuery = z.strictObject({
@@ -62,8 +69,10 @@ export const listConversationsQuery = z.strictObject({
   offset: offset.default(0),
 });
 
+/** A page of the path ending at `leaf` (default: the head), before the message with seq `before`. */
 export const messagesQuery = z.strictObject({
   before: queryInt(1, 2_000_000_000).optional(),
+  leaf: id.optional(),
   limit: limit.default(50),
 });
 
@@ -79,9 +88,20 @@ export const patchConversationBody = z
     message: "give at least one of title, tags, metadata",
   });
 
+export const editBody = z.strictObject({
+  content,
+  clientMessageId: clientMessageId.optional(),
+  metadata: metadata.optional(),
+});
+
+export const checkoutBody = z.strictObject({ messageId: id });
+
+/** A request that takes no body (`POST …/regenerate`): nothing, or `{}`. */
+export const emptyBody = z.strictObject({});
+
 export const archiveBody = z.strictObject({ archive: z.boolean() });
 
-export const exportQuery = z.strictObject({ format: z.enum(["json", "markdown"]).default("json") });
+export const exportQuery = z.strictObject({ format: z.enum(["json", "markdown", "pdf"]).default("json") });
 
 export const devTokenBody = z.strictObject({ sub: notEmpty(255), name: notEmpty(255).optional() });
 
@@ -117,6 +137,7 @@ const agentFields = {
   conversationMemoryEnabled: z.boolean(),
   autoGenerateSummary: z.boolean(),
   active: z.boolean(),
+  starters: z.array(notBlank(200)).max(6),
 };
 
 /** `POST /admin/agents`: name, provider and model are required; the rest has the documented defaults. */
@@ -132,12 +153,49 @@ export const createAgentBody = z.strictObject({
   conversationMemoryEnabled: agentFields.conversationMemoryEnabled.optional(),
   autoGenerateSummary: agentFields.autoGenerateSummary.optional(),
   active: agentFields.active.optional(),
+  starters: agentFields.starters.optional(),
 });
 
 export const patchAgentBody = z
   .strictObject(
     Object.fromEntries(Object.entries(agentFields).map(([k, v]) => [k, v.optional()])) as {
       [K in keyof typeof agentFields]: z.ZodOptional<(typeof agentFields)[K]>;
+    },
+  )
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: "give at least one field to change",
+  });
+
+const templateFields = {
+  name: notBlank(255),
+  description: text(2000),
+  agentId: id,
+  title,
+  messages: z
+    .array(
+      z.strictObject({
+        role: z.enum(MESSAGE_ROLES),
+        content: text(10_000).refine((s) => s.trim().length > 0, "must not be blank"),
+      }),
+    )
+    .max(50),
+  active: z.boolean(),
+};
+
+/** `POST /admin/templates`: name, agentId and messages are required. */
+export const createTemplateBody = z.strictObject({
+  name: templateFields.name,
+  agentId: templateFields.agentId,
+  messages: templateFields.messages,
+  description: templateFields.description.optional(),
+  title: templateFields.title.optional(),
+  active: templateFields.active.optional(),
+});
+
+export const patchTemplateBody = z
+  .strictObject(
+    Object.fromEntries(Object.entries(templateFields).map(([k, v]) => [k, v.optional()])) as {
+      [K in keyof typeof templateFields]: z.ZodOptional<(typeof templateFields)[K]>;
     },
   )
   .refine((b) => Object.values(b).some((v) => v !== undefined), {
@@ -158,6 +216,12 @@ export const sendPayload = z.strictObject({
   metadata: metadata.optional(),
 });
 export const refreshPayload = z.strictObject({ token: z.string().min(1).max(16_384) });
+/** `message:edit`: a new user message beside `messageId` (same parent), then its answer. */
+export const editPayload = sendPayload.extend({ messageId: id });
+/** `message:regenerate`: a new answer beside `messageId` (an ended answer). */
+export const regeneratePayload = z.strictObject({ conversationId: id, messageId: id });
+/** `conversation:checkout`: the head becomes the newest message under `messageId`. */
+export const checkoutPayload = z.strictObject({ conversationId: id, messageId: id });
 
 export type CreateConversationInput = z.output<typeof createConversationBody>;
 export type ListConversationsInput = z.output<typeof listConversationsQuery>;
@@ -166,3 +230,6 @@ export type CreateAgentInput = z.output<typeof createAgentBody>;
 export type PatchAgentInput = z.output<typeof patchAgentBody>;
 export type AdminConversationsQuery = z.output<typeof adminConversationsQuery>;
 export type SendInput = z.output<typeof sendPayload>;
+export type EditInput = z.output<typeof editPayload>;
+export type CreateTemplateInput = z.output<typeof createTemplateBody>;
+export type PatchTemplateInput = z.output<typeof patchTemplateBody>;

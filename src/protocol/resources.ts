@@ -39,6 +39,7 @@ export const agentResource = z
     conversationMemoryEnabled: z.boolean(),
     autoGenerateSummary: z.boolean(),
     active: z.boolean(),
+    starters: z.array(z.string()).describe("prompts a widget offers on an empty conversation"),
   })
   .meta({ id: "Agent" });
 
@@ -58,16 +59,22 @@ export const conversationResource = z
     lastMessageAt: nullableIso,
     archivedAt: nullableIso,
     metadata: z.record(z.string(), z.unknown()),
+    headId: z.string().nullable().describe("the newest message of the path the conversation shows"),
   })
   .meta({ id: "Conversation" });
 
 export const messageError = z.object({ code: z.string(), message: z.string() });
+
+/** A message's place among the messages that share its parent: 1-based, in `seq` order. */
+export const branch = z.object({ index: z.number().int(), count: z.number().int() });
 
 export const messageResource = z
   .object({
     id: z.string(),
     conversationId: z.string(),
     seq: z.number().int(),
+    parentId: z.string().nullable().describe("the message it follows on its path"),
+    branch,
     role: z.enum(MESSAGE_ROLES),
     content: z.string(),
     status: z.enum(MESSAGE_STATUSES),
@@ -87,6 +94,31 @@ export const messageResource = z
   })
   .meta({ id: "Message" });
 
+/** A message of the tree, without its text (`GET /conversations/:id/tree`). */
+export const treeNode = z.object({
+  id: z.string(),
+  parentId: z.string().nullable(),
+  seq: z.number().int(),
+  role: z.enum(MESSAGE_ROLES),
+  status: z.enum(MESSAGE_STATUSES),
+  createdAt: isoTime,
+  branch,
+});
+
+export const templateMessage = z.object({ role: z.enum(MESSAGE_ROLES), content: z.string() });
+
+export const templateResource = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    agentId: z.string(),
+    title: z.string(),
+    messages: z.array(templateMessage),
+    active: z.boolean(),
+  })
+  .meta({ id: "Template" });
+
 /** An answer still being written: its text so far, which covers its deltas up to `seq`. */
 export const generationSnapshot = z.object({
   messageId: z.string(),
@@ -100,3 +132,7 @@ export type ConversationResource = z.output<typeof conversationResource>;
 export type MessageResource = z.output<typeof messageResource>;
 export type MessageStatus = MessageResource["status"];
 export type GenerationSnapshot = z.output<typeof generationSnapshot>;
+export type Branch = z.output<typeof branch>;
+export type TreeNode = z.output<typeof treeNode>;
+export type TemplateMessage = z.output<typeof templateMessage>;
+export type TemplateResource = z.output<typeof templateResource>;

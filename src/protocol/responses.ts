@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { agentResource, conversationResource, messageResource, userResource } from "./resources.js";
+import {
+  agentResource,
+  conversationResource,
+  messageResource,
+  templateResource,
+  treeNode,
+  userResource,
+} from "./resources.js";
 
 /** The bodies of REST answers (PROTOCOL.md section 4) beyond the plain resources. */
 const paging = {
@@ -29,6 +36,22 @@ export const turnResult = z.object({
 });
 
 export const stopResult = z.object({ stopped: z.boolean() });
+
+/** `GET /conversations/:id/tree`: every message without its text, in `seq` order. */
+export const treeResult = z.object({ messages: z.array(treeNode) });
+
+/** `POST …/regenerate`: the new answer, once it has ended. */
+export const regenerateResult = z.object({
+  conversationId: z.string(),
+  assistantMessage: messageResource,
+  totalTokensUsed: z.number().int(),
+  conversationTotalTokens: z.number().int(),
+});
+
+export const templateList = z.array(templateResource);
+
+/** `POST …/checkout`: the conversation with its new head. */
+export const checkoutResult = z.object({ conversation: conversationResource });
 
 export const summaryResult = z.object({ summary: z.string() });
 
@@ -85,6 +108,8 @@ export const devToken = z.object({ token: z.string() });
 export const purgeResult = z.object({ purged: z.number().int() });
 
 export type StopResult = z.output<typeof stopResult>;
+export type TreeResult = z.output<typeof treeResult>;
+export type RegenerateResult = z.output<typeof regenerateResult>;
 export type ConversationList = z.output<typeof conversationList>;
 export type ConversationDetail = z.output<typeof conversationDetail>;
 export type MessagePage = z.output<typeof messagePage>;

@@ -118,16 +118,14 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
         // Join before reading, so that no event falls between what is read and what is received.
         await socket.join(conversationRoom(conversation.id));
         const history = deps.conversations.history;
+        // Without afterSeq, the latest messages of the path the conversation shows; with it, every
+        // later message on any branch (a tab that dropped resumes exactly).
         const page =
           p.afterSeq !== undefined
             ? { messages: await history.after(conversation.id, p.afterSeq), hasMore: false }
-            : await history.page(conversation.id, conversation.totalMessages, 50);
-        // An answer is written only if the newest message is one still streaming.
-        const writing = await history.newestIsStreaming(
-          conversation.id,
-          conversation.totalMessages,
-          page.messages,
-        );
+            : await history.page(conversation, 50);
+        // An answer is written only if the head is one still streaming (the head stays on it).
+        const writing = await history.headIsStreaming(conversation, page.messages);
         return {
           conversation: toConversationResource(conversation),
           messages: page.messages.map(toMessageResource),
@@ -159,6 +157,37 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
           ...(turn.duplicate ? { duplicate: true as const } : {}),
         };
       }),
+    );
+
+    socket.on(
+      "message:edit",
+      chatAck("message:edit", deps.logger, async (p) => {
+        const turn = await deps.chat.edit(principal(), p, {
+          onOwned: () => socket.join(conversationRoom(p.conversationId)),
+        });
+        return {
+          message: turn.message,
+          assistantMessageId: turn.assistantMessageId,
+          ...(turn.duplicate ? { duplicate: true as const } : {}),
+        };
+      }),
+    );
+
+    socket.on(
+      "message:regenerate",
+      chatAck("message:regenerate", deps.logger, async (p) => {
+        const turn = await deps.chat.regenerate(principal(), p, {
+          onOwned: () => socket.join(conversationRoom(p.conversationId)),
+        });
+        return { assistantMessageId: turn.assistantMessageId };
+      }),
+    );
+
+    socket.on(
+      "conversation:checkout",
+      chatAck("conversation:checkout", deps.logger, async (p) => ({
+        conversation: await deps.chat.checkout(principal(), p),
+      })),
     );
 
     socket.on(

@@ -1,70 +1,101 @@
 /**
- * How long a turn takes, model excluded, at two conversation lengths, measured side by side in one
- * run. `npm run bench:turn`. Prints medians; asserts nothing (a test never asserts a wall-clock time).
+ * How long a turn takes, model excluded, at 10 messages, at 2,000 on one long path, at 10,000, and
+ * at 2,000 with 200 side branches, measured side by side in one run. `npm run bench:turn`. Prints
+ * medians and the statements each turn sends; asserts nothing (a test never asserts a wall-clock
+ * time).
  */
+import type { Sequelize } from "sequelize";
 import { buildPrompt } from "../../src/chat/prompt.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
+import { seedConversation, type SeededConversation } from "../support/seeded-conversation.js";
 import { DEMO_AGENT_ID, startTestServer } from "../support/test-server.js";
 
 const model = new FakeChatModel({ chunks: ["An ", "instant ", "answer."], delayMs: 0 });
 const server = await startTestServer({ chatModels: { demo: model }, env: { STREAM_FLUSH_MS: "0" } });
 const { models, sequelize } = server.confab.db;
 const principal = { userId: "bench", role: "user" as const, expiresAt: new Date(Date.now() + 3600_000) };
-await models.User.create({ id: "bench", role: "user" });
 
-async function conversationOf(messages: number): Promise<string> {
-  const c = await models.Conversation.create({ userId: "bench", agentId: DEMO_AGENT_ID, title: "bench" });
-  await sequelize.query(
-    `INSERT INTO messages (id, conversation_id, seq, role, content, status, content_tokens)
-     SELECT gen_random_uuid(), :id, n, CASE WHEN n % 2 = 1 THEN 'user' ELSE 'assistant' END,
-            'message number ' || n || ' of a long conversation about many things', 'complete', 12
-       FROM generate_series(1, :count) AS n`,
-    { replacements: { id: c.id, count: messages } },
+const cases = [
+  { label: "10 messages", messages: 10, branches: 0 },
+  { label: "2,000 messages on one path", messages: 2000, branches: 0 },
+  { label: "10,000 messages on one path", messages: 10_000, branches: 0 },
+  { label: "2,000 on the path + 200 branches", messages: 2000, branches: 200 },
+];
+const seeded: SeededConversation[] = [];
+for (const c of cases) {
+  seeded.push(
+    await seedConversation(server.confab.db, {
+      userId: "bench",
+      agentId: DEMO_AGENT_ID,
+      messages: c.messages,
+      branches: c.branches,
+      tokens: 12,
+      content: (n) => `message number ${n} of a long conversation about many things`,
+    }),
   );
-  await c.update({ totalMessages: messages });
-  return c.id;
 }
 
-async function turnMs(conversationId: string): Promise<number> {
+async function counted<T>(db: Sequelize, work: () => Promise<T>): Promise<{ result: T; queries: number }> {
+  let queries = 0;
+  db.addHook("beforeQuery", "count", () => void queries++);
+  try {
+    return { result: await work(), queries };
+  } finally {
+    db.removeHook("beforeQuery", "count");
+  }
+}
+
+async function turn(conversationId: string): Promise<{ ms: number; queries: number }> {
   const started = performance.now();
-  const turn = await server.confab.chat.send(principal, { conversationId, content: "one more question" });
-  await turn.answer;
-  return performance.now() - started;
+  const { queries } = await counted(sequelize, async () => {
+    const t = await server.confab.chat.send(principal, { conversationId, content: "one more question" });
+    await t.answer;
+  });
+  return { ms: performance.now() - started, queries };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const lengths = [10, 2000, 10_000];
-const ids = await Promise.all(lengths.map((n) => conversationOf(n)));
-const samples: number[][] = lengths.map(() => []);
+const samples: number[][] = cases.map(() => []);
+const queries: number[] = cases.map(() => 0);
 for (let round = 0; round < 40; round++) {
-  for (const [i, id] of ids.entries()) samples[i]!.push(await turnMs(id));
+  for (const [i, s] of seeded.entries()) {
+    const t = await turn(s.id);
+    samples[i]!.push(t.ms);
+    queries[i] = t.queries;
+  }
 }
-for (const [i, n] of lengths.entries()) {
-  console.log(`turn at ${n} messages: median ${median(samples[i]!.slice(5)).toFixed(2)} ms over 35 turns`);
+for (const [i, c] of cases.entries()) {
+  console.log(
+    `turn at ${c.label}: median ${median(samples[i]!.slice(5)).toFixed(2)} ms over 35 turns, ${queries[i]} statements`,
+  );
 }
 
-// The history window alone (the demo agent: 6,000 tokens), with the number of queries it sends.
+// The history window alone (the demo agent: 6,000 tokens), with the statements it sends.
 const agent = { systemPrompt: "Be brief.", contextTokens: 6000, conversationMemoryEnabled: true };
-for (const [i, n] of lengths.entries()) {
-  const conversation = { id: ids[i]!, summary: null };
-  const newest = (await models.Conversation.findByPk(ids[i]))!.totalMessages;
-  let queries = 0;
-  sequelize.addHook("beforeQuery", "count", () => void queries++);
+const noSummary = { summary: null, summaryThroughId: null, summaryThroughSeq: 0 };
+for (const [i, c] of cases.entries()) {
+  const conversation = (await models.Conversation.findByPk(seeded[i]!.id))!;
+  const question = {
+    id: conversation.headId!,
+    parentId: conversation.headId,
+    seq: conversation.totalMessages + 1,
+    content: "next",
+    contentTokens: 1,
+  };
   const times: number[] = [];
   let kept = 0;
+  let statements = 0;
   for (let round = 0; round < 40; round++) {
     const started = performance.now();
-    const prompt = await buildPrompt(server.confab.conversations.history, agent, conversation, {
-      seq: newest + 1,
-      content: "next",
-      contentTokens: 1,
-    });
+    const { result: prompt, queries: q } = await counted(sequelize, () =>
+      buildPrompt(server.confab.conversations.history, agent, noSummary, question),
+    );
     times.push(performance.now() - started);
     kept = prompt.messages.length - 2;
+    statements = q;
   }
-  sequelize.removeHook("beforeQuery", "count");
   console.log(
-    `window at ${n} messages: median ${median(times.slice(5)).toFixed(2)} ms, ${kept} messages kept, ${queries / 40} queries`,
+    `window at ${c.label}: median ${median(times.slice(5)).toFixed(2)} ms, ${kept} messages kept, ${statements} statements`,
   );
 }
 await server.close();

@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { Sequelize } from "sequelize";
 import { buildPrompt } from "../../src/chat/prompt.js";
 import { countTextTokens, MESSAGE_OVERHEAD_TOKENS } from "../../src/tokens/token-counter.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
+import { seedConversation, type SeededConversation } from "../support/seeded-conversation.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
 
 /** Counts the SQL statements a piece of work sends. */
@@ -32,32 +34,41 @@ describe("the history sent to the model", () => {
   });
 
   /** A conversation of `turns` question/answer pairs, written straight into the database. */
-  async function conversationOf(turns: number, userId = "history-user"): Promise<string> {
-    const { models } = server.confab.db;
-    await models.User.findOrCreate({ where: { id: userId }, defaults: { id: userId, role: "user" } });
-    const conversation = await models.Conversation.create({ userId, agentId: DEMO_AGENT_ID, title: "long" });
-    await server.confab.db.sequelize.query(
-      `INSERT INTO messages (id, conversation_id, seq, role, content, status, content_tokens)
-       SELECT gen_random_uuid(), :id, n,
-              CASE WHEN n % 2 = 1 THEN 'user' ELSE 'assistant' END,
-              CASE WHEN n % 2 = 1 THEN 'question number ' || n ELSE 'answer number ' || n END,
-              'complete', 3
-         FROM generate_series(1, :count) AS n`,
-      { replacements: { id: conversation.id, count: turns * 2 } },
-    );
-    await conversation.update({ totalMessages: turns * 2, lastMessageAt: new Date() });
-    return conversation.id;
+  async function conversationOf(
+    turns: number,
+    options: { branches?: number } = {},
+  ): Promise<SeededConversation> {
+    return seedConversation(server.confab.db, {
+      userId: "history-user",
+      agentId: DEMO_AGENT_ID,
+      messages: turns * 2,
+      ...options,
+    });
   }
+
+  /** The question a turn would store after the head of `seeded`. */
+  async function questionAfter(seeded: SeededConversation, content: string) {
+    const seq = 1 + (await server.confab.db.models.Conversation.findByPk(seeded.id))!.totalMessages;
+    return {
+      id: randomUUID(),
+      parentId: seeded.path.at(-1)!,
+      seq,
+      content,
+      contentTokens: await countTextTokens(content),
+    };
+  }
+
+  const noSummary = { summary: null, summaryThroughId: null, summaryThroughSeq: 0 };
 
   const agent = { systemPrompt: "Be brief.", contextTokens: 200, conversationMemoryEnabled: true };
 
   it("keeps the newest complete turns that fit the budget, oldest first, after the system prompt", async () => {
-    const id = await conversationOf(1000);
+    const seeded = await conversationOf(1000, { branches: 50 });
     const { messages, leftOut } = await buildPrompt(
       server.confab.conversations.history,
       agent,
-      { id, summary: null },
-      { seq: 2001, content: "and now?", contentTokens: await countTextTokens("and now?") },
+      noSummary,
+      await questionAfter(seeded, "and now?"),
     );
     expect(leftOut).to.equal(true);
     expect(messages[0]).to.deep.equal({ role: "system", content: "Be brief." });
@@ -77,12 +88,12 @@ describe("the history sent to the model", () => {
   });
 
   it("puts the summary before the window when older turns are left out", async () => {
-    const id = await conversationOf(200);
+    const seeded = await conversationOf(200);
     const { messages } = await buildPrompt(
       server.confab.conversations.history,
       agent,
-      { id, summary: "We talked about trains." },
-      { seq: 401, content: "remember?", contentTokens: await countTextTokens("remember?") },
+      { summary: "We talked about trains.", summaryThroughId: seeded.path[299]!, summaryThroughSeq: 300 },
+      await questionAfter(seeded, "remember?"),
     );
     expect(messages[1]).to.deep.equal({
       role: "system",
@@ -90,13 +101,27 @@ describe("the history sent to the model", () => {
     });
   });
 
+  it("leaves out a summary written on another branch", async () => {
+    const seeded = await conversationOf(200, { branches: 4 });
+    const question = await questionAfter(seeded, "remember?");
+    const other = await server.confab.db.models.Message.findByPk(seeded.branchIds[0]);
+    const { messages } = await buildPrompt(
+      server.confab.conversations.history,
+      agent,
+      { summary: "Another branch.", summaryThroughId: other!.id, summaryThroughSeq: other!.seq },
+      question,
+    );
+    expect(messages.some((m) => m.content.includes("Another branch."))).to.equal(false);
+    expect(messages.some((m) => /another answer|side/.test(m.content))).to.equal(false);
+  });
+
   it("sends only the new message when memory is off", async () => {
-    const id = await conversationOf(5);
+    const seeded = await conversationOf(5);
     const { messages } = await buildPrompt(
       server.confab.conversations.history,
       { ...agent, conversationMemoryEnabled: false },
-      { id, summary: null },
-      { seq: 11, content: "fresh", contentTokens: await countTextTokens("fresh") },
+      noSummary,
+      await questionAfter(seeded, "fresh"),
     );
     expect(messages).to.deep.equal([
       { role: "system", content: "Be brief." },
@@ -105,7 +130,8 @@ describe("the history sent to the model", () => {
   });
 
   it("leaves out failed answers and keeps cancelled ones as the user saw them", async () => {
-    const id = await conversationOf(3);
+    const seeded = await conversationOf(3);
+    const id = seeded.id;
     const { Message } = server.confab.db.models;
     await Message.update({ status: "error" }, { where: { conversationId: id, seq: 2 } });
     await Message.update(
@@ -115,8 +141,8 @@ describe("the history sent to the model", () => {
     const { messages } = await buildPrompt(
       server.confab.conversations.history,
       agent,
-      { id, summary: null },
-      { seq: 7, content: "next", contentTokens: await countTextTokens("next") },
+      noSummary,
+      await questionAfter(seeded, "next"),
     );
     expect(messages.map((m) => m.content)).to.deep.equal([
       "Be brief.",
@@ -129,7 +155,7 @@ describe("the history sent to the model", () => {
     ]);
   });
 
-  it("costs a turn the same queries and rows at 2,000 messages as at 6,000, and no more than the window needs", async () => {
+  it("costs a turn the same queries and rows at 10, 2,000 and 6,000 messages and with 200 branches", async () => {
     const { sequelize, models } = server.confab.db;
     const principal = {
       userId: "history-user",
@@ -141,23 +167,31 @@ describe("the history sent to the model", () => {
       rows += Array.isArray(found) ? found.length : found ? 1 : 0;
     };
     models.Message.addHook("afterFind", "rows", countRows);
-    const costOf = async (conversationId: string) => {
+    const { messages } = server.confab.db.repositories;
+    const costOf = async (seeded: SeededConversation) => {
       rows = 0;
+      messages.rowsRead = 0;
       const queries = await countQueries(sequelize, async () => {
-        const turn = await server.confab.chat.send(principal, { conversationId, content: "one more" });
+        const turn = await server.confab.chat.send(principal, {
+          conversationId: seeded.id,
+          content: "one more",
+        });
         await turn.answer;
       });
-      return { queries, rows };
+      return { queries, rows, windowRows: messages.rowsRead };
     };
     try {
       const short = await costOf(await conversationOf(5));
       const long = await costOf(await conversationOf(1000));
       const longer = await costOf(await conversationOf(3000));
-      expect(longer).to.deep.equal(long);
-      // The demo agent's window of 6,000 tokens holds about 850 of these 7-token messages: a few
-      // batches of seq ranges, and rows for the window alone, not for the conversation.
-      expect(long.queries - short.queries).to.be.at.most(4);
-      expect(long.rows).to.be.below(1100);
+      const branched = await costOf(await conversationOf(1000, { branches: 200 }));
+      // The same statements whatever the length or the branches; the window reads what it keeps.
+      expect(long).to.deep.equal(longer);
+      expect(branched).to.deep.equal(long);
+      expect(long.queries).to.equal(short.queries);
+      // The demo agent's window of 6,000 tokens holds about 850 of these 7-token messages.
+      expect(long.windowRows).to.be.within(500, 1100);
+      expect(short.windowRows).to.equal(10);
     } finally {
       models.Message.removeHook("afterFind", "rows");
     }

@@ -40,6 +40,7 @@ describe("migrations", () => {
       "conversations",
       "maintenance_jobs",
       "messages",
+      "templates",
       "users",
     ]);
     expect(await migrateDown(sequelize, logger, true)).to.have.length(migrations.length);
@@ -57,6 +58,7 @@ describe("migrations", () => {
       "conversations",
       "maintenance_jobs",
       "messages",
+      "templates",
       "users",
     ]);
   });

@@ -334,7 +334,25 @@ describe("the REST API", () => {
           "archive not boolean",
           () => alice.post(`/api/v1/conversations/${c.id}/archive`, { archive: "yes" }),
         ],
-        ["unknown export format", () => alice.get(`/api/v1/conversations/${c.id}/export?format=pdf`)],
+        ["unknown export format", () => alice.get(`/api/v1/conversations/${c.id}/export?format=docx`)],
+        [
+          "both agentId and templateId",
+          () => alice.post("/api/v1/conversations", { agentId: DEMO_AGENT_ID, templateId: DEMO_AGENT_ID }),
+        ],
+        ["leaf not an id", () => alice.get(`/api/v1/conversations/${c.id}/messages?leaf=nope`)],
+        [
+          "blank edit",
+          () => alice.post(`/api/v1/conversations/${c.id}/messages/${c.id}/edit`, { content: " " }),
+        ],
+        [
+          "edit of a malformed id",
+          () => alice.post(`/api/v1/conversations/${c.id}/messages/x/edit`, { content: "a" }),
+        ],
+        ["checkout without messageId", () => alice.post(`/api/v1/conversations/${c.id}/checkout`, {})],
+        [
+          "regenerate with a body",
+          () => alice.post(`/api/v1/conversations/${c.id}/messages/${c.id}/regenerate`, { content: "a" }),
+        ],
         ["unknown field", () => alice.patch(`/api/v1/conversations/${id}`, { titel: "typo" })],
       ];
       for (const [name, attempt] of cases) {

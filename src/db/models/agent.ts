@@ -23,6 +23,8 @@ export class Agent extends Model<InferAttributes<Agent>, InferCreationAttributes
   declare conversationMemoryEnabled: CreationOptional<boolean>;
   declare autoGenerateSummary: CreationOptional<boolean>;
   declare active: CreationOptional<boolean>;
+  /** Prompts a widget offers on an empty conversation. */
+  declare starters: CreationOptional<string[]>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -41,6 +43,7 @@ export class Agent extends Model<InferAttributes<Agent>, InferCreationAttributes
         conversationMemoryEnabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
         autoGenerateSummary: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
         active: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+        starters: { type: DataTypes.ARRAY(DataTypes.STRING(200)), allowNull: false, defaultValue: [] },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

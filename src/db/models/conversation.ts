@@ -29,6 +29,10 @@ export class Conversation extends Model<
   declare summary: CreationOptional<string | null>;
   /** The newest `seq` the summary covers. */
   declare summaryThroughSeq: CreationOptional<number>;
+  /** The message the summary covers up to: it is used only on a path that contains it. */
+  declare summaryThroughId: CreationOptional<string | null>;
+  /** The newest message of the path the conversation shows (the same for every tab). */
+  declare headId: CreationOptional<string | null>;
   declare tags: CreationOptional<string[]>;
   declare metadata: CreationOptional<Record<string, unknown>>;
   declare createdAt: CreationOptional<Date>;
@@ -49,6 +53,8 @@ export class Conversation extends Model<
         totalTokensUsed: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         summary: { type: DataTypes.TEXT, allowNull: true },
         summaryThroughSeq: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        summaryThroughId: { type: DataTypes.UUID, allowNull: true },
+        headId: { type: DataTypes.UUID, allowNull: true },
         tags: { type: DataTypes.ARRAY(DataTypes.STRING(50)), allowNull: false, defaultValue: [] },
         metadata: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
         createdAt: DataTypes.DATE,

@@ -2,9 +2,10 @@ import type { Sequelize } from "sequelize";
 import { Agent } from "./agent.js";
 import { Conversation } from "./conversation.js";
 import { Message } from "./message.js";
+import { Template } from "./template.js";
 import { User } from "./user.js";
 
-export { Agent, Conversation, Message, User };
+export { Agent, Conversation, Message, Template, User };
 export type { ConversationStatus } from "./conversation.js";
 export type { Role } from "./user.js";
 
@@ -13,6 +14,7 @@ export interface Models {
   Agent: typeof Agent;
   Conversation: typeof Conversation;
   Message: typeof Message;
+  Template: typeof Template;
 }
 
 /**
@@ -25,10 +27,12 @@ export function createModels(sequelize: Sequelize): Models {
     Agent: class extends Agent {},
     Conversation: class extends Conversation {},
     Message: class extends Message {},
+    Template: class extends Template {},
   };
   models.User.initModel(sequelize);
   models.Agent.initModel(sequelize);
   models.Conversation.initModel(sequelize);
   models.Message.initModel(sequelize);
+  models.Template.initModel(sequelize);
   return models;
 }

@@ -17,6 +17,8 @@ export type MessageError = NonNullable<MessageResource["error"]>;
 export class Message extends Model<InferAttributes<Message>, InferCreationAttributes<Message>> {
   declare id: CreationOptional<string>;
   declare conversationId: string;
+  /** The message it follows on its path: the answer before a user message, the question of an answer. */
+  declare parentId: CreationOptional<string | null>;
   declare seq: number;
   declare role: MessageRole;
   declare content: string;
@@ -43,6 +45,7 @@ export class Message extends Model<InferAttributes<Message>, InferCreationAttrib
       {
         id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
         conversationId: { type: DataTypes.UUID, allowNull: false },
+        parentId: { type: DataTypes.UUID, allowNull: true },
         seq: { type: DataTypes.INTEGER, allowNull: false },
         role: { type: DataTypes.STRING(16), allowNull: false },
         content: { type: DataTypes.TEXT, allowNull: false, defaultValue: "" },

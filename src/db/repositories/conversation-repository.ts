@@ -1,8 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { Op, QueryTypes, type CreationAttributes, type WhereOptions } from "sequelize";
 import type { Conversation, ConversationStatus, Models } from "../models/index.js";
 import { columnsOf, recordOf } from "../row-mapping.js";
 import type { UserStats } from "../../protocol/index.js";
-import { inTx, type AgentRecord, type ConversationRecord, type Tx } from "../records.js";
+import { inTx, type AgentRecord, type ConversationRecord, type MessageRecord, type Tx } from "../records.js";
 
 /** Which conversations a list shows. */
 export interface ConversationFilter {
@@ -33,30 +34,36 @@ export class ConversationRepository {
   /**
    * What a new turn must know besides its locked conversation, in one statement run after the lock
    * (so that it sees what the turn it waited for committed): the agent, the message that already
-   * carries this `clientMessageId` (a repeat), and the answer being written, if any, with whether
-   * its lease (the last checkpoint) is older than `leaseSeconds`.
+   * carries this `clientMessageId` (a repeat), the answer being written, if any, with whether its
+   * lease (the last checkpoint) is older than `leaseSeconds`, and the message an edit or a
+   * regeneration names (`targetId`, when it is in this conversation) with its parent.
    */
   async turnContext(
     conversation: { id: string; agentId: string },
     clientMessageId: string | null,
     leaseSeconds: number,
+    targetId: string | null,
     tx: Tx,
   ): Promise<{
     agent: AgentRecord | null;
     duplicateId: string | null;
     writing: { id: string; stale: boolean } | null;
+    target: MessageRecord | null;
+    targetParent: MessageRecord | null;
   }> {
-    const { Agent } = this.models;
+    const { Agent, Message } = this.models;
     const [row] = await this.sequelize.query<Record<string, unknown>>(
-      `SELECT ${columnsOf(Agent, "a", "a_")},
+      `SELECT ${columnsOf(Agent, "a", "a_")}, ${columnsOf(Message, "t", "t_")}, ${columnsOf(Message, "p", "p_")},
               (SELECT d.id FROM messages d WHERE d.conversation_id = $1 AND d.client_message_id = $3) AS "duplicateId",
               w.id AS "writingId", w.updated_at < now() - make_interval(secs => $4) AS "writingStale"
          FROM (SELECT 1) AS one
          LEFT JOIN agents a ON a.id = $2
+         LEFT JOIN messages t ON t.id = $5::uuid AND t.conversation_id = $1
+         LEFT JOIN messages p ON p.id = t.parent_id
          LEFT JOIN LATERAL (SELECT id, updated_at FROM messages
                              WHERE conversation_id = $1 AND status = 'streaming' LIMIT 1) w ON true`,
       {
-        bind: [conversation.id, conversation.agentId, clientMessageId, leaseSeconds],
+        bind: [conversation.id, conversation.agentId, clientMessageId, leaseSeconds, targetId],
         type: QueryTypes.SELECT,
         transaction: tx,
       },
@@ -65,7 +72,14 @@ export class ConversationRepository {
       agent: row ? recordOf<AgentRecord>(Agent, row, "a_") : null,
       duplicateId: (row?.duplicateId as string | null | undefined) ?? null,
       writing: row?.writingId ? { id: row.writingId as string, stale: row.writingStale === true } : null,
+      target: row ? recordOf<MessageRecord>(Message, row, "t_") : null,
+      targetParent: row ? recordOf<MessageRecord>(Message, row, "p_") : null,
     };
+  }
+
+  /** Moves the head (a checkout) and returns the conversation. */
+  async setHead(id: string, headId: string, tx: Tx): Promise<ConversationRecord | null> {
+    return this.update(id, { headId }, tx);
   }
 
   /** Reads the row and locks it for the rest of the transaction (`FOR UPDATE`). */
@@ -76,6 +90,40 @@ export class ConversationRepository {
 
   async create(fields: CreationAttributes<Conversation>): Promise<ConversationRecord> {
     return (await this.models.Conversation.create(fields)).get({ plain: true });
+  }
+
+  /**
+   * Creates a conversation holding these messages (a template's) as a straight path from `seq` 1,
+   * complete, with their token counts but costing nothing, its head at the last one; one transaction.
+   */
+  async createWithMessages(
+    fields: CreationAttributes<Conversation>,
+    messages: { role: MessageRecord["role"]; content: string; contentTokens: number }[],
+  ): Promise<ConversationRecord> {
+    return this.sequelize.transaction(async (transaction) => {
+      const conversation = await this.models.Conversation.create(fields, { transaction });
+      if (messages.length === 0) return conversation.get({ plain: true });
+      const ids = messages.map(() => randomUUID());
+      await this.models.Message.bulkCreate(
+        messages.map((m, i) => ({
+          id: ids[i]!,
+          conversationId: conversation.id,
+          parentId: i === 0 ? null : ids[i - 1]!,
+          seq: i + 1,
+          role: m.role,
+          content: m.content,
+          contentTokens: m.contentTokens,
+          status: "complete" as const,
+          metadata: {},
+        })),
+        { transaction },
+      );
+      const [, rows] = await this.models.Conversation.update(
+        { headId: ids.at(-1)!, totalMessages: messages.length, lastMessageAt: new Date() },
+        { where: { id: conversation.id }, returning: true, transaction },
+      );
+      return rows[0]!.get({ plain: true });
+    });
   }
 
   /** Changes the row (its `updatedAt` too) and returns it; null when it is gone. */
@@ -106,18 +154,18 @@ export class ConversationRepository {
   }
 
   /**
-   * Extends the summary only if no other writer did since `fromThroughSeq` was read (one refresh wins
-   * across nodes); null when another did.
+   * Extends the summary only if no other writer did since it was read (it still ends at
+   * `fromThroughId`): one refresh wins across nodes. Null when another did.
    */
   async extendSummary(
     id: string,
-    fromThroughSeq: number,
+    fromThroughId: string | null,
     summary: string,
-    throughSeq: number,
+    through: { id: string; seq: number },
   ): Promise<ConversationRecord | null> {
     const [, rows] = await this.models.Conversation.update(
-      { summary, summaryThroughSeq: throughSeq },
-      { where: { id, summaryThroughSeq: fromThroughSeq }, returning: true },
+      { summary, summaryThroughId: through.id, summaryThroughSeq: through.seq },
+      { where: { id, summaryThroughId: fromThroughId }, returning: true },
     );
     return rows[0]?.get({ plain: true }) ?? null;
   }

@@ -5,11 +5,19 @@ import { AgentRepository } from "./agent-repository.js";
 import { ConversationRepository } from "./conversation-repository.js";
 import { MaintenanceRepository } from "./maintenance-repository.js";
 import { MessageRepository } from "./message-repository.js";
+import { TemplateRepository } from "./template-repository.js";
 import { UserRepository } from "./user-repository.js";
 
-export { AgentRepository, ConversationRepository, MaintenanceRepository, MessageRepository, UserRepository };
+export {
+  AgentRepository,
+  ConversationRepository,
+  MaintenanceRepository,
+  MessageRepository,
+  TemplateRepository,
+  UserRepository,
+};
 export type { ConversationFilter } from "./conversation-repository.js";
-export type { MessageText } from "./message-repository.js";
+export type { MessageText, TreeRow } from "./message-repository.js";
 export { DuplicateClientMessageId } from "./message-repository.js";
 
 /** Every query of the server, one repository per table family. */
@@ -18,6 +26,7 @@ export interface Repositories {
   agents: AgentRepository;
   conversations: ConversationRepository;
   messages: MessageRepository;
+  templates: TemplateRepository;
   maintenance: MaintenanceRepository;
   /** Runs `work` in one transaction, handed to each repository call that is part of it. */
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
@@ -33,6 +42,7 @@ export function createRepositories(sequelize: Sequelize, models: Models): Reposi
     agents: new AgentRepository(models),
     conversations: new ConversationRepository(models),
     messages: new MessageRepository(models),
+    templates: new TemplateRepository(models),
     maintenance: new MaintenanceRepository(sequelize),
     transaction: (work) => sequelize.transaction(work),
     ping: async () => {

@@ -1,17 +1,40 @@
-import { Op, QueryTypes, UniqueConstraintError } from "sequelize";
+import { QueryTypes, UniqueConstraintError } from "sequelize";
 import type { Models } from "../models/index.js";
 import type { AdminStats } from "../../protocol/index.js";
-import { inTx, type ConversationRecord, type MessageRecord, type Tx } from "../records.js";
+import {
+  inTx,
+  type BranchedMessage,
+  type ConversationRecord,
+  type MessageRecord,
+  type Tx,
+} from "../records.js";
 import { columnsOf, recordOf } from "../row-mapping.js";
 
 /** The fields of a window's or a transcript's message: what the model is sent, and its count. */
 export type MessageText = Pick<MessageRecord, "seq" | "role" | "content" | "contentTokens" | "status">;
 
+/** A message of the tree without its text. */
+export type TreeRow = Pick<MessageRecord, "id" | "parentId" | "seq" | "role" | "status" | "createdAt"> & {
+  branch: { index: number; count: number };
+};
+
 /**
- * The `messages` table. Since `seq` has no gaps, every read of a conversation's messages is a closed
- * range of the (conversation_id, seq) index: it touches only the rows it returns, whatever plan
- * PostgreSQL picks and however long the conversation is (test/integration/history-window.test.ts
- * counts a turn's queries and rows at 2,000 and 6,000 messages).
+ * A message's place among its siblings (same parent), for the row aliased `m`: by the index of the
+ * parent's children (parent_id, seq), or of the conversation's roots. Never a scan of the conversation.
+ */
+const BRANCH_COLUMNS = `
+  CASE WHEN m.parent_id IS NULL
+    THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL AND s.seq <= m.seq)
+    ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id AND s.seq <= m.seq) END AS "branchIndex",
+  CASE WHEN m.parent_id IS NULL
+    THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL)
+    ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) END AS "branchCount"`;
+
+/**
+ * The `messages` table. A conversation is a tree (each message follows a parent), and reads follow
+ * a path up from a message through the `(parent_id)` links: a page, the window, a summary's
+ * transcript each read only the rows they return, however long the conversation and however many
+ * its branches (test/integration/history-window.test.ts counts a turn's queries and rows).
  */
 export class MessageRepository {
   /** Rows the history window has read, for the test that checks a turn's cost stays flat. */
@@ -23,53 +46,149 @@ export class MessageRepository {
     return this.models.Message.sequelize!;
   }
 
+  private branched(row: Record<string, unknown>): BranchedMessage {
+    return {
+      ...recordOf<MessageRecord>(this.models.Message, row, "m_")!,
+      branch: { index: Number(row.branchIndex), count: Number(row.branchCount) },
+    };
+  }
+
   async findById(id: string, tx?: Tx): Promise<MessageRecord | null> {
     return (await this.models.Message.findByPk(id, inTx(tx)))?.get({ plain: true }) ?? null;
   }
 
-  /** Messages with `from <= seq < to`, ascending. */
-  async range(conversationId: string, from: number, to: number): Promise<MessageRecord[]> {
-    const rows = await this.models.Message.findAll({
-      where: { conversationId, seq: { [Op.gte]: from, [Op.lt]: to } },
-      order: [["seq", "ASC"]],
-    });
-    return rows.map((m) => m.get({ plain: true }));
+  /** The message with its branch. */
+  async findBranched(id: string, tx?: Tx): Promise<BranchedMessage | null> {
+    return (await this.withBranches([id], tx))[0] ?? null;
   }
 
-  /** Every message after `afterSeq`, ascending. */
-  async after(conversationId: string, afterSeq: number): Promise<MessageRecord[]> {
-    const rows = await this.models.Message.findAll({
-      where: { conversationId, seq: { [Op.gt]: afterSeq } },
-      order: [["seq", "ASC"]],
-    });
-    return rows.map((m) => m.get({ plain: true }));
-  }
-
-  /** The whole conversation, ascending (export). */
-  all(conversationId: string): Promise<MessageRecord[]> {
-    return this.after(conversationId, 0);
+  /** These messages with their branches, in `seq` order. */
+  async withBranches(ids: string[], tx?: Tx): Promise<BranchedMessage[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sequelize.query<Record<string, unknown>>(
+      `SELECT ${columnsOf(this.models.Message, "m", "m_")}, ${BRANCH_COLUMNS}
+         FROM messages m WHERE m.id = ANY($1::uuid[]) ORDER BY m.seq`,
+      { bind: [ids], type: QueryTypes.SELECT, ...inTx(tx) },
+    );
+    return rows.map((r) => this.branched(r));
   }
 
   /**
-   * The text of the messages with `from <= seq < to`, newest first or oldest first, without the rows'
-   * other fields; `endedOnly` keeps complete and cancelled ones only.
+   * The `limit` messages of the path ending at `leafId` (included), ascending, and whether the path
+   * goes on above them.
    */
-  async texts(
-    conversationId: string,
-    from: number,
-    to: number,
-    options: { order: "ASC" | "DESC"; endedOnly?: boolean },
-  ): Promise<MessageText[]> {
-    const rows = await this.models.Message.findAll({
-      attributes: ["seq", "role", "content", "contentTokens", "status"],
-      where: {
-        conversationId,
-        seq: { [Op.gte]: from, [Op.lt]: to },
-        ...(options.endedOnly ? { status: ["complete", "cancelled"] } : {}),
-      },
-      order: [["seq", options.order]],
-    });
-    return rows.map((m) => m.get({ plain: true }));
+  async path(leafId: string, limit: number): Promise<{ messages: BranchedMessage[]; hasMore: boolean }> {
+    const rows = await this.sequelize.query<Record<string, unknown>>(
+      `WITH RECURSIVE up AS (
+         SELECT id, parent_id, 1 AS depth FROM messages WHERE id = $1
+         UNION ALL
+         SELECT p.id, p.parent_id, up.depth + 1 FROM up JOIN messages p ON p.id = up.parent_id WHERE up.depth < $2
+       )
+       SELECT ${columnsOf(this.models.Message, "m", "m_")}, ${BRANCH_COLUMNS}
+         FROM up JOIN messages m ON m.id = up.id ORDER BY m.seq`,
+      { bind: [leafId, limit], type: QueryTypes.SELECT },
+    );
+    const messages = rows.map((r) => this.branched(r));
+    return { messages, hasMore: messages.length === limit && messages[0]?.parentId !== null };
+  }
+
+  /** The message with this `seq` in the conversation. */
+  async atSeq(conversationId: string, seq: number): Promise<MessageRecord | null> {
+    const row = await this.models.Message.findOne({ where: { conversationId, seq } });
+    return row?.get({ plain: true }) ?? null;
+  }
+
+  /** Every message after `afterSeq`, on every branch, ascending. */
+  async after(conversationId: string, afterSeq: number): Promise<BranchedMessage[]> {
+    const rows = await this.sequelize.query<Record<string, unknown>>(
+      `SELECT ${columnsOf(this.models.Message, "m", "m_")}, ${BRANCH_COLUMNS}
+         FROM messages m WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq`,
+      { bind: [conversationId, afterSeq], type: QueryTypes.SELECT },
+    );
+    return rows.map((r) => this.branched(r));
+  }
+
+  /** The whole tree, with text (export). */
+  all(conversationId: string): Promise<BranchedMessage[]> {
+    return this.after(conversationId, 0);
+  }
+
+  /** The whole tree without text, in `seq` order. */
+  async tree(conversationId: string): Promise<TreeRow[]> {
+    const rows = await this.sequelize.query<Record<string, unknown>>(
+      `SELECT id, parent_id AS "parentId", seq, role, status, created_at AS "createdAt",
+              row_number() OVER (PARTITION BY parent_id ORDER BY seq) AS "branchIndex",
+              count(*) OVER (PARTITION BY parent_id) AS "branchCount"
+         FROM messages WHERE conversation_id = $1 ORDER BY seq`,
+      { bind: [conversationId], type: QueryTypes.SELECT },
+    );
+    return rows.map(({ branchIndex, branchCount, ...row }) => ({
+      ...(row as Omit<TreeRow, "branch">),
+      branch: { index: Number(branchIndex), count: Number(branchCount) },
+    }));
+  }
+
+  /**
+   * The newest message under `fromId` (itself if it has no child), following at each step the child
+   * with the largest `seq`: where a checkout moves the head.
+   */
+  async newestUnder(fromId: string, tx?: Tx): Promise<string> {
+    const [row] = await this.sequelize.query<{ id: string }>(
+      `WITH RECURSIVE down AS (
+         SELECT id, seq FROM messages WHERE id = $1
+         UNION ALL
+         SELECT c.id, c.seq FROM down
+           CROSS JOIN LATERAL (SELECT id, seq FROM messages m WHERE m.parent_id = down.id ORDER BY seq DESC LIMIT 1) c
+       )
+       SELECT id FROM down ORDER BY seq DESC LIMIT 1`,
+      { bind: [fromId], type: QueryTypes.SELECT, ...inTx(tx) },
+    );
+    return row?.id ?? fromId;
+  }
+
+  /**
+   * The ancestors of `fromId` (itself included) with `seq` above `aboveSeq`, newest first, at most
+   * `limit`, without the rows' other fields: a summary's transcript along a path.
+   */
+  async pathTexts(
+    fromId: string,
+    aboveSeq: number,
+    limit: number,
+  ): Promise<(MessageText & { id: string })[]> {
+    return this.sequelize.query<MessageText & { id: string }>(
+      `WITH RECURSIVE up AS (
+         SELECT id, parent_id, seq, 1 AS depth FROM messages WHERE id = $1 AND seq > $2
+         UNION ALL
+         SELECT p.id, p.parent_id, p.seq, up.depth + 1 FROM up JOIN messages p ON p.id = up.parent_id
+          WHERE p.seq > $2 AND up.depth < $3
+       )
+       SELECT m.id, m.seq, m.role, m.content, m.content_tokens AS "contentTokens", m.status
+         FROM up JOIN messages m ON m.id = up.id ORDER BY m.seq DESC`,
+      { bind: [fromId, aboveSeq, limit], type: QueryTypes.SELECT },
+    );
+  }
+
+  /**
+   * Whether `ancestor` is on the path ending at `fromId` (itself included). The walk up stops at the
+   * ancestor's `seq` (a parent's is always lower) and after `maxSteps`: it costs the distance between
+   * the two, never the conversation's length.
+   */
+  async isAncestor(
+    ancestor: { id: string; seq: number },
+    fromId: string,
+    maxSteps: number,
+  ): Promise<boolean> {
+    const [row] = await this.sequelize.query<{ found: boolean }>(
+      `WITH RECURSIVE up AS (
+         SELECT id, parent_id, seq, 0 AS depth FROM messages WHERE id = $2
+         UNION ALL
+         SELECT p.id, p.parent_id, p.seq, up.depth + 1 FROM up JOIN messages p ON p.id = up.parent_id
+          WHERE up.seq > $3 AND up.depth < $4
+       )
+       SELECT EXISTS (SELECT 1 FROM up WHERE id = $1) AS found`,
+      { bind: [ancestor.id, fromId, ancestor.seq, maxSteps], type: QueryTypes.SELECT },
+    );
+    return row?.found === true;
   }
 
   async findByClientMessageId(
@@ -84,16 +203,11 @@ export class MessageRepository {
     return row?.get({ plain: true }) ?? null;
   }
 
-  /** The message with this `seq`. */
-  async atSeq(conversationId: string, seq: number): Promise<MessageRecord | null> {
-    const row = await this.models.Message.findOne({ where: { conversationId, seq } });
-    return row?.get({ plain: true }) ?? null;
-  }
-
-  /** The answer stored right after the user message with this `seq`. */
-  async answerTo(conversationId: string, seq: number): Promise<MessageRecord | null> {
+  /** The first answer to this user message. */
+  async answerTo(questionId: string): Promise<MessageRecord | null> {
     const row = await this.models.Message.findOne({
-      where: { conversationId, seq: seq + 1, role: "assistant" },
+      where: { parentId: questionId, role: "assistant" },
+      order: [["seq", "ASC"]],
     });
     return row?.get({ plain: true }) ?? null;
   }
@@ -111,58 +225,90 @@ export class MessageRepository {
   }
 
   /**
-   * Stores a user message and its answer row (`streaming`), and moves the conversation's
-   * `totalMessages` and `lastMessageAt` on, in one statement. Throws `DuplicateClientMessageId` when
-   * the unique index finds the `clientMessageId` already in the conversation.
+   * Stores a turn in one statement: a user message after `question.parentId` (none for a
+   * regenerated answer) and its answer row (`streaming`) after it, or after `answerParentId`; moves
+   * the conversation's `totalMessages`, `lastMessageAt` and head (to the answer). Throws
+   * `DuplicateClientMessageId` when the unique index finds the `clientMessageId` already there.
    */
   async createTurn(
     turn: {
       conversationId: string;
       seq: number;
-      content: string;
-      clientMessageId: string | null;
-      contentTokens: number;
-      metadata: Record<string, unknown>;
+      question?: {
+        parentId: string | null;
+        content: string;
+        clientMessageId: string | null;
+        contentTokens: number;
+        metadata: Record<string, unknown>;
+      };
+      /** The answer's parent when there is no new question (a regenerated answer). */
+      answerParentId?: string;
       answer: { modelUsed: string; llmProvider: string; temperature: number };
     },
     tx: Tx,
-  ): Promise<{ question: MessageRecord; answer: MessageRecord; conversation: ConversationRecord }> {
+  ): Promise<{
+    question: BranchedMessage | null;
+    answer: BranchedMessage;
+    conversation: ConversationRecord;
+  }> {
     const { Message, Conversation } = this.models;
+    const q = turn.question;
+    const bind = [
+      turn.conversationId,
+      turn.seq,
+      turn.answer.modelUsed,
+      turn.answer.llmProvider,
+      turn.answer.temperature,
+      q?.parentId ?? turn.answerParentId ?? null,
+      q?.content ?? null,
+      q?.clientMessageId ?? null,
+      q?.contentTokens ?? 0,
+      JSON.stringify(q?.metadata ?? {}),
+    ];
+    // The ids are made here, so that the answer can name its question as its parent.
+    const sql = q
+      ? `WITH ids AS (SELECT gen_random_uuid() AS question, gen_random_uuid() AS answer),
+         inserted AS (
+           INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, status, client_message_id,
+                                 content_tokens, metadata, model_used, llm_provider, temperature)
+           SELECT ids.question, $1::uuid, $6::uuid, $2::int, 'user', $7::text, 'complete', $8::text, $9::int,
+                  $10::jsonb, NULL::text, NULL::text, NULL::float8 FROM ids
+           UNION ALL
+           SELECT ids.answer, $1::uuid, ids.question, $2::int + 1, 'assistant', '', 'streaming', NULL::text, 0,
+                  '{}'::jsonb, $3::text, $4::text, $5::float8 FROM ids
+           RETURNING *
+         )`
+      : `WITH ids AS (SELECT NULL::uuid AS question, gen_random_uuid() AS answer),
+         inserted AS (
+           INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, status, client_message_id,
+                                 content_tokens, metadata, model_used, llm_provider, temperature)
+           SELECT ids.answer, $1::uuid, $6::uuid, $2::int, 'assistant', '', 'streaming', NULL::text, 0,
+                  '{}'::jsonb, $3::text, $4::text, $5::float8 FROM ids
+           RETURNING *
+         )`;
+    const last = q ? "$2::int + 1" : "$2::int";
     try {
       const rows = await this.sequelize.query<Record<string, unknown>>(
-        `WITH inserted AS (
-           INSERT INTO messages (id, conversation_id, seq, role, content, status, client_message_id,
-                                 content_tokens, metadata, model_used, llm_provider, temperature)
-           VALUES (gen_random_uuid(), $1, $2, 'user', $3, 'complete', $4, $5, $6::jsonb, NULL, NULL, NULL),
-                  (gen_random_uuid(), $1, $2 + 1, 'assistant', '', 'streaming', NULL, 0, '{}'::jsonb, $7, $8, $9)
-           RETURNING *
-         ), moved AS (
-           UPDATE conversations SET total_messages = $2 + 1, last_message_at = now(), updated_at = now()
-            WHERE id = $1 RETURNING *
+        `${sql}, moved AS (
+           UPDATE conversations SET total_messages = ${last}, last_message_at = now(), updated_at = now(),
+                  head_id = (SELECT answer FROM ids)
+            WHERE id = $1::uuid RETURNING *
          )
-         SELECT ${columnsOf(Message, "i", "m_")}, ${columnsOf(Conversation, "c", "c_")}
-           FROM inserted i CROSS JOIN moved c ORDER BY i.seq`,
-        {
-          bind: [
-            turn.conversationId,
-            turn.seq,
-            turn.content,
-            turn.clientMessageId,
-            turn.contentTokens,
-            JSON.stringify(turn.metadata),
-            turn.answer.modelUsed,
-            turn.answer.llmProvider,
-            turn.answer.temperature,
-          ],
-          type: QueryTypes.SELECT,
-          transaction: tx,
-        },
+         SELECT ${columnsOf(Message, "m", "m_")}, ${columnsOf(Conversation, "c", "c_")},
+                -- The new messages are the newest of their siblings: the statement's snapshot does
+                -- not see them, so count the others and add one.
+                CASE WHEN m.parent_id IS NULL
+                  THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL)
+                  ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) END + 1 AS "branchCount"
+           FROM inserted m CROSS JOIN moved c ORDER BY m.seq`,
+        { bind: q ? bind : bind.slice(0, 6), type: QueryTypes.SELECT, transaction: tx },
       );
-      const [first, second] = rows;
+      const branchedRows = rows.map((r) => ({ ...r, branchIndex: r.branchCount }));
+      const messages = branchedRows.map((r) => this.branched(r));
       return {
-        question: recordOf<MessageRecord>(Message, first!, "m_")!,
-        answer: recordOf<MessageRecord>(Message, second!, "m_")!,
-        conversation: recordOf<ConversationRecord>(Conversation, first!, "c_")!,
+        question: q ? messages[0]! : null,
+        answer: messages.at(-1)!,
+        conversation: recordOf<ConversationRecord>(Conversation, rows[0]!, "c_")!,
       };
     } catch (err) {
       const index = (err as { parent?: { constraint?: unknown } }).parent?.constraint;
@@ -197,7 +343,7 @@ export class MessageRepository {
   async finish(
     id: string,
     fields: Partial<MessageRecord> & { totalTokens: number | null },
-  ): Promise<{ message: MessageRecord; conversation: ConversationRecord } | null> {
+  ): Promise<{ message: BranchedMessage; conversation: ConversationRecord } | null> {
     const { Message, Conversation } = this.models;
     const attributes = Message.getAttributes();
     const set = Object.entries(fields).filter(([, v]) => v !== undefined);
@@ -220,57 +366,66 @@ export class MessageRepository {
          SELECT c.* FROM conversations c JOIN done ON c.id = done.conversation_id
           WHERE NOT EXISTS (SELECT 1 FROM charged)
        )
-       SELECT ${columnsOf(Message, "d", "m_")}, ${columnsOf(Conversation, "c", "c_")}
-         FROM done d CROSS JOIN conversation c`,
+       SELECT ${columnsOf(Message, "m", "m_")}, ${columnsOf(Conversation, "c", "c_")}, ${BRANCH_COLUMNS}
+         FROM done m CROSS JOIN conversation c`,
       { bind: [id, fields.totalTokens ?? 0, ...values], type: QueryTypes.SELECT },
     );
     if (!row) return null;
     return {
-      message: recordOf<MessageRecord>(Message, row, "m_")!,
+      message: this.branched(row),
       conversation: recordOf<ConversationRecord>(Conversation, row, "c_")!,
     };
   }
 
   /**
-   * The newest complete or cancelled, non-empty user and assistant messages before `beforeSeq` whose
-   * tokens (each with `overhead` added) fit in `budget`, ascending, in one statement. A message costs
-   * at least `overhead + 1`, so no more than `budget / (overhead + 1) + 1` messages are read: the cost
-   * follows the budget, never the conversation's length. `excluded`: whether older messages are left
-   * out (true too, to be safe, when the range read does not reach the start).
+   * The newest complete or cancelled, non-empty messages of the path ending at `fromId` (included)
+   * whose tokens (each with `overhead` added) fit in `budget`, ascending, in one statement that walks
+   * up the parent links and stops at the budget: its cost follows the budget, never the
+   * conversation's length or its branches. Failed answers cost nothing and are left out, but each is
+   * a step: at most `maxSteps` are taken. `excluded`: whether older messages are left out.
    */
   async window(
-    conversationId: string,
-    beforeSeq: number,
+    fromId: string,
     budget: number,
     overhead: number,
-  ): Promise<{ messages: MessageText[]; excluded: boolean }> {
-    const from = Math.max(1, beforeSeq - Math.floor(budget / (overhead + 1)) - 1);
+    maxSteps: number,
+  ): Promise<{ messages: (MessageText & { id: string })[]; excluded: boolean }> {
     const rows = await this.sequelize.query<{
+      id: string | null;
       seq: number | null;
       role: MessageText["role"];
       content: string;
       contentTokens: number;
       status: MessageText["status"];
-      over: string;
+      used: string | null;
+      more: boolean | null;
     }>(
-      `WITH eligible AS (
-         SELECT seq, sum(content_tokens + $5) OVER (ORDER BY seq DESC) AS used
-           FROM messages
-          WHERE conversation_id = $1 AND seq >= $2 AND seq < $3
-            AND role <> 'system' AND status IN ('complete', 'cancelled') AND content_tokens > 0
+      `WITH RECURSIVE up AS (
+         SELECT id, parent_id, seq, 1 AS depth,
+                CASE WHEN status IN ('complete', 'cancelled') AND content_tokens > 0 THEN content_tokens + $3 ELSE 0 END AS cost,
+                CASE WHEN status IN ('complete', 'cancelled') AND content_tokens > 0 THEN content_tokens + $3 ELSE 0 END AS used
+           FROM messages WHERE id = $1
+         UNION ALL
+         SELECT p.id, p.parent_id, p.seq, up.depth + 1,
+                CASE WHEN p.status IN ('complete', 'cancelled') AND p.content_tokens > 0 THEN p.content_tokens + $3 ELSE 0 END,
+                up.used + CASE WHEN p.status IN ('complete', 'cancelled') AND p.content_tokens > 0 THEN p.content_tokens + $3 ELSE 0 END
+           FROM up JOIN messages p ON p.id = up.parent_id
+          WHERE up.used <= $2 AND up.depth < $4
        )
-       SELECT m.seq, m.role, m.content, m.content_tokens AS "contentTokens", m.status,
-              (SELECT count(*) FROM eligible WHERE used > $4) AS over
+       SELECT m.id, m.seq, m.role, m.content, m.content_tokens AS "contentTokens", m.status, up.used,
+              -- Left out: a message over the budget was reached, or the walk stopped before the start.
+              (SELECT bool_or(u.used > $2 OR (u.parent_id IS NOT NULL AND u.depth >= $4)) FROM up u) AS more
          FROM (SELECT 1) AS one
-         LEFT JOIN eligible e ON e.used <= $4
-         LEFT JOIN messages m ON m.conversation_id = $1 AND m.seq = e.seq
+         LEFT JOIN up ON up.used <= $2 AND up.cost > 0
+         LEFT JOIN messages m ON m.id = up.id
         ORDER BY m.seq`,
-      { bind: [conversationId, from, beforeSeq, budget, overhead], type: QueryTypes.SELECT },
+      { bind: [fromId, budget, overhead, maxSteps], type: QueryTypes.SELECT },
     );
-    const kept = rows.flatMap(({ over: _over, seq, ...m }) => (seq === null ? [] : [{ seq, ...m }]));
+    const kept = rows.flatMap(({ id, seq, used: _used, more: _more, ...m }) =>
+      id === null || seq === null ? [] : [{ id, seq, ...m }],
+    );
     this.rowsRead += kept.length;
-    const excluded = from > 1 || Number(rows[0]?.over ?? 0) > 0;
-    return { messages: kept, excluded };
+    return { messages: kept, excluded: rows[0]?.more === true };
   }
 
   /**
@@ -299,12 +454,15 @@ export class MessageRepository {
     ids: string[],
     error: { code: string; message: string },
     tx?: Tx,
-  ): Promise<MessageRecord[]> {
-    const [, rows] = await this.models.Message.update(
-      { status: "interrupted", finishReason: "interrupted", error },
-      { where: { id: ids, status: "streaming" }, returning: true, ...inTx(tx) },
+  ): Promise<BranchedMessage[]> {
+    const rows = await this.sequelize.query<Record<string, unknown>>(
+      `UPDATE messages m SET status = 'interrupted', finish_reason = 'interrupted', error = $2::jsonb,
+              updated_at = now()
+        WHERE m.id = ANY($1::uuid[]) AND m.status = 'streaming'
+       RETURNING ${columnsOf(this.models.Message, "m", "m_")}, ${BRANCH_COLUMNS}`,
+      { bind: [ids, JSON.stringify(error)], type: QueryTypes.SELECT, ...inTx(tx) },
     );
-    return rows.map((m) => m.get({ plain: true }));
+    return rows.map((r) => this.branched(r));
   }
 
   /** Tokens of every answer, by provider and model, the most used first. */

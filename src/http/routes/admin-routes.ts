@@ -1,15 +1,22 @@
 import { Router } from "express";
 import { adminConversationsQuery, adminUsersQuery, purgeBody, userId } from "../../protocol/index.js";
 import type { AdminService } from "../../admin/admin-service.js";
-import { createAgentBody, patchAgentBody } from "../../protocol/index.js";
+import {
+  createAgentBody,
+  createTemplateBody,
+  patchAgentBody,
+  patchTemplateBody,
+} from "../../protocol/index.js";
+import type { TemplateService } from "../../templates/template-service.js";
 import type { AgentService } from "../../agents/agent-service.js";
 import { id } from "../../protocol/index.js";
-import { toAgentResource } from "../../conversations/resources.js";
+import { toAgentResource, toTemplateResource } from "../../conversations/resources.js";
 import { parse } from "../../validation.js";
 import { requireAdmin } from "../auth-middleware.js";
 
 export interface AdminRoutesDeps {
   agents: AgentService;
+  templates: TemplateService;
   admin: AdminService;
 }
 
@@ -56,6 +63,26 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
 
   router.delete("/agents/:id", async (req, res) => {
     await deps.agents.deactivate(parse(id, req.params.id, "agent id"));
+    res.status(204).end();
+  });
+
+  router.get("/templates", async (_req, res) => {
+    res.json((await deps.templates.list()).map(toTemplateResource));
+  });
+
+  router.post("/templates", async (req, res) => {
+    const input = parse(createTemplateBody, req.body, "body");
+    res.status(201).json(toTemplateResource(await deps.templates.create(input)));
+  });
+
+  router.patch("/templates/:id", async (req, res) => {
+    const templateId = parse(id, req.params.id, "template id");
+    const input = parse(patchTemplateBody, req.body, "body");
+    res.json(toTemplateResource(await deps.templates.update(templateId, input)));
+  });
+
+  router.delete("/templates/:id", async (req, res) => {
+    await deps.templates.deactivate(parse(id, req.params.id, "template id"));
     res.status(204).end();
   });
 

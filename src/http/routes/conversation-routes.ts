@@ -1,12 +1,17 @@
 import { Router } from "express";
 import type { AgentService } from "../../agents/agent-service.js";
-import type { ChatService } from "../../chat/chat-service.js";
+import type { ChatService, QuestionTurn } from "../../chat/chat-service.js";
+import type { Principal } from "../../auth/claims.js";
 import type { Summaries } from "../../chat/summaries.js";
 import { toMarkdown } from "../../conversations/conversation-export.js";
+import { toPdf } from "../../conversations/conversation-pdf.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
 import {
   archiveBody,
+  checkoutBody,
   createConversationBody,
+  editBody,
+  emptyBody,
   exportQuery,
   id,
   listConversationsQuery,
@@ -15,7 +20,7 @@ import {
   postMessageBody,
 } from "../../protocol/index.js";
 import { toConversationResource } from "../../conversations/resources.js";
-import type { TurnResult } from "../../protocol/index.js";
+import type { MessageResource, RegenerateResult, TurnResult } from "../../protocol/index.js";
 import { AppError } from "../../errors.js";
 import type { RateLimits } from "../../limits/rate-limits.js";
 import type { Logger } from "../../observability/logger.js";
@@ -69,11 +74,8 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
     res.json(await conversations.messages(principalOf(req), idParam(req.params.id), query));
   });
 
-  router.post("/:id/messages", async (req, res) => {
-    const principal = principalOf(req);
-    const conversationId = idParam(req.params.id);
-    const input = parse(postMessageBody, req.body, "body");
-    const turn = await chat.send(principal, { ...input, conversationId });
+  /** A turn's REST answer once its answer has ended; a failed answer is the error it ended with. */
+  const turnResult = async (principal: Principal, conversationId: string, turn: QuestionTurn) => {
     const answer = await turn.answer;
     const conversation = await conversations.require(principal, conversationId, "read");
     const result: TurnResult = {
@@ -84,11 +86,53 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
       conversationTotalTokens: conversation.totalTokensUsed,
       ...(turn.duplicate ? { duplicate: true } : {}),
     };
-    if (answer.status === "error" || answer.status === "interrupted") {
-      const code = answer.status === "interrupted" ? "unavailable" : "provider_error";
-      throw new AppError(code, answer.error?.message ?? "the answer failed", { details: result });
-    }
-    res.status(turn.duplicate ? 200 : 201).json(result);
+    failIfFailed(answer, result);
+    return result;
+  };
+
+  router.post("/:id/messages", async (req, res) => {
+    const principal = principalOf(req);
+    const conversationId = idParam(req.params.id);
+    const input = parse(postMessageBody, req.body, "body");
+    const turn = await chat.send(principal, { ...input, conversationId });
+    res.status(turn.duplicate ? 200 : 201).json(await turnResult(principal, conversationId, turn));
+  });
+
+  router.post("/:id/messages/:messageId/edit", async (req, res) => {
+    const principal = principalOf(req);
+    const conversationId = idParam(req.params.id);
+    const messageId = parse(id, req.params.messageId, "message id");
+    const input = parse(editBody, req.body, "body");
+    const turn = await chat.edit(principal, { ...input, conversationId, messageId });
+    res.status(turn.duplicate ? 200 : 201).json(await turnResult(principal, conversationId, turn));
+  });
+
+  router.post("/:id/messages/:messageId/regenerate", async (req, res) => {
+    const principal = principalOf(req);
+    const conversationId = idParam(req.params.id);
+    const messageId = parse(id, req.params.messageId, "message id");
+    parse(emptyBody, req.body ?? {}, "body");
+    const turn = await chat.regenerate(principal, { conversationId, messageId });
+    const answer = await turn.answer;
+    const conversation = await conversations.require(principal, conversationId, "read");
+    const result: RegenerateResult = {
+      conversationId,
+      assistantMessage: answer,
+      totalTokensUsed: answer.totalTokens ?? 0,
+      conversationTotalTokens: conversation.totalTokensUsed,
+    };
+    failIfFailed(answer, result);
+    res.status(201).json(result);
+  });
+
+  router.post("/:id/checkout", async (req, res) => {
+    const conversationId = idParam(req.params.id);
+    const { messageId } = parse(checkoutBody, req.body, "body");
+    res.json({ conversation: await chat.checkout(principalOf(req), { conversationId, messageId }) });
+  });
+
+  router.get("/:id/tree", async (req, res) => {
+    res.json(await conversations.tree(principalOf(req), idParam(req.params.id)));
   });
 
   router.post("/:id/stop", async (req, res) => {
@@ -125,11 +169,26 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
     const conversationId = idParam(req.params.id);
     const { format } = parse(exportQuery, req.query, "query");
     const data = await conversations.exportOf(principalOf(req), conversationId);
-    const filename = `conversation-${conversationId}.${format === "markdown" ? "md" : "json"}`;
-    res.setHeader("Content-Disposition", `attachment; filename="${filename}"`);
+    const extension = { json: "json", markdown: "md", pdf: "pdf" }[format];
+    res.setHeader(
+      "Content-Disposition",
+      `attachment; filename="conversation-${conversationId}.${extension}"`,
+    );
     if (format === "markdown") res.type("text/markdown; charset=utf-8").send(toMarkdown(data));
+    else if (format === "pdf") res.type("application/pdf").send(await toPdf(data));
     else res.json(data);
   });
 
   return router;
+}
+
+/**
+ * A REST turn answers once its answer has ended: an answer that failed is the error it ended with
+ * (`provider_error`, or `unavailable` when its server stopped), with the turn in `details`.
+ */
+function failIfFailed(answer: MessageResource, result: TurnResult | RegenerateResult): void {
+  if (answer.status === "error" || answer.status === "interrupted") {
+    const code = answer.status === "interrupted" ? "unavailable" : "provider_error";
+    throw new AppError(code, answer.error?.message ?? "the answer failed", { details: result });
+  }
 }
