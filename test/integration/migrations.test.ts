@@ -83,6 +83,9 @@ describe("migrations", () => {
       /conversations_user_status_last_message_at .*\(user_id, status, last_message_at DESC\)/,
     );
     expect(defs).to.match(/conversations_tags ON public\.conversations USING gin \(tags\)/);
+    // A message's siblings and children, and the messages that begin a conversation.
+    expect(defs).to.match(/messages_parent_seq ON public\.messages USING btree \(parent_id, seq\)/);
+    expect(defs).to.match(/messages_roots .*\(conversation_id, seq\) WHERE \(parent_id IS NULL\)/);
   });
 
   it("seeds the demo users and one agent per provider once, using the demo model where no key is set", async () => {
@@ -100,5 +103,39 @@ describe("migrations", () => {
       { name: "GPT assistant", provider: "openai" },
       { name: "Llama on Groq", provider: "demo" },
     ]);
+  });
+
+  it("turns a conversation made before branches into one path, its head at the newest message", async () => {
+    const sequelize = connect();
+    await migrateUp(sequelize, logger);
+    expect(await migrateDown(sequelize, logger)).to.deep.equal(["0007-branches-and-templates"]);
+    // A conversation as the schema before branches stored it, with a summary through seq 2.
+    await sequelize.query(
+      `INSERT INTO users (id, role) VALUES ('old-user', 'user');
+       INSERT INTO agents (id, name, provider, model) VALUES ('00000000-0000-4000-8000-0000000000aa', 'old', 'demo', 'demo-1');
+       INSERT INTO conversations (id, user_id, agent_id, title, total_messages, summary, summary_through_seq)
+         VALUES ('00000000-0000-4000-8000-0000000000cc', 'old-user', '00000000-0000-4000-8000-0000000000aa', 'old', 4, 'so far', 2);
+       INSERT INTO messages (id, conversation_id, seq, role, content, status)
+         SELECT ('00000000-0000-4000-8000-00000000000' || n)::uuid, '00000000-0000-4000-8000-0000000000cc', n,
+                CASE WHEN n % 2 = 1 THEN 'user' ELSE 'assistant' END, 'message ' || n, 'complete'
+           FROM generate_series(1, 4) AS n;`,
+    );
+    await migrateUp(sequelize, logger);
+    const messages = await sequelize.query<{ seq: number; parent: number | null }>(
+      `SELECT m.seq, p.seq AS parent FROM messages m LEFT JOIN messages p ON p.id = m.parent_id ORDER BY m.seq`,
+      { type: QueryTypes.SELECT },
+    );
+    expect(messages).to.deep.equal([
+      { seq: 1, parent: null },
+      { seq: 2, parent: 1 },
+      { seq: 3, parent: 2 },
+      { seq: 4, parent: 3 },
+    ]);
+    const [conversation] = await sequelize.query<{ head: number; through: number }>(
+      `SELECT h.seq AS head, s.seq AS through FROM conversations c
+         JOIN messages h ON h.id = c.head_id JOIN messages s ON s.id = c.summary_through_id`,
+      { type: QueryTypes.SELECT },
+    );
+    expect(conversation).to.deep.equal({ head: 4, through: 2 });
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
-import type { AssistantDeltaEvent, JoinResult } from "../../src/protocol/index.js";
+import type { AssistantDeltaEvent, ConversationExport, JoinResult } from "../../src/protocol/index.js";
 import { call, connect, observeAnswer, type ChatClient } from "../support/clients.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
@@ -23,6 +23,8 @@ function random(seed: number): () => number {
  */
 class TabView {
   readonly messages = new Map<number, MessageResource>();
+  /** The conversation as last known: the newest `updatedAt` wins, whichever way it arrived. */
+  conversation: ConversationResource | undefined;
   live: { messageId: string; seq: number; text: string } | undefined;
   readonly problems: string[] = [];
   deltasApplied = 0;
@@ -44,7 +46,22 @@ class TabView {
     this.live = undefined;
   }
 
+  updated(conversation: ConversationResource): void {
+    if (!this.conversation || conversation.updatedAt >= this.conversation.updatedAt) {
+      this.conversation = conversation;
+    }
+  }
+
+  /** The path the tab shows: walked up the parent links from the head. */
+  path(): MessageResource[] {
+    const byId = new Map([...this.messages.values()].map((m) => [m.id, m]));
+    const path: MessageResource[] = [];
+    for (let m = byId.get(this.conversation?.headId ?? ""); m; m = byId.get(m.parentId ?? "")) path.push(m);
+    return path.reverse();
+  }
+
   applyJoin(result: JoinResult): void {
+    this.updated(result.conversation);
     for (const m of result.messages) this.store(m);
     const g = result.generation;
     if (g) {
@@ -111,7 +128,7 @@ describe("a tab that drops and re-joins at random moments", () => {
     await cluster.close();
   });
 
-  it("always ends with exactly the stored text, no delta missing or doubled, over many turns", async () => {
+  it("always ends with exactly the stored text and path, no delta missing or doubled, over many turns, regenerates and checkouts", async () => {
     const seed = 20261125;
     const rand = random(seed);
     const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
@@ -135,6 +152,9 @@ describe("a tab that drops and re-joins at random moments", () => {
       s.on("assistant:done", (e) => view.finished(e.message));
       s.on("assistant:error", (e) => view.finished(e.message));
       s.on("message:created", (e) => view.store(e.message));
+      s.on("conversation:updated", (e) => {
+        if (e.conversation.id === conversationId) view.updated(e.conversation);
+      });
       view.beginJoin();
       const afterSeq = view.highestSettledSeq();
       const joined = await call(s, "conversation:join", {
@@ -156,11 +176,37 @@ describe("a tab that drops and re-joins at random moments", () => {
       }
     })();
 
+    // Turns, with regenerates, edits and checkouts of earlier branches in between.
     const turns = 25;
+    const asked: MessageResource[] = [];
+    const answered: MessageResource[] = [];
+    let regenerates = 0;
+    let checkouts = 0;
+    let edits = 0;
     for (let i = 0; i < turns; i++) {
       const done = observeAnswer(writer, conversationId);
-      await call(writer, "message:send", { conversationId, content: `turn ${i}` });
-      await done;
+      const choice = rand();
+      if (i > 0 && choice < 0.25) {
+        await call(writer, "message:regenerate", { conversationId, messageId: answered.at(-1)!.id });
+        regenerates++;
+      } else if (i > 0 && choice < 0.4) {
+        const edited = await call(writer, "message:edit", {
+          conversationId,
+          messageId: asked[Math.floor(rand() * asked.length)]!.id,
+          content: `edit ${i}`,
+        });
+        asked.push(edited.message);
+        edits++;
+      } else {
+        const sent = await call(writer, "message:send", { conversationId, content: `turn ${i}` });
+        asked.push(sent.message);
+      }
+      answered.push((await done).end.message);
+      if (i > 0 && rand() < 0.3) {
+        const target = answered[Math.floor(rand() * answered.length)]!;
+        await call(writer, "conversation:checkout", { conversationId, messageId: target.id });
+        checkouts++;
+      }
     }
     writing = false;
     await observer;
@@ -170,15 +216,28 @@ describe("a tab that drops and re-joins at random moments", () => {
     socket.close();
     writer.close();
 
-    const stored = await rest(a.url, a.token("rita")).get<{ messages: MessageResource[] }>(
+    const api = rest(a.url, a.token("rita"));
+    const tree = await api.get<ConversationExport>(`/api/v1/conversations/${conversationId}/export`);
+    const path = await api.get<{ messages: MessageResource[] }>(
       `/api/v1/conversations/${conversationId}/messages?limit=100`,
     );
     expect(view.problems, `seed ${seed}`).to.deep.equal([]);
-    expect(stored.body.messages).to.have.length(turns * 2);
-    for (const m of stored.body.messages) {
-      expect(view.messages.get(m.seq)?.content, `seq ${m.seq}`).to.equal(m.content);
-      expect(view.messages.get(m.seq)?.status, `seq ${m.seq}`).to.equal("complete");
+    expect(tree.body.messages).to.have.length(turns * 2 - regenerates);
+    for (const m of tree.body.messages) {
+      const shown = view.messages.get(m.seq);
+      if (!shown) continue; // a branch older than the tab's first join, which showed the head's path
+      expect(shown.content, `seq ${m.seq}`).to.equal(m.content);
+      expect(shown.status, `seq ${m.seq}`).to.equal("complete");
+      expect(shown.parentId, `seq ${m.seq}`).to.equal(m.parentId);
     }
+    // What the tab shows is the path stored along the head.
+    expect(view.conversation?.headId).to.equal(tree.body.conversation.headId);
+    expect(view.path().map((m) => [m.id, m.content])).to.deep.equal(
+      path.body.messages.map((m) => [m.id, m.content]),
+    );
+    expect(regenerates, "regenerates").to.be.greaterThan(2);
+    expect(checkouts, "checkouts").to.be.greaterThan(2);
+    expect(edits, "edits").to.be.greaterThan(1);
     // The test exercised what it claims to: reconnects, snapshots and live deltas.
     expect(reconnects).to.be.greaterThan(10);
     expect(view.snapshotsUsed).to.be.greaterThan(3);
