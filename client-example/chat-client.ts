@@ -11,6 +11,7 @@ import type {
   AssistantDeltaEvent,
   AssistantStartEvent,
   ClientToServerEvents,
+  ConversationResource,
   JoinResult,
   MessageResource,
   ServerToClientEvents,
@@ -161,6 +162,10 @@ export interface MessageView {
   error: { code: string; message: string } | null;
   clientMessageId: string | null;
   createdAt: string | null;
+  /** The message it follows (null at the start; unknown for a local send). */
+  parentId: string | null;
+  /** Its place among the messages sharing its parent; null until stored. */
+  branch: { index: number; count: number } | null;
 }
 
 export interface StreamListener {
@@ -168,6 +173,8 @@ export interface StreamListener {
   changed(view: MessageView): void;
   /** A message left the list (a local placeholder replaced by the stored message). */
   removed(key: string): void;
+  /** The head moved, or messages above the path arrived: the path shown is another one. */
+  pathChanged(): void;
 }
 
 /** A conversation's events, as they arrive from the room. */
@@ -189,14 +196,21 @@ const settled = (status: MessageStatus) =>
  * applied (messages merged by id, the running answer's text set to `generation.content` covering
  * deltas up to `generation.seq`), then the buffer is replayed. A delta is applied only if its seq is
  * greater than the last one applied to that answer, so nothing is shown twice or skipped.
+ *
+ * A conversation is a tree (PROTOCOL.md section 7): the stream keeps every message it has seen, on
+ * any branch, and shows the path that ends at the conversation's head, walking up `parentId`. The
+ * head comes with the conversation (join, `conversation:updated`, a checkout's ack) and moves to each
+ * new message (`message:created`, `assistant:start`).
  */
 export class ConversationStream {
   private readonly views = new Map<string, MessageView>();
   /** The seq of the last delta applied, per answer being written. */
   private readonly lastDelta = new Map<string, number>();
   private buffer: StreamEvent[] | null = null;
-  /** Whether older messages exist before the first one shown. */
-  hasMoreBefore = false;
+  /** The newest message of the path shown. */
+  private headId: string | null = null;
+  /** Whether the server said the path goes on above the oldest message it gave. */
+  private moreAbove = false;
 
   constructor(
     readonly conversationId: string,
@@ -226,10 +240,20 @@ export class ConversationStream {
     return Math.min(highestSettled, lowestOpen - 1);
   }
 
+  /** The conversation as the server gives it: its head is the end of the path shown. */
+  setConversation(conversation: ConversationResource): void {
+    this.moveHead(conversation.headId);
+  }
+
+  get head(): string | null {
+    return this.headId;
+  }
+
   /** The join ack: merges its messages and the running answer, then replays what was buffered. */
   applyJoin(result: JoinResult, fullHistory: boolean): void {
-    if (fullHistory) this.hasMoreBefore = result.hasMore;
+    if (fullHistory) this.moreAbove = result.hasMore;
     for (const message of result.messages) this.upsert(message);
+    this.setConversation(result.conversation);
     const generation = result.generation;
     if (generation) {
       const known = this.views.get(generation.messageId);
@@ -258,10 +282,24 @@ export class ConversationStream {
     else this.apply(event);
   }
 
-  /** Older messages, from `GET /conversations/:id/messages?before=`. */
+  /** Older messages of the path, from `GET /conversations/:id/messages?leaf=&before=`. */
   addOlder(messages: MessageResource[], hasMore: boolean): void {
     for (const message of messages) this.upsert(message);
-    this.hasMoreBefore = hasMore;
+    this.moreAbove = hasMore;
+    this.listener.pathChanged();
+  }
+
+  /** Whether the path goes on above the oldest message held: "load earlier messages". */
+  get hasMoreBefore(): boolean {
+    const top = this.path()[0];
+    if (!top) return false;
+    return top.parentId !== null && (this.moreAbove || !this.views.has(top.parentId));
+  }
+
+  /** Whether the path shown stops at a message whose parent is not held yet (after a checkout). */
+  pathIncomplete(): boolean {
+    const top = this.path()[0];
+    return top !== undefined && top.parentId !== null && !this.views.has(top.parentId);
   }
 
   /** A send from this client, shown until its ack or the `message:created` echo brings the stored one. */
@@ -276,6 +314,8 @@ export class ConversationStream {
       error: null,
       clientMessageId,
       createdAt: new Date().toISOString(),
+      parentId: null,
+      branch: null,
     });
   }
 
@@ -283,17 +323,58 @@ export class ConversationStream {
     this.remove("local:" + clientMessageId);
   }
 
-  /** The send ack: the stored user message, and the answer it started. */
+  /** The send (or edit) ack: the stored user message, and the answer it started, now the head. */
   applySent(message: MessageResource, assistantMessageId: string | null): void {
     this.upsert(message);
-    if (!assistantMessageId) return;
+    if (!assistantMessageId) {
+      this.moveHead(message.id);
+      return;
+    }
     const view = this.views.get(assistantMessageId);
-    if (!view) this.put({ ...this.placeholder(assistantMessageId), seq: message.seq + 1 });
+    if (!view) this.put({ ...this.placeholder(assistantMessageId, message.id), seq: message.seq + 1 });
     else if (!settled(view.status)) this.put({ ...view, seq: message.seq + 1 });
+    this.moveHead(assistantMessageId);
   }
 
+  /** What a tab shows: the path ending at the head, then the local sends waiting for their ack. */
   list(): MessageView[] {
-    return [...this.views.values()].sort(compareViews);
+    const locals = [...this.views.values()].filter((v) => v.id === null).sort(compareViews);
+    return [...this.path(), ...locals];
+  }
+
+  /** Whether this message is shown (on the path, or a local send). */
+  shows(key: string): boolean {
+    const view = this.views.get(key);
+    return view !== undefined && (view.id === null || this.path().includes(view));
+  }
+
+  /** The messages sharing this one's parent that the stream holds, in seq order. */
+  siblingsHeld(key: string): MessageView[] {
+    const view = this.views.get(key);
+    if (!view || view.id === null) return [];
+    return [...this.views.values()]
+      .filter((v) => v.id !== null && v.parentId === view.parentId)
+      .sort(compareViews);
+  }
+
+  /** The path ending at the head, as far up as the stream holds it, oldest first. */
+  private path(): MessageView[] {
+    const path: MessageView[] = [];
+    const seen = new Set<string>();
+    for (let id = this.headId; id !== null && !seen.has(id);) {
+      const view = this.views.get(id);
+      if (!view) break;
+      seen.add(id);
+      path.push(view);
+      id = view.parentId;
+    }
+    return path.reverse();
+  }
+
+  private moveHead(headId: string | null): void {
+    if (headId === this.headId) return;
+    this.headId = headId;
+    this.listener.pathChanged();
   }
 
   /** The answer being written, if any. */
@@ -302,24 +383,30 @@ export class ConversationStream {
     return undefined;
   }
 
+  /** The seq of the oldest message of the path held: where "load earlier messages" pages from. */
   lowestSeq(): number | undefined {
-    let lowest: number | undefined;
-    for (const view of this.views.values()) {
-      if (view.seq !== null && view.id !== null) lowest = Math.min(lowest ?? Infinity, view.seq);
-    }
-    return lowest;
+    return this.path()[0]?.seq ?? undefined;
   }
 
   private apply(event: StreamEvent): void {
     switch (event.type) {
       case "created":
+        // A new user message is the head (an edit's too).
+        this.upsert(event.message);
+        this.moveHead(event.message.id);
+        return;
       case "done":
       case "error":
         this.upsert(event.message);
         return;
-      case "start":
-        if (!this.views.has(event.event.messageId)) this.put(this.placeholder(event.event.messageId));
+      case "start": {
+        const { messageId, parentId } = event.event;
+        const known = this.views.get(messageId);
+        if (!known) this.put(this.placeholder(messageId, parentId));
+        else if (known.parentId === null && parentId !== null) this.put({ ...known, parentId });
+        this.moveHead(messageId);
         return;
+      }
       case "saving": {
         // No delta comes after this; the stored message will.
         const view = this.views.get(event.messageId);
@@ -355,12 +442,25 @@ export class ConversationStream {
       }
     }
     if (settled(incoming.status)) this.lastDelta.delete(message.id);
-    this.put(incoming);
+    // Versions are only ever added: a count never goes down, whichever copy arrived last.
+    const count = Math.max(incoming.branch?.count ?? 0, existing?.branch?.count ?? 0);
+    this.put(incoming.branch ? { ...incoming, branch: { ...incoming.branch, count } } : incoming);
+    this.countSiblings(message.parentId, count);
+  }
+
+  /** A new version was stored: every held sibling now counts it (their places do not change). */
+  private countSiblings(parentId: string | null, count: number): void {
+    for (const view of [...this.views.values()]) {
+      if (view.id === null || view.parentId !== parentId || !view.branch || view.branch.count >= count)
+        continue;
+      this.put({ ...view, branch: { ...view.branch, count } });
+    }
   }
 
   /** An answer known from its start: no text yet, so it covers deltas up to 0. */
-  private placeholder(messageId: string): MessageView {
+  private placeholder(messageId: string, parentId: string | null = null): MessageView {
     this.lastDelta.set(messageId, 0);
+    const siblings = [...this.views.values()].filter((v) => v.id !== null && v.parentId === parentId);
     let highest = 0;
     for (const view of this.views.values()) if (view.seq !== null) highest = Math.max(highest, view.seq);
     return {
@@ -373,6 +473,8 @@ export class ConversationStream {
       error: null,
       clientMessageId: null,
       createdAt: new Date().toISOString(),
+      parentId,
+      branch: parentId === null ? null : { index: siblings.length + 1, count: siblings.length + 1 },
     };
   }
 
@@ -383,7 +485,8 @@ export class ConversationStream {
       existing.content === view.content &&
       existing.status === view.status &&
       existing.seq === view.seq &&
-      existing.error?.message === view.error?.message
+      existing.error?.message === view.error?.message &&
+      existing.branch?.count === view.branch?.count
     ) {
       this.views.set(view.key, view);
       return;
@@ -408,6 +511,8 @@ function fromResource(message: MessageResource): MessageView {
     error: message.error,
     clientMessageId: message.clientMessageId,
     createdAt: message.createdAt,
+    parentId: message.parentId,
+    branch: message.branch,
   };
 }
 

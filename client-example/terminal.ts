@@ -332,6 +332,9 @@ class Printer {
 
   removed(_key: string): void {}
 
+  /** A transcript prints what happens as it happens: another branch's messages print as they come. */
+  pathChanged(): void {}
+
   /** Resolves once the answer has ended (at once if it already has). */
   settledPromise(messageId: string): Promise<void> {
     if (this.done.has(messageId)) return Promise.resolve();

@@ -11,6 +11,8 @@ import type {
   JoinResult,
   MessageResource,
   SendResult,
+  TemplateResource,
+  TreeResult,
 } from "../src/protocol/index.js";
 import {
   Api,
@@ -69,6 +71,9 @@ const ui = {
   loadOlder: element("load-older", HTMLButtonElement),
   messageList: element("message-list", HTMLDivElement),
   emptyPane: element("empty-pane", HTMLParagraphElement),
+  starters: element("starters", HTMLDivElement),
+  editing: element("editing", HTMLDivElement),
+  editCancel: element("edit-cancel", HTMLButtonElement),
   banner: element("banner", HTMLDivElement),
   bannerText: element("banner-text", HTMLSpanElement),
   bannerClose: element("banner-close", HTMLButtonElement),
@@ -86,6 +91,9 @@ let token = "";
 let api: Api | null = null;
 let socket: ChatSocket | null = null;
 let agents = new Map<string, AgentResource>();
+let templates = new Map<string, TemplateResource>();
+/** The user message being edited from the composer, if any. */
+let editing: { conversationId: string; messageId: string } | null = null;
 const conversations = new Map<string, ConversationResource>();
 let stream: ConversationStream | null = null;
 const rendered = new Map<string, HTMLElement>();
@@ -190,11 +198,13 @@ ui.signOut.addEventListener("click", () => {
 async function start(): Promise<void> {
   token = await renewToken();
   api = new Api(location.origin, token, renewToken);
-  const [agentList, page] = await Promise.all([
+  const [agentList, templateList, page] = await Promise.all([
     api.call<AgentResource[]>("GET", "/agents"),
+    api.call<TemplateResource[]>("GET", "/templates"),
     api.call<ConversationPage>("GET", "/conversations?limit=100"),
   ]);
   agents = new Map(agentList.map((a) => [a.id, a]));
+  templates = new Map(templateList.map((t) => [t.id, t]));
   for (const c of page.conversations) conversations.set(c.id, c);
 
   ui.login.hidden = true;
@@ -261,7 +271,11 @@ function connect(): void {
     if (conversation.status === "deleted") conversations.delete(conversation.id);
     else conversations.set(conversation.id, conversation);
     renderConversations();
-    if (stream?.conversationId === conversation.id) renderPane();
+    if (stream?.conversationId === conversation.id) {
+      // Another tab may have checked out another branch: every tab shows the same path.
+      stream.setConversation(conversation);
+      renderPane();
+    }
   });
   s.on("conversation:deleted", ({ conversationId }) => {
     conversations.delete(conversationId);
@@ -299,28 +313,38 @@ function setConnection(state: "online" | "offline" | "connecting"): void {
 // ---------------------------------------------------------------------------------------------
 // Agents and conversations
 
+/** The new-chat choices: each agent, then each template (a conversation with its first messages). */
 function renderAgents(): void {
-  ui.agentSelect.replaceChildren(
-    ...[...agents.values()].map((agent) => {
-      const option = document.createElement("option");
-      option.value = agent.id;
-      option.textContent = agent.name;
-      return option;
-    }),
-  );
+  const option = (value: string, text: string) => {
+    const o = document.createElement("option");
+    o.value = value;
+    o.textContent = text;
+    return o;
+  };
+  const choices: HTMLElement[] = [...agents.values()].map((agent) => option(`agent:${agent.id}`, agent.name));
+  if (templates.size > 0) {
+    const group = document.createElement("optgroup");
+    group.label = "Templates";
+    group.append(...[...templates.values()].map((t) => option(`template:${t.id}`, t.name)));
+    choices.push(group);
+  }
+  ui.agentSelect.replaceChildren(...choices);
   renderAgentDescription();
 }
 
 function renderAgentDescription(): void {
-  ui.agentDescription.textContent = agents.get(ui.agentSelect.value)?.description ?? "";
+  const [kind, id = ""] = ui.agentSelect.value.split(":");
+  ui.agentDescription.textContent =
+    (kind === "template" ? templates.get(id)?.description : agents.get(id)?.description) ?? "";
 }
 ui.agentSelect.addEventListener("change", renderAgentDescription);
 
 ui.newForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  const agentId = ui.agentSelect.value;
-  if (!api || !agentId) return;
-  void api.call<ConversationResource>("POST", "/conversations", { agentId }).then((conversation) => {
+  const [kind, id] = ui.agentSelect.value.split(":");
+  if (!api || !id) return;
+  const body = kind === "template" ? { templateId: id } : { agentId: id };
+  void api.call<ConversationResource>("POST", "/conversations", body).then((conversation) => {
     conversations.set(conversation.id, conversation);
     renderConversations();
     return openConversation(conversation.id);
@@ -402,7 +426,13 @@ async function openConversation(id: string): Promise<void> {
       rendered.delete(key);
       updateControls();
     },
+    pathChanged: () => {
+      if (stream !== next) return;
+      renderPath(next);
+      void completePath(next);
+    },
   });
+  cancelEdit();
   stream = next;
   rendered.clear();
   ui.messageList.replaceChildren();
@@ -415,6 +445,7 @@ async function openConversation(id: string): Promise<void> {
 
 function closeConversation(): void {
   stream = null;
+  cancelEdit();
   rendered.clear();
   ui.messageList.replaceChildren();
   localStorage.removeItem(CONVERSATION_KEY);
@@ -463,6 +494,7 @@ function renderPane(): void {
     ui.meta.textContent = parts.join(" · ");
   }
   ui.loadOlder.hidden = !stream?.hasMoreBefore;
+  renderStarters();
   updateControls();
 }
 
@@ -478,6 +510,10 @@ function updateControls(): void {
   ui.send.disabled = !stream || !online || writing || conversation?.status === "archived";
   ui.stop.hidden = !writing;
   ui.stop.disabled = !online;
+  // One answer at a time: versions, regenerate and edit wait for the answer being written.
+  for (const b of ui.messageList.querySelectorAll<HTMLButtonElement>(".actions button")) {
+    b.disabled = writing || !online || b.dataset.edge === "true";
+  }
 }
 
 const STATUS_LABEL: Record<MessageView["status"], string> = {
@@ -491,6 +527,13 @@ const STATUS_LABEL: Record<MessageView["status"], string> = {
 };
 
 function renderMessage(owner: ConversationStream, view: MessageView): void {
+  if (!owner.shows(view.key)) {
+    // A message of another branch: kept by the stream, not shown.
+    rendered.get(view.key)?.remove();
+    rendered.delete(view.key);
+    updateControls();
+    return;
+  }
   const scroll = stickToBottom();
   let row = rendered.get(view.key);
   if (!row) {
@@ -499,7 +542,9 @@ function renderMessage(owner: ConversationStream, view: MessageView): void {
     bubble.className = "bubble";
     const status = document.createElement("div");
     status.className = "status";
-    row.append(bubble, status);
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    row.append(bubble, status, actions);
     rendered.set(view.key, row);
     place(owner, view, row);
   } else if (row.dataset.seq !== String(view.seq)) {
@@ -508,7 +553,8 @@ function renderMessage(owner: ConversationStream, view: MessageView): void {
   row.className = `message ${view.role}`;
   row.dataset.status = view.status;
   row.dataset.seq = String(view.seq);
-  const [bubble, status] = row.children;
+  if (view.id) row.dataset.id = view.id;
+  const [bubble, status, actions] = row.children;
   // Text only: message content never reaches innerHTML.
   if (bubble && bubble.textContent !== view.content) bubble.textContent = view.content;
   if (status) {
@@ -516,11 +562,169 @@ function renderMessage(owner: ConversationStream, view: MessageView): void {
     if (view.error && view.status !== "complete") label += `: ${view.error.message}`;
     status.textContent = label;
   }
+  if (actions instanceof HTMLElement) renderActions(owner, view, actions);
   scroll();
   updateControls();
 }
 
-/** Puts a message's row in seq order. */
+/** Shows the path the stream holds, in order, and nothing else. */
+function renderPath(owner: ConversationStream): void {
+  const shown = new Set(owner.list().map((v) => v.key));
+  for (const [key, row] of rendered) {
+    if (!shown.has(key)) {
+      row.remove();
+      rendered.delete(key);
+    }
+  }
+  for (const view of owner.list()) renderMessage(owner, view);
+  renderPane();
+}
+
+/** After a checkout (here or in another tab), fetches the path's messages the stream lacks. */
+async function completePath(owner: ConversationStream): Promise<void> {
+  const head = owner.head;
+  if (!api || !head || !owner.pathIncomplete()) return;
+  try {
+    const page = await api.call<{ messages: MessageResource[]; hasMore: boolean }>(
+      "GET",
+      `/conversations/${encodeURIComponent(owner.conversationId)}/messages?leaf=${encodeURIComponent(head)}&limit=50`,
+    );
+    if (owner.head === head) owner.addOlder(page.messages, page.hasMore);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+/** A message's actions: the branch picker ‹ i/n ›, Regenerate on an ended answer, Edit on a question. */
+function renderActions(owner: ConversationStream, view: MessageView, actions: HTMLElement): void {
+  const buttons: HTMLElement[] = [];
+  const button = (label: string, title: string, onClick: () => void, cls = "link") => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = cls;
+    b.textContent = label;
+    b.title = title;
+    b.addEventListener("click", onClick);
+    return b;
+  };
+  const branch = view.branch;
+  if (view.id && branch && branch.count > 1) {
+    const picker = document.createElement("span");
+    picker.className = "branch";
+    const label = document.createElement("span");
+    label.className = "branch-label";
+    label.textContent = `${branch.index}/${branch.count}`;
+    const previous = button(
+      "‹",
+      "Previous version",
+      () => void switchVersion(owner, view, -1),
+      "link branch-prev",
+    );
+    const next = button("›", "Next version", () => void switchVersion(owner, view, 1), "link branch-next");
+    // The arrows alone say nothing to a screen reader: their names are their titles.
+    previous.setAttribute("aria-label", previous.title);
+    next.setAttribute("aria-label", next.title);
+    previous.dataset.edge = String(branch.index <= 1);
+    next.dataset.edge = String(branch.index >= branch.count);
+    picker.append(previous, label, next);
+    buttons.push(picker);
+  }
+  const ended = view.status !== "streaming" && view.status !== "sending" && view.status !== "saving";
+  if (view.id && ended && view.role === "assistant") {
+    buttons.push(
+      button(
+        "Regenerate",
+        "Ask again for another answer",
+        () => void regenerate(owner, view),
+        "link regenerate",
+      ),
+    );
+  }
+  if (view.id && view.role === "user" && view.status === "complete") {
+    buttons.push(
+      button("Edit", "Send a new version of this message", () => startEdit(owner, view), "link edit"),
+    );
+  }
+  actions.replaceChildren(...buttons);
+}
+
+/** Moves to the previous or next version of a message: checks out that sibling (every tab follows). */
+async function switchVersion(owner: ConversationStream, view: MessageView, step: -1 | 1): Promise<void> {
+  if (!api || !socket || !view.branch) return;
+  try {
+    // The tree gives every sibling without its text; the stream may hold only some of them.
+    const tree = await api.call<TreeResult>(
+      "GET",
+      `/conversations/${encodeURIComponent(owner.conversationId)}/tree`,
+    );
+    const siblings = tree.messages.filter((m) => m.parentId === view.parentId);
+    const target = siblings.find((m) => m.branch.index === view.branch!.index + step);
+    if (!target) return;
+    const ack = await request(socket, "conversation:checkout", {
+      conversationId: owner.conversationId,
+      messageId: target.id,
+    });
+    if (!ack.ok) {
+      showError(ack.error);
+      return;
+    }
+    conversations.set(ack.data.conversation.id, ack.data.conversation);
+    owner.setConversation(ack.data.conversation);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function regenerate(owner: ConversationStream, view: MessageView): Promise<void> {
+  if (!socket || !view.id) return;
+  const ack = await request(socket, "message:regenerate", {
+    conversationId: owner.conversationId,
+    messageId: view.id,
+  });
+  if (!ack.ok) showError(ack.error);
+}
+
+/** Puts a question in the composer; sending it then makes a new version of it. */
+function startEdit(owner: ConversationStream, view: MessageView): void {
+  if (!view.id) return;
+  editing = { conversationId: owner.conversationId, messageId: view.id };
+  ui.editing.hidden = false;
+  ui.input.value = view.content;
+  ui.input.focus();
+}
+
+function cancelEdit(): void {
+  editing = null;
+  ui.editing.hidden = true;
+}
+ui.editCancel.addEventListener("click", () => {
+  cancelEdit();
+  ui.input.value = "";
+});
+
+/** An agent's starters, offered on an empty conversation. */
+function renderStarters(): void {
+  const conversation = stream ? conversations.get(stream.conversationId) : undefined;
+  const agent = conversation ? agents.get(conversation.agentId) : undefined;
+  const empty = stream !== null && stream.list().length === 0;
+  const starters = empty && conversation?.status === "active" ? (agent?.starters ?? []) : [];
+  ui.starters.hidden = starters.length === 0;
+  ui.starters.replaceChildren(
+    ...starters.map((text) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "starter";
+      b.textContent = text;
+      b.addEventListener("click", () => {
+        ui.input.value = text;
+        void send();
+      });
+      return b;
+    }),
+  );
+}
+
+/** Puts a message's row in the order of the path. */
 function place(owner: ConversationStream, view: MessageView, row: HTMLElement): void {
   const order = owner.list();
   const index = order.findIndex((v) => v.key === view.key);
@@ -585,20 +789,30 @@ async function send(): Promise<void> {
     return;
   }
   const clientMessageId = newId();
+  const edit = editing?.conversationId === target.conversationId ? editing : null;
   ui.input.value = "";
   ui.messages.scrollTop = ui.messages.scrollHeight;
-  target.addLocal(clientMessageId, content);
-  const ack = await request(socket, "message:send", {
-    conversationId: target.conversationId,
-    content,
-    clientMessageId,
-  });
+  // An edit's new version appears where the question was, once stored; a send's at once, below.
+  if (!edit) target.addLocal(clientMessageId, content);
+  const ack = edit
+    ? await request(socket, "message:edit", {
+        conversationId: target.conversationId,
+        messageId: edit.messageId,
+        content,
+        clientMessageId,
+      })
+    : await request(socket, "message:send", {
+        conversationId: target.conversationId,
+        content,
+        clientMessageId,
+      });
   if (!ack.ok) {
     target.dropLocal(clientMessageId);
     if (stream === target && !ui.input.value) ui.input.value = content;
     showError(ack.error);
     return;
   }
+  if (edit) cancelEdit();
   const sent: SendResult = ack.data;
   target.applySent(sent.message, sent.assistantMessageId);
 }

@@ -1,5 +1,6 @@
 import demoUsers from "./0001-demo-users.js";
 import demoAgents from "./0002-demo-agents.js";
+import demoStarters from "./0003-demo-starters-and-template.js";
 import type { SeedStep } from "./context.js";
 
-export const seeders: SeedStep[] = [demoUsers, demoAgents];
+export const seeders: SeedStep[] = [demoUsers, demoAgents, demoStarters];

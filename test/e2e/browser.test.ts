@@ -19,6 +19,11 @@ interface ShownMessage {
   content: string;
 }
 
+/** A message with the branch picker's label ("2/3"), or "" where it has no siblings. */
+interface ShownVersion extends ShownMessage {
+  branch: string;
+}
+
 const ROWS = "#message-list .message";
 
 /** The rows of the message list, as the page shows them. */
@@ -30,6 +35,39 @@ function shownMessages(page: Page): Promise<ShownMessage[]> {
       content: row.querySelector(".bubble")?.textContent ?? "",
     })),
   );
+}
+
+/** The rows with their branch labels. */
+function shownVersions(page: Page): Promise<ShownVersion[]> {
+  return page.locator(ROWS).evaluateAll((rows) =>
+    rows.map((row) => ({
+      role: row.classList.contains("user") ? "user" : row.classList.contains("assistant") ? "assistant" : "?",
+      status: (row as HTMLElement).dataset.status ?? "",
+      content: row.querySelector(".bubble")?.textContent ?? "",
+      branch: row.querySelector(".branch-label")?.textContent ?? "",
+    })),
+  );
+}
+
+/** Waits until the page shows `count` settled messages and the row at `index` has the branch label. */
+async function waitForBranch(
+  page: Page,
+  count: number,
+  index: number,
+  label: string,
+): Promise<ShownVersion[]> {
+  await page.waitForFunction(
+    ({ selector, count, index, label }) => {
+      const rows = [...document.querySelectorAll<HTMLElement>(selector)];
+      return (
+        rows.length === count &&
+        rows.every((r) => r.dataset.status === "complete") &&
+        rows[index]?.querySelector(".branch-label")?.textContent === label
+      );
+    },
+    { selector: ROWS, count, index, label },
+  );
+  return shownVersions(page);
 }
 
 /** Waits until the page shows `count` messages, all settled. */
@@ -61,15 +99,22 @@ describe("the browser widget in headless Chromium", () => {
   let conversationId: string;
   const pageErrors: string[] = [];
 
-  /** What the server has stored, as the page should show it. */
-  async function stored(): Promise<ShownMessage[]> {
-    const res = await api.get<{ messages: MessageResource[] }>(
-      `/api/v1/conversations/${conversationId}/messages`,
-    );
+  /** What the server has stored along the head, as the page should show it. */
+  async function stored(id = conversationId): Promise<ShownMessage[]> {
+    return (await storedVersions(id)).map(({ role, status, content }) => ({ role, status, content }));
+  }
+
+  async function storedVersions(id = conversationId): Promise<ShownVersion[]> {
+    const res = await api.get<{ messages: MessageResource[] }>(`/api/v1/conversations/${id}/messages`);
     expect(res.status).to.equal(200);
     return res.body.messages
       .toSorted((a, b) => a.seq - b.seq)
-      .map((m) => ({ role: m.role, status: m.status, content: m.content }));
+      .map((m) => ({
+        role: m.role,
+        status: m.status,
+        content: m.content,
+        branch: m.branch.count > 1 ? `${m.branch.index}/${m.branch.count}` : "",
+      }));
   }
 
   function watch(page: Page): Page {
@@ -173,5 +218,93 @@ describe("the browser widget in headless Chromium", () => {
       expect(await page.locator("img").count()).to.equal(0);
       expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).to.equal(undefined);
     }
+  });
+
+  it("regenerates an answer and flips between its versions, the second tab following", async () => {
+    const before = await storedVersions();
+    await first.locator(`${ROWS}.assistant`).last().getByRole("button", { name: "Regenerate" }).click();
+    // A new answer to the same question: the head moves to it in both tabs, shown as version 2 of 2.
+    const [inFirst, inSecond] = await Promise.all([
+      waitForBranch(first, 4, 3, "2/2"),
+      waitForBranch(second!, 4, 3, "2/2"),
+    ]);
+    const after = await storedVersions();
+    expect(inFirst).to.deep.equal(after);
+    expect(inSecond).to.deep.equal(after);
+    expect(after.slice(0, 3)).to.deep.equal(before.slice(0, 3));
+    expect(after[3]!.branch).to.equal("2/2");
+
+    // Back to the first version from the second tab: the first tab follows.
+    await second!
+      .locator(`${ROWS}.assistant`)
+      .last()
+      .getByRole("button", { name: "Previous version" })
+      .click();
+    const [back, backInFirst] = await Promise.all([
+      waitForBranch(second!, 4, 3, "1/2"),
+      waitForBranch(first, 4, 3, "1/2"),
+    ]);
+    expect(back).to.deep.equal(await storedVersions());
+    expect(backInFirst).to.deep.equal(back);
+    expect(back.slice(0, 3)).to.deep.equal(before.slice(0, 3));
+  });
+
+  it("edits a question: the new version is answered on its own path, and the old one stays a click away", async () => {
+    const question = first.locator(`${ROWS}.user`).last();
+    await question.getByRole("button", { name: "Edit" }).click();
+    await first.getByText("Editing a message").waitFor();
+    expect(await first.getByPlaceholder(/^Message…/).inputValue()).to.equal(XSS);
+    await say(first, "Remember the word mango");
+
+    const [inFirst, inSecond] = await Promise.all([
+      waitForBranch(first, 4, 2, "2/2"),
+      waitForBranch(second!, 4, 2, "2/2"),
+    ]);
+    const after = await storedVersions();
+    expect(inFirst).to.deep.equal(after);
+    expect(inSecond).to.deep.equal(after);
+    expect(after[2]).to.deep.include({ role: "user", content: "Remember the word mango", branch: "2/2" });
+    expect(after[3]!.content).to.include('You said: "Remember the word mango".');
+    expect(after[3]!.branch).to.equal("");
+    expect(await first.getByText("Editing a message").isVisible()).to.be.false;
+
+    // The earlier question is version 1, with its own two answers (from the regenerate before).
+    await first.locator(`${ROWS}.user`).last().getByRole("button", { name: "Previous version" }).click();
+    const old = await waitForBranch(first, 4, 2, "1/2");
+    expect(old).to.deep.equal(await storedVersions());
+    expect(old[2]!.content).to.equal(XSS);
+    // A checkout follows the newest child at each step: the regenerated answer.
+    expect(old[3]!.branch).to.equal("2/2");
+    await waitForBranch(second!, 4, 2, "1/2");
+  });
+
+  it("offers the agent's starters on an empty conversation and sends one when clicked", async () => {
+    await first.getByLabel("Assistant").selectOption({ label: "Demo assistant" });
+    await first.getByRole("button", { name: "New chat" }).click();
+    const starter = first.locator("#starters").getByRole("button", { name: "Remember the word pineapple" });
+    await starter.waitFor();
+    await starter.click();
+    const shown = await waitForSettled(first, 2);
+    const id = await first.evaluate(() => localStorage.getItem("confab.conversation"));
+    expect(id).to.be.a("string").and.not.equal(conversationId);
+    expect(shown).to.deep.equal(await stored(id!));
+    expect(shown[0]!.content).to.equal("Remember the word pineapple");
+    expect(await first.locator("#starters").isVisible()).to.be.false;
+  });
+
+  it("starts a conversation from a template, its messages in place and answered on from there", async () => {
+    await first.getByLabel("Assistant").selectOption({ label: "Trip planner" });
+    await first.getByRole("button", { name: "New chat" }).click();
+    await first.locator("#conversation-title").getByText("Planning a trip").waitFor();
+    const opened = await waitForSettled(first, 2);
+    expect(opened.map((m) => m.role)).to.deep.equal(["user", "assistant"]);
+    expect(opened[0]!.content).to.include("What should I pack?");
+    await say(first, "And for a week?");
+    const shown = await waitForSettled(first, 4);
+    const id = await first.evaluate(() => localStorage.getItem("confab.conversation"));
+    expect(shown).to.deep.equal(await stored(id!));
+    expect(await first.locator(".conversation[aria-current] .title").textContent()).to.equal(
+      "Planning a trip",
+    );
   });
 });

@@ -103,6 +103,17 @@ describe("migrations", () => {
       { name: "GPT assistant", provider: "openai" },
       { name: "Llama on Groq", provider: "demo" },
     ]);
+    // The demo agent offers starters, and a template starts from a question already answered.
+    const [demo] = await sequelize.query<{ starters: string[] }>(
+      `SELECT starters FROM agents WHERE name = 'Demo assistant'`,
+      { type: QueryTypes.SELECT },
+    );
+    expect(demo!.starters).to.include("Remember the word pineapple");
+    const templates = await sequelize.query<{ name: string; roles: string[] }>(
+      `SELECT name, ARRAY(SELECT m->>'role' FROM jsonb_array_elements(messages) m) AS roles FROM templates`,
+      { type: QueryTypes.SELECT },
+    );
+    expect(templates).to.deep.equal([{ name: "Trip planner", roles: ["user", "assistant"] }]);
   });
 
   it("turns a conversation made before branches into one path, its head at the newest message", async () => {
