@@ -24,8 +24,11 @@ export interface Prompt {
   leftOut: boolean;
   /** The oldest message in the window (the question when there is none). */
   windowStart: { id: string; seq: number };
-  /** Whether the conversation's summary covers a stretch of this path (it may be extended from it). */
-  summaryOnPath: boolean;
+  /**
+   * The summary sent, and the message of this path it covers up to, as read when the prompt was
+   * built: a refresh after the turn extends exactly this one, whatever the conversation holds by then.
+   */
+  summaryOnPath: { summary: string; through: { id: string; seq: number } } | null;
   /** The prompt's tokens as counted here: each text's count, plus the framing of each message. */
   promptTokens: number;
 }
@@ -56,7 +59,7 @@ export async function buildPrompt(
       messages: [...system, last],
       leftOut: false,
       windowStart: alone,
-      summaryOnPath: false,
+      summaryOnPath: null,
       promptTokens: systemTokens + lastTokens,
     };
   }
@@ -71,10 +74,12 @@ export async function buildPrompt(
     ? { id: conversation.summaryThroughId, seq: conversation.summaryThroughSeq }
     : undefined;
   // Only when older messages are left out is the summary needed, and only on a path that holds it.
-  const summaryOnPath =
+  const onPath =
     leftOut &&
     anchor !== undefined &&
     (window.messages.some((m) => m.id === anchor.id) || (await history.onPath(anchor, windowStart.id)));
+  const summaryOnPath =
+    onPath && conversation.summary ? { summary: conversation.summary, through: anchor } : null;
   const summary: ChatPromptMessage[] =
     summaryOnPath && note !== undefined ? [{ role: "system", content: note }] : [];
   const turns: ChatPromptMessage[] = window.messages.map((m) => ({ role: m.role, content: m.content }));

@@ -87,12 +87,15 @@ export class Summaries {
    */
   refreshInBackground(conversation: ConversationRecord, agent: AgentRecord, prompt: Prompt): void {
     if (!agent.autoGenerateSummary) return;
-    const anchor = prompt.summaryOnPath ? anchorOf(conversation) : null;
+    // The summary this turn's prompt verified on its path: another branch's refresh may have
+    // replaced the conversation's since, and must not be extended with this path's messages.
+    const verified = prompt.summaryOnPath;
+    const anchor = verified?.through ?? null;
     // Along a path seq grows at least by one per message: this bounds the messages left uncovered.
     const uncovered = prompt.windowStart.seq - 1 - (anchor?.seq ?? 0);
     if (uncovered < REFRESH_AFTER_MESSAGES || this.refreshing.has(conversation.id)) return;
     this.refreshing.add(conversation.id);
-    void this.refresh(conversation, agent, anchor, prompt.windowStart)
+    void this.refresh(conversation, agent, verified, prompt.windowStart)
       .catch((err: unknown) =>
         this.deps.logger.warn({ err, conversationId: conversation.id }, "summary refresh failed"),
       )
@@ -102,19 +105,21 @@ export class Summaries {
   private async refresh(
     conversation: ConversationRecord,
     agent: AgentRecord,
-    anchor: PathPoint | null,
+    verified: Prompt["summaryOnPath"],
     windowStart: PathPoint,
   ): Promise<void> {
     // Oldest first: what fell out of the window longest ago is summarized before anything newer.
     const { lines, through } = await this.gate.run(() =>
-      this.transcript(windowStart.id, windowStart.id, anchor?.seq ?? 0, agent, "forward"),
+      this.transcript(windowStart.id, windowStart.id, verified?.through.seq ?? 0, agent, "forward"),
     );
     if (lines.length === 0 || !through) return;
-    const summary = await this.write(agent, anchor ? conversation.summary : null, lines);
+    const summary = await this.write(agent, verified?.summary ?? null, lines);
+    // Written only if the conversation still holds the summary this one extends (a fresh one
+    // replaces whatever another branch holds); otherwise another refresh won and this is dropped.
     const fresh = await this.gate.run(() =>
       this.deps.repositories.conversations.extendSummary(
         conversation.id,
-        conversation.summaryThroughId ?? null,
+        verified ? verified.through.id : (conversation.summaryThroughId ?? null),
         summary,
         through,
       ),

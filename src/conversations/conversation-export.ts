@@ -3,12 +3,22 @@ import type { MessageRepository } from "../db/repositories/index.js";
 import type { ConversationExport, MessageResource } from "../protocol/index.js";
 import { toConversationResource, toMessageResource } from "./resources.js";
 
-/** The whole conversation: every message of every branch, with `parentId`, and its `headId`. */
+/**
+ * The conversation to export: for `tree` (JSON) every message of every branch, with `parentId`, and
+ * its `headId`; for `path` (Markdown, PDF) only the messages of the path it shows, read by walking up
+ * from the head, so other branches cost nothing.
+ */
 export async function exportConversation(
   messagesOf: MessageRepository,
   conversation: ConversationRecord,
+  scope: "tree" | "path",
 ): Promise<ConversationExport> {
-  const messages = await messagesOf.all(conversation.id);
+  const messages =
+    scope === "tree"
+      ? await messagesOf.all(conversation.id)
+      : conversation.headId
+        ? (await messagesOf.path(conversation.headId, Math.max(1, conversation.totalMessages))).messages
+        : [];
   return {
     conversation: toConversationResource(conversation),
     messages: messages.map(toMessageResource),
@@ -26,7 +36,10 @@ export function pathOf(data: ConversationExport): MessageResource[] {
 
 const speaker = { user: "User", assistant: "Assistant", system: "System" } as const;
 
-/** How a transcript names a message: its role, the time it was written and, unless complete, its status. */
+/**
+ * How a transcript names a message: its role, the time it was written and, unless complete, its
+ * status. (Messages carry no author yet: a conversation has one person, its owner.)
+ */
 export function headingOf(m: MessageResource): { who: string; when: string; status: string | null } {
   return { who: speaker[m.role], when: m.createdAt, status: m.status === "complete" ? null : m.status };
 }

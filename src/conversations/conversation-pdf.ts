@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import PDFDocument from "pdfkit";
 import type { ConversationExport } from "../protocol/index.js";
 import { factsOf, headingOf, pathOf } from "./conversation-export.js";
@@ -11,11 +12,33 @@ const require = createRequire(import.meta.url);
 const FONT = require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf");
 const BOLD = require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf");
 
+/** Laying out text holds the event loop: it is drawn in pieces of about this many characters. */
+const PIECE_CHARS = 8_000;
+
+/** A text cut at line ends into pieces of about `PIECE_CHARS` (a longer line is one piece). */
+function piecesOf(text: string): string[] {
+  const pieces: string[] = [];
+  let lines: string[] = [];
+  let length = 0;
+  for (const line of text.split("\n")) {
+    if (lines.length > 0 && length + line.length > PIECE_CHARS) {
+      pieces.push(lines.join("\n"));
+      lines = [];
+      length = 0;
+    }
+    lines.push(line);
+    length += line.length + 1;
+  }
+  pieces.push(lines.join("\n"));
+  return pieces;
+}
+
 /**
  * The path the conversation shows, as a PDF (pdfkit). Every text (title, messages, summary) is
- * drawn as plain text: nothing in it is interpreted as Markdown, HTML or PDF syntax.
+ * drawn as plain text: nothing in it is interpreted as Markdown, HTML or PDF syntax. Between pieces
+ * of text the event loop gets a turn, so a long conversation never holds the node.
  */
-export function toPdf(data: ConversationExport): Promise<Buffer> {
+export async function toPdf(data: ConversationExport): Promise<Buffer> {
   const doc = new PDFDocument({
     size: "A4",
     margin: 56,
@@ -46,11 +69,11 @@ export function toPdf(data: ConversationExport): Promise<Buffer> {
       .fontSize(9)
       .fillColor("#555555")
       .text(`   ${when}${status ? ` · ${status}` : ""}`);
-    doc
-      .font("text")
-      .fontSize(10)
-      .fillColor("black")
-      .text(m.content || " ");
+    doc.font("text").fontSize(10).fillColor("black");
+    for (const piece of piecesOf(m.content || " ")) {
+      doc.text(piece);
+      await nextTurn();
+    }
   }
   doc.end();
   return done;

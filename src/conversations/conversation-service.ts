@@ -224,9 +224,9 @@ export class ConversationService {
     return resource;
   }
 
-  /** The whole conversation, to export it (the caller may read it). */
-  async exportOf(principal: Principal, id: string): Promise<ConversationExport> {
-    return exportConversation(this.repos.messages, await this.require(principal, id, "read"));
+  /** The conversation to export (the caller may read it): its whole tree, or the path it shows. */
+  async exportOf(principal: Principal, id: string, scope: "tree" | "path"): Promise<ConversationExport> {
+    return exportConversation(this.repos.messages, await this.require(principal, id, "read"), scope);
   }
 
   async stats(principal: Principal): Promise<UserStats> {

@@ -33,6 +33,10 @@ export class MessageHistory {
     options: { beforeSeq?: number | undefined; leafId?: string | undefined } = {},
   ): Promise<StoredPage> {
     const empty = { messages: [], hasMore: false };
+    if (options.leafId !== undefined) {
+      const leaf = await this.messages.findById(options.leafId);
+      if (!leaf || leaf.conversationId !== conversation.id) throw notFound("message");
+    }
     if (options.beforeSeq !== undefined) {
       const before = await this.messages.atSeq(conversation.id, options.beforeSeq);
       if (before) return before.parentId ? this.messages.path(before.parentId, limit) : empty;
@@ -40,10 +44,6 @@ export class MessageHistory {
     }
     const leafId = options.leafId ?? conversation.headId;
     if (!leafId) return empty;
-    if (options.leafId !== undefined) {
-      const leaf = await this.messages.findById(leafId);
-      if (!leaf || leaf.conversationId !== conversation.id) throw notFound("message");
-    }
     return this.messages.path(leafId, limit);
   }
 

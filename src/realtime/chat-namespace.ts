@@ -2,7 +2,7 @@ import type { Namespace, Socket } from "socket.io";
 import { principalOf, type Principal } from "../auth/claims.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { UserDirectory } from "../auth/user-directory.js";
-import type { ChatService } from "../chat/chat-service.js";
+import type { ChatService, QuestionTurn } from "../chat/chat-service.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
@@ -89,6 +89,15 @@ export function authenticate(
 }
 
 /** The `/chat` namespace of PROTOCOL.md section 5. */
+/** The ack of a turn that stored a question (a send or an edit). */
+function sendAck(turn: QuestionTurn) {
+  return {
+    message: turn.message,
+    assistantMessageId: turn.assistantMessageId,
+    ...(turn.duplicate ? { duplicate: true as const } : {}),
+  };
+}
+
 export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDeps): void {
   chat.use(authenticate(deps));
   // Another node asks whether this one writes the conversation's answer, and to stop it.
@@ -151,11 +160,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
         const turn = await deps.chat.send(principal(), p, {
           onOwned: () => socket.join(conversationRoom(p.conversationId)),
         });
-        return {
-          message: turn.message,
-          assistantMessageId: turn.assistantMessageId,
-          ...(turn.duplicate ? { duplicate: true as const } : {}),
-        };
+        return sendAck(turn);
       }),
     );
 
@@ -165,11 +170,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
         const turn = await deps.chat.edit(principal(), p, {
           onOwned: () => socket.join(conversationRoom(p.conversationId)),
         });
-        return {
-          message: turn.message,
-          assistantMessageId: turn.assistantMessageId,
-          ...(turn.duplicate ? { duplicate: true as const } : {}),
-        };
+        return sendAck(turn);
       }),
     );
 

@@ -211,6 +211,12 @@ describe("branches: regenerate, edit, checkout", () => {
       `/api/v1/conversations/${elsewhere}/messages?leaf=${third.answer.id}`,
     );
     expect(foreign.status).to.equal(404);
+    // With `before` too: a message of another conversation is refused before anything is read.
+    const other = await turn(s, elsewhere, "elsewhere");
+    const foreignBefore = await api("dan").get(
+      `/api/v1/conversations/${id}/messages?leaf=${other.answer.id}&before=3`,
+    );
+    expect(foreignBefore.status).to.equal(404);
   });
 
   it("refuses while an answer is written, and refuses messages of the wrong kind", async () => {

@@ -115,6 +115,52 @@ describe("the history sent to the model", () => {
     expect(messages.some((m) => /another answer|side/.test(m.content))).to.equal(false);
   });
 
+  it("drops a background summary whose branch's summary was replaced while its answer was written", async () => {
+    const seeded = await conversationOf(1000, { branches: 4 });
+    const { models, repositories } = server.confab.db;
+    const point = async (id: string) => {
+      const m = (await models.Message.findByPk(id))!;
+      return { id: m.id, seq: m.seq };
+    };
+    // A summary of the path up to its middle; the window of the next turn leaves older ones out.
+    const onPath = await point(seeded.path[1000]!);
+    expect(
+      await repositories.conversations.extendSummary(seeded.id, null, "The path so far.", onPath),
+    ).to.not.equal(null);
+    const principal = {
+      userId: "history-user",
+      role: "user" as const,
+      expiresAt: new Date(Date.now() + 60_000),
+    };
+    const asked = model.requests.length;
+    model.hold(0);
+    const paused = model.paused();
+    const turn = await server.confab.chat.send(principal, { conversationId: seeded.id, content: "one more" });
+    await paused;
+    const sent = model.requests.at(-1)!.messages.map((m) => m.content);
+    expect(sent).to.include("Summary of the earlier conversation: The path so far.");
+    // Meanwhile a refresh after a turn on another branch replaces it with that branch's summary.
+    const elsewhere = await point(seeded.branchIds[0]!);
+    expect(
+      await repositories.conversations.extendSummary(seeded.id, onPath.id, "Another branch.", elsewhere),
+    ).to.not.equal(null);
+    model.release();
+    await turn.answer;
+    // The turn's refresh asks for a summary of its path, and then must not write it over the other.
+    for (let i = 0; i < 100 && !model.requests.slice(asked).some((r) => r.purpose === "summary"); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(model.requests.slice(asked).map((r) => r.purpose)).to.include("summary");
+    for (let i = 0; i < 20; i++) {
+      const stored = (await models.Conversation.findByPk(seeded.id))!;
+      expect({ summary: stored.summary, through: stored.summaryThroughId }).to.deep.equal({
+        summary: "Another branch.",
+        through: elsewhere.id,
+      });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  });
+
   it("sends only the new message when memory is off", async () => {
     const seeded = await conversationOf(5);
     const { messages } = await buildPrompt(

@@ -9,6 +9,7 @@ import type { ConversationDetail, ConversationExport, TemplateResource } from ".
 import { call, connect, observeAnswer, type ChatClient } from "../support/clients.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { rest } from "../support/rest.js";
+import { seedConversation } from "../support/seeded-conversation.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
 
 /** The text of every page of a PDF, as pdf.js extracts it. */
@@ -207,5 +208,37 @@ describe("exporting a conversation with branches", () => {
     expect(text).to.include("Ünïcödé");
     expect(text).to.not.include("replaced");
     expect(text).to.include("User").and.include("Assistant");
+  });
+
+  it("keeps serving other requests while a PDF of 4 MB of text is laid out", async () => {
+    const line = "A line of a long answer, written out at length so that the export has much to lay out.";
+    const long = Array.from({ length: 1200 }, (_, i) => `${i} ${line}`).join("\n");
+    const seeded = await seedConversation(server.confab.db, {
+      userId: "yuri",
+      agentId: DEMO_AGENT_ID,
+      messages: 40,
+      content: (n) => `${n}: ${long}`,
+    });
+    let exporting = true;
+    const waits: number[] = [];
+    const poll = (async () => {
+      while (exporting) {
+        const started = performance.now();
+        await fetch(`${server.url}/healthz`);
+        waits.push(performance.now() - started);
+      }
+    })();
+    const res = await fetch(`${server.url}/api/v1/conversations/${seeded.id}/export?format=pdf`, {
+      headers: { Authorization: `Bearer ${server.token("yuri")}` },
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    exporting = false;
+    await poll;
+    expect(res.status).to.equal(200);
+    expect(bytes.subarray(0, 5).toString("latin1")).to.equal("%PDF-");
+    expect(long.length * 40).to.be.greaterThan(4_000_000);
+    // Laid out in one go, this held the node for seconds; now other requests are answered meanwhile.
+    expect(waits.length).to.be.greaterThan(10);
+    expect(Math.max(...waits)).to.be.below(250);
   });
 });

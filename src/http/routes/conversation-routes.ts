@@ -168,7 +168,11 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
   router.get("/:id/export", async (req, res) => {
     const conversationId = idParam(req.params.id);
     const { format } = parse(exportQuery, req.query, "query");
-    const data = await conversations.exportOf(principalOf(req), conversationId);
+    const data = await conversations.exportOf(
+      principalOf(req),
+      conversationId,
+      format === "json" ? "tree" : "path",
+    );
     const extension = { json: "json", markdown: "md", pdf: "pdf" }[format];
     res.setHeader(
       "Content-Disposition",
