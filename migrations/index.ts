@@ -5,6 +5,7 @@ import createMessages from "./0004-create-messages.js";
 import addSummaryThroughSeq from "./0005-add-summary-through-seq.js";
 import createMaintenanceJobs from "./0006-create-maintenance-jobs.js";
 import branchesAndTemplates from "./0007-branches-and-templates.js";
+import membersInvitesAuthors from "./0008-members-invites-authors.js";
 import type { MigrationStep } from "./context.js";
 
 /** Every migration, in the order they run. A new one is added at the end. */
@@ -16,4 +17,5 @@ export const migrations: MigrationStep[] = [
   addSummaryThroughSeq,
   createMaintenanceJobs,
   branchesAndTemplates,
+  membersInvitesAuthors,
 ];

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
@@ -37,6 +38,10 @@ import { vendorModels } from "./providers/vendor-models.js";
 import { registerAdminNamespace, type AdminNamespace } from "./realtime/admin-namespace.js";
 import { registerChatNamespace, type ChatNamespace } from "./realtime/chat-namespace.js";
 import { OtherNodes } from "./realtime/other-nodes.js";
+import { Presence } from "./realtime/presence.js";
+import { MemberService } from "./members/member-service.js";
+import { MemoryPresenceStore, RedisPresenceStore } from "./realtime/presence-store.js";
+import { Typing } from "./realtime/typing.js";
 import { RoomNotifier } from "./realtime/room-notifier.js";
 import { createSocketServer, type ConfabServer } from "./realtime/socket-server.js";
 import { connectRedis, type RedisConnection } from "./redis/redis-connection.js";
@@ -115,10 +120,36 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const limits = new RateLimits(config, logger, redis?.client, `${config.redisKeyPrefix}:limit`, (kind) =>
     metrics.rateLimited.inc({ limit: kind }),
   );
-  const notifier = new RoomNotifier(chatNamespace, adminNamespace);
+  const notifier = new RoomNotifier(
+    chatNamespace,
+    adminNamespace,
+    (conversationId) => repositories.members.list(conversationId),
+    otherNodes,
+    logger,
+  );
 
+  const presence = new Presence(
+    chatNamespace,
+    redis
+      ? new RedisPresenceStore(
+          redis.client,
+          `${config.redisKeyPrefix}:presence:`,
+          randomUUID(),
+          config.presenceTtlMs,
+        )
+      : new MemoryPresenceStore(),
+    logger,
+    Math.floor(config.presenceTtlMs / 3),
+  );
+  presence.start();
   const policy = new ConversationPolicy(repositories.conversations);
   const conversations = new ConversationService({ repositories, policy, notifier });
+  const members = new MemberService({
+    repositories,
+    policy,
+    notifier,
+    online: async (conversationId) => new Set((await presence.online(conversationId)).map((u) => u.userId)),
+  });
   const agents = new AgentService({ agents: repositories.agents, modelRegistry });
   const templates = new TemplateService({ templates: repositories.templates, agents: repositories.agents });
   const gate = new BackgroundGate(() => repositories.busy());
@@ -161,6 +192,8 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const admin = new AdminService({
     repositories,
     conversations,
+    members,
+    notifier,
     connectedSockets: () => otherNodes.countSockets(),
     stopAnswers: (ids) => chat.stopForErasure(ids),
     disconnectUser: (userId) => otherNodes.disconnectUser(userId),
@@ -172,7 +205,15 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   });
 
   const realtime = { verifier, users, limits, trustProxy: config.trustProxy, logger };
-  registerChatNamespace(chatNamespace, { ...realtime, conversations, chat });
+  const typing = new Typing(chatNamespace);
+  registerChatNamespace(chatNamespace, {
+    ...realtime,
+    conversations,
+    chat,
+    presence,
+    typing,
+    membersChanged: (conversationId) => notifier.forgetAudience(conversationId),
+  });
   registerAdminNamespace(adminNamespace, realtime);
   const serveClient = options.serveClientExample ?? !config.isProduction;
   const app = createHttpApp({
@@ -182,6 +223,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     chat,
     agents,
     templates,
+    members,
     summaries,
     limits,
     logger,
@@ -224,6 +266,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     close() {
       closing ??= (async () => {
         stopBackgroundJobs();
+        presence.stop();
         httpServer.close(); // stop accepting; open sockets are closed below
         await chat.shutdown(options.shutdownGraceMs ?? config.shutdownGraceMs);
         await io.close().catch(() => undefined);

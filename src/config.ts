@@ -119,6 +119,8 @@ const schema = z.object({
   SHUTDOWN_GRACE_MS: integer(10_000, 0, 600_000),
   /** An answer whose writer has not checkpointed for this long is taken for a dead node's (default 10000). */
   GENERATION_LEASE_MS: integer(10_000, 2_000, 600_000),
+  /** A dead node's users stay online at most this long plus a third of it (default 45000). */
+  PRESENCE_TTL_MS: integer(45_000, 1_000, 600_000),
   /** How often each node looks for dead nodes' answers (default 5000). */
   RECOVERY_INTERVAL_MS: integer(5_000, 500, 600_000),
   /** Prefix of every Redis key and channel, so that several deployments can share one Redis (default "confab"). */
@@ -171,6 +173,8 @@ export interface Config {
   readonly maxOutputTokens: number;
   readonly shutdownGraceMs: number;
   readonly generationLeaseMs: number;
+  /** A node's presence entries live this long unless renewed (every third of it). */
+  readonly presenceTtlMs: number;
   readonly recoveryIntervalMs: number;
   readonly trustProxy: boolean;
   readonly purgeAfterDays: number;
@@ -228,6 +232,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxOutputTokens: e.MAX_OUTPUT_TOKENS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     generationLeaseMs: e.GENERATION_LEASE_MS,
+    presenceTtlMs: e.PRESENCE_TTL_MS,
     recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
     trustProxy: e.TRUST_PROXY === "true" || e.TRUST_PROXY === "1",
     purgeAfterDays: e.PURGE_AFTER_DAYS,

@@ -2,17 +2,21 @@ import type { Repositories } from "../db/repositories/index.js";
 import { pageOf, type ConversationService } from "../conversations/conversation-service.js";
 import { toUserResource } from "../conversations/resources.js";
 import { notFound } from "../errors.js";
+import type { Notifier } from "../conversations/notifier.js";
+import type { MemberService } from "../members/member-service.js";
 import type {
+  AdminConversationDetail,
   AdminConversationsQuery,
   AdminStats,
   AdminUserList,
-  ConversationDetail,
   ConversationList,
 } from "../protocol/index.js";
 
 export interface AdminServiceDeps {
-  repositories: Pick<Repositories, "users" | "conversations" | "messages" | "maintenance">;
+  repositories: Pick<Repositories, "users" | "conversations" | "messages" | "maintenance" | "members">;
   conversations: ConversationService;
+  members: MemberService;
+  notifier: Pick<Notifier, "memberRemoved">;
   /** Sockets connected to /chat on every node; partial when some node could not be asked. */
   connectedSockets: () => Promise<{ count: number; partial: boolean }>;
   /** Stops the answers being written in these conversations, on whichever node writes them. */
@@ -65,13 +69,18 @@ export class AdminService {
     return { users, ...pageOf(query, total, users.length) };
   }
 
-  /** Erases the user and everything of theirs (conversations, messages), and closes their sockets. */
+  /**
+   * Erases the user: the conversations it owns go (with their messages), its memberships go, and
+   * what it wrote in others' conversations is emptied and loses its author; its sockets close.
+   */
   async eraseUser(userId: string): Promise<void> {
     const user = await this.repos.users.findById(userId);
     if (!user) throw notFound("user");
     // Their answers being written are stopped and stored first, so that nothing writes while they
     // are deleted: found in one query, however many conversations the user has.
     await this.deps.stopAnswers(await this.repos.conversations.writingOf(userId));
+    const joined = await this.repos.members.joinedBy(userId);
+    await this.repos.users.eraseAuthored(userId);
     // Conversations and their messages go with the user (ON DELETE CASCADE), in one statement. Its
     // locks are taken in the same order as every other writer's; should PostgreSQL still pick it as
     // a deadlock victim (against a recovery sweep, say), it is run again.
@@ -85,6 +94,7 @@ export class AdminService {
     }
     this.deps.forgetUser(userId);
     this.deps.disconnectUser(userId);
+    for (const conversationId of joined) this.deps.notifier.memberRemoved(conversationId, userId);
   }
 
   conversations(query: AdminConversationsQuery): Promise<ConversationList> {
@@ -94,11 +104,15 @@ export class AdminService {
     );
   }
 
-  /** Any conversation, deleted ones included, with its latest 50 messages. */
-  async conversation(id: string): Promise<ConversationDetail> {
+  /** Any conversation, deleted ones included, with its latest 50 messages and its members. */
+  async conversation(id: string): Promise<AdminConversationDetail> {
     const conversation = await this.repos.conversations.findById(id);
     if (!conversation) throw notFound("conversation");
-    return this.deps.conversations.withLatestMessages(conversation);
+    const [detail, members] = await Promise.all([
+      this.deps.conversations.withLatestMessages({ ...conversation, role: null }),
+      this.deps.members.resources(id),
+    ]);
+    return { ...detail, members };
   }
 
   /** Hard-deletes the conversations soft-deleted more than `olderThanDays` ago. */

@@ -3,7 +3,7 @@ import type { AgentRecord, BranchedMessage, ConversationRecord, MessageRecord } 
 import type { Repositories } from "../db/repositories/index.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import type { Notifier } from "../conversations/notifier.js";
-import { toConversationResource, toMessageResource } from "../conversations/resources.js";
+import { toMessageResource } from "../conversations/resources.js";
 import { AppError, toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { MessageResource } from "../protocol/index.js";
@@ -268,7 +268,7 @@ export class AnswerWriter {
     const resource = toMessageResource(stored.message);
     if (resource.error) notifier.assistantError(resource, resource.error);
     else notifier.assistantDone(resource);
-    notifier.conversationUpdated(toConversationResource(stored.conversation));
+    notifier.conversationUpdated(stored.conversation);
     this.deps.reports.ended(conversation.userId, resource, {
       model: agent.model,
       failureKind: about.failureKind,

@@ -1,6 +1,7 @@
 import type { Principal } from "../auth/claims.js";
 import type { ConversationPolicy } from "../conversations/conversation-policy.js";
 import type { ConversationRecord } from "../db/records.js";
+import type { MemberRole } from "../protocol/index.js";
 import type { Repositories } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { Recovery } from "./recovery.js";
@@ -29,20 +30,23 @@ export class BranchCheckout {
     messageId: string,
   ): Promise<{
     conversation: ConversationRecord;
+    /** The caller's role in it. */
+    role: MemberRole;
     interrupted: Awaited<ReturnType<Recovery["interruptStale"]>>;
   }> {
     return this.deps.repositories.transaction(async (tx) => {
       const { conversations, messages } = this.deps.repositories;
       const conversation = await conversations.lock(conversationId, tx);
       if (!conversation) throw notFound("conversation");
-      this.deps.policy.check(principal, conversation, "write");
-      const { target, writing } = await conversations.turnContext(
+      const { target, writing, role } = await conversations.turnContext(
         conversation,
+        principal.userId,
         null,
         this.deps.leaseMs / 1000,
         messageId,
         tx,
       );
+      const callerRole = this.deps.policy.check(role, "write");
       // The head is the conversation's: only an active one moves it, like a turn.
       if (conversation.status !== "active") {
         throw new AppError("conversation_not_active", `the conversation is ${conversation.status}`);
@@ -53,10 +57,10 @@ export class BranchCheckout {
         throw new AppError("generation_in_progress", "an answer is being written in this conversation");
       }
       const headId = await messages.newestUnder(target.id, tx);
-      if (headId === conversation.headId) return { conversation, interrupted };
+      if (headId === conversation.headId) return { conversation, role: callerRole, interrupted };
       const moved = await conversations.setHead(conversation.id, headId, tx);
       if (!moved) throw notFound("conversation");
-      return { conversation: moved, interrupted };
+      return { conversation: moved, role: callerRole, interrupted };
     });
   }
 }

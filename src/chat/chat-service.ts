@@ -24,14 +24,15 @@ import type { TurnRequest, TurnStarter } from "./turn-starter.js";
 export interface TurnStart {
   /** The user message stored (null when an answer is regenerated). */
   message: MessageResource | null;
-  assistantMessageId: string;
+  /** Null when the message started no answer (`assistantMode` manual or off). */
+  assistantMessageId: string | null;
   duplicate?: true;
   /**
    * The stored answer, once the turn has ended (complete, cancelled, error or interrupted). Rejects
    * with `unavailable` as soon as an ended answer cannot be stored because the database is away;
    * this node keeps it and stores it when the database answers again.
    */
-  answer: Promise<MessageResource>;
+  answer: Promise<MessageResource | null>;
 }
 
 /** What other nodes are asked, through the adapter (nothing on one node). */
@@ -88,8 +89,9 @@ export class ChatService {
     principal: Principal,
     input: { conversationId: string; messageId: string },
     options: TurnOptions = {},
-  ): Promise<TurnStart> {
-    return this.start(principal, { kind: "regenerate", ...input }, options);
+  ): Promise<AnswerTurn> {
+    // A regenerate always starts an answer (it is refused when the assistant is off).
+    return this.start(principal, { kind: "regenerate", ...input }, options) as Promise<AnswerTurn>;
   }
 
   /** Moves the head to the newest message under `messageId`, and tells every tab. */
@@ -97,15 +99,14 @@ export class ChatService {
     principal: Principal,
     input: { conversationId: string; messageId: string },
   ): Promise<ConversationResource> {
-    const { conversation, interrupted } = await this.deps.checkout.checkout(
+    const { conversation, role, interrupted } = await this.deps.checkout.checkout(
       principal,
       input.conversationId,
       input.messageId,
     );
     this.deps.recovery.announce(interrupted);
-    const resource = toConversationResource(conversation);
-    this.deps.notifier.conversationUpdated(resource);
-    return resource;
+    this.deps.notifier.conversationUpdated(conversation);
+    return toConversationResource(conversation, role);
   }
 
   private async start(principal: Principal, request: TurnRequest, options: TurnOptions): Promise<TurnStart> {
@@ -114,6 +115,13 @@ export class ChatService {
     const beginning = await this.deps.starter.begin(principal, request, options.onOwned);
     if (beginning.kind === "repeat") return this.repeat(beginning.first);
     this.deps.recovery.announce(beginning.interrupted);
+    if (beginning.kind === "stored") {
+      // A message that starts no answer: people talking among themselves, or waiting to ask.
+      const message = toMessageResource(beginning.question);
+      this.deps.notifier.messageCreated(message);
+      this.deps.notifier.conversationUpdated(beginning.conversation);
+      return { message, assistantMessageId: null, answer: Promise.resolve(null) };
+    }
     const { turn } = beginning;
     this.announceStart(turn);
     let run!: Promise<MessageResource>;
@@ -145,7 +153,7 @@ export class ChatService {
       provider: agent.provider,
       model: agent.model,
     });
-    notifier.conversationUpdated(toConversationResource(conversation));
+    notifier.conversationUpdated(conversation);
     this.deps.reports.started({
       userId: conversation.userId,
       conversationId: conversation.id,
@@ -258,7 +266,15 @@ export class ChatService {
 
   private async repeat(first: BranchedMessage): Promise<TurnStart> {
     const stored = await this.deps.repositories.messages.answerTo(first.id);
-    if (!stored) throw new AppError("internal", "the first send of this message has no answer");
+    // The first send started no answer: neither does its repeat.
+    if (!stored) {
+      return {
+        message: toMessageResource(first),
+        assistantMessageId: null,
+        duplicate: true,
+        answer: Promise.resolve(null),
+      };
+    }
     const answer = this.settledAnswer(stored.id);
     // A socket send never awaits it: marked handled, so that its failure cannot end the process.
     answer.catch(() => undefined);
@@ -275,6 +291,9 @@ export class ChatService {
     }
   }
 }
+
+/** A turn that started an answer. */
+export type AnswerTurn = TurnStart & { assistantMessageId: string; answer: Promise<MessageResource> };
 
 /** A turn that stored a user message (a send or an edit). */
 export type QuestionTurn = TurnStart & { message: MessageResource };

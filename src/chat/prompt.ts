@@ -16,6 +16,28 @@ export interface PromptQuestion {
   content: string;
   /** Its stored token count. */
   contentTokens: number;
+  authorId?: string | null;
+  authorName?: string | null;
+}
+
+/**
+ * Names the authors of the user messages when more than one person wrote among them: each message
+ * then carries its author's name (a message with no author, a template's or an erased user's, none).
+ */
+function withAuthors(
+  messages: {
+    role: ChatPromptMessage["role"];
+    content: string;
+    authorId?: string | null;
+    authorName?: string | null;
+  }[],
+): ChatPromptMessage[] {
+  const authors = new Set(messages.flatMap((m) => (m.role === "user" && m.authorId ? [m.authorId] : [])));
+  return messages.map((m) =>
+    authors.size > 1 && m.role === "user" && m.authorId
+      ? { role: m.role, content: m.content, name: m.authorName ?? m.authorId }
+      : { role: m.role, content: m.content },
+  );
 }
 
 export interface Prompt {
@@ -82,9 +104,17 @@ export async function buildPrompt(
     onPath && conversation.summary ? { summary: conversation.summary, through: anchor } : null;
   const summary: ChatPromptMessage[] =
     summaryOnPath && note !== undefined ? [{ role: "system", content: note }] : [];
-  const turns: ChatPromptMessage[] = window.messages.map((m) => ({ role: m.role, content: m.content }));
+  const named = withAuthors([
+    ...window.messages,
+    {
+      role: "user",
+      content: question.content,
+      authorId: question.authorId ?? null,
+      authorName: question.authorName ?? null,
+    },
+  ]);
   return {
-    messages: [...system, ...summary, ...turns, last],
+    messages: [...system, ...summary, ...named],
     leftOut,
     windowStart: { id: windowStart.id, seq: windowStart.seq },
     summaryOnPath,

@@ -2,7 +2,6 @@ import type { AgentRecord, ConversationRecord } from "../db/records.js";
 import type { Repositories } from "../db/repositories/index.js";
 import { DEFAULT_TITLE } from "../conversations/conversation-service.js";
 import type { Notifier } from "../conversations/notifier.js";
-import { toConversationResource } from "../conversations/resources.js";
 import type { Logger } from "../observability/logger.js";
 import { completeText } from "../providers/complete-text.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
@@ -75,7 +74,7 @@ export class Summaries {
       summaryThroughId: throughMessage?.id ?? null,
       summaryThroughSeq: throughMessage?.seq ?? 0,
     });
-    if (updated) this.deps.notifier.conversationUpdated(toConversationResource(updated));
+    if (updated) this.deps.notifier.conversationUpdated(updated);
     return summary;
   }
 
@@ -124,7 +123,7 @@ export class Summaries {
         through,
       ),
     );
-    if (fresh) this.deps.notifier.conversationUpdated(toConversationResource(fresh));
+    if (fresh) this.deps.notifier.conversationUpdated(fresh);
   }
 
   /** After the first answer of a conversation still titled by default: a short generated title. */
@@ -157,7 +156,7 @@ export class Summaries {
     const fresh = await this.gate.run(() =>
       this.deps.repositories.conversations.replaceDefaultTitle(conversation.id, DEFAULT_TITLE, title),
     );
-    if (fresh) this.deps.notifier.conversationUpdated(toConversationResource(fresh));
+    if (fresh) this.deps.notifier.conversationUpdated(fresh);
   }
 
   private async write(agent: AgentRecord, previous: string | null, lines: string[]): Promise<string> {

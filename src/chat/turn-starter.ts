@@ -1,7 +1,7 @@
 import type { Principal } from "../auth/claims.js";
 import type { ConversationPolicy } from "../conversations/conversation-policy.js";
 import { ConversationService } from "../conversations/conversation-service.js";
-import type { BranchedMessage, MessageRecord } from "../db/records.js";
+import type { BranchedMessage, ConversationRecord, MessageRecord } from "../db/records.js";
 import { DuplicateClientMessageId, type Repositories } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { RateLimits } from "../limits/rate-limits.js";
@@ -23,6 +23,13 @@ export interface TurnStarterDeps {
 /** A turn either starts, or repeats one (the same `clientMessageId`) that started before. */
 export type TurnBeginning =
   | { kind: "started"; turn: TurnContext; interrupted: BranchedMessage[] }
+  /** A user message stored without an answer (`assistantMode` manual without `askAssistant`, or off). */
+  | {
+      kind: "stored";
+      conversation: ConversationRecord;
+      question: BranchedMessage;
+      interrupted: BranchedMessage[];
+    }
   | { kind: "repeat"; first: BranchedMessage };
 
 /**
@@ -68,11 +75,10 @@ export class TurnStarter {
         const { conversations, messages } = this.deps.repositories;
         const conversation = await conversations.lock(conversationId, tx);
         if (!conversation) throw notFound("conversation");
-        this.deps.policy.check(principal, conversation, "write");
-        await onAllowed();
         // A statement of its own, after the lock: it sees what a turn it waited for has committed.
         const context = await conversations.turnContext(
           conversation,
+          principal.userId,
           written?.clientMessageId ?? null,
           this.deps.leaseMs / 1000,
           request.kind === "send"
@@ -82,6 +88,11 @@ export class TurnStarter {
               : request.messageId,
           tx,
         );
+        const role = this.deps.policy.check(context.role, "write");
+        if (request.kind === "edit" && context.target?.role === "user") {
+          this.deps.policy.checkAuthor(principal, role, context.target.authorId ?? null);
+        }
+        await onAllowed();
         const { agent, duplicateId, writing } = context;
         // PROTOCOL.md guarantee 6: to its owner, a deleted conversation refuses turns as not active.
         if (conversation.status === "deleted") {
@@ -90,7 +101,8 @@ export class TurnStarter {
         if (duplicateId) throw new RepeatedSend(duplicateId);
         ConversationService.assertAcceptsTurns(conversation, agent);
         const place = placeOf(request, conversation.headId, context);
-        if (conversation.totalTokensUsed >= agent!.maxConversationTokens) {
+        const answers = startsAnswer(request, conversation.assistantMode);
+        if (answers && conversation.totalTokensUsed >= agent!.maxConversationTokens) {
           throw new AppError(
             "token_limit_reached",
             `the conversation has used ${conversation.totalTokensUsed} of its ${agent!.maxConversationTokens} tokens`,
@@ -115,17 +127,30 @@ export class TurnStarter {
                     clientMessageId: written.clientMessageId ?? null,
                     contentTokens,
                     metadata: written.metadata ?? {},
+                    author: { id: principal.userId, name: context.callerName },
                   },
                 }
               : { answerParentId: place.parentId! }),
-            answer: {
-              modelUsed: agent!.model,
-              llmProvider: agent!.provider,
-              temperature: agent!.temperature,
-            },
+            ...(answers
+              ? {
+                  answer: {
+                    modelUsed: agent!.model,
+                    llmProvider: agent!.provider,
+                    temperature: agent!.temperature,
+                  },
+                }
+              : {}),
           },
           tx,
         );
+        if (!created.answer) {
+          return {
+            kind: "stored" as const,
+            conversation: created.conversation,
+            question: created.question!,
+            interrupted,
+          };
+        }
         const turn: TurnContext = {
           conversation: created.conversation,
           agent: agent!,
@@ -185,6 +210,20 @@ function placeOf(
 }
 
 const invalid = (message: string) => new AppError("validation_failed", message);
+
+/**
+ * Whether the turn starts an answer (PROTOCOL.md: who answers): in `auto` each user message does; in
+ * `manual` only one sent with `askAssistant: true`, and a regenerate (an explicit ask); in `off`
+ * none, and a regenerate is refused.
+ */
+function startsAnswer(request: TurnRequest, mode: ConversationRecord["assistantMode"]): boolean {
+  if (request.kind === "regenerate") {
+    if (mode === "off") throw invalid("the assistant is off in this conversation");
+    return true;
+  }
+  if (mode === "auto") return true;
+  return mode === "manual" && request.input.askAssistant === true;
+}
 
 /** Thrown inside the send transaction to end it early when the clientMessageId was seen before. */
 class RepeatedSend extends Error {

@@ -1,4 +1,4 @@
-import type { ConversationRecord } from "../db/records.js";
+import type { MemberConversation } from "../db/records.js";
 import type { MessageRepository } from "../db/repositories/index.js";
 import type { ConversationExport, MessageResource } from "../protocol/index.js";
 import { toConversationResource, toMessageResource } from "./resources.js";
@@ -10,7 +10,7 @@ import { toConversationResource, toMessageResource } from "./resources.js";
  */
 export async function exportConversation(
   messagesOf: MessageRepository,
-  conversation: ConversationRecord,
+  conversation: MemberConversation,
   scope: "tree" | "path",
 ): Promise<ConversationExport> {
   const messages =
@@ -20,7 +20,7 @@ export async function exportConversation(
         ? (await messagesOf.path(conversation.headId, Math.max(1, conversation.totalMessages))).messages
         : [];
   return {
-    conversation: toConversationResource(conversation),
+    conversation: toConversationResource(conversation, conversation.role),
     messages: messages.map(toMessageResource),
     exportedAt: new Date().toISOString(),
   };

@@ -1,5 +1,5 @@
 import type { Principal } from "../auth/claims.js";
-import type { AgentRecord, ConversationRecord, TemplateRecord } from "../db/records.js";
+import type { AgentRecord, ConversationRecord, MemberConversation, TemplateRecord } from "../db/records.js";
 import type { Repositories } from "../db/repositories/index.js";
 import type { ConversationFilter } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
@@ -9,6 +9,7 @@ import type {
   ConversationList,
   ConversationResource,
   ListConversationsInput,
+  MemberRole,
   MessagePage,
   PatchConversationInput,
   TreeResult,
@@ -51,8 +52,12 @@ export class ConversationService {
     return this.deps.repositories;
   }
 
-  /** The conversation, if the caller may do `action` with it (the access policy decides). */
-  require(principal: Principal, id: string, action: ConversationAction): Promise<ConversationRecord> {
+  /** The conversation with the caller's role, if it may do `action` with it (the access policy decides). */
+  require(
+    principal: Principal,
+    id: string,
+    action: ConversationAction,
+  ): Promise<ConversationRecord & { role: MemberRole }> {
     return this.deps.policy.require(principal, id, action);
   }
 
@@ -74,7 +79,7 @@ export class ConversationService {
       title?: string | undefined;
       metadata?: Record<string, unknown> | undefined;
     },
-  ): Promise<ConversationRecord> {
+  ): Promise<ConversationRecord & { role: MemberRole }> {
     const template = input.templateId ? await this.usableTemplate(input.templateId) : null;
     const agentId = template?.agentId ?? input.agentId;
     if (agentId === undefined) throw notFound("agent");
@@ -93,7 +98,7 @@ export class ConversationService {
           ),
         )
       : await this.repos.conversations.create(fields);
-    this.deps.notifier.conversationUpdated(toConversationResource(conversation));
+    this.deps.notifier.conversationUpdated(conversation);
     this.deps.notifier.activity({
       type: "conversation.created",
       at: new Date().toISOString(),
@@ -101,7 +106,7 @@ export class ConversationService {
       conversationId: conversation.id,
       agentId: conversation.agentId,
     });
-    return conversation;
+    return { ...conversation, role: "owner" };
   }
 
   private async usableTemplate(id: string): Promise<TemplateRecord> {
@@ -110,29 +115,44 @@ export class ConversationService {
     return template;
   }
 
-  list(principal: Principal, query: ListConversationsInput): Promise<ConversationList> {
-    const scope = this.deps.policy.listScope(principal);
-    return this.listWhere({ ...scope, status: query.status, agentId: query.agentId }, query);
+  /** The conversations the caller is a member of, each with its role there. */
+  async list(principal: Principal, query: ListConversationsInput): Promise<ConversationList> {
+    const { memberId } = this.deps.policy.listScope(principal);
+    const { rows, count } = await this.repos.conversations.listForMember(
+      memberId,
+      { status: query.status, agentId: query.agentId, role: query.role },
+      query,
+    );
+    return {
+      conversations: rows.map((c) => toConversationResource(c, c.role)),
+      ...pageOf(query, count, rows.length),
+    };
   }
 
-  /** One page of the conversations matching `filter`, newest activity first (users' and admins' lists). */
+  /** One page of the conversations matching `filter`, newest activity first (admins' lists: no role). */
   async listWhere(
     filter: ConversationFilter,
     query: { limit: number; offset: number },
   ): Promise<ConversationList> {
     const { rows, count } = await this.repos.conversations.list(filter, query);
-    return { conversations: rows.map(toConversationResource), ...pageOf(query, count, rows.length) };
+    return {
+      conversations: rows.map((c) => toConversationResource(c, null)),
+      ...pageOf(query, count, rows.length),
+    };
   }
 
   async detail(principal: Principal, id: string): Promise<ConversationDetail> {
     return this.withLatestMessages(await this.require(principal, id, "read"));
   }
 
-  /** The conversation with the latest 50 messages of the path ending at its head (users' and admins' detail). */
-  async withLatestMessages(conversation: ConversationRecord): Promise<ConversationDetail> {
+  /**
+   * The conversation with the latest 50 messages of the path ending at its head (users' detail with
+   * their role, admins' with none).
+   */
+  async withLatestMessages(conversation: MemberConversation): Promise<ConversationDetail> {
     const page = await this.history.page(conversation, 50);
     return {
-      ...toConversationResource(conversation),
+      ...toConversationResource(conversation, conversation.role),
       messages: page.messages.map(toMessageResource),
       hasMoreMessages: page.hasMore,
     };
@@ -174,36 +194,40 @@ export class ConversationService {
     id: string,
     input: PatchConversationInput,
   ): Promise<ConversationResource> {
-    await this.require(principal, id, "manage");
+    const { role } = await this.require(principal, id, "manage");
     const changes: Partial<ConversationRecord> = {};
     if (input.title !== undefined) changes.title = input.title.trim();
     if (input.tags !== undefined) changes.tags = [...new Set(input.tags)];
     if (input.metadata !== undefined) changes.metadata = input.metadata;
-    return this.announce(await this.changed(id, changes));
+    if (input.assistantMode !== undefined) changes.assistantMode = input.assistantMode;
+    return this.announce(await this.changed(id, changes), role);
   }
 
   async archive(principal: Principal, id: string, archive: boolean): Promise<ConversationResource> {
     const conversation = await this.require(principal, id, "manage");
-    if ((conversation.status === "archived") === archive) return this.announce(conversation);
+    if ((conversation.status === "archived") === archive)
+      return this.announce(conversation, conversation.role);
     return this.announce(
       await this.changed(id, {
         status: archive ? "archived" : "active",
         archivedAt: archive ? new Date() : null,
       }),
+      conversation.role,
     );
   }
 
   /** Removes a conversation that was just created and never used, telling the user's tabs. */
   async discard(conversation: ConversationRecord): Promise<void> {
     await this.repos.conversations.destroy(conversation.id);
-    this.deps.notifier.conversationDeleted(conversation.userId, conversation.id);
+    // Its only member was its creator (its member row went with it).
+    this.deps.notifier.memberRemoved(conversation.id, conversation.userId);
   }
 
   /** Soft delete: the conversation disappears for its user and is purged later by maintenance. */
   async remove(principal: Principal, id: string): Promise<void> {
     const conversation = await this.require(principal, id, "manage");
     await this.changed(id, { status: "deleted", deletedAt: new Date() });
-    this.deps.notifier.conversationDeleted(conversation.userId, conversation.id);
+    this.deps.notifier.conversationDeleted(conversation);
     this.deps.notifier.activity({
       type: "conversation.deleted",
       at: new Date().toISOString(),
@@ -218,10 +242,10 @@ export class ConversationService {
     return conversation;
   }
 
-  private announce(conversation: ConversationRecord): ConversationResource {
-    const resource = toConversationResource(conversation);
-    this.deps.notifier.conversationUpdated(resource);
-    return resource;
+  /** Tells every member's tabs, and answers the caller with its role. */
+  private announce(conversation: ConversationRecord, role: MemberRole): ConversationResource {
+    this.deps.notifier.conversationUpdated(conversation);
+    return toConversationResource(conversation, role);
   }
 
   /** The conversation to export (the caller may read it): its whole tree, or the path it shows. */
@@ -230,7 +254,8 @@ export class ConversationService {
   }
 
   async stats(principal: Principal): Promise<UserStats> {
-    const totals = await this.repos.conversations.totalsOf(this.deps.policy.listScope(principal).userId);
+    // Totals of the conversations the caller owns (what it spends), not of those it was invited to.
+    const totals = await this.repos.conversations.totalsOf(principal.userId);
     return {
       totalConversations: totals.total,
       activeConversations: totals.active,

@@ -1,5 +1,7 @@
+import type { ConversationRecord } from "../db/records.js";
 import type { ConversationResource, MessageResource } from "./resources.js";
 import type {
+  MemberResource,
   ActivityEvent,
   AssistantDeltaEvent,
   AssistantSavingEvent,
@@ -11,8 +13,19 @@ import type {
  * PROTOCOL.md section 5. Kept as an interface so that the domain never imports Socket.IO.
  */
 export interface Notifier {
-  conversationUpdated(conversation: ConversationResource): void;
-  conversationDeleted(userId: string, conversationId: string): void;
+  /** To every tab of every member, each with its own role in the resource. */
+  conversationUpdated(conversation: ConversationRecord): void;
+  /** To every tab of every member. */
+  conversationDeleted(conversation: ConversationRecord): void;
+  /** To every tab of one user (a member just added, or whose role changed). */
+  conversationUpdatedFor(userId: string, conversation: ConversationResource): void;
+  /**
+   * A member removed: its tabs leave the conversation's room at once, on every node, and get
+   * `conversation:deleted`; the others get `member:left`.
+   */
+  memberRemoved(conversationId: string, userId: string): void;
+  memberJoined(conversationId: string, member: MemberResource): void;
+  memberUpdated(conversationId: string, member: MemberResource): void;
   messageCreated(message: MessageResource): void;
   assistantStart(event: AssistantStartEvent): void;
   assistantDelta(event: AssistantDeltaEvent): void;

@@ -2,12 +2,16 @@ import type {
   AgentRecord,
   BranchedMessage,
   ConversationRecord,
+  InviteRecord,
+  NamedMember,
   TemplateRecord,
   UserRecord,
 } from "../db/records.js";
 import type {
   AgentResource,
   ConversationResource,
+  InviteResource,
+  MemberResource,
   MessageResource,
   TemplateResource,
   UserResource,
@@ -40,7 +44,11 @@ export function toAgentResource(a: AgentRecord): AgentResource {
   };
 }
 
-export function toConversationResource(c: ConversationRecord): ConversationResource {
+/** A conversation as a caller with this role sees it (null: an admin, who is no member). */
+export function toConversationResource(
+  c: ConversationRecord,
+  role: ConversationResource["role"],
+): ConversationResource {
   return {
     id: c.id,
     userId: c.userId,
@@ -57,6 +65,25 @@ export function toConversationResource(c: ConversationRecord): ConversationResou
     archivedAt: iso(c.archivedAt),
     metadata: c.metadata,
     headId: c.headId ?? null,
+    role,
+    assistantMode: c.assistantMode,
+  };
+}
+
+/** A member, with whether it has a tab joined anywhere (from presence, never the database). */
+export function toMemberResource(m: NamedMember, online: boolean): MemberResource {
+  return { userId: m.userId, name: m.name, role: m.role, joinedAt: m.joinedAt.toISOString(), online };
+}
+
+export function toInviteResource(i: InviteRecord): InviteResource {
+  return {
+    id: i.id,
+    role: i.role,
+    expiresAt: i.expiresAt.toISOString(),
+    maxUses: i.maxUses ?? null,
+    uses: i.uses,
+    revoked: i.revokedAt !== null && i.revokedAt !== undefined,
+    createdAt: i.createdAt.toISOString(),
   };
 }
 
@@ -68,6 +95,7 @@ export function toMessageResource(m: BranchedMessage): MessageResource {
     parentId: m.parentId ?? null,
     branch: m.branch,
     role: m.role,
+    author: m.authorId ? { id: m.authorId, name: m.authorName ?? m.authorId } : null,
     content: m.content,
     status: m.status,
     clientMessageId: m.clientMessageId ?? null,

@@ -1,5 +1,5 @@
 import type { InferAttributes, Transaction } from "sequelize";
-import type { Agent, Conversation, Message, Template, User } from "./models/index.js";
+import type { Agent, Conversation, Invite, Member, Message, Template, User } from "./models/index.js";
 
 /**
  * Rows as the rest of the server sees them: plain data, never a model instance, so that only the
@@ -10,6 +10,12 @@ export type AgentRecord = InferAttributes<Agent>;
 export type ConversationRecord = InferAttributes<Conversation>;
 export type MessageRecord = InferAttributes<Message>;
 export type TemplateRecord = InferAttributes<Template>;
+export type MemberRecord = InferAttributes<Member>;
+export type InviteRecord = InferAttributes<Invite>;
+/** A member with the name it goes by (its user's, or its id when it has none). */
+export type NamedMember = MemberRecord & { name: string };
+/** A conversation as a member sees it: with the caller's role (null for an admin, no member). */
+export type MemberConversation = ConversationRecord & { role: MemberRecord["role"] | null };
 /** A message with its place among its siblings (the messages that share its parent). */
 export type BranchedMessage = MessageRecord & { branch: { index: number; count: number } };
 

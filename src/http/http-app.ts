@@ -1,5 +1,7 @@
 import cors from "cors";
 import express, { type Express, type Router } from "express";
+import type { MemberService } from "../members/member-service.js";
+import { memberRoutes } from "./routes/member-routes.js";
 import helmet from "helmet";
 import type { TokenSigner } from "../auth/token-signer.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
@@ -31,6 +33,7 @@ export interface HttpAppDeps {
   chat: ChatService;
   agents: AgentService;
   templates: TemplateService;
+  members: MemberService;
   summaries: Summaries;
   limits: RateLimits;
   /** Behind a load balancer: the client IP comes from X-Forwarded-For. */
@@ -93,6 +96,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     next();
   });
   api.use(userRoutes(deps));
+  api.use(memberRoutes(deps));
   api.use("/conversations", conversationRoutes(deps));
   api.use("/admin", adminRoutes(deps));
   api.use(notFoundRoute);

@@ -9,6 +9,7 @@ import {
   refreshPayload,
   regeneratePayload,
   sendPayload,
+  typingPayload,
 } from "./inputs.js";
 import {
   conversationResource,
@@ -17,8 +18,12 @@ import {
   messageError,
   messageResource,
   type ConversationResource,
+  type MemberResource,
   type MessageResource,
+  presentUser,
+  type PresentUser,
   type MessageStatus,
+  type MemberRole,
 } from "./resources.js";
 
 /**
@@ -43,12 +48,17 @@ export const joinResult = z.object({
   messages: z.array(messageResource),
   hasMore: z.boolean(),
   generation: generationSnapshot.nullable(),
+  /** The members with at least one tab joined, on any node (this one included). */
+  presence: z.array(presentUser),
 });
 
 export const sendResult = z.object({
   message: messageResource,
-  /** The id of the answer this message started (for a duplicate, the answer of the first send). */
-  assistantMessageId: z.string(),
+  /**
+   * The id of the answer this message started (for a duplicate, the answer of the first send); null
+   * when it started none (`assistantMode` manual without `askAssistant`, or off).
+   */
+  assistantMessageId: z.string().nullable(),
   duplicate: z.literal(true).optional(),
 });
 
@@ -71,6 +81,9 @@ export const chatEvents = {
   "auth:refresh": refreshPayload,
 } as const;
 
+/** Client-to-server events of `/chat` that take no ack. */
+export const chatSignals = { typing: typingPayload } as const;
+
 export interface ChatAcks {
   "conversation:join": JoinResult;
   "conversation:leave": Record<string, never>;
@@ -87,7 +100,9 @@ export type EventMap<S extends Record<string, z.ZodType>, A extends { [K in keyo
   [E in keyof S]: (payload: z.input<S[E]>, ack: AckCallback<A[E]>) => void;
 };
 
-export type ClientToServerEvents = EventMap<typeof chatEvents, ChatAcks>;
+export type ClientToServerEvents = EventMap<typeof chatEvents, ChatAcks> & {
+  [E in keyof typeof chatSignals]: (payload: z.input<(typeof chatSignals)[E]>) => void;
+};
 
 // --- /chat: server to client --------------------------------------------------------------------
 
@@ -117,6 +132,14 @@ export interface AssistantSavingEvent {
   status: MessageStatus;
 }
 
+/** Another member's tab started or stopped typing. */
+export interface TypingEvent {
+  conversationId: string;
+  userId: string;
+  name: string;
+  typing: boolean;
+}
+
 export interface AssistantErrorEvent {
   conversationId: string;
   messageId: string;
@@ -133,6 +156,11 @@ export interface ServerToClientEvents {
   "assistant:error": (event: AssistantErrorEvent) => void;
   "conversation:updated": (event: { conversation: ConversationResource }) => void;
   "conversation:deleted": (event: { conversationId: string }) => void;
+  "member:joined": (event: { conversationId: string; member: MemberResource }) => void;
+  "member:updated": (event: { conversationId: string; member: MemberResource }) => void;
+  "member:left": (event: { conversationId: string; userId: string }) => void;
+  "presence:update": (event: { conversationId: string; online: PresentUser[] }) => void;
+  typing: (event: TypingEvent) => void;
   "auth:expiring": (event: RefreshResult) => void;
   "auth:expired": (event: Record<string, never>) => void;
 }
@@ -152,7 +180,9 @@ export type ActivityType =
   | "conversation.deleted"
   | "generation.started"
   | "generation.finished"
-  | "generation.failed";
+  | "generation.failed"
+  | "member.joined"
+  | "member.left";
 
 /** One line of the operators' live feed; the fields after `conversationId` depend on the type. */
 export interface ActivityEvent {
@@ -185,4 +215,6 @@ export interface InterServerEvents {
   "answer:snapshot": (conversationId: string, ack: (snapshot: GenerationSnapshot | null) => void) => void;
   /** A user was erased: every node forgets what it remembers of them. */
   "user:erased": (userId: string) => void;
+  /** A member's role changed, or it was removed (null): each node updates the tabs it holds. */
+  "member:role": (change: { conversationId: string; userId: string; role: MemberRole | null }) => void;
 }

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { metadata } from "./metadata.js";
-import { CONVERSATION_STATUSES, MESSAGE_ROLES, PROVIDERS } from "./resources.js";
+import {
+  ASSISTANT_MODES,
+  CONVERSATION_STATUSES,
+  MEMBER_ROLES,
+  MESSAGE_ROLES,
+  PROVIDERS,
+} from "./resources.js";
 import { textProblem } from "./text.js";
 
 /**
@@ -64,6 +70,7 @@ export const createConversationBody = z
 /** A user's lists never show deleted conversations. */
 export const listConversationsQuery = z.strictObject({
   status: z.enum(CONVERSATION_STATUSES).exclude(["deleted"]).optional(),
+  role: z.enum(MEMBER_ROLES).optional(),
   agentId: id.optional(),
   limit: limit.default(50),
   offset: offset.default(0),
@@ -80,18 +87,44 @@ export const postMessageBody = z.strictObject({
   content,
   clientMessageId: clientMessageId.optional(),
   metadata: metadata.optional(),
+  askAssistant: z.boolean().optional(),
 });
 
 export const patchConversationBody = z
-  .strictObject({ title: title.optional(), tags: tags.optional(), metadata: metadata.optional() })
-  .refine((b) => b.title !== undefined || b.tags !== undefined || b.metadata !== undefined, {
-    message: "give at least one of title, tags, metadata",
-  });
+  .strictObject({
+    title: title.optional(),
+    tags: tags.optional(),
+    metadata: metadata.optional(),
+    assistantMode: z.enum(ASSISTANT_MODES).optional(),
+  })
+  .refine(
+    (b) =>
+      b.title !== undefined ||
+      b.tags !== undefined ||
+      b.metadata !== undefined ||
+      b.assistantMode !== undefined,
+    { message: "give at least one of title, tags, metadata, assistantMode" },
+  );
+
+// --- REST: members and invites ----------------------------------------------------------------
+
+/** The role a member is given: ownership is handed on only with PATCH (`owner`). */
+const grantedRole = z.enum(MEMBER_ROLES).exclude(["owner"]);
+export const addMemberBody = z.strictObject({ userId: notEmpty(255), role: grantedRole });
+export const patchMemberBody = z.strictObject({ role: z.enum(MEMBER_ROLES) });
+export const createInviteBody = z.strictObject({
+  role: grantedRole,
+  expiresInHours: z.number().int().min(1).max(720).default(168),
+  maxUses: z.number().int().min(1).max(1000).optional(),
+});
+/** An invite's token, as a link carries it: 43 characters of base64url (256 random bits). */
+export const inviteToken = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, "must be an invite token");
 
 export const editBody = z.strictObject({
   content,
   clientMessageId: clientMessageId.optional(),
   metadata: metadata.optional(),
+  askAssistant: z.boolean().optional(),
 });
 
 export const checkoutBody = z.strictObject({ messageId: id });
@@ -214,6 +247,8 @@ export const sendPayload = z.strictObject({
   content,
   clientMessageId: clientMessageId.optional(),
   metadata: metadata.optional(),
+  /** In `manual` mode, whether this message asks the assistant to answer. */
+  askAssistant: z.boolean().optional(),
 });
 export const refreshPayload = z.strictObject({ token: z.string().min(1).max(16_384) });
 /** `message:edit`: a new user message beside `messageId` (same parent), then its answer. */
@@ -222,6 +257,8 @@ export const editPayload = sendPayload.extend({ messageId: id });
 export const regeneratePayload = z.strictObject({ conversationId: id, messageId: id });
 /** `conversation:checkout`: the head becomes the newest message under `messageId`. */
 export const checkoutPayload = z.strictObject({ conversationId: id, messageId: id });
+/** `typing`: whether the sender's tab is typing in the conversation (no ack). */
+export const typingPayload = z.strictObject({ conversationId: id, typing: z.boolean() });
 
 export type CreateConversationInput = z.output<typeof createConversationBody>;
 export type ListConversationsInput = z.output<typeof listConversationsQuery>;
@@ -230,6 +267,8 @@ export type CreateAgentInput = z.output<typeof createAgentBody>;
 export type PatchAgentInput = z.output<typeof patchAgentBody>;
 export type AdminConversationsQuery = z.output<typeof adminConversationsQuery>;
 export type SendInput = z.output<typeof sendPayload>;
+export type AddMemberInput = z.output<typeof addMemberBody>;
+export type CreateInviteInput = z.output<typeof createInviteBody>;
 export type EditInput = z.output<typeof editPayload>;
 export type CreateTemplateInput = z.output<typeof createTemplateBody>;
 export type PatchTemplateInput = z.output<typeof patchTemplateBody>;

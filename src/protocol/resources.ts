@@ -14,6 +14,12 @@ export const ROLES = ["user", "admin"] as const;
 export const CONVERSATION_STATUSES = ["active", "archived", "deleted"] as const;
 export const MESSAGE_ROLES = ["user", "assistant", "system"] as const;
 export const MESSAGE_STATUSES = ["complete", "streaming", "cancelled", "error", "interrupted"] as const;
+/** A member's role in a conversation, from the least to the most it may do. */
+export const MEMBER_ROLES = ["viewer", "participant", "owner"] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+/** Who answers in a conversation: each user message, only when asked, or nobody. */
+export const ASSISTANT_MODES = ["auto", "manual", "off"] as const;
+export type AssistantMode = (typeof ASSISTANT_MODES)[number];
 
 export const userResource = z
   .object({
@@ -60,8 +66,44 @@ export const conversationResource = z
     archivedAt: nullableIso,
     metadata: z.record(z.string(), z.unknown()),
     headId: z.string().nullable().describe("the newest message of the path the conversation shows"),
+    role: z
+      .enum(MEMBER_ROLES)
+      .nullable()
+      .describe("the caller's role in the conversation; null only in /admin answers (an admin is no member)"),
+    assistantMode: z.enum(ASSISTANT_MODES),
   })
   .meta({ id: "Conversation" });
+
+export const memberResource = z
+  .object({
+    userId: z.string(),
+    name: z.string().describe("the user's name, or its id when it has none"),
+    role: z.enum(MEMBER_ROLES),
+    joinedAt: isoTime,
+    online: z.boolean().describe("whether it has a tab joined to the conversation, on any node"),
+  })
+  .meta({ id: "Member" });
+
+/** Someone with a tab joined to a conversation. */
+export const presentUser = z.object({ userId: z.string(), name: z.string() });
+
+export const inviteResource = z
+  .object({
+    id: z.string(),
+    role: z.enum(MEMBER_ROLES).exclude(["owner"]),
+    expiresAt: isoTime,
+    maxUses: z.number().int().nullable(),
+    uses: z.number().int(),
+    revoked: z.boolean(),
+    createdAt: isoTime,
+  })
+  .meta({ id: "Invite" });
+
+/** An invite as its creator receives it once: with the token a link carries (never stored). */
+export const createdInvite = inviteResource.extend({ token: z.string() }).meta({ id: "CreatedInvite" });
+
+/** Who wrote a user message. */
+export const author = z.object({ id: z.string(), name: z.string() });
 
 export const messageError = z.object({ code: z.string(), message: z.string() });
 
@@ -76,6 +118,11 @@ export const messageResource = z
     parentId: z.string().nullable().describe("the message it follows on its path"),
     branch,
     role: z.enum(MESSAGE_ROLES),
+    author: author
+      .nullable()
+      .describe(
+        "the member who wrote a user message; null for answers, a template's messages, an erased user",
+      ),
     content: z.string(),
     status: z.enum(MESSAGE_STATUSES),
     clientMessageId: z.string().nullable(),
@@ -136,3 +183,8 @@ export type Branch = z.output<typeof branch>;
 export type TreeNode = z.output<typeof treeNode>;
 export type TemplateMessage = z.output<typeof templateMessage>;
 export type TemplateResource = z.output<typeof templateResource>;
+export type MemberResource = z.output<typeof memberResource>;
+export type PresentUser = z.output<typeof presentUser>;
+export type InviteResource = z.output<typeof inviteResource>;
+export type CreatedInvite = z.output<typeof createdInvite>;
+export type Author = z.output<typeof author>;

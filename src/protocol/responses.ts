@@ -2,6 +2,9 @@ import { z } from "zod";
 import {
   agentResource,
   conversationResource,
+  createdInvite,
+  inviteResource,
+  memberResource,
   messageResource,
   templateResource,
   treeNode,
@@ -29,11 +32,19 @@ export const messagePage = z.object({ messages: z.array(messageResource), hasMor
 export const turnResult = z.object({
   conversationId: z.string(),
   messageId: z.string(),
-  assistantMessage: messageResource,
+  assistantMessage: messageResource.nullable().describe("null when the message started no answer"),
   totalTokensUsed: z.number().int(),
   conversationTotalTokens: z.number().int(),
   duplicate: z.boolean().optional(),
 });
+
+export const memberList = z.object({ members: z.array(memberResource).describe("the owner first") });
+export const inviteList = z.object({ invites: z.array(inviteResource) });
+export { createdInvite };
+/** `POST /invites/:token/accept`: the conversation, with the caller's role. */
+export const acceptedInvite = z.object({ conversation: conversationResource });
+/** `GET /admin/conversations/:id`: the conversation, its latest messages and its members. */
+export const adminConversationDetail = conversationDetail.extend({ members: z.array(memberResource) });
 
 export const stopResult = z.object({ stopped: z.boolean() });
 
@@ -108,6 +119,10 @@ export const devToken = z.object({ token: z.string() });
 export const purgeResult = z.object({ purged: z.number().int() });
 
 export type StopResult = z.output<typeof stopResult>;
+export type MemberList = z.output<typeof memberList>;
+export type InviteList = z.output<typeof inviteList>;
+export type AcceptedInvite = z.output<typeof acceptedInvite>;
+export type AdminConversationDetail = z.output<typeof adminConversationDetail>;
 export type TreeResult = z.output<typeof treeResult>;
 export type RegenerateResult = z.output<typeof regenerateResult>;
 export type ConversationList = z.output<typeof conversationList>;

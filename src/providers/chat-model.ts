@@ -7,6 +7,11 @@
 export interface ChatPromptMessage {
   role: "system" | "user" | "assistant";
   content: string;
+  /**
+   * Who wrote a user message, when people of more than one name wrote in the window (PROTOCOL.md:
+   * history with several people): OpenAI and Groq send it as `name`, Anthropic as a `Name: ` prefix.
+   */
+  name?: string;
 }
 
 export interface ChatRequest {

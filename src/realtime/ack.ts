@@ -9,7 +9,6 @@ import {
   type AdminAcks,
   type AdminClientToServerEvents,
   type ChatAcks,
-  type ClientToServerEvents,
   type EventMap,
 } from "../protocol/index.js";
 import { parse } from "../validation.js";
@@ -72,11 +71,11 @@ function acknowledger<S extends Record<string, z.ZodType>, A extends { [K in key
 }
 
 /** Handlers of `/chat` events (ClientToServerEvents), acks checked against `ChatAcks`. */
-export const chatAck: <E extends keyof ClientToServerEvents>(
+export const chatAck: <E extends keyof typeof chatEvents>(
   event: E,
   logger: Logger,
   handler: AckHandler<typeof chatEvents, ChatAcks, E>,
-) => ClientToServerEvents[E] = acknowledger<typeof chatEvents, ChatAcks>(chatEvents);
+) => EventMap<typeof chatEvents, ChatAcks>[E] = acknowledger<typeof chatEvents, ChatAcks>(chatEvents);
 
 /** Handlers of `/admin` events (AdminClientToServerEvents), acks checked against `AdminAcks`. */
 export const adminAck: <E extends keyof AdminClientToServerEvents>(

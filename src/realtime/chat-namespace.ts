@@ -14,12 +14,16 @@ import { DeadlineScheduler } from "./deadline-scheduler.js";
 import { TokenExpiry } from "./token-expiry.js";
 import {
   conversationRoom,
+  typingPayload,
   userRoom,
   type ClientToServerEvents,
   type InterServerEvents,
   type ServerToClientEvents,
 } from "../protocol/index.js";
 import type { SocketData } from "./socket-data.js";
+import { applyRoleChange } from "./member-tabs.js";
+import type { Presence } from "./presence.js";
+import type { Typing } from "./typing.js";
 
 export type ChatNamespace = Namespace<
   ClientToServerEvents,
@@ -27,7 +31,7 @@ export type ChatNamespace = Namespace<
   InterServerEvents,
   SocketData
 >;
-type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface ChatNamespaceDeps {
   verifier: TokenVerifier;
@@ -38,6 +42,10 @@ export interface ChatNamespaceDeps {
   /** Take the client IP from X-Forwarded-For. */
   trustProxy: boolean;
   logger: Logger;
+  presence: Presence;
+  typing: Typing;
+  /** Another node changed the members of a conversation: what this node remembers of them goes. */
+  membersChanged: (conversationId: string) => void;
 }
 
 /** The client's address, or the first X-Forwarded-For hop behind a trusted load balancer. */
@@ -65,7 +73,10 @@ export function authenticate(
         const auth = socket.handshake.auth as Record<string, unknown> | undefined;
         const claims = deps.verifier.verify(auth?.token);
         await deps.users.provision(claims);
-        (socket.data as SocketData).principal = principalOf(claims);
+        const data = socket.data as SocketData;
+        data.principal = principalOf(claims);
+        data.name = claims.name ?? claims.sub;
+        data.roles = new Map();
         next();
       } catch (err) {
         const appError = toAppError(err);
@@ -112,6 +123,17 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
   // Another node's tab joins: the answer this node writes there, if it writes one.
   chat.on("answer:snapshot", (conversationId, ack) => ack(deps.chat.localSnapshot(conversationId) ?? null));
   chat.on("user:erased", (userId) => deps.users.forget(userId));
+  // Another node changed a member's role (or removed it): the tabs of that user here follow.
+  chat.on("member:role", (change) => {
+    applyRoleChange(chat, change);
+    deps.membersChanged(change.conversationId);
+  });
+  // However a tab leaves a conversation's room (leave, close, removal on any node), its typing ends.
+  chat.adapter.on("leave-room", (room: unknown, socketId: unknown) => {
+    if (typeof room === "string" && typeof socketId === "string" && room.startsWith(conversationRoom(""))) {
+      deps.typing.left(socketId, room.slice(conversationRoom("").length));
+    }
+  });
   // One timer for the token expiries of every socket of the namespace.
   const deadlines = new DeadlineScheduler();
   chat.on("connection", (socket) => {
@@ -123,9 +145,19 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
     socket.on(
       "conversation:join",
       chatAck("conversation:join", deps.logger, async (p) => {
-        const conversation = await deps.conversations.require(principal(), p.conversationId, "read");
+        const allowed = await deps.conversations.require(principal(), p.conversationId, "read");
         // Join before reading, so that no event falls between what is read and what is received.
-        await socket.join(conversationRoom(conversation.id));
+        const room = conversationRoom(allowed.id);
+        await socket.join(room);
+        // Asked again once in the room: a removal that ended between the first question and the
+        // join (its tabs already sent out of the room) is seen here, and the tab leaves.
+        const conversation = await deps.conversations
+          .require(principal(), allowed.id, "read")
+          .catch(async (err: unknown) => {
+            await socket.leave(room);
+            throw err;
+          });
+        socket.data.roles.set(conversation.id, conversation.role);
         const history = deps.conversations.history;
         // Without afterSeq, the latest messages of the path the conversation shows; with it, every
         // later message on any branch (a tab that dropped resumes exactly).
@@ -136,10 +168,14 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
         // An answer is written only if the head is one still streaming (the head stays on it).
         const writing = await history.headIsStreaming(conversation, page.messages);
         return {
-          conversation: toConversationResource(conversation),
+          conversation: toConversationResource(conversation, conversation.role),
           messages: page.messages.map(toMessageResource),
           hasMore: page.hasMore,
           generation: await deps.chat.snapshot(conversation.id, writing),
+          presence: await deps.presence.enter(conversation.id, socket.id, {
+            userId: principal().userId,
+            name: socket.data.name,
+          }),
         };
       }),
     );
@@ -197,6 +233,15 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
         stopped: await deps.chat.stop(principal(), p.conversationId),
       })),
     );
+
+    // No ack: a participant's tab typing, relayed to the others (at most a few a second per tab).
+    socket.on("typing", (payload: unknown) => {
+      const p = typingPayload.safeParse(payload);
+      if (!p.success) return;
+      const role = socket.data.roles.get(p.data.conversationId);
+      if (!role || role === "viewer" || !socket.rooms.has(conversationRoom(p.data.conversationId))) return;
+      deps.typing.set(socket, p.data.conversationId, p.data.typing);
+    });
 
     socket.on(
       "auth:refresh",

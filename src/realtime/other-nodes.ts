@@ -1,6 +1,6 @@
 import { AppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
-import { userRoom, type GenerationSnapshot } from "../protocol/index.js";
+import { userRoom, type GenerationSnapshot, type MemberRole } from "../protocol/index.js";
 import type { RedisConnection } from "../redis/redis-connection.js";
 import { withTimeLimit } from "../time-limit.js";
 import type { AdminNamespace } from "./admin-namespace.js";
@@ -99,6 +99,11 @@ export class OtherNodes {
   disconnectUser(userId: string): void {
     this.chat.in(userRoom(userId)).disconnectSockets(true);
     this.admin.in(userRoom(userId)).disconnectSockets(true);
+  }
+
+  /** Tells the other nodes that a member's role changed (null: removed), for the tabs they hold. */
+  memberRole(change: { conversationId: string; userId: string; role: MemberRole | null }): void {
+    if (this.redis) this.chat.serverSideEmit("member:role", change);
   }
 
   /** Tells the other nodes to forget what they remember of an erased user. */

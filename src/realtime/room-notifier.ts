@@ -1,5 +1,11 @@
+import type { ConversationRecord } from "../db/records.js";
 import type { Notifier } from "../conversations/notifier.js";
-import type { ConversationResource, MessageResource } from "../conversations/resources.js";
+import {
+  toConversationResource,
+  type ConversationResource,
+  type MessageResource,
+} from "../conversations/resources.js";
+import type { Logger } from "../observability/logger.js";
 import {
   conversationRoom,
   userRoom,
@@ -7,30 +13,105 @@ import {
   type AssistantDeltaEvent,
   type AssistantSavingEvent,
   type AssistantStartEvent,
+  type MemberResource,
+  type MemberRole,
 } from "../protocol/index.js";
 import type { AdminNamespace } from "./admin-namespace.js";
 import type { ChatNamespace } from "./chat-namespace.js";
+import { applyRoleChange } from "./member-tabs.js";
+import type { OtherNodes } from "./other-nodes.js";
+
+/** The members of a conversation and their roles: whom `conversation:updated` goes to. */
+export type Audience = (conversationId: string) => Promise<{ userId: string; role: MemberRole }[]>;
 
 /**
  * Delivers domain events to the rooms of `/chat` (every tab, on every node through the adapter) and
- * the operators' feed to `/admin`.
+ * the operators' feed to `/admin`. What concerns a conversation's list entry goes to each member's
+ * user room, with that member's role; what happens in it goes to the conversation's room.
  */
 export class RoomNotifier implements Notifier {
+  /**
+   * Each conversation's members, as last read: a turn tells them twice (its start and its end), and
+   * members change seldom. Forgotten on every member change, here or on another node (`member:role`),
+   * and after a minute at the latest.
+   */
+  private readonly audiences = new Map<
+    string,
+    { members: Promise<{ userId: string; role: MemberRole }[]>; until: number }
+  >();
+  private static readonly AUDIENCE_MS = 60_000;
+  private static readonly MAX_AUDIENCES = 10_000;
+
   constructor(
     private readonly chat: ChatNamespace,
     private readonly admin: AdminNamespace,
+    private readonly audience: Audience,
+    private readonly otherNodes: Pick<OtherNodes, "memberRole">,
+    private readonly logger: Logger,
   ) {}
+
+  /** The tabs of that member, here and on every node, hold its new role (null: removed). */
+  private roleChanged(conversationId: string, userId: string, role: MemberRole | null): void {
+    const change = { conversationId, userId, role };
+    applyRoleChange(this.chat, change);
+    this.forgetAudience(conversationId);
+    this.otherNodes.memberRole(change);
+  }
+
+  /** The members of the conversation changed (here or on another node): read them again next time. */
+  forgetAudience(conversationId: string): void {
+    this.audiences.delete(conversationId);
+  }
+
+  private membersOf(conversationId: string): Promise<{ userId: string; role: MemberRole }[]> {
+    const cached = this.audiences.get(conversationId);
+    if (cached && cached.until > Date.now()) return cached.members;
+    if (this.audiences.size >= RoomNotifier.MAX_AUDIENCES) this.audiences.clear();
+    const members = this.audience(conversationId);
+    const entry = { members, until: Date.now() + RoomNotifier.AUDIENCE_MS };
+    this.audiences.set(conversationId, entry);
+    // A failed read is not remembered.
+    members.catch(() => {
+      if (this.audiences.get(conversationId) === entry) this.audiences.delete(conversationId);
+    });
+    return members;
+  }
 
   activity(event: ActivityEvent): void {
     this.admin.emit("activity", event);
   }
 
-  conversationUpdated(conversation: ConversationResource): void {
-    this.chat.to(userRoom(conversation.userId)).emit("conversation:updated", { conversation });
+  conversationUpdated(conversation: ConversationRecord): void {
+    this.toMembers(conversation, (userId, role) =>
+      this.conversationUpdatedFor(userId, toConversationResource(conversation, role)),
+    );
   }
 
-  conversationDeleted(userId: string, conversationId: string): void {
+  conversationDeleted(conversation: ConversationRecord): void {
+    this.toMembers(conversation, (userId) =>
+      this.chat.to(userRoom(userId)).emit("conversation:deleted", { conversationId: conversation.id }),
+    );
+  }
+
+  conversationUpdatedFor(userId: string, conversation: ConversationResource): void {
+    this.chat.to(userRoom(userId)).emit("conversation:updated", { conversation });
+  }
+
+  memberRemoved(conversationId: string, userId: string): void {
+    // First out of the room (the adapter tells every node), so nothing more of it reaches them.
+    this.chat.in(userRoom(userId)).socketsLeave(conversationRoom(conversationId));
+    this.roleChanged(conversationId, userId, null);
     this.chat.to(userRoom(userId)).emit("conversation:deleted", { conversationId });
+    this.chat.to(conversationRoom(conversationId)).emit("member:left", { conversationId, userId });
+  }
+
+  memberJoined(conversationId: string, member: MemberResource): void {
+    this.chat.to(conversationRoom(conversationId)).emit("member:joined", { conversationId, member });
+  }
+
+  memberUpdated(conversationId: string, member: MemberResource): void {
+    this.roleChanged(conversationId, member.userId, member.role);
+    this.chat.to(conversationRoom(conversationId)).emit("member:updated", { conversationId, member });
   }
 
   messageCreated(message: MessageResource): void {
@@ -64,5 +145,19 @@ export class RoomNotifier implements Notifier {
       error,
       message,
     });
+  }
+
+  /** Each member of the conversation, read once per event (a conversation has a handful). */
+  private toMembers(
+    conversation: ConversationRecord,
+    send: (userId: string, role: MemberRole) => void,
+  ): void {
+    this.membersOf(conversation.id).then(
+      (members) => {
+        for (const m of members) send(m.userId, m.role);
+      },
+      (err: unknown) =>
+        this.logger.warn({ err, conversationId: conversation.id }, "could not tell the members of a change"),
+    );
   }
 }

@@ -90,12 +90,12 @@ describe("nodes that die or are stopped mid-answer", () => {
     await writerNode.stop("SIGKILL");
 
     const event = await failed;
-    expect(event.messageId).to.equal(sent.assistantMessageId);
+    expect(event.messageId).to.equal(sent.assistantMessageId!);
     expect(event.error.code).to.equal("interrupted");
     expect(event.message.status).to.equal("interrupted");
     expect(event.message.content).to.not.equal("");
     expect(seen.text().startsWith(event.message.content)).to.equal(true);
-    const stored = await storedMessage(database, sent.assistantMessageId);
+    const stored = await storedMessage(database, sent.assistantMessageId!);
     expect(stored).to.deep.equal({ status: "interrupted", content: event.message.content });
 
     // The conversation takes new turns again.
@@ -112,7 +112,7 @@ describe("nodes that die or are stopped mid-answer", () => {
     await seen.reached;
     await new Promise((r) => setTimeout(r, 1200));
     await only.stop("SIGKILL");
-    expect((await storedMessage(database, sent.assistantMessageId)).status).to.equal("streaming");
+    expect((await storedMessage(database, sent.assistantMessageId!)).status).to.equal("streaming");
 
     const restarted = await node();
     const api = rest(restarted.url, signer.mint({ sub: "dana" }));
@@ -121,7 +121,7 @@ describe("nodes that die or are stopped mid-answer", () => {
       const res = await api.get<{ messages: MessageResource[] }>(
         `/api/v1/conversations/${conversationId}/messages`,
       );
-      answer = res.body.messages.find((m) => m.id === sent.assistantMessageId);
+      answer = res.body.messages.find((m) => m.id === sent.assistantMessageId!);
       if (answer?.status !== "streaming") break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -143,7 +143,7 @@ describe("nodes that die or are stopped mid-answer", () => {
     expect(await exit).to.equal(0);
     expect(event.error.code).to.equal("interrupted");
     expect(event.message.content).to.equal(seen.text());
-    expect(await storedMessage(database, sent.assistantMessageId)).to.deep.equal({
+    expect(await storedMessage(database, sent.assistantMessageId!)).to.deep.equal({
       status: "interrupted",
       content: seen.text(),
     });
@@ -161,6 +161,6 @@ describe("nodes that die or are stopped mid-answer", () => {
     const event = await done;
     expect(event.message.status).to.equal("complete");
     expect(await exit).to.equal(0);
-    expect((await storedMessage(database, sent.assistantMessageId)).status).to.equal("complete");
+    expect((await storedMessage(database, sent.assistantMessageId!)).status).to.equal("complete");
   });
 });

@@ -37,7 +37,9 @@ describe("migrations", () => {
     expect(await migrateUp(sequelize, logger)).to.have.length(migrations.length);
     expect(await tables(sequelize)).to.deep.equal([
       "agents",
+      "conversation_members",
       "conversations",
+      "invites",
       "maintenance_jobs",
       "messages",
       "templates",
@@ -55,7 +57,9 @@ describe("migrations", () => {
     expect(results.map((r) => r.length).sort()).to.deep.equal([0, migrations.length]);
     expect(await tables(a)).to.deep.equal([
       "agents",
+      "conversation_members",
       "conversations",
+      "invites",
       "maintenance_jobs",
       "messages",
       "templates",
@@ -119,6 +123,7 @@ describe("migrations", () => {
   it("turns a conversation made before branches into one path, its head at the newest message", async () => {
     const sequelize = connect();
     await migrateUp(sequelize, logger);
+    expect(await migrateDown(sequelize, logger)).to.deep.equal(["0008-members-invites-authors"]);
     expect(await migrateDown(sequelize, logger)).to.deep.equal(["0007-branches-and-templates"]);
     // A conversation as the schema before branches stored it, with a summary through seq 2.
     await sequelize.query(
@@ -148,5 +153,39 @@ describe("migrations", () => {
       { type: QueryTypes.SELECT },
     );
     expect(conversation).to.deep.equal({ head: 4, through: 2 });
+  });
+
+  it("makes the user of a conversation made before members its owner and the author of its questions", async () => {
+    const sequelize = connect();
+    await migrateUp(sequelize, logger);
+    expect(await migrateDown(sequelize, logger)).to.deep.equal(["0008-members-invites-authors"]);
+    await sequelize.query(
+      `INSERT INTO users (id, name, role) VALUES ('solo', 'Solo Person', 'user');
+       INSERT INTO agents (id, name, provider, model) VALUES ('00000000-0000-4000-8000-0000000000ab', 'old', 'demo', 'demo-1');
+       INSERT INTO conversations (id, user_id, agent_id, title, total_messages)
+         VALUES ('00000000-0000-4000-8000-0000000000cd', 'solo', '00000000-0000-4000-8000-0000000000ab', 'old', 2);
+       INSERT INTO messages (id, conversation_id, seq, role, content, status) VALUES
+         ('00000000-0000-4000-8000-000000000101', '00000000-0000-4000-8000-0000000000cd', 1, 'user', 'hi', 'complete'),
+         ('00000000-0000-4000-8000-000000000102', '00000000-0000-4000-8000-0000000000cd', 2, 'assistant', 'hello', 'complete');`,
+    );
+    await migrateUp(sequelize, logger);
+    const members = await sequelize.query(`SELECT user_id, role FROM conversation_members`, {
+      type: QueryTypes.SELECT,
+    });
+    expect(members).to.deep.equal([{ user_id: "solo", role: "owner" }]);
+    const authors = await sequelize.query(`SELECT seq, author_id, author_name FROM messages ORDER BY seq`, {
+      type: QueryTypes.SELECT,
+    });
+    expect(authors).to.deep.equal([
+      { seq: 1, author_id: "solo", author_name: "Solo Person" },
+      { seq: 2, author_id: null, author_name: null },
+    ]);
+    const [mode] = await sequelize.query<{ assistant_mode: string }>(
+      `SELECT assistant_mode FROM conversations`,
+      {
+        type: QueryTypes.SELECT,
+      },
+    );
+    expect(mode!.assistant_mode).to.equal("auto");
   });
 });

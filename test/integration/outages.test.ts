@@ -91,7 +91,7 @@ describe("a PostgreSQL outage when an answer ends", () => {
       }
       // Past the lease, with the other node sweeping every 500 ms: it must not take the answer for dead.
       await sleep(3500);
-      expect((await storedMessage(database, sent.assistantMessageId)).status).to.equal("streaming");
+      expect((await storedMessage(database, sent.assistantMessageId!)).status).to.equal("streaming");
 
       proxy.restore();
       const observed = await Promise.all(answers);
@@ -106,7 +106,7 @@ describe("a PostgreSQL outage when an answer ends", () => {
           outputTokens: 40,
         });
       }
-      expect(await storedMessage(database, sent.assistantMessageId)).to.deep.equal({
+      expect(await storedMessage(database, sent.assistantMessageId!)).to.deep.equal({
         status: "complete",
         content: whole,
       });

@@ -98,6 +98,7 @@ export async function seedConversation(
       ],
     },
   );
+  await models.Member.create({ conversationId: conversation.id, userId: o.userId, role: "owner" });
   await conversation.update({
     totalMessages: rows.length,
     lastMessageAt: new Date(),

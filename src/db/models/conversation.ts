@@ -7,7 +7,7 @@ import {
   type Sequelize,
 } from "sequelize";
 
-import type { ConversationResource } from "../../protocol/index.js";
+import type { AssistantMode, ConversationResource } from "../../protocol/index.js";
 
 export type ConversationStatus = ConversationResource["status"];
 
@@ -33,6 +33,7 @@ export class Conversation extends Model<
   declare summaryThroughId: CreationOptional<string | null>;
   /** The newest message of the path the conversation shows (the same for every tab). */
   declare headId: CreationOptional<string | null>;
+  declare assistantMode: CreationOptional<AssistantMode>;
   declare tags: CreationOptional<string[]>;
   declare metadata: CreationOptional<Record<string, unknown>>;
   declare createdAt: CreationOptional<Date>;
@@ -55,6 +56,7 @@ export class Conversation extends Model<
         summaryThroughSeq: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         summaryThroughId: { type: DataTypes.UUID, allowNull: true },
         headId: { type: DataTypes.UUID, allowNull: true },
+        assistantMode: { type: DataTypes.STRING(8), allowNull: false, defaultValue: "auto" },
         tags: { type: DataTypes.ARRAY(DataTypes.STRING(50)), allowNull: false, defaultValue: [] },
         metadata: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
         createdAt: DataTypes.DATE,

@@ -1,11 +1,13 @@
 import type { Sequelize } from "sequelize";
 import { Agent } from "./agent.js";
 import { Conversation } from "./conversation.js";
+import { Invite } from "./invite.js";
+import { Member } from "./member.js";
 import { Message } from "./message.js";
 import { Template } from "./template.js";
 import { User } from "./user.js";
 
-export { Agent, Conversation, Message, Template, User };
+export { Agent, Conversation, Invite, Member, Message, Template, User };
 export type { ConversationStatus } from "./conversation.js";
 export type { Role } from "./user.js";
 
@@ -15,6 +17,8 @@ export interface Models {
   Conversation: typeof Conversation;
   Message: typeof Message;
   Template: typeof Template;
+  Member: typeof Member;
+  Invite: typeof Invite;
 }
 
 /**
@@ -28,11 +32,15 @@ export function createModels(sequelize: Sequelize): Models {
     Conversation: class extends Conversation {},
     Message: class extends Message {},
     Template: class extends Template {},
+    Member: class extends Member {},
+    Invite: class extends Invite {},
   };
   models.User.initModel(sequelize);
   models.Agent.initModel(sequelize);
   models.Conversation.initModel(sequelize);
   models.Message.initModel(sequelize);
   models.Template.initModel(sequelize);
+  models.Member.initModel(sequelize);
+  models.Invite.initModel(sequelize);
   return models;
 }

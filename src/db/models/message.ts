@@ -21,6 +21,10 @@ export class Message extends Model<InferAttributes<Message>, InferCreationAttrib
   declare parentId: CreationOptional<string | null>;
   declare seq: number;
   declare role: MessageRole;
+  /** Who wrote a user message (null for answers, a template's messages, an erased user). */
+  declare authorId: CreationOptional<string | null>;
+  /** The author's name as it was when they wrote. */
+  declare authorName: CreationOptional<string | null>;
   declare content: string;
   declare status: MessageStatus;
   declare clientMessageId: CreationOptional<string | null>;
@@ -48,6 +52,8 @@ export class Message extends Model<InferAttributes<Message>, InferCreationAttrib
         parentId: { type: DataTypes.UUID, allowNull: true },
         seq: { type: DataTypes.INTEGER, allowNull: false },
         role: { type: DataTypes.STRING(16), allowNull: false },
+        authorId: { type: DataTypes.STRING(255), allowNull: true },
+        authorName: { type: DataTypes.STRING(255), allowNull: true },
         content: { type: DataTypes.TEXT, allowNull: false, defaultValue: "" },
         status: { type: DataTypes.STRING(16), allowNull: false },
         clientMessageId: { type: DataTypes.STRING(255), allowNull: true },

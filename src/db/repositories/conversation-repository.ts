@@ -3,7 +3,15 @@ import { Op, QueryTypes, type CreationAttributes, type WhereOptions } from "sequ
 import type { Conversation, ConversationStatus, Models } from "../models/index.js";
 import { columnsOf, recordOf } from "../row-mapping.js";
 import type { UserStats } from "../../protocol/index.js";
-import { inTx, type AgentRecord, type ConversationRecord, type MessageRecord, type Tx } from "../records.js";
+import {
+  inTx,
+  type AgentRecord,
+  type ConversationRecord,
+  type MemberConversation,
+  type MemberRecord,
+  type MessageRecord,
+  type Tx,
+} from "../records.js";
 
 /** Which conversations a list shows. */
 export interface ConversationFilter {
@@ -25,6 +33,53 @@ export class ConversationRepository {
     return (await this.models.Conversation.findByPk(id, inTx(tx)))?.get({ plain: true }) ?? null;
   }
 
+  /** The conversation unless it is deleted, with the role `userId` has in it (null: no member). */
+  async findVisibleFor(id: string, userId: string): Promise<MemberConversation | null> {
+    const [row] = await this.sequelize.query<Record<string, unknown>>(
+      `SELECT ${columnsOf(this.models.Conversation, "c", "c_")}, m.role AS "memberRole"
+         FROM conversations c LEFT JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $2
+        WHERE c.id = $1 AND c.status <> 'deleted'`,
+      { bind: [id, userId], type: QueryTypes.SELECT },
+    );
+    return row ? this.withRole(row) : null;
+  }
+
+  private withRole(row: Record<string, unknown>): MemberConversation {
+    const conversation = recordOf<ConversationRecord>(this.models.Conversation, row, "c_")!;
+    return { ...conversation, role: (row.memberRole as MemberRecord["role"] | null) ?? null };
+  }
+
+  /**
+   * One page of the conversations `memberId` is a member of (with its role there, one role if
+   * given), newest activity first, and how many match.
+   */
+  async listForMember(
+    memberId: string,
+    filter: {
+      status?: ConversationRecord["status"] | undefined;
+      agentId?: string | undefined;
+      role?: MemberRecord["role"] | undefined;
+    },
+    page: { limit: number; offset: number },
+  ): Promise<{ rows: MemberConversation[]; count: number }> {
+    const where = `FROM conversations c JOIN conversation_members m ON m.conversation_id = c.id AND m.user_id = $1
+       WHERE ($2::text IS NULL AND c.status <> 'deleted' OR c.status = $2::text)
+         AND ($3::uuid IS NULL OR c.agent_id = $3::uuid) AND ($4::text IS NULL OR m.role = $4::text)`;
+    const bind = [memberId, filter.status ?? null, filter.agentId ?? null, filter.role ?? null];
+    const [rows, counted] = await Promise.all([
+      this.sequelize.query<Record<string, unknown>>(
+        `SELECT ${columnsOf(this.models.Conversation, "c", "c_")}, m.role AS "memberRole" ${where}
+          ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id ASC LIMIT $5 OFFSET $6`,
+        { bind: [...bind, page.limit, page.offset], type: QueryTypes.SELECT },
+      ),
+      this.sequelize.query<{ count: string }>(`SELECT count(*) AS count ${where}`, {
+        bind,
+        type: QueryTypes.SELECT,
+      }),
+    ]);
+    return { rows: rows.map((r) => this.withRole(r)), count: Number(counted[0]?.count ?? 0) };
+  }
+
   /** The conversation unless it is deleted. */
   async findVisible(id: string): Promise<ConversationRecord | null> {
     const row = await this.models.Conversation.findOne({ where: { id, status: { [Op.ne]: "deleted" } } });
@@ -40,11 +95,15 @@ export class ConversationRepository {
    */
   async turnContext(
     conversation: { id: string; agentId: string },
+    caller: string,
     clientMessageId: string | null,
     leaseSeconds: number,
     targetId: string | null,
     tx: Tx,
   ): Promise<{
+    /** The caller's role in the conversation (null: no member), and its name. */
+    role: MemberRecord["role"] | null;
+    callerName: string | null;
     agent: AgentRecord | null;
     duplicateId: string | null;
     writing: { id: string; stale: boolean } | null;
@@ -55,7 +114,9 @@ export class ConversationRepository {
     const [row] = await this.sequelize.query<Record<string, unknown>>(
       `SELECT ${columnsOf(Agent, "a", "a_")}, ${columnsOf(Message, "t", "t_")}, ${columnsOf(Message, "p", "p_")},
               (SELECT d.id FROM messages d WHERE d.conversation_id = $1 AND d.client_message_id = $3) AS "duplicateId",
-              w.id AS "writingId", w.updated_at < now() - make_interval(secs => $4) AS "writingStale"
+              w.id AS "writingId", w.updated_at < now() - make_interval(secs => $4) AS "writingStale",
+              (SELECT cm.role FROM conversation_members cm WHERE cm.conversation_id = $1 AND cm.user_id = $6) AS "memberRole",
+              (SELECT u.name FROM users u WHERE u.id = $6) AS "callerName"
          FROM (SELECT 1) AS one
          LEFT JOIN agents a ON a.id = $2
          LEFT JOIN messages t ON t.id = $5::uuid AND t.conversation_id = $1
@@ -63,12 +124,14 @@ export class ConversationRepository {
          LEFT JOIN LATERAL (SELECT id, updated_at FROM messages
                              WHERE conversation_id = $1 AND status = 'streaming' LIMIT 1) w ON true`,
       {
-        bind: [conversation.id, conversation.agentId, clientMessageId, leaseSeconds, targetId],
+        bind: [conversation.id, conversation.agentId, clientMessageId, leaseSeconds, targetId, caller],
         type: QueryTypes.SELECT,
         transaction: tx,
       },
     );
     return {
+      role: (row?.memberRole as MemberRecord["role"] | null | undefined) ?? null,
+      callerName: (row?.callerName as string | null | undefined) ?? null,
       agent: row ? recordOf<AgentRecord>(Agent, row, "a_") : null,
       duplicateId: (row?.duplicateId as string | null | undefined) ?? null,
       writing: row?.writingId ? { id: row.writingId as string, stale: row.writingStale === true } : null,
@@ -88,8 +151,18 @@ export class ConversationRepository {
     return row?.get({ plain: true }) ?? null;
   }
 
+  /** A new conversation, its creator (`userId`) its owner. */
   async create(fields: CreationAttributes<Conversation>): Promise<ConversationRecord> {
-    return (await this.models.Conversation.create(fields)).get({ plain: true });
+    return this.sequelize.transaction(async (transaction) => {
+      const conversation = (await this.models.Conversation.create(fields, { transaction })).get({
+        plain: true,
+      });
+      await this.models.Member.create(
+        { conversationId: conversation.id, userId: conversation.userId, role: "owner" },
+        { transaction },
+      );
+      return conversation;
+    });
   }
 
   /**
@@ -102,6 +175,10 @@ export class ConversationRepository {
   ): Promise<ConversationRecord> {
     return this.sequelize.transaction(async (transaction) => {
       const conversation = await this.models.Conversation.create(fields, { transaction });
+      await this.models.Member.create(
+        { conversationId: conversation.id, userId: conversation.userId, role: "owner" },
+        { transaction },
+      );
       if (messages.length === 0) return conversation.get({ plain: true });
       const ids = messages.map(() => randomUUID());
       await this.models.Message.bulkCreate(

@@ -3,6 +3,8 @@ import type { Models } from "../models/index.js";
 import type { Tx } from "../records.js";
 import { AgentRepository } from "./agent-repository.js";
 import { ConversationRepository } from "./conversation-repository.js";
+import { InviteRepository } from "./invite-repository.js";
+import { MemberRepository } from "./member-repository.js";
 import { MaintenanceRepository } from "./maintenance-repository.js";
 import { MessageRepository } from "./message-repository.js";
 import { TemplateRepository } from "./template-repository.js";
@@ -11,7 +13,9 @@ import { UserRepository } from "./user-repository.js";
 export {
   AgentRepository,
   ConversationRepository,
+  InviteRepository,
   MaintenanceRepository,
+  MemberRepository,
   MessageRepository,
   TemplateRepository,
   UserRepository,
@@ -27,6 +31,8 @@ export interface Repositories {
   conversations: ConversationRepository;
   messages: MessageRepository;
   templates: TemplateRepository;
+  members: MemberRepository;
+  invites: InviteRepository;
   maintenance: MaintenanceRepository;
   /** Runs `work` in one transaction, handed to each repository call that is part of it. */
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
@@ -43,6 +49,8 @@ export function createRepositories(sequelize: Sequelize, models: Models): Reposi
     conversations: new ConversationRepository(models),
     messages: new MessageRepository(models),
     templates: new TemplateRepository(models),
+    members: new MemberRepository(models),
+    invites: new InviteRepository(models),
     maintenance: new MaintenanceRepository(sequelize),
     transaction: (work) => sequelize.transaction(work),
     ping: async () => {

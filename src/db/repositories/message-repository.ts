@@ -11,7 +11,10 @@ import {
 import { columnsOf, recordOf } from "../row-mapping.js";
 
 /** The fields of a window's or a transcript's message: what the model is sent, and its count. */
-export type MessageText = Pick<MessageRecord, "seq" | "role" | "content" | "contentTokens" | "status">;
+export type MessageText = Pick<
+  MessageRecord,
+  "seq" | "role" | "content" | "contentTokens" | "status" | "authorId" | "authorName"
+>;
 
 /** A message of the tree without its text. */
 export type TreeRow = Pick<MessageRecord, "id" | "parentId" | "seq" | "role" | "status" | "createdAt"> & {
@@ -240,58 +243,69 @@ export class MessageRepository {
         clientMessageId: string | null;
         contentTokens: number;
         metadata: Record<string, unknown>;
+        author: { id: string; name: string | null };
       };
       /** The answer's parent when there is no new question (a regenerated answer). */
       answerParentId?: string;
-      answer: { modelUsed: string; llmProvider: string; temperature: number };
+      /** Absent when the question starts no answer (`assistantMode` manual or off). */
+      answer?: { modelUsed: string; llmProvider: string; temperature: number };
     },
     tx: Tx,
   ): Promise<{
     question: BranchedMessage | null;
-    answer: BranchedMessage;
+    answer: BranchedMessage | null;
     conversation: ConversationRecord;
   }> {
     const { Message, Conversation } = this.models;
     const q = turn.question;
+    const a = turn.answer;
+    // Every value is bound and typed once, in `v`: a turn without a question or without an answer
+    // leaves some unused, which PostgreSQL accepts only when their types are given.
     const bind = [
       turn.conversationId,
       turn.seq,
-      turn.answer.modelUsed,
-      turn.answer.llmProvider,
-      turn.answer.temperature,
+      a?.modelUsed ?? null,
+      a?.llmProvider ?? null,
+      a?.temperature ?? null,
       q?.parentId ?? turn.answerParentId ?? null,
       q?.content ?? null,
       q?.clientMessageId ?? null,
       q?.contentTokens ?? 0,
       JSON.stringify(q?.metadata ?? {}),
+      q?.author.id ?? null,
+      q?.author.name ?? null,
     ];
-    // The ids are made here, so that the answer can name its question as its parent.
-    const sql = q
-      ? `WITH ids AS (SELECT gen_random_uuid() AS question, gen_random_uuid() AS answer),
-         inserted AS (
-           INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, status, client_message_id,
-                                 content_tokens, metadata, model_used, llm_provider, temperature)
-           SELECT ids.question, $1::uuid, $6::uuid, $2::int, 'user', $7::text, 'complete', $8::text, $9::int,
-                  $10::jsonb, NULL::text, NULL::text, NULL::float8 FROM ids
-           UNION ALL
-           SELECT ids.answer, $1::uuid, ids.question, $2::int + 1, 'assistant', '', 'streaming', NULL::text, 0,
-                  '{}'::jsonb, $3::text, $4::text, $5::float8 FROM ids
-           RETURNING *
-         )`
-      : `WITH ids AS (SELECT NULL::uuid AS question, gen_random_uuid() AS answer),
-         inserted AS (
-           INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, status, client_message_id,
-                                 content_tokens, metadata, model_used, llm_provider, temperature)
-           SELECT ids.answer, $1::uuid, $6::uuid, $2::int, 'assistant', '', 'streaming', NULL::text, 0,
-                  '{}'::jsonb, $3::text, $4::text, $5::float8 FROM ids
-           RETURNING *
-         )`;
-    const last = q ? "$2::int + 1" : "$2::int";
+    const rowsToInsert = [
+      ...(q
+        ? [
+            `SELECT v.question, v.conversation, v.parent, v.seq, 'user', v.content, 'complete', v.client_message_id,
+                    v.tokens, v.metadata, NULL::text, NULL::text, NULL::float8, v.author_id, v.author_name FROM v`,
+          ]
+        : []),
+      ...(a
+        ? [
+            `SELECT v.answer, v.conversation, ${q ? "v.question" : "v.parent"}, v.seq${q ? " + 1" : ""}, 'assistant', '',
+                    'streaming', NULL::text, 0, '{}'::jsonb, v.model, v.provider, v.temperature, NULL::text, NULL::text FROM v`,
+          ]
+        : []),
+    ];
+    const last = q && a ? "v.seq + 1" : "v.seq";
+    const head = a ? "v.answer" : "v.question";
     try {
       const rows = await this.sequelize.query<Record<string, unknown>>(
-        `${sql}, moved AS (
-           UPDATE conversations SET total_messages = ${last}, last_message_at = now(), updated_at = now(),
-                  head_id = (SELECT answer FROM ids)
+        `WITH v AS (
+           SELECT gen_random_uuid() AS question, gen_random_uuid() AS answer, $1::uuid AS conversation,
+                  $2::int AS seq, $3::text AS model, $4::text AS provider, $5::float8 AS temperature,
+                  $6::uuid AS parent, $7::text AS content, $8::text AS client_message_id, $9::int AS tokens,
+                  $10::jsonb AS metadata, $11::text AS author_id, $12::text AS author_name
+         ), inserted AS (
+           INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, status, client_message_id,
+                                 content_tokens, metadata, model_used, llm_provider, temperature, author_id, author_name)
+           ${rowsToInsert.join(" UNION ALL ")}
+           RETURNING *
+         ), moved AS (
+           UPDATE conversations SET total_messages = (SELECT ${last} FROM v), last_message_at = now(),
+                  updated_at = now(), head_id = (SELECT ${head} FROM v)
             WHERE id = $1::uuid RETURNING *
          )
          SELECT ${columnsOf(Message, "m", "m_")}, ${columnsOf(Conversation, "c", "c_")},
@@ -301,13 +315,13 @@ export class MessageRepository {
                   THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL)
                   ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) END + 1 AS "branchCount"
            FROM inserted m CROSS JOIN moved c ORDER BY m.seq`,
-        { bind: q ? bind : bind.slice(0, 6), type: QueryTypes.SELECT, transaction: tx },
+        { bind, type: QueryTypes.SELECT, transaction: tx },
       );
       const branchedRows = rows.map((r) => ({ ...r, branchIndex: r.branchCount }));
       const messages = branchedRows.map((r) => this.branched(r));
       return {
         question: q ? messages[0]! : null,
-        answer: messages.at(-1)!,
+        answer: a ? messages.at(-1)! : null,
         conversation: recordOf<ConversationRecord>(Conversation, rows[0]!, "c_")!,
       };
     } catch (err) {
@@ -397,6 +411,8 @@ export class MessageRepository {
       content: string;
       contentTokens: number;
       status: MessageText["status"];
+      authorId: string | null;
+      authorName: string | null;
       used: string | null;
       more: boolean | null;
     }>(
@@ -412,7 +428,8 @@ export class MessageRepository {
            FROM up JOIN messages p ON p.id = up.parent_id
           WHERE up.used <= $2 AND up.depth < $4
        )
-       SELECT m.id, m.seq, m.role, m.content, m.content_tokens AS "contentTokens", m.status, up.used,
+       SELECT m.id, m.seq, m.role, m.content, m.content_tokens AS "contentTokens", m.status,
+              m.author_id AS "authorId", m.author_name AS "authorName", up.used,
               -- Left out: a message over the budget was reached, or the walk stopped before the start.
               (SELECT bool_or(u.used > $2 OR (u.parent_id IS NOT NULL AND u.depth >= $4)) FROM up u) AS more
          FROM (SELECT 1) AS one

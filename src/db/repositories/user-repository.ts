@@ -55,6 +55,28 @@ export class UserRepository {
   }
 
   /** Deletes the user; their conversations and messages go with it (ON DELETE CASCADE). */
+  /** A user known only by its id (added to a conversation before its first token): created if new. */
+  async ensure(id: string): Promise<void> {
+    await this.models.User.findOrCreate({ where: { id }, defaults: { id, role: "user" } });
+  }
+
+  /**
+   * What an erased user wrote in others' conversations becomes unreadable: the text emptied, the
+   * author gone, marked erased. (Its own conversations go with it.)
+   */
+  async eraseAuthored(id: string): Promise<number> {
+    const [count] = await this.models.Message.update(
+      {
+        content: "",
+        authorId: null,
+        authorName: null,
+        metadata: this.models.Message.sequelize!.literal(`metadata || '{"erased": true}'::jsonb`),
+      },
+      { where: { authorId: id } },
+    );
+    return count;
+  }
+
   async destroy(id: string): Promise<void> {
     await this.models.User.destroy({ where: { id } });
   }

@@ -57,7 +57,7 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
       }
       conversation = await conversations.require(principal, conversation.id, "read");
     }
-    res.status(201).json(toConversationResource(conversation));
+    res.status(201).json(toConversationResource(conversation, conversation.role));
   });
 
   router.get("/", async (req, res) => {
@@ -82,11 +82,11 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
       conversationId,
       messageId: turn.message.id,
       assistantMessage: answer,
-      totalTokensUsed: answer.totalTokens ?? 0,
+      totalTokensUsed: answer?.totalTokens ?? 0,
       conversationTotalTokens: conversation.totalTokensUsed,
       ...(turn.duplicate ? { duplicate: true } : {}),
     };
-    failIfFailed(answer, result);
+    if (answer) failIfFailed(answer, result);
     return result;
   };
 

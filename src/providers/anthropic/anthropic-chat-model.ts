@@ -1,3 +1,4 @@
+import { namePrefix } from "../author-name.js";
 import Anthropic from "@anthropic-ai/sdk";
 import type {
   MessageCreateParamsStreaming,
@@ -53,7 +54,9 @@ export class AnthropicChatModel implements ChatModel {
       max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
       ...(system ? { system } : {}),
       messages: request.messages.flatMap((m) =>
-        m.role === "system" ? [] : [{ role: m.role, content: m.content }],
+        m.role === "system"
+          ? []
+          : [{ role: m.role, content: m.name === undefined ? m.content : namePrefix(m.name, m.content) }],
       ),
       stream: true,
     };

@@ -1,3 +1,4 @@
+import { vendorName } from "../author-name.js";
 import Groq from "groq-sdk";
 import type { CompletionUsage } from "groq-sdk/resources/completions";
 import type {
@@ -41,7 +42,11 @@ export class GroqChatModel implements ChatModel {
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
     const body: ChatCompletionCreateParamsStreaming = {
       model: request.model,
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      messages: request.messages.map((m) =>
+        m.name === undefined
+          ? { role: m.role, content: m.content }
+          : { role: m.role, content: m.content, name: vendorName(m.name) },
+      ),
       temperature: request.temperature,
       // Groq deprecated max_tokens in favour of OpenAI's newer name.
       ...(request.maxOutputTokens === undefined ? {} : { max_completion_tokens: request.maxOutputTokens }),

@@ -1,3 +1,4 @@
+import { vendorName } from "../author-name.js";
 import OpenAI from "openai";
 import type {
   ChatCompletionChunk,
@@ -39,7 +40,11 @@ export class OpenAIChatModel implements ChatModel {
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
     const body: ChatCompletionCreateParamsStreaming = {
       model: request.model,
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      messages: request.messages.map((m) =>
+        m.name === undefined
+          ? { role: m.role, content: m.content }
+          : { role: m.role, content: m.content, name: vendorName(m.name) },
+      ),
       temperature: request.temperature,
       ...(request.maxOutputTokens === undefined ? {} : { [this.maxTokensField]: request.maxOutputTokens }),
       stream: true,
