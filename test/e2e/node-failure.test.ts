@@ -163,4 +163,38 @@ describe("nodes that die or are stopped mid-answer", () => {
     expect(await exit).to.equal(0);
     expect((await storedMessage(database, sent.assistantMessageId!)).status).to.equal("complete");
   });
+
+  it("takes the users of a node killed with SIGKILL offline within the presence lifetime", async () => {
+    // A short lifetime, so the test is quick; with the default (45 s, renewed every 15 s) the bound is a minute.
+    const presence = { PRESENCE_TTL_MS: "3000" };
+    const [doomed, survivor] = [await node(presence), await node(presence)];
+    const conversationId = await conversationOn(survivor);
+    await rest(survivor.url, signer.mint({ sub: "dana" })).post(
+      `/api/v1/conversations/${conversationId}/members`,
+      {
+        userId: "emil",
+        role: "participant",
+      },
+    );
+    const dana = await tab(survivor);
+    await call(dana, "conversation:join", { conversationId });
+    const emil = await connect(doomed.url, signer.mint({ sub: "emil", name: "Emil" }));
+    sockets.push(emil);
+    const comes = nextEvent(dana, "presence:update", (e) => e.online.some((u) => u.userId === "emil"));
+    await call(emil, "conversation:join", { conversationId });
+    await comes;
+
+    const goes = nextEvent(dana, "presence:update", (e) => !e.online.some((u) => u.userId === "emil"));
+    await doomed.stop("SIGKILL");
+    // Nobody tells the survivor: Emil's entries expire, and its renewal sweep notices.
+    const update = await goes;
+    expect(update.online.map((u) => u.userId)).to.deep.equal(["dana"]);
+    const members = await rest(survivor.url, signer.mint({ sub: "dana" })).get<{
+      members: { userId: string; online: boolean }[];
+    }>(`/api/v1/conversations/${conversationId}/members`);
+    expect(members.body.members.map((m) => [m.userId, m.online])).to.deep.equal([
+      ["dana", true],
+      ["emil", false],
+    ]);
+  });
 });

@@ -128,6 +128,45 @@ describe("conversations with each vendor, through the official SDKs", () => {
         expect(detail.body.totalTokensUsed).to.equal(37 + 52);
       });
 
+      it("tells the vendor who wrote what when two people wrote in the window", async () => {
+        const v = vendors[vendor]!;
+        const agent = await agentFor(vendor);
+        const conversationId = await conversationWith(agent.id);
+        // Vera's colleague (a name with letters the \`name\` field does not take) joins as a participant.
+        await rest(server.url, server.token("kolya", { name: "Коля Smith" })).get("/api/v1/me");
+        await user.post(`/api/v1/conversations/${conversationId}/members`, {
+          userId: "kolya",
+          role: "participant",
+        });
+        await rest(server.url, server.token("vera", { name: "Vera" })).get("/api/v1/me");
+        v.answer({ chunks: ["Noted."] });
+        await rest(server.url, server.token("vera", { name: "Vera" })).post(
+          `/api/v1/conversations/${conversationId}/messages`,
+          { content: "I pick the venue." },
+        );
+        v.answer({ chunks: ["Fine."] });
+        await rest(server.url, server.token("kolya", { name: "Коля Smith" })).post(
+          `/api/v1/conversations/${conversationId}/messages`,
+          { content: "I bring the cake." },
+        );
+        const sent = v.requests.at(-1)!.body as {
+          messages: { role: string; content: unknown; name?: unknown }[];
+        };
+        const users = sent.messages.filter((m) => m.role === "user");
+        if (vendor === "anthropic") {
+          expect(
+            users.map((m) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content))),
+          ).to.deep.equal(["Vera: I pick the venue.", "Коля Smith: I bring the cake."]);
+        } else {
+          expect(users.map((m) => m.content)).to.deep.equal(["I pick the venue.", "I bring the cake."]);
+          const [vera, kolya] = users.map((m) => m.name as string);
+          expect(vera).to.equal("Vera");
+          // Only what OpenAI accepts in a name, and still one of its own.
+          expect(kolya).to.match(/^[A-Za-z0-9_-]{1,64}$/);
+          expect(kolya).to.include("Smith").and.not.equal(vera);
+        }
+      });
+
       it("stops mid-answer, closing the vendor's request and keeping the text", async () => {
         const v = vendors[vendor]!;
         const agent = await agentFor(vendor);
