@@ -166,6 +166,8 @@ export interface MessageView {
   parentId: string | null;
   /** Its place among the messages sharing its parent; null until stored. */
   branch: { index: number; count: number } | null;
+  /** Who wrote a user message (null for answers, a template's messages, an erased user). */
+  author: { id: string; name: string } | null;
 }
 
 export interface StreamListener {
@@ -303,7 +305,7 @@ export class ConversationStream {
   }
 
   /** A send from this client, shown until its ack or the `message:created` echo brings the stored one. */
-  addLocal(clientMessageId: string, content: string): void {
+  addLocal(clientMessageId: string, content: string, author: MessageView["author"] = null): void {
     this.put({
       key: "local:" + clientMessageId,
       id: null,
@@ -316,6 +318,7 @@ export class ConversationStream {
       createdAt: new Date().toISOString(),
       parentId: null,
       branch: null,
+      author,
     });
   }
 
@@ -475,6 +478,7 @@ export class ConversationStream {
       createdAt: new Date().toISOString(),
       parentId,
       branch: parentId === null ? null : { index: siblings.length + 1, count: siblings.length + 1 },
+      author: null,
     };
   }
 
@@ -513,6 +517,7 @@ function fromResource(message: MessageResource): MessageView {
     createdAt: message.createdAt,
     parentId: message.parentId,
     branch: message.branch,
+    author: message.author,
   };
 }
 

@@ -8,7 +8,9 @@ import type {
   AckError,
   AgentResource,
   ConversationResource,
+  CreatedInvite,
   JoinResult,
+  MemberList,
   MessageResource,
   SendResult,
   TemplateResource,
@@ -24,6 +26,7 @@ import {
   type ChatSocket,
   type MessageView,
 } from "./chat-client.js";
+import { People } from "./people.js";
 
 interface ConversationPage {
   conversations: ConversationResource[];
@@ -81,6 +84,20 @@ const ui = {
   input: element("input", HTMLTextAreaElement),
   stop: element("stop", HTMLButtonElement),
   send: element("send", HTMLButtonElement),
+  people: element("people", HTMLDivElement),
+  memberList: element("member-list", HTMLUListElement),
+  modeLabel: element("mode-label", HTMLLabelElement),
+  assistantMode: element("assistant-mode", HTMLSelectElement),
+  inviteControls: element("invite-controls", HTMLSpanElement),
+  inviteRole: element("invite-role", HTMLSelectElement),
+  invite: element("invite", HTMLButtonElement),
+  inviteBox: element("invite-box", HTMLDivElement),
+  inviteLink: element("invite-link", HTMLInputElement),
+  inviteCopy: element("invite-copy", HTMLButtonElement),
+  inviteNote: element("invite-note", HTMLSpanElement),
+  typing: element("typing", HTMLParagraphElement),
+  askLabel: element("ask-label", HTMLLabelElement),
+  ask: element("ask", HTMLInputElement),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -96,7 +113,11 @@ let templates = new Map<string, TemplateResource>();
 let editing: { conversationId: string; messageId: string } | null = null;
 const conversations = new Map<string, ConversationResource>();
 let stream: ConversationStream | null = null;
+/** The members, presence and typing of the open conversation. */
+let people: People | null = null;
 const rendered = new Map<string, HTMLElement>();
+/** Whether the open conversation shows user messages of more than one person (then each shows its author). */
+let severalAuthors = false;
 let hasConnected = false;
 
 // ---------------------------------------------------------------------------------------------
@@ -216,6 +237,27 @@ async function start(): Promise<void> {
   renderConversations();
   connect();
 
+  // Opened from an invite link: join the conversation it names, then forget the token.
+  const invite = new URLSearchParams(location.search).get("invite");
+  if (invite) {
+    history.replaceState(null, "", location.pathname);
+    try {
+      const { conversation } = await api.call<{ conversation: ConversationResource }>(
+        "POST",
+        `/invites/${encodeURIComponent(invite)}/accept`,
+      );
+      conversations.set(conversation.id, conversation);
+      renderConversations();
+      void openConversation(conversation.id);
+      return;
+    } catch (err) {
+      showError(
+        err instanceof ApiError && err.code === "not_found"
+          ? new Error("This invite link is no longer valid.")
+          : err,
+      );
+    }
+  }
   const last = localStorage.getItem(CONVERSATION_KEY);
   if (last && conversations.has(last)) void openConversation(last);
   else renderPane();
@@ -238,6 +280,8 @@ function connect(): void {
     hasConnected = true;
     // The server forgets rooms with the connection: join again, asking only for what is missing.
     if (stream) void join(stream, rejoin);
+    // Members may have come and gone while away.
+    if (rejoin && people) void loadMembers(people);
     // Updates to the list were missed while away.
     if (rejoin) void refreshConversations();
     updateControls();
@@ -276,6 +320,22 @@ function connect(): void {
       stream.setConversation(conversation);
       renderPane();
     }
+  });
+  s.on("member:joined", ({ conversationId, member }) => {
+    if (people?.conversationId === conversationId) people.joined(member);
+  });
+  s.on("member:updated", ({ conversationId, member }) => {
+    if (people?.conversationId === conversationId) people.updated(member);
+  });
+  s.on("member:left", ({ conversationId, userId }) => {
+    if (people?.conversationId === conversationId) people.left(userId);
+  });
+  s.on("presence:update", ({ conversationId, online }) => {
+    if (people?.conversationId === conversationId) people.setOnline(online);
+  });
+  s.on("typing", (event) => {
+    if (people?.conversationId === event.conversationId && event.userId !== identity?.sub)
+      people.typingEvent(event);
   });
   s.on("conversation:deleted", ({ conversationId }) => {
     conversations.delete(conversationId);
@@ -418,7 +478,9 @@ async function openConversation(id: string): Promise<void> {
   }
   const next: ConversationStream = new ConversationStream(id, {
     changed: (view) => {
-      if (stream === next) renderMessage(next, view);
+      if (stream !== next) return;
+      renderMessage(next, view);
+      if (view.role === "user") noteAuthors(next);
     },
     removed: (key) => {
       if (stream !== next) return;
@@ -433,7 +495,16 @@ async function openConversation(id: string): Promise<void> {
     },
   });
   cancelEdit();
+  stopTyping();
   stream = next;
+  people?.dispose();
+  const nextPeople = new People(id, () => {
+    if (people === nextPeople) renderPeople();
+  });
+  people = nextPeople;
+  void loadMembers(nextPeople);
+  severalAuthors = false;
+  ui.inviteBox.hidden = true;
   rendered.clear();
   ui.messageList.replaceChildren();
   localStorage.setItem(CONVERSATION_KEY, id);
@@ -445,6 +516,9 @@ async function openConversation(id: string): Promise<void> {
 
 function closeConversation(): void {
   stream = null;
+  people?.dispose();
+  people = null;
+  ui.inviteBox.hidden = true;
   cancelEdit();
   rendered.clear();
   ui.messageList.replaceChildren();
@@ -472,6 +546,7 @@ async function join(target: ConversationStream, rejoin: boolean): Promise<void> 
   const result: JoinResult = ack.data;
   const scroll = stickToBottom();
   target.applyJoin(result, afterSeq === undefined);
+  if (people?.conversationId === target.conversationId) people.setOnline(result.presence);
   conversations.set(result.conversation.id, result.conversation);
   renderConversations();
   if (stream === target) {
@@ -495,7 +570,135 @@ function renderPane(): void {
   }
   ui.loadOlder.hidden = !stream?.hasMoreBefore;
   renderStarters();
+  renderPeople();
   updateControls();
+}
+
+// ---------------------------------------------------------------------------------------------
+// People: members, presence, typing, invites, who answers
+
+/** The caller's role in the open conversation (null: none open). */
+function myRole(): ConversationResource["role"] {
+  return stream ? (conversations.get(stream.conversationId)?.role ?? null) : null;
+}
+
+async function loadMembers(target: People): Promise<void> {
+  if (!api) return;
+  try {
+    const { members } = await api.call<MemberList>(
+      "GET",
+      `/conversations/${encodeURIComponent(target.conversationId)}/members`,
+    );
+    target.setMembers(members);
+  } catch (err) {
+    if (people === target) showError(err);
+  }
+}
+
+const ROLE_LABEL = { owner: "owner", participant: "participant", viewer: "viewer" } as const;
+
+function renderPeople(): void {
+  const conversation = stream ? conversations.get(stream.conversationId) : undefined;
+  ui.people.hidden = !people || !conversation;
+  if (!people || !conversation) {
+    ui.typing.textContent = "";
+    return;
+  }
+  ui.memberList.replaceChildren(
+    ...people.list().map((m) => {
+      const item = document.createElement("li");
+      item.className = "member";
+      item.dataset.online = String(m.online);
+      item.dataset.userId = m.userId;
+      const name = document.createElement("span");
+      name.className = "member-name";
+      name.textContent = m.userId === identity?.sub ? `${m.name} (you)` : m.name;
+      const role = document.createElement("span");
+      role.className = "member-role";
+      role.textContent = ROLE_LABEL[m.role];
+      item.title = `${m.name}: ${m.role}, ${m.online ? "online" : "offline"}`;
+      item.append(name, role);
+      return item;
+    }),
+  );
+  const owner = conversation.role === "owner";
+  ui.inviteControls.hidden = !owner;
+  ui.modeLabel.hidden = !owner;
+  if (ui.assistantMode.value !== conversation.assistantMode)
+    ui.assistantMode.value = conversation.assistantMode;
+  ui.askLabel.hidden = conversation.assistantMode !== "manual" || conversation.role === "viewer";
+  ui.typing.textContent = people.typingLine();
+}
+
+ui.invite.addEventListener("click", () => {
+  const target = stream;
+  if (!api || !target) return;
+  const role = ui.inviteRole.value === "viewer" ? "viewer" : "participant";
+  void api
+    .call<CreatedInvite>("POST", `/conversations/${encodeURIComponent(target.conversationId)}/invites`, {
+      role,
+    })
+    .then(async (invite) => {
+      const link = `${location.origin}/?invite=${encodeURIComponent(invite.token)}`;
+      ui.inviteLink.value = link;
+      ui.inviteBox.hidden = false;
+      ui.inviteNote.textContent = `Joins as ${invite.role}; valid until ${new Date(invite.expiresAt).toLocaleDateString()}.`;
+      ui.inviteLink.select();
+      await copy(link);
+    }, showError);
+});
+
+ui.inviteCopy.addEventListener("click", () => void copy(ui.inviteLink.value));
+
+async function copy(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+    ui.inviteNote.textContent = "Copied. " + ui.inviteNote.textContent.replace(/^Copied\. /, "");
+  } catch {
+    // No clipboard (plain http, or no permission): the link stays selected to copy by hand.
+    ui.inviteLink.select();
+  }
+}
+
+ui.assistantMode.addEventListener("change", () => {
+  const target = stream;
+  if (!api || !target) return;
+  void api
+    .call<ConversationResource>("PATCH", `/conversations/${encodeURIComponent(target.conversationId)}`, {
+      assistantMode: ui.assistantMode.value,
+    })
+    .then((conversation) => {
+      conversations.set(conversation.id, conversation);
+      renderPane();
+    }, showError);
+});
+
+/** Typing: told when it starts, renewed every few seconds while keys are pressed, ended when idle. */
+let typingSentAt = 0;
+let typingIdle: ReturnType<typeof setTimeout> | undefined;
+let typingIn: string | null = null;
+
+ui.input.addEventListener("input", () => {
+  const target = stream;
+  if (!socket?.connected || !target || myRole() === "viewer" || myRole() === null) return;
+  if (!ui.input.value.trim()) {
+    stopTyping();
+    return;
+  }
+  if (typingIn !== target.conversationId || Date.now() - typingSentAt > 3000) {
+    socket.emit("typing", { conversationId: target.conversationId, typing: true });
+    typingSentAt = Date.now();
+    typingIn = target.conversationId;
+  }
+  clearTimeout(typingIdle);
+  typingIdle = setTimeout(stopTyping, 4000);
+});
+
+function stopTyping(): void {
+  clearTimeout(typingIdle);
+  if (typingIn && socket?.connected) socket.emit("typing", { conversationId: typingIn, typing: false });
+  typingIn = null;
+  typingSentAt = 0;
 }
 
 function updateControls(): void {
@@ -506,13 +709,18 @@ function updateControls(): void {
     : "Start a new chat or pick one from the list.";
   const writing = stream?.streaming() !== undefined;
   const online = socket?.connected ?? false;
-  ui.input.disabled = !stream;
-  ui.send.disabled = !stream || !online || writing || conversation?.status === "archived";
-  ui.stop.hidden = !writing;
+  // A viewer reads along: it may not write, stop or switch versions.
+  const viewer = conversation?.role === "viewer";
+  ui.input.disabled = !stream || viewer;
+  ui.input.placeholder = viewer
+    ? "You are a viewer here: you can read along."
+    : "Message… (Enter to send, Shift+Enter for a new line)";
+  ui.send.disabled = !stream || !online || writing || viewer || conversation?.status === "archived";
+  ui.stop.hidden = !writing || viewer;
   ui.stop.disabled = !online;
   // One answer at a time: versions, regenerate and edit wait for the answer being written.
   for (const b of ui.messageList.querySelectorAll<HTMLButtonElement>(".actions button")) {
-    b.disabled = writing || !online || b.dataset.edge === "true";
+    b.disabled = writing || !online || viewer || b.dataset.edge === "true";
   }
 }
 
@@ -544,17 +752,22 @@ function renderMessage(owner: ConversationStream, view: MessageView): void {
     status.className = "status";
     const actions = document.createElement("div");
     actions.className = "actions";
-    row.append(bubble, status, actions);
+    const author = document.createElement("div");
+    author.className = "author";
+    row.append(author, bubble, status, actions);
     rendered.set(view.key, row);
     place(owner, view, row);
   } else if (row.dataset.seq !== String(view.seq)) {
     place(owner, view, row);
   }
-  row.className = `message ${view.role}`;
+  const mine = view.role === "user" && (view.author === null || view.author.id === identity?.sub);
+  row.className = `message ${view.role}${view.role === "user" && !mine ? " other" : ""}`;
   row.dataset.status = view.status;
   row.dataset.seq = String(view.seq);
   if (view.id) row.dataset.id = view.id;
-  const [bubble, status, actions] = row.children;
+  const [author, bubble, status, actions] = row.children;
+  // Each question shows who asked it when more than one person wrote here.
+  if (author) author.textContent = severalAuthors && view.role === "user" ? (view.author?.name ?? "") : "";
   // Text only: message content never reaches innerHTML.
   if (bubble && bubble.textContent !== view.content) bubble.textContent = view.content;
   if (status) {
@@ -567,6 +780,15 @@ function renderMessage(owner: ConversationStream, view: MessageView): void {
   updateControls();
 }
 
+/** Whether the conversation shows questions of more than one person; when that changes, every row is drawn again. */
+function noteAuthors(owner: ConversationStream): void {
+  const authors = new Set(owner.list().flatMap((v) => (v.role === "user" && v.author ? [v.author.id] : [])));
+  const several = authors.size > 1;
+  if (several === severalAuthors) return;
+  severalAuthors = several;
+  for (const view of owner.list()) renderMessage(owner, view);
+}
+
 /** Shows the path the stream holds, in order, and nothing else. */
 function renderPath(owner: ConversationStream): void {
   const shown = new Set(owner.list().map((v) => v.key));
@@ -577,6 +799,7 @@ function renderPath(owner: ConversationStream): void {
     }
   }
   for (const view of owner.list()) renderMessage(owner, view);
+  noteAuthors(owner);
   renderPane();
 }
 
@@ -640,7 +863,9 @@ function renderActions(owner: ConversationStream, view: MessageView, actions: HT
       ),
     );
   }
-  if (view.id && view.role === "user" && view.status === "complete") {
+  // Only one's own questions can be edited (the owner also a template's, which nobody wrote).
+  const editable = view.author?.id === identity?.sub || (view.author === null && myRole() === "owner");
+  if (view.id && view.role === "user" && view.status === "complete" && editable) {
     buttons.push(
       button("Edit", "Send a new version of this message", () => startEdit(owner, view), "link edit"),
     );
@@ -707,7 +932,8 @@ function renderStarters(): void {
   const conversation = stream ? conversations.get(stream.conversationId) : undefined;
   const agent = conversation ? agents.get(conversation.agentId) : undefined;
   const empty = stream !== null && stream.list().length === 0;
-  const starters = empty && conversation?.status === "active" ? (agent?.starters ?? []) : [];
+  const canWrite = conversation?.status === "active" && conversation.role !== "viewer";
+  const starters = empty && canWrite ? (agent?.starters ?? []) : [];
   ui.starters.hidden = starters.length === 0;
   ui.starters.replaceChildren(
     ...starters.map((text) => {
@@ -790,21 +1016,28 @@ async function send(): Promise<void> {
   }
   const clientMessageId = newId();
   const edit = editing?.conversationId === target.conversationId ? editing : null;
+  // In `manual` mode a message starts an answer only when it asks for one.
+  const askAssistant = !ui.askLabel.hidden && ui.ask.checked ? { askAssistant: true } : {};
   ui.input.value = "";
+  ui.ask.checked = false;
+  stopTyping();
   ui.messages.scrollTop = ui.messages.scrollHeight;
   // An edit's new version appears where the question was, once stored; a send's at once, below.
-  if (!edit) target.addLocal(clientMessageId, content);
+  const me = identity ? { id: identity.sub, name: identity.name } : null;
+  if (!edit) target.addLocal(clientMessageId, content, me);
   const ack = edit
     ? await request(socket, "message:edit", {
         conversationId: target.conversationId,
         messageId: edit.messageId,
         content,
         clientMessageId,
+        ...askAssistant,
       })
     : await request(socket, "message:send", {
         conversationId: target.conversationId,
         content,
         clientMessageId,
+        ...askAssistant,
       });
   if (!ack.ok) {
     target.dropLocal(clientMessageId);

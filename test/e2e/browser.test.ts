@@ -151,7 +151,7 @@ describe("the browser widget in headless Chromium", () => {
     await first.getByRole("button", { name: "Continue" }).click();
     await first.locator("#whoami").getByText(`${NAME} · ${SUB}`).waitFor();
 
-    await first.getByLabel("Assistant").selectOption({ label: "Demo assistant" });
+    await first.getByLabel("Assistant", { exact: true }).selectOption({ label: "Demo assistant" });
     await first.getByRole("button", { name: "New chat" }).click();
     await first.getByText("No messages yet. Say hello!").waitFor();
 
@@ -279,7 +279,7 @@ describe("the browser widget in headless Chromium", () => {
   });
 
   it("offers the agent's starters on an empty conversation and sends one when clicked", async () => {
-    await first.getByLabel("Assistant").selectOption({ label: "Demo assistant" });
+    await first.getByLabel("Assistant", { exact: true }).selectOption({ label: "Demo assistant" });
     await first.getByRole("button", { name: "New chat" }).click();
     const starter = first.locator("#starters").getByRole("button", { name: "Remember the word pineapple" });
     await starter.waitFor();
@@ -293,7 +293,7 @@ describe("the browser widget in headless Chromium", () => {
   });
 
   it("starts a conversation from a template, its messages in place and answered on from there", async () => {
-    await first.getByLabel("Assistant").selectOption({ label: "Trip planner" });
+    await first.getByLabel("Assistant", { exact: true }).selectOption({ label: "Trip planner" });
     await first.getByRole("button", { name: "New chat" }).click();
     await first.locator("#conversation-title").getByText("Planning a trip").waitFor();
     const opened = await waitForSettled(first, 2);
@@ -306,5 +306,121 @@ describe("the browser widget in headless Chromium", () => {
     expect(await first.locator(".conversation[aria-current] .title").textContent()).to.equal(
       "Planning a trip",
     );
+  });
+});
+
+describe("two people sharing a conversation in headless Chromium", () => {
+  let dataDir: string;
+  let server: ServerProcess;
+  let browser: Browser;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "confab-sharing-"));
+    [server, browser] = await Promise.all([
+      startServerProcess({ DATA_DIR: dataDir, DEMO_WORD_DELAY_MS: "20" }),
+      launchChromium(),
+    ]);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop("SIGKILL");
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    expect(pageErrors, "errors thrown in the page").to.deep.equal([]);
+  });
+
+  /** A person in a browser profile of their own, signed in by name. */
+  async function person(name: string, url = server.url): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    await page.goto(url);
+    await page.getByLabel("Display name").fill(name);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.locator("#whoami").getByText(name).waitFor();
+    return page;
+  }
+
+  /** The authors' labels and the texts of the rows. */
+  const authored = (page: Page) =>
+    page
+      .locator(ROWS)
+      .evaluateAll((rows) =>
+        rows.map((row) => [
+          row.querySelector(".author")?.textContent ?? "",
+          row.querySelector(".bubble")?.textContent ?? "",
+        ]),
+      );
+
+  it("lets one invite the other by link; both see the answer stream, each other online and typing", async () => {
+    const ada = await person("Ada Lovelace");
+    await ada.getByLabel("Assistant", { exact: true }).selectOption({ label: "Demo assistant" });
+    await ada.getByRole("button", { name: "New chat" }).click();
+    await ada.getByText("No messages yet. Say hello!").waitFor();
+    await say(ada, "Hello from Ada");
+    await waitForSettled(ada, 2);
+
+    // The owner makes a link; another person opens it, signs in, and is in.
+    await ada.getByRole("button", { name: "Invite link" }).click();
+    const link = await ada.locator("#invite-link").inputValue();
+    expect(link).to.match(/\/\?invite=[A-Za-z0-9_-]{43}$/);
+    const bob = await person("Bob Babbage", link);
+    expect(await waitForSettled(bob, 2)).to.deep.equal(await waitForSettled(ada, 2));
+    await ada.locator('.member[data-user-id="bob-babbage"][data-online="true"]').waitFor();
+    await bob.locator('.member[data-user-id="ada-lovelace"][data-online="true"]').waitFor();
+    expect(await bob.locator(".member .member-role").allTextContents()).to.deep.equal([
+      "owner",
+      "participant",
+    ]);
+
+    // Bob types: Ada sees it; then he sends, and both watch the same answer being written.
+    await bob.getByPlaceholder(/^Message…/).fill("Hello from Bob");
+    await ada.locator("#typing").getByText("Bob Babbage is typing…").waitFor();
+    await ada.evaluate((selector) => {
+      const seen: string[] = [];
+      (window as unknown as { __answerTexts: string[] }).__answerTexts = seen;
+      new MutationObserver(() => {
+        const bubble = document.querySelectorAll(`${selector}.assistant .bubble`)[1];
+        if (bubble?.textContent) seen.push(bubble.textContent);
+      }).observe(document.querySelector("#message-list")!, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
+    }, ROWS);
+    await bob.getByRole("button", { name: "Send", exact: true }).click();
+    await ada
+      .locator("#typing")
+      .getByText("Bob Babbage is typing…")
+      .waitFor({ state: "detached" })
+      .catch(() => undefined);
+    const [inAda, inBob] = await Promise.all([waitForSettled(ada, 4), waitForSettled(bob, 4)]);
+    expect(inAda).to.deep.equal(inBob);
+    expect(inAda[3]!.content).to.include('You said: "Hello from Bob".');
+    const texts = await ada.evaluate(() => (window as unknown as { __answerTexts: string[] }).__answerTexts);
+    expect(
+      texts.some((t) => t.length < inAda[3]!.content.length),
+      "Ada saw Bob's answer being written",
+    ).to.be.true;
+    expect(await ada.locator("#typing").textContent()).to.equal("");
+
+    // Two people wrote: each question shows its author, and Bob's sits on the other side for Ada.
+    expect(await authored(ada)).to.deep.equal([
+      ["Ada Lovelace", "Hello from Ada"],
+      ["", inAda[1]!.content],
+      ["Bob Babbage", "Hello from Bob"],
+      ["", inAda[3]!.content],
+    ]);
+    expect(await ada.locator(`${ROWS}.user.other .bubble`).allTextContents()).to.deep.equal([
+      "Hello from Bob",
+    ]);
+    expect(await bob.locator(`${ROWS}.user.other .bubble`).allTextContents()).to.deep.equal([
+      "Hello from Ada",
+    ]);
+
+    // Bob leaves the page: Ada sees him go offline.
+    await bob.close();
+    await ada.locator('.member[data-user-id="bob-babbage"][data-online="false"]').waitFor();
   });
 });
