@@ -483,6 +483,8 @@ describe("people sharing a conversation, across two nodes", () => {
     const said = await call(erin, "message:send", { conversationId: id, content: "a secret of Erin's" });
     await answered;
 
+    // A summary may retell what Erin wrote.
+    await node(0).confab.db.models.Conversation.update({ summary: "Erin told a secret." }, { where: { id } });
     const left = nextEvent(olga, "member:left", (e) => e.userId === "erin");
     const admin = rest(node(0).url, node(0).token("root", { role: "admin" }));
     expect((await admin.delete("/api/v1/admin/users/erin")).status).to.equal(204);
@@ -494,6 +496,8 @@ describe("people sharing a conversation, across two nodes", () => {
     expect(erased).to.deep.include({ content: "", author: null });
     expect(erased.metadata).to.deep.include({ erased: true });
     expect(JSON.stringify(page.body)).to.not.include("secret");
+    const detail = await api("olga").get<ConversationResource>(`/api/v1/conversations/${id}`);
+    expect(detail.body.summary).to.equal(null);
     expect((await admin.get(`/api/v1/admin/conversations/${own.body.id}`)).status).to.equal(404);
     const members = await api("olga").get<MemberList>(`/api/v1/conversations/${id}/members`);
     expect(members.body.members.map((m) => m.userId)).to.deep.equal(["olga"]);

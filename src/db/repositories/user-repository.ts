@@ -65,16 +65,25 @@ export class UserRepository {
    * author gone, marked erased. (Its own conversations go with it.)
    */
   async eraseAuthored(id: string): Promise<number> {
-    const [count] = await this.models.Message.update(
-      {
-        content: "",
-        authorId: null,
-        authorName: null,
-        metadata: this.models.Message.sequelize!.literal(`metadata || '{"erased": true}'::jsonb`),
-      },
-      { where: { authorId: id } },
-    );
-    return count;
+    return this.models.Message.sequelize!.transaction(async (transaction) => {
+      // A summary of those conversations may retell what they wrote: it goes too (a later one is
+      // written from what remains).
+      await this.models.Message.sequelize!.query(
+        `UPDATE conversations SET summary = NULL, summary_through_id = NULL, summary_through_seq = 0
+          WHERE id IN (SELECT DISTINCT conversation_id FROM messages WHERE author_id = $1) AND summary IS NOT NULL`,
+        { bind: [id], transaction },
+      );
+      const [count] = await this.models.Message.update(
+        {
+          content: "",
+          authorId: null,
+          authorName: null,
+          metadata: this.models.Message.sequelize!.literal(`metadata || '{"erased": true}'::jsonb`),
+        },
+        { where: { authorId: id }, transaction },
+      );
+      return count;
+    });
   }
 
   async destroy(id: string): Promise<void> {
