@@ -79,14 +79,14 @@ export class AdminService {
     // Their answers being written are stopped and stored first, so that nothing writes while they
     // are deleted: found in one query, however many conversations the user has.
     await this.deps.stopAnswers(await this.repos.conversations.writingOf(userId));
+    // Whom to tell afterwards: the rooms it was a member of, and the other members of what it owned.
     const joined = await this.repos.members.joinedBy(userId);
-    await this.repos.users.eraseAuthored(userId);
-    // Conversations and their messages go with the user (ON DELETE CASCADE), in one statement. Its
-    // locks are taken in the same order as every other writer's; should PostgreSQL still pick it as
-    // a deadlock victim (against a recovery sweep, say), it is run again.
+    const othersInOwned = await this.repos.members.othersInOwnedBy(userId);
+    // One transaction (UserRepository.erase); should PostgreSQL pick it as a deadlock victim (against
+    // a send or a recovery sweep, say), it is run again.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.repos.users.destroy(userId);
+        await this.repos.users.erase(userId);
         break;
       } catch (err) {
         if (attempt >= 3 || !isDeadlock(err)) throw err;
@@ -95,6 +95,8 @@ export class AdminService {
     this.deps.forgetUser(userId);
     this.deps.disconnectUser(userId);
     for (const conversationId of joined) this.deps.notifier.memberRemoved(conversationId, userId);
+    // Its conversations are gone for their other members too, on every node.
+    for (const m of othersInOwned) this.deps.notifier.memberRemoved(m.conversationId, m.userId);
   }
 
   conversations(query: AdminConversationsQuery): Promise<ConversationList> {

@@ -32,10 +32,19 @@ function withAuthors(
     authorName?: string | null;
   }[],
 ): ChatPromptMessage[] {
-  const authors = new Set(messages.flatMap((m) => (m.role === "user" && m.authorId ? [m.authorId] : [])));
+  // Each author's name, in the order they first wrote; two people of one name become "Sam", "Sam (2)".
+  const names = new Map<string, string>();
+  const taken = new Map<string, number>();
+  for (const m of messages) {
+    if (m.role !== "user" || !m.authorId || names.has(m.authorId)) continue;
+    const name = m.authorName ?? m.authorId;
+    const n = (taken.get(name) ?? 0) + 1;
+    taken.set(name, n);
+    names.set(m.authorId, n === 1 ? name : `${name} (${n})`);
+  }
   return messages.map((m) =>
-    authors.size > 1 && m.role === "user" && m.authorId
-      ? { role: m.role, content: m.content, name: m.authorName ?? m.authorId }
+    names.size > 1 && m.role === "user" && m.authorId
+      ? { role: m.role, content: m.content, name: names.get(m.authorId)! }
       : { role: m.role, content: m.content },
   );
 }

@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Principal } from "../auth/claims.js";
-import type { ConversationPolicy } from "../conversations/conversation-policy.js";
-import { atLeast } from "../conversations/conversation-policy.js";
+import {
+  atLeast,
+  type ConversationAction,
+  type ConversationPolicy,
+} from "../conversations/conversation-policy.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toConversationResource, toInviteResource, toMemberResource } from "../conversations/resources.js";
-import type { ConversationRecord, NamedMember } from "../db/records.js";
+import type { ConversationRecord, NamedMember, Tx } from "../db/records.js";
 import type { Repositories } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type {
@@ -55,18 +58,46 @@ export class MemberService {
     return members.map((m) => toMemberResource(m, online.has(m.userId)));
   }
 
+  /**
+   * Runs a change of members in one transaction holding the conversation's row lock (as a send does),
+   * after asking the access policy again under that lock: two changes never interleave (one owner at
+   * all times), and a send either ends before a removal or sees the member gone.
+   */
+  private changeMembers<T>(
+    principal: Principal,
+    conversationId: string,
+    action: ConversationAction,
+    work: (conversation: ConversationRecord, tx: Tx) => Promise<T>,
+  ): Promise<T> {
+    return this.repos.transaction(async (tx) => {
+      const conversation = await this.repos.conversations.lock(conversationId, tx);
+      if (!conversation || conversation.status === "deleted") throw notFound("conversation");
+      const caller = await this.repos.members.find(conversationId, principal.userId, tx);
+      this.deps.policy.check(caller?.role ?? null, action);
+      return work(conversation, tx);
+    });
+  }
+
   /** Adds a member (a participant or viewer), or changes its role; a user never seen is created. */
   async add(
     principal: Principal,
     conversationId: string,
     input: AddMemberInput,
   ): Promise<{ member: MemberResource; created: boolean }> {
-    const conversation = await this.deps.policy.require(principal, conversationId, "manage");
-    if (input.userId === conversation.userId) {
-      throw invalid("the owner's role changes only when it hands ownership on");
-    }
+    await this.deps.policy.require(principal, conversationId, "manage");
     await this.repos.users.ensure(input.userId);
-    const { created } = await this.repos.members.put(conversationId, input.userId, input.role);
+    const { conversation, created } = await this.changeMembers(
+      principal,
+      conversationId,
+      "manage",
+      async (conversation, tx) => {
+        if (input.userId === conversation.userId) {
+          throw invalid("the owner's role changes only when it hands ownership on");
+        }
+        const { created } = await this.repos.members.put(conversationId, input.userId, input.role, tx);
+        return { conversation, created };
+      },
+    );
     const member = await this.told(conversation, input.userId, created ? "joined" : "updated");
     return { member, created };
   }
@@ -78,38 +109,50 @@ export class MemberService {
     userId: string,
     role: MemberRole,
   ): Promise<MemberResource> {
-    const conversation = await this.deps.policy.require(principal, conversationId, "manage");
-    if (role !== "owner") {
-      if (userId === conversation.userId)
-        throw invalid("the owner hands ownership on before changing its role");
-      if (!(await this.repos.members.find(conversationId, userId))) throw notFound("member");
-      await this.repos.members.put(conversationId, userId, role);
-      return this.told(conversation, userId, "updated");
-    }
-    if (userId === conversation.userId) return this.told(conversation, userId, "updated");
-    const moved = await this.repos.transaction(async (tx) => {
-      await this.repos.members.lockAll(conversationId, tx);
-      if (!(await this.repos.members.find(conversationId, userId, tx))) throw notFound("member");
-      await this.repos.members.put(conversationId, userId, "owner", tx);
-      await this.repos.members.put(conversationId, conversation.userId, "participant", tx);
-      return this.repos.conversations.update(conversationId, { userId }, tx);
-    });
-    if (!moved) throw notFound("conversation");
-    await this.told(moved, conversation.userId, "updated");
-    const member = await this.told(moved, userId, "updated");
+    const { conversation, previousOwner } = await this.changeMembers(
+      principal,
+      conversationId,
+      "manage",
+      async (conversation, tx) => {
+        if (!(await this.repos.members.find(conversationId, userId, tx))) throw notFound("member");
+        if (userId === conversation.userId) {
+          if (role !== "owner") throw invalid("the owner hands ownership on before changing its role");
+          return { conversation, previousOwner: null };
+        }
+        if (role !== "owner") {
+          await this.repos.members.put(conversationId, userId, role, tx);
+          return { conversation, previousOwner: null };
+        }
+        await this.repos.members.put(conversationId, userId, "owner", tx);
+        await this.repos.members.put(conversationId, conversation.userId, "participant", tx);
+        const moved = await this.repos.conversations.update(conversationId, { userId }, tx);
+        if (!moved) throw notFound("conversation");
+        return { conversation: moved, previousOwner: conversation.userId };
+      },
+    );
+    if (previousOwner === null) return this.told(conversation, userId, "updated");
+    await this.told(conversation, previousOwner, "updated");
+    const member = await this.told(conversation, userId, "updated");
     // The conversation names its owner: every member's list entry changes.
-    this.deps.notifier.conversationUpdated(moved);
+    this.deps.notifier.conversationUpdated(conversation);
     return member;
   }
 
   /** Removes a member: the owner removes anyone but itself; a member may leave. */
   async remove(principal: Principal, conversationId: string, userId: string): Promise<void> {
     const self = userId === principal.userId;
-    const conversation = await this.deps.policy.require(principal, conversationId, self ? "read" : "manage");
-    if (userId === conversation.userId) {
-      throw invalid("the owner cannot leave its conversation: it hands ownership on first");
-    }
-    if (!(await this.repos.members.remove(conversationId, userId))) throw notFound("member");
+    const conversation = await this.changeMembers(
+      principal,
+      conversationId,
+      self ? "read" : "manage",
+      async (conversation, tx) => {
+        if (userId === conversation.userId) {
+          throw invalid("the owner cannot leave its conversation: it hands ownership on first");
+        }
+        if (!(await this.repos.members.remove(conversationId, userId, tx))) throw notFound("member");
+        return conversation;
+      },
+    );
     this.deps.notifier.memberRemoved(conversationId, userId);
     this.activity("member.left", conversation, userId);
   }
@@ -150,21 +193,23 @@ export class MemberService {
   async accept(principal: Principal, token: string): Promise<ConversationResource> {
     const invite = await this.repos.invites.findUsable(hashInviteToken(token));
     if (!invite) throw notFound("invite");
-    const conversation = await this.repos.conversations.findVisibleFor(
-      invite.conversationId,
-      principal.userId,
-    );
-    if (!conversation) throw notFound("invite");
-    if (conversation.role && atLeast(conversation.role, invite.role)) {
-      return toConversationResource(conversation, conversation.role);
-    }
-    const wasMember = conversation.role !== null;
-    await this.repos.transaction(async (tx) => {
+    // Under the conversation's lock, like every change of members: the caller's role is read afresh.
+    const outcome = await this.repos.transaction(async (tx) => {
+      const conversation = await this.repos.conversations.lock(invite.conversationId, tx);
+      if (!conversation || conversation.status === "deleted") throw notFound("invite");
+      const current = (await this.repos.members.find(conversation.id, principal.userId, tx))?.role ?? null;
+      // A member whose role is at least the invite's stays as it is, and uses nothing up.
+      if (current && atLeast(current, invite.role)) return { conversation, role: current, change: null };
       if (!(await this.repos.invites.use(invite.id, tx))) throw notFound("invite");
-      await this.repos.members.put(invite.conversationId, principal.userId, invite.role, tx);
+      await this.repos.members.put(conversation.id, principal.userId, invite.role, tx);
+      return {
+        conversation,
+        role: invite.role,
+        change: current ? ("updated" as const) : ("joined" as const),
+      };
     });
-    await this.told(conversation, principal.userId, wasMember ? "updated" : "joined");
-    return toConversationResource(conversation, invite.role);
+    if (outcome.change) await this.told(outcome.conversation, principal.userId, outcome.change);
+    return toConversationResource(outcome.conversation, outcome.role);
   }
 
   /**

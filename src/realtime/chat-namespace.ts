@@ -165,6 +165,15 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
           p.afterSeq !== undefined
             ? { messages: await history.after(conversation.id, p.afterSeq), hasMore: false }
             : await history.page(conversation, 50);
+        // Counted online only while in the room: checked in the same tick as presence records the
+        // tab, so a tab that closed or was removed meanwhile (its leave already seen) is not kept.
+        const present = () =>
+          socket.connected && socket.rooms.has(room)
+            ? deps.presence.enter(conversation.id, socket.id, {
+                userId: principal().userId,
+                name: socket.data.name,
+              })
+            : deps.presence.online(conversation.id);
         // An answer is written only if the head is one still streaming (the head stays on it).
         const writing = await history.headIsStreaming(conversation, page.messages);
         return {
@@ -172,10 +181,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
           messages: page.messages.map(toMessageResource),
           hasMore: page.hasMore,
           generation: await deps.chat.snapshot(conversation.id, writing),
-          presence: await deps.presence.enter(conversation.id, socket.id, {
-            userId: principal().userId,
-            name: socket.data.name,
-          }),
+          presence: await present(),
         };
       }),
     );

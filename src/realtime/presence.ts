@@ -5,6 +5,12 @@ import type { PresenceStore } from "./presence-store.js";
 
 const ROOM_PREFIX = conversationRoom("");
 
+interface LocalUser {
+  name: string;
+  sockets: Set<string>;
+  stored: boolean;
+}
+
 /**
  * The members with a tab joined to each conversation (PROTOCOL.md: presence). This node counts its
  * own tabs per conversation and user, and tells the store only when a user's first tab here joins or
@@ -14,8 +20,12 @@ const ROOM_PREFIX = conversationRoom("");
  * the entries' lifetime plus one renewal.
  */
 export class Presence {
-  /** conversation → user → this node's sockets of that user joined there. */
-  private readonly local = new Map<string, Map<string, { name: string; sockets: Set<string> }>>();
+  /**
+   * conversation → user → this node's sockets of that user joined there, and whether the store has
+   * the entry (`stored`): only stored entries are renewed; one the store missed (Redis was away) is
+   * entered again at the next renewal, which then tells the room.
+   */
+  private readonly local = new Map<string, Map<string, LocalUser>>();
   /** One change at a time per conversation, so that enter and leave reach the store in order. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
@@ -42,19 +52,28 @@ export class Presence {
 
   /** A tab joined: the users online there now (itself included). */
   enter(conversationId: string, socketId: string, user: PresentUser): Promise<PresentUser[]> {
-    const users = this.local.get(conversationId) ?? new Map<string, { name: string; sockets: Set<string> }>();
+    const users = this.local.get(conversationId) ?? new Map<string, LocalUser>();
     this.local.set(conversationId, users);
     const mine = users.get(user.userId);
     if (mine) {
       mine.sockets.add(socketId);
       return this.queued(conversationId, () => this.online(conversationId));
     }
-    users.set(user.userId, { name: user.name, sockets: new Set([socketId]) });
+    const entry: LocalUser = { name: user.name, sockets: new Set([socketId]), stored: false };
+    users.set(user.userId, entry);
+    return this.storeEntry(conversationId, user, entry).catch(() => this.online(conversationId));
+  }
+
+  /** Puts the entry in the store and tells the room if the user was not online before. */
+  private storeEntry(conversationId: string, user: PresentUser, entry: LocalUser): Promise<PresentUser[]> {
     return this.queued(conversationId, async () => {
+      // Gone meanwhile: nothing to enter.
+      if (this.local.get(conversationId)?.get(user.userId) !== entry) return this.online(conversationId);
       const { before, after } = await this.store.enter(conversationId, user);
+      entry.stored = true;
       if (!before.some((u) => u.userId === user.userId)) this.announce(conversationId, after);
       return after;
-    }).catch(() => this.online(conversationId));
+    });
   }
 
   /** The users online in the conversation, on any node; this node's alone if the store is away. */
@@ -90,10 +109,12 @@ export class Presence {
   private async renew(): Promise<void> {
     const local = new Map<string, PresentUser[]>();
     for (const [conversationId, users] of this.local) {
-      local.set(
-        conversationId,
-        [...users.entries()].map(([userId, v]) => ({ userId, name: v.name })),
-      );
+      const stored: PresentUser[] = [];
+      for (const [userId, entry] of users) {
+        if (entry.stored) stored.push({ userId, name: entry.name });
+        else void this.storeEntry(conversationId, { userId, name: entry.name }, entry).catch(() => undefined);
+      }
+      if (stored.length > 0) local.set(conversationId, stored);
     }
     try {
       for (const [conversationId, online] of await this.store.renew(local))

@@ -106,6 +106,8 @@ export class RoomNotifier implements Notifier {
   }
 
   memberJoined(conversationId: string, member: MemberResource): void {
+    // Its tabs on any node hold no role yet; every node reads the members afresh next time.
+    this.roleChanged(conversationId, member.userId, member.role);
     this.chat.to(conversationRoom(conversationId)).emit("member:joined", { conversationId, member });
   }
 

@@ -363,7 +363,9 @@ describe("two people sharing a conversation in headless Chromium", () => {
 
     // The owner makes a link; another person opens it, signs in, and is in.
     await ada.getByRole("button", { name: "Invite link" }).click();
-    await ada.waitForFunction(() => (document.querySelector("#invite-link") as HTMLInputElement).value !== "");
+    await ada.waitForFunction(
+      () => (document.querySelector("#invite-link") as HTMLInputElement).value !== "",
+    );
     const link = await ada.locator("#invite-link").inputValue();
     expect(link).to.match(/\/\?invite=[A-Za-z0-9_-]{43}$/);
     const bob = await person("Bob Babbage", link);

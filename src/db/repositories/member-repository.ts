@@ -53,6 +53,16 @@ export class MemberRepository {
     return removed > 0;
   }
 
+  /** The other members of the conversations `userId` owns. */
+  async othersInOwnedBy(userId: string): Promise<{ conversationId: string; userId: string }[]> {
+    return this.sequelize.query<{ conversationId: string; userId: string }>(
+      `SELECT m.conversation_id AS "conversationId", m.user_id AS "userId"
+         FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+        WHERE c.user_id = $1 AND m.user_id <> $1`,
+      { bind: [userId], type: QueryTypes.SELECT },
+    );
+  }
+
   /** The conversations `userId` is a member of without owning them. */
   async joinedBy(userId: string): Promise<string[]> {
     const rows = await this.models.Member.findAll({
@@ -60,13 +70,5 @@ export class MemberRepository {
       attributes: ["conversationId", "role"],
     });
     return rows.filter((r) => r.role !== "owner").map((r) => r.conversationId);
-  }
-
-  /** Locks the conversation's member rows for a change of roles (one owner at all times). */
-  async lockAll(conversationId: string, tx: Tx): Promise<void> {
-    await this.sequelize.query(`SELECT 1 FROM conversation_members WHERE conversation_id = $1 FOR UPDATE`, {
-      bind: [conversationId],
-      transaction: tx,
-    });
   }
 }

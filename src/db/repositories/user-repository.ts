@@ -61,32 +61,29 @@ export class UserRepository {
   }
 
   /**
-   * What an erased user wrote in others' conversations becomes unreadable: the text emptied, the
-   * author gone, marked erased. (Its own conversations go with it.)
+   * Erases a user in one transaction: what it wrote in others' conversations becomes unreadable (the
+   * text emptied, the author gone, `metadata` only `{erased: true}`), and so do the summaries that may
+   * retell it and the titles written from a first question of its; then the user goes, and with it
+   * (ON DELETE CASCADE) the conversations it owns and its memberships. Its row is locked first: a
+   * message of its still being sent either ends before (and is emptied) or fails after.
    */
-  async eraseAuthored(id: string): Promise<number> {
-    return this.models.Message.sequelize!.transaction(async (transaction) => {
-      // A summary of those conversations may retell what they wrote: it goes too (a later one is
-      // written from what remains).
-      await this.models.Message.sequelize!.query(
-        `UPDATE conversations SET summary = NULL, summary_through_id = NULL, summary_through_seq = 0
-          WHERE id IN (SELECT DISTINCT conversation_id FROM messages WHERE author_id = $1) AND summary IS NOT NULL`,
-        { bind: [id], transaction },
+  async erase(id: string): Promise<void> {
+    const sequelize = this.models.User.sequelize!;
+    await sequelize.transaction(async (transaction) => {
+      const q = (sql: string) => sequelize.query(sql, { bind: [id], transaction });
+      await q(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`);
+      await q(
+        `UPDATE conversations c SET summary = NULL, summary_through_id = NULL, summary_through_seq = 0,
+                title = CASE WHEN EXISTS (SELECT 1 FROM messages r WHERE r.conversation_id = c.id
+                                             AND r.parent_id IS NULL AND r.author_id = $1)
+                             THEN 'New conversation' ELSE c.title END
+          WHERE c.user_id <> $1 AND c.id IN (SELECT DISTINCT conversation_id FROM messages WHERE author_id = $1)`,
       );
-      const [count] = await this.models.Message.update(
-        {
-          content: "",
-          authorId: null,
-          authorName: null,
-          metadata: this.models.Message.sequelize!.literal(`metadata || '{"erased": true}'::jsonb`),
-        },
-        { where: { authorId: id }, transaction },
+      await q(
+        `UPDATE messages SET content = '', author_id = NULL, author_name = NULL, metadata = '{"erased": true}'::jsonb
+          WHERE author_id = $1`,
       );
-      return count;
+      await q(`DELETE FROM users WHERE id = $1`);
     });
-  }
-
-  async destroy(id: string): Promise<void> {
-    await this.models.User.destroy({ where: { id } });
   }
 }
