@@ -24,7 +24,7 @@ export interface PromptQuestion {
  * Names the authors of the user messages when more than one person wrote among them: each message
  * then carries its author's name (a message with no author, a template's or an erased user's, none).
  */
-function withAuthors(
+export function withAuthors(
   messages: {
     role: ChatPromptMessage["role"];
     content: string;
