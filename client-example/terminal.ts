@@ -23,7 +23,7 @@ import {
   subscribe,
   type ChatSocket,
   type MessageView,
-} from "./chat-client.js";
+} from "../sdk/chat-client.js";
 
 const USAGE =
   "usage: npm run client -- [--url http://localhost:3000] [--user alice] [--agent <agentId>] [--conversation <id>]";

@@ -24,7 +24,9 @@ import type { Config } from "./config.js";
 import { ConversationPolicy } from "./conversations/conversation-policy.js";
 import { ConversationService } from "./conversations/conversation-service.js";
 import { openMigratedDatabase, type Database } from "./db/database.js";
+import { browserModulesRouter } from "./http/browser-modules.js";
 import { clientExampleRouter } from "./http/client-example.js";
+import { corsOptions } from "./http/origin-policy.js";
 import { createHttpApp } from "./http/http-app.js";
 import { readinessCheck } from "./http/readiness.js";
 import { RateLimits } from "./limits/rate-limits.js";
@@ -234,6 +236,9 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     trustProxy: config.trustProxy,
     devTokenSigner: config.isProduction ? undefined : signer,
     clientExample: serveClient ? await clientExampleRouter() : undefined,
+    browserModules: await browserModulesRouter(
+      corsOptions({ corsOrigins: config.corsOrigins, isProduction: config.isProduction }),
+    ),
     readiness: readinessCheck(() => repositories.ping(), redis),
   });
   httpServer.on("request", app);

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Router } from "express";
+import { bundle } from "../bundling/browser-bundle.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // src/http/ when run from source, dist/src/http/ when compiled: the folder is at the project's top.
@@ -14,22 +15,10 @@ const root = [path.resolve(here, "../../client-example"), path.resolve(here, "..
  * server's event maps) is bundled once at start with esbuild, in memory.
  */
 export async function clientExampleRouter(): Promise<Router> {
-  const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: [path.join(root, "widget.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    sourcemap: false,
-    write: false,
-    logLevel: "silent",
-  });
-  const bundle = result.outputFiles[0]?.text ?? "";
+  const widget = await bundle(path.join(root, "widget.ts"));
   const router = Router();
   router.get("/widget.js", (_req, res) => {
-    res.type("application/javascript").send(bundle);
+    res.type("application/javascript").send(widget);
   });
   router.get(["/", "/index.html"], (_req, res) => {
     res.sendFile(path.join(root, "index.html"));

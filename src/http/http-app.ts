@@ -43,6 +43,8 @@ export interface HttpAppDeps {
   devTokenSigner: TokenSigner | undefined;
   /** Served at `/`: the client example, outside production. */
   clientExample: Router | undefined;
+  /** `GET /sdk/confab.js`, for host pages. */
+  browserModules: Router;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   admin: AdminService;
   metrics: Metrics;
@@ -102,6 +104,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   api.use(notFoundRoute);
   app.use("/api/v1", api);
 
+  app.use(deps.browserModules);
   if (deps.clientExample) app.use(deps.clientExample);
   app.use(errorMiddleware(deps.logger));
   return app;

@@ -53,6 +53,17 @@ describe("the layering", () => {
     expect(offending(files, (i) => i.startsWith("src/") && !i.startsWith("src/protocol/"))).to.deep.equal([]);
   });
 
+  it("has the SDK import nothing of the server but src/protocol, and nothing of the client example", () => {
+    const files = sources("sdk");
+    expect(files.length).to.be.greaterThan(2);
+    expect(
+      offending(
+        files,
+        (i) => (i.startsWith("src/") && !i.startsWith("src/protocol/")) || i.startsWith("client-example/"),
+      ),
+    ).to.deep.equal([]);
+  });
+
   it("has no module below the transport layers import them: only realtime/, http/ and the composition root do", () => {
     const transports = ["src/realtime/", "src/http/"];
     const roots = ["src/app.ts", "src/main.ts"];

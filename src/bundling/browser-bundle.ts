@@ -1,0 +1,33 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// src/bundling/ when run from source, dist/src/bundling/ when compiled: sdk/ is at the project's top.
+const root = [path.resolve(here, "../.."), path.resolve(here, "../../..")].find((p) =>
+  existsSync(path.join(p, "sdk", "index.ts")),
+)!;
+
+/** The modules a host page loads from Confab, by the path each is served at. */
+export const BROWSER_MODULES = { "/sdk/confab.js": path.join(root, "sdk", "index.ts") } as const;
+
+/**
+ * One module as a single ES module with nothing left to import (socket.io-client bundled in), built
+ * by esbuild: at start in memory, and by `npm run build` into dist/ for hosts that serve it themselves.
+ */
+export async function bundle(entry: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    sourcemap: false,
+    write: false,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  return result.outputFiles[0]?.text ?? "";
+}
