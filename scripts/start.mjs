@@ -21,7 +21,9 @@ function newest(dir) {
   return latest;
 }
 
-const sources = Math.max(...["src", "migrations", "seeders", "sdk"].map((d) => newest(path.join(root, d))));
+const sources = Math.max(
+  ...["src", "migrations", "seeders", "sdk", "widget"].map((d) => newest(path.join(root, d))),
+);
 if (!existsSync(entry) || !existsSync(template) || statSync(entry).mtimeMs < sources) {
   process.stderr.write("Confab: building (the compiled server is missing or older than its sources)…\n");
   execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });

@@ -9,7 +9,10 @@ const root = [path.resolve(here, "../.."), path.resolve(here, "../../..")].find(
 )!;
 
 /** The modules a host page loads from Confab, by the path each is served at. */
-export const BROWSER_MODULES = { "/sdk/confab.js": path.join(root, "sdk", "index.ts") } as const;
+export const BROWSER_MODULES = {
+  "/sdk/confab.js": path.join(root, "sdk", "index.ts"),
+  "/widget/confab-widget.js": path.join(root, "widget", "confab-widget.ts"),
+} as const;
 
 /**
  * One module as a single ES module with nothing left to import (socket.io-client bundled in), built

@@ -37,6 +37,8 @@ export interface AnswerScript {
   responseDelayMs?: number;
   /** Wait after the preamble (role chunk, message_start) before the first text chunk. */
   firstChunkDelayMs?: number;
+  /** Wait this long before each text chunk after the first (a model writing at its own pace). */
+  chunkDelayMs?: number;
   /** After this many text chunks, send nothing more but keep the connection open. */
   stallAfterChunks?: number;
   /** After this many text chunks, destroy the socket mid-response. */
@@ -195,6 +197,7 @@ export class VendorServer {
       const frame = frames.text[sent];
       if (frame === undefined) break;
       if (sent === 0 && script.firstChunkDelayMs) await pause(script.firstChunkDelayMs);
+      if (sent > 0 && script.chunkDelayMs) await pause(script.chunkDelayMs);
       if (res.destroyed) return;
       await write(res, frame);
     }

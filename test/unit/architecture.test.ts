@@ -64,6 +64,17 @@ describe("the layering", () => {
     ).to.deep.equal([]);
   });
 
+  it("has the widget import nothing of the server but src/protocol, and of the clients only the SDK", () => {
+    const files = sources("widget");
+    expect(files.length).to.be.greaterThan(2);
+    expect(
+      offending(
+        files,
+        (i) => (i.startsWith("src/") && !i.startsWith("src/protocol/")) || i.startsWith("client-example/"),
+      ),
+    ).to.deep.equal([]);
+  });
+
   it("has no module below the transport layers import them: only realtime/, http/ and the composition root do", () => {
     const transports = ["src/realtime/", "src/http/"];
     const roots = ["src/app.ts", "src/main.ts"];

@@ -1,0 +1,43 @@
+/** The widget's styles, inside its shadow root: the host page's CSS cannot reach in, nor these out. */
+export const WIDGET_CSS = `
+:host { all: initial; display: block; height: 100%; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif;
+  color: #1d2330; --accent: #3b63e6; --muted: #6b7385; --border: #e3e6eb; --panel: #fff; --soft: #eef0f4; }
+* { box-sizing: border-box; }
+.frame { display: flex; flex-direction: column; height: 100%; min-height: 320px; background: var(--panel);
+  border: 1px solid var(--border); border-radius: 12px; overflow: hidden; }
+header { display: flex; align-items: center; gap: .6em; padding: .6em .9em; border-bottom: 1px solid var(--border); }
+header h2 { margin: 0; font-size: 1em; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.state { font-size: .8em; color: var(--muted); }
+.state[data-state="online"] { display: none; }
+.state[data-state="offline"] { color: #c2413a; }
+.people { display: flex; flex-wrap: wrap; gap: .3em; padding: .3em .9em; font-size: .8em; border-bottom: 1px solid var(--border); }
+.people:empty { display: none; }
+.member { padding: .1em .5em; border: 1px solid var(--border); border-radius: 999px; color: var(--muted); }
+.member[data-online="true"] { color: #1d2330; border-color: #2fa84f; }
+.invite-link { flex: 1; min-width: 10em; font: inherit; }
+.messages { flex: 1; overflow-y: auto; padding: .8em .9em; display: flex; flex-direction: column; gap: .6em; }
+.message { max-width: 85%; display: flex; flex-direction: column; }
+.message.user { align-self: flex-end; align-items: flex-end; }
+.message.user.other { align-self: flex-start; align-items: flex-start; }
+.author { font-size: .75em; color: var(--muted); }
+.author:empty { display: none; }
+.bubble { padding: .5em .8em; border-radius: 12px; background: var(--soft); overflow-wrap: anywhere; }
+.message.user .bubble { background: var(--accent); color: #fff; white-space: pre-wrap; }
+.message.user.other .bubble { background: var(--panel); color: inherit; border: 1px solid var(--border); }
+.bubble > :first-child { margin-top: 0; } .bubble > :last-child { margin-bottom: 0; }
+.bubble a { color: inherit; }
+.bubble pre { position: relative; background: #14161b; color: #e6e8ee; padding: .7em; border-radius: 8px; overflow-x: auto; }
+.bubble pre .copy { position: absolute; top: .3em; right: .3em; font-size: .75em; }
+.bubble table { border-collapse: collapse; } .bubble th, .bubble td { border: 1px solid var(--border); padding: .2em .5em; }
+.message[data-status="streaming"] .bubble::after { content: "▍"; color: var(--muted); }
+.status { font-size: .75em; color: var(--muted); } .status:empty { display: none; }
+.actions { display: flex; gap: .3em; font-size: .75em; } .actions:empty { display: none; }
+button { font: inherit; cursor: pointer; border: 1px solid var(--border); background: var(--panel); border-radius: 6px; padding: .15em .5em; }
+button:disabled { opacity: .45; cursor: default; }
+.starters { display: flex; flex-wrap: wrap; gap: .4em; padding: 0 .9em .5em; } .starters:empty { display: none; }
+.typing { min-height: 1.2em; padding: 0 .9em; font-size: .8em; color: var(--muted); }
+form { display: flex; gap: .5em; padding: .6em .9em .8em; border-top: 1px solid var(--border); }
+textarea { flex: 1; resize: none; font: inherit; padding: .4em .6em; border: 1px solid var(--border); border-radius: 8px; min-height: 2.6em; }
+.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+.error { color: #c2413a; font-size: .8em; padding: 0 .9em; } .error:empty { display: none; }
+`;
