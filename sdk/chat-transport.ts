@@ -51,6 +51,24 @@ export class ConfabChatTransport<
     return answerStream(handle, answerId, options.abortSignal);
   }
 
+  /**
+   * The conversation so far as UI messages (the path shown, for `useChat({messages})`), without an
+   * answer still being written: `reconnectToStream` (`useChat({resume: true})`) brings that one.
+   */
+  async messages(chatId: string): Promise<UI_MESSAGE[]> {
+    const handle = this.client.conversation(chatId);
+    await handle.ready();
+    return handle
+      .messages()
+      .filter(
+        (m) => m.id !== null && m.role !== "system" && m.status !== "streaming" && m.status !== "saving",
+      )
+      .map(
+        (m) =>
+          ({ id: m.id!, role: m.role, parts: [{ type: "text", text: m.content }] }) as unknown as UI_MESSAGE,
+      );
+  }
+
   /** The answer being written in the conversation, from its start; null when none is. */
   async reconnectToStream(options: { chatId: string }): Promise<ReadableStream<UIMessageChunk> | null> {
     const handle = this.client.conversation(options.chatId);

@@ -30,6 +30,7 @@ export async function bundle(entry: string): Promise<string> {
     sourcemap: false,
     write: false,
     legalComments: "none",
+    jsx: "automatic",
     logLevel: "silent",
   });
   return result.outputFiles[0]?.text ?? "";

@@ -15,13 +15,22 @@ const root = [path.resolve(here, "../../client-example"), path.resolve(here, "..
  * server's event maps) is bundled once at start with esbuild, in memory.
  */
 export async function clientExampleRouter(): Promise<Router> {
-  const widget = await bundle(path.join(root, "widget.ts"));
+  const [widget, reactPage] = await Promise.all([
+    bundle(path.join(root, "widget.ts")),
+    bundle(path.join(root, "react-page.tsx")),
+  ]);
   const router = Router();
   router.get("/widget.js", (_req, res) => {
     res.type("application/javascript").send(widget);
   });
   router.get(["/", "/index.html"], (_req, res) => {
     res.sendFile(path.join(root, "index.html"));
+  });
+  router.get("/react-page.js", (_req, res) => {
+    res.type("application/javascript").send(reactPage);
+  });
+  router.get("/react.html", (_req, res) => {
+    res.sendFile(path.join(root, "react.html"));
   });
   router.get("/widget.css", (_req, res) => {
     res.sendFile(path.join(root, "widget.css"));

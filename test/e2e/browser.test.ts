@@ -422,3 +422,68 @@ describe("two people sharing a conversation in headless Chromium", () => {
     await ada.locator('.member[data-user-id="bob-babbage"][data-online="false"]').waitFor();
   });
 });
+
+describe("useChat with Confab's transport in headless Chromium", () => {
+  let dataDir: string;
+  let server: ServerProcess;
+  let browser: Browser;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "confab-usechat-"));
+    [server, browser] = await Promise.all([
+      startServerProcess({ DATA_DIR: dataDir, DEMO_WORD_DELAY_MS: "100" }),
+      launchChromium(),
+    ]);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop("SIGKILL");
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("streams an answer, and after a reload mid-answer resumes it to the stored text", async () => {
+    const page = await (await browser.newContext()).newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    await page.goto(`${server.url}/react.html`);
+    await page.getByLabel("Message").fill("Tell me about resuming");
+    await page.getByRole("button", { name: "Send" }).click();
+    // Part of the answer is shown: reload in the middle of it.
+    await page.waitForFunction(
+      () => (document.querySelector("li.assistant .text")?.textContent ?? "").length > 10,
+    );
+    const partial = await page.locator("li.assistant .text").textContent();
+    await page.reload();
+    // The reloaded page finds the answer still being written and follows it to its end.
+    await page.waitForFunction(() => document.querySelector("#status")?.textContent === "streaming");
+    await page.waitForFunction(() => document.querySelector("#status")?.textContent === "ready");
+
+    const token = (await rest(server.url).post<{ token: string }>("/api/v1/dev/token", { sub: "react-demo" }))
+      .body.token;
+    const list = await rest(server.url, token).get<{ conversations: { id: string }[] }>(
+      "/api/v1/conversations",
+    );
+    const id = list.body.conversations[0]!.id;
+    const messages = (
+      await rest(server.url, token).get<{ messages: MessageResource[] }>(
+        `/api/v1/conversations/${id}/messages`,
+      )
+    ).body.messages;
+    expect(messages.map((m) => [m.role, m.status])).to.deep.equal([
+      ["user", "complete"],
+      ["assistant", "complete"],
+    ]);
+    const shown = await page
+      .locator("#messages li")
+      .evaluateAll((items) =>
+        items.map((li) => [li.className, li.querySelector(".text")?.textContent ?? ""]),
+      );
+    expect(shown).to.deep.equal([
+      ["user", "Tell me about resuming"],
+      ["assistant", messages[1]!.content],
+    ]);
+    expect(messages[1]!.content.startsWith(partial!)).to.equal(true);
+    expect(messages[1]!.content.length).to.be.greaterThan(partial!.length);
+    expect(pageErrors).to.deep.equal([]);
+  });
+});
