@@ -475,7 +475,7 @@ describe("useChat with Confab's transport in headless Chromium", () => {
     ]);
     const shown = await page
       .locator("#messages li")
-      .evaluateAll((items) =>
+      .evaluateAll((items): string[][] =>
         items.map((li) => [li.className, li.querySelector(".text")?.textContent ?? ""]),
       );
     expect(shown).to.deep.equal([
