@@ -475,8 +475,8 @@ describe("useChat with Confab's transport in headless Chromium", () => {
     ]);
     const shown = await page
       .locator("#messages li")
-      .evaluateAll((items): string[][] =>
-        items.map((li) => [li.className, li.querySelector(".text")?.textContent ?? ""]),
+      .evaluateAll((items: Element[]) =>
+        items.map((li): string[] => [li.className, li.querySelector(".text")?.textContent ?? ""]),
       );
     expect(shown).to.deep.equal([
       ["user", "Tell me about resuming"],
