@@ -38,6 +38,10 @@ export interface MountedWidget {
   unmount(): void;
 }
 
+function setIfChanged(node: HTMLElement, property: "className" | "textContent", value: string): void {
+  if (node[property] !== value) node[property] = value;
+}
+
 const STATUS: Record<MessageView["status"], string> = {
   complete: "",
   sending: "sending…",
@@ -147,11 +151,12 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
     }
     const { row } = entry;
     const mine = view.role !== "user" || !view.author || view.author.id === me;
-    row.className = `message ${view.role}${mine ? "" : " other"}`;
-    row.dataset.status = view.status;
-    if (view.id) row.dataset.id = view.id;
+    // Each write only when it changes something: an unchanged row is not touched at all.
+    setIfChanged(row, "className", `message ${view.role}${mine ? "" : " other"}`);
+    if (row.dataset.status !== view.status) row.dataset.status = view.status;
+    if (view.id && row.dataset.id !== view.id) row.dataset.id = view.id;
     const [author, bubble, status, actions] = row.children as unknown as HTMLElement[];
-    author!.textContent = several && view.role === "user" ? (view.author?.name ?? "") : "";
+    setIfChanged(author!, "textContent", several && view.role === "user" ? (view.author?.name ?? "") : "");
     if (entry.drawn !== view.content) {
       if (view.role === "user") bubble!.textContent = view.content;
       else {
@@ -160,8 +165,11 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
       }
       entry.drawn = view.content;
     }
-    status!.textContent =
-      STATUS[view.status] + (view.error && view.status !== "complete" ? `: ${view.error.message}` : "");
+    setIfChanged(
+      status!,
+      "textContent",
+      STATUS[view.status] + (view.error && view.status !== "complete" ? `: ${view.error.message}` : ""),
+    );
     if (entry.status !== actionsKey(view)) {
       entry.status = actionsKey(view);
       actions!.replaceChildren(...actionsOf(view));
@@ -169,8 +177,10 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
     return row;
   }
 
+  // While an answer is written the actions wait (one answer at a time): the frame's `data-busy` greys
+  // them out, so that no other row is drawn again when an answer starts or ends.
   const actionsKey = (v: MessageView) =>
-    `${v.status}|${v.branch?.index}/${v.branch?.count}|${busy()}|${role()}|${v.author?.id ?? ""}`;
+    `${v.status}|${v.branch?.index}/${v.branch?.count}|${role()}|${v.author?.id ?? ""}`;
 
   function actionsOf(view: MessageView): HTMLElement[] {
     const out: HTMLElement[] = [];
@@ -179,8 +189,10 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
       const b = el("button", "", label);
       b.type = "button";
       b.setAttribute("aria-label", name);
-      b.disabled = disabled || busy();
-      b.addEventListener("click", onClick);
+      b.disabled = disabled;
+      b.addEventListener("click", () => {
+        if (!busy()) onClick();
+      });
       return b;
     };
     if (view.branch && view.branch.count > 1) {
@@ -252,6 +264,7 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
     }
     if (atBottom) messagesBox.scrollTop = messagesBox.scrollHeight;
     const writing = busy();
+    if (frame.dataset.busy !== String(writing)) frame.dataset.busy = String(writing);
     const viewer = role() === "viewer";
     stop.hidden = !writing || viewer;
     send.disabled = writing || viewer || !client.connected;

@@ -33,7 +33,7 @@ header h2 { margin: 0; font-size: 1em; flex: 1; overflow: hidden; text-overflow:
 .status { font-size: .75em; color: var(--muted); } .status:empty { display: none; }
 .actions { display: flex; gap: .3em; font-size: .75em; } .actions:empty { display: none; }
 button { font: inherit; cursor: pointer; border: 1px solid var(--border); background: var(--panel); border-radius: 6px; padding: .15em .5em; }
-button:disabled { opacity: .45; cursor: default; }
+button:disabled, .frame[data-busy="true"] .actions button { opacity: .45; cursor: default; }
 .starters { display: flex; flex-wrap: wrap; gap: .4em; padding: 0 .9em .5em; } .starters:empty { display: none; }
 .typing { min-height: 1.2em; padding: 0 .9em; font-size: .8em; color: var(--muted); }
 form { display: flex; gap: .5em; padding: .6em .9em .8em; border-top: 1px solid var(--border); }
