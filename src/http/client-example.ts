@@ -15,9 +15,10 @@ const root = [path.resolve(here, "../../client-example"), path.resolve(here, "..
  * server's event maps) is bundled once at start with esbuild, in memory.
  */
 export async function clientExampleRouter(): Promise<Router> {
-  const [widget, reactPage] = await Promise.all([
+  const [widget, reactPage, embed] = await Promise.all([
     bundle(path.join(root, "widget.ts")),
     bundle(path.join(root, "react-page.tsx")),
+    bundle(path.join(root, "embed.ts")),
   ]);
   const router = Router();
   router.get("/widget.js", (_req, res) => {
@@ -31,6 +32,12 @@ export async function clientExampleRouter(): Promise<Router> {
   });
   router.get("/react.html", (_req, res) => {
     res.sendFile(path.join(root, "react.html"));
+  });
+  router.get("/embed.js", (_req, res) => {
+    res.type("application/javascript").send(embed);
+  });
+  router.get("/embed.html", (_req, res) => {
+    res.sendFile(path.join(root, "embed.html"));
   });
   router.get("/widget.css", (_req, res) => {
     res.sendFile(path.join(root, "widget.css"));

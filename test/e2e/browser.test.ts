@@ -486,4 +486,19 @@ describe("useChat with Confab's transport in headless Chromium", () => {
     expect(messages[1]!.content.length).to.be.greaterThan(partial!.length);
     expect(pageErrors).to.deep.equal([]);
   });
+
+  it("serves a page that mounts the widget with three lines, and chats through it", async () => {
+    const page = await (await browser.newContext()).newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    await page.goto(`${server.url}/embed.html`);
+    await page.locator("textarea").fill("hi from the embed page");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await page.locator(".message.assistant[data-status=complete]").waitFor();
+    expect(await page.locator(".message.user .bubble").textContent()).to.equal("hi from the embed page");
+    expect(await page.locator(".message.assistant .bubble").innerText()).to.include(
+      'You said: "hi from the embed page".',
+    );
+    expect(await page.evaluate(() => document.getElementById("chat")!.shadowRoot !== null)).to.equal(true);
+    expect(pageErrors).to.deep.equal([]);
+  });
 });
