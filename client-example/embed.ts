@@ -12,6 +12,7 @@ const conversationId = params.get("conversation") ?? localStorage.getItem("confa
 const invite = params.get("invite");
 const widget = mount(document.getElementById("chat")!, {
   url: location.origin,
+  agentId: "00000000-0000-4000-8000-000000000001", // the demo assistant: no key or network needed
   getToken: () => fetchDevToken(location.origin, sub, sub),
   ...(conversationId && !invite ? { conversationId } : {}),
   ...(invite ? { invite } : {}),

@@ -630,7 +630,7 @@ ui.invite.addEventListener("click", () => {
       role,
     })
     .then(async (invite) => {
-      const link = `${location.origin}/?invite=${encodeURIComponent(invite.token)}`;
+      const link = `${location.origin}${location.pathname}?invite=${encodeURIComponent(invite.token)}`;
       ui.inviteLink.value = link;
       ui.inviteBox.hidden = false;
       ui.inviteNote.textContent = `Joins as ${invite.role}; valid until ${new Date(invite.expiresAt).toLocaleDateString()}.`;

@@ -34,16 +34,27 @@ export class ConfabChatTransport<
   }): Promise<ReadableStream<UIMessageChunk>> {
     const handle = this.client.conversation(options.chatId);
     await handle.ready();
+    const held = handle.messages();
     let answerId: string | null;
     if (options.trigger === "submit-message") {
       const last = options.messages.findLast((m) => m.role === "user");
       const text = (last?.parts ?? []).flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
       if (!text.trim())
         throw new ConfabError({ code: "validation_failed", message: "the message has no text" });
-      answerId = (await handle.send(text)).assistantMessageId;
+      // `sendMessage({text, messageId})` replaces a message: in Confab, a new version of it (an edit).
+      const edited = options.messageId
+        ? held.find((m) => m.id === options.messageId && m.role === "user")
+        : undefined;
+      answerId = edited
+        ? (await handle.edit(edited.id!, text)).assistantMessageId
+        : (await handle.send(text)).assistantMessageId;
     } else {
-      // The answer to regenerate: the one named, else the last answer of the path.
-      const target = options.messageId ?? handle.messages().findLast((m) => m.role === "assistant")?.id;
+      // The answer to regenerate: the one named; for a question named, its answer on the path; else
+      // the last answer of the path.
+      const named = held.findIndex((m) => m.id === options.messageId);
+      const target =
+        (named >= 0 ? held.slice(named).find((m) => m.role === "assistant")?.id : undefined) ??
+        held.findLast((m) => m.role === "assistant")?.id;
       if (!target)
         throw new ConfabError({ code: "validation_failed", message: "there is no answer to regenerate" });
       answerId = await handle.regenerate(target);
@@ -70,12 +81,16 @@ export class ConfabChatTransport<
   }
 
   /** The answer being written in the conversation, from its start; null when none is. */
-  async reconnectToStream(options: { chatId: string }): Promise<ReadableStream<UIMessageChunk> | null> {
+  async reconnectToStream(options: {
+    chatId: string;
+    abortSignal?: AbortSignal;
+  }): Promise<ReadableStream<UIMessageChunk> | null> {
     const handle = this.client.conversation(options.chatId);
     await handle.ready();
-    const writing = handle.streaming();
+    // Being written, or ended and being stored (`saving`): either is the answer still to come.
+    const writing = handle.messages().find((m) => m.status === "streaming" || m.status === "saving");
     if (!writing?.id) return null;
-    return answerStream(handle, writing.id, undefined);
+    return answerStream(handle, writing.id, options.abortSignal);
   }
 }
 
@@ -127,7 +142,12 @@ function answerStream(
       const find = () => handle.messages().find((m) => m.id === answerId);
       off = handle.on("change", () => step(find()));
       step(find());
-      abortSignal?.addEventListener("abort", () => void handle.stop().catch(() => undefined), { once: true });
+      // Stopped before the answer was even known (the signal already aborted), or later.
+      if (abortSignal?.aborted) void handle.stop().catch(() => undefined);
+      else
+        abortSignal?.addEventListener("abort", () => void handle.stop().catch(() => undefined), {
+          once: true,
+        });
     },
     cancel() {
       off();

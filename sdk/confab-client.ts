@@ -62,27 +62,58 @@ export class ConfabClient {
   readonly api: Api;
   private readonly handles = new Map<string, ConversationHandle>();
   private token: string | undefined;
+  private closed = false;
+  /** Consecutive handshakes refused: each waits longer before the next (up to 30 s). */
+  private refusals = 0;
 
   constructor(private readonly options: ConfabClientOptions) {
     if (!options.token && !options.getToken) throw new Error("ConfabClient needs a token or getToken");
     this.token = options.token;
     this.api = new Api(options.url, options.token ?? "", () => this.freshToken());
     this.socket = io(new URL("/chat", options.url).href, {
+      // A token that cannot be had yet is sent empty: the refusal below asks again, later.
       auth: (cb) => {
-        void this.currentToken().then((token) => cb({ token }));
+        this.currentToken().then(
+          (token) => cb({ token }),
+          () => cb({ token: "" }),
+        );
       },
       transports: ["websocket"],
     });
+    this.socket.on("connect", () => (this.refusals = 0));
     this.socket.on("auth:expiring", () => {
       void this.freshToken()
         .then((token) => this.call("auth:refresh", { token }))
         .catch(() => undefined);
     });
-    // A refused handshake (an expired token): ask for a fresh one, then connect again.
+    // A refused handshake (an expired token, or too many at once): connect again after a while,
+    // with a fresh token when the refusal was about it.
     this.socket.on("connect_error", (err) => {
-      if (this.socket.active || err.message !== "unauthorized" || !this.options.getToken) return;
-      void this.freshToken().then(() => this.socket.connect());
+      if (this.socket.active) return; // A network failure: socket.io retries by itself.
+      const data = (err as Error & { data?: { retryAfterMs?: unknown } }).data;
+      const retryAfter = typeof data?.retryAfterMs === "number" ? data.retryAfterMs : 0;
+      this.reconnectLater(err.message === "unauthorized", retryAfter);
     });
+    // The server closed the connection (the token expired, or the user was erased): socket.io does not
+    // come back by itself after that; this client does, with a fresh token.
+    this.socket.on("disconnect", (reason) => {
+      if (reason === "io server disconnect") this.reconnectLater(true, 0);
+    });
+  }
+
+  private reconnectLater(renewToken: boolean, atLeastMs: number): void {
+    if (this.closed) return;
+    if (renewToken && !this.options.getToken) return; // A fixed token that is refused: nothing to do.
+    this.refusals++;
+    const delay = Math.max(atLeastMs, Math.min(30_000, 500 * 2 ** Math.min(this.refusals - 1, 6)));
+    setTimeout(() => {
+      if (this.closed) return;
+      const ready = renewToken ? this.freshToken() : Promise.resolve("");
+      ready.then(
+        () => this.socket.connect(),
+        () => this.reconnectLater(true, 0),
+      );
+    }, delay);
   }
 
   private async currentToken(): Promise<string> {
@@ -139,13 +170,31 @@ export class ConfabClient {
     return this.socket.connected;
   }
 
-  /** Resolves once the socket is connected. */
+  /** Resolves once the socket is connected; rejects once the client is closed. */
   connectedOnce(): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new ConfabError({ code: "unavailable", message: "the client is closed" }));
     if (this.socket.connected) return Promise.resolve();
-    return new Promise((resolve) => this.socket.once("connect", () => resolve()));
+    return new Promise((resolve, reject) => {
+      const onConnect = () => {
+        this.closers.delete(onClose);
+        resolve();
+      };
+      const onClose = () => {
+        this.socket.off("connect", onConnect);
+        reject(new ConfabError({ code: "unavailable", message: "the client is closed" }));
+      };
+      this.closers.add(onClose);
+      this.socket.once("connect", onConnect);
+    });
   }
 
+  private readonly closers = new Set<() => void>();
+
   close(): void {
+    this.closed = true;
+    for (const close of [...this.closers]) close();
+    this.closers.clear();
     for (const handle of this.handles.values()) handle.dispose();
     this.handles.clear();
     this.socket.close();
@@ -175,6 +224,7 @@ export class ConversationHandle {
   private readonly onConnect: () => void;
   private readonly offEvents: (() => void)[] = [];
   private hasJoined = false;
+  private disposed = false;
 
   constructor(
     private readonly client: ConfabClient,
@@ -188,7 +238,8 @@ export class ConversationHandle {
     this.unsubscribe = subscribe(client.socket, () => this.stream);
     this.onConnect = () => {
       // Every reconnect: join again, asking only for the messages after what is held.
-      if (this.hasJoined) this.joined = this.join(true);
+      this.joined = this.joinUntilDone(this.hasJoined);
+      this.joined.catch(() => undefined);
     };
     client.socket.on("connect", this.onConnect);
     this.offEvents.push(
@@ -203,7 +254,30 @@ export class ConversationHandle {
         for (const l of this.listeners.presence) l(online);
       }),
     );
-    this.joined = client.connectedOnce().then(() => this.join(false));
+    this.joined = client.connectedOnce().then(() => this.joinUntilDone(false));
+    // A handle nobody awaits must not report an unhandled rejection (Node ends the process on one).
+    this.joined.catch(() => undefined);
+  }
+
+  /**
+   * Joins, and joins again while the refusal is passing (`unavailable`, `rate_limited`: the contract's
+   * "join again"), backing off; a refusal that lasts (`not_found`, `forbidden`) is the answer. A
+   * disconnect meanwhile leaves it to the next connect.
+   */
+  private async joinUntilDone(rejoin: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.join(rejoin || this.hasJoined);
+        return;
+      } catch (err) {
+        const passing =
+          err instanceof ConfabError && (err.code === "unavailable" || err.code === "rate_limited");
+        if (!passing || !this.client.connected || this.disposed) throw err;
+        const wait = err.retryAfterMs ?? Math.min(10_000, 250 * 2 ** Math.min(attempt, 5));
+        await new Promise((r) => setTimeout(r, wait));
+        if (!this.client.connected || this.disposed) throw err;
+      }
+    }
   }
 
   private async join(rejoin: boolean): Promise<void> {
@@ -338,29 +412,43 @@ export class ConversationHandle {
    * and runs it again. Refusals (a `ConfabError` other than `unavailable`) are not repeated.
    */
   private async untilAcknowledged<T>(attempt: () => Promise<T>): Promise<T> {
+    // A minute of unanswered attempts (the server or its database away all along) ends in the error.
+    const deadline = Date.now() + 60_000;
     for (;;) {
       await this.client.connectedOnce();
       await this.joined.catch(() => undefined);
-      const dropped = new Promise<"dropped">((resolve) =>
-        this.client.socket.once("disconnect", () => resolve("dropped")),
-      );
+      let onDisconnect = () => {};
+      const dropped = new Promise<"dropped">((resolve) => {
+        onDisconnect = () => resolve("dropped");
+        this.client.socket.once("disconnect", onDisconnect);
+      });
+      let failure: unknown;
       const outcome = await Promise.race([
         attempt().then(
           (value) => ({ value }),
           (err: unknown) => {
             // No answer in time: the same call again is safe (a send repeats its clientMessageId).
-            if (err instanceof ConfabError && err.code === "unavailable") return "dropped" as const;
+            if (err instanceof ConfabError && err.code === "unavailable") {
+              failure = err;
+              return "dropped" as const;
+            }
             throw err;
           },
         ),
         dropped,
-      ]);
+      ]).finally(() => this.client.socket.off("disconnect", onDisconnect));
       if (outcome !== "dropped") return outcome.value;
+      if (this.disposed)
+        throw new ConfabError({ code: "unavailable", message: "the conversation was closed" });
+      if (Date.now() > deadline) {
+        throw failure ?? new ConfabError({ code: "unavailable", message: "the server did not answer" });
+      }
       if (this.client.connected) await new Promise((r) => setTimeout(r, 500));
     }
   }
 
   dispose(): void {
+    this.disposed = true;
     this.unsubscribe();
     this.client.socket.off("connect", this.onConnect);
     for (const off of this.offEvents) off();

@@ -63,7 +63,8 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
   const inviteUrl =
     options.inviteUrl ??
     ((token: string) => {
-      const url = new URL(location.href);
+      // This page, without its own query or fragment (nothing of the host's is handed to invitees).
+      const url = new URL(location.origin + location.pathname);
       url.searchParams.set("invite", token);
       return url.href;
     });

@@ -50,6 +50,10 @@ function hookLinks(): void {
       node.setAttribute("target", "_blank");
       node.setAttribute("rel", "noopener noreferrer nofollow");
     }
+    // Only a code block's language may name a class: text must never dress up as the widget's own
+    // parts (a fake "message from Alice" drawn with the widget's classes).
+    const cls = node.getAttribute("class");
+    if (cls !== null && !/^language-[\w-]{1,40}$/.test(cls)) node.removeAttribute("class");
   });
 }
 
@@ -61,6 +65,8 @@ export function renderMarkdown(text: string): DocumentFragment {
     ALLOWED_TAGS,
     ALLOWED_ATTR: ["href", "title", "class", "start", "align"],
     ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
+    ALLOW_DATA_ATTR: false,
+    ALLOW_ARIA_ATTR: false,
     RETURN_DOM_FRAGMENT: true,
   });
 }

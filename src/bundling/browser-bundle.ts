@@ -1,17 +1,20 @@
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // src/bundling/ when run from source, dist/src/bundling/ when compiled: sdk/ is at the project's top.
+// Without the sources (a deployment of dist/ alone), the modules `npm run build` wrote are served.
 const root = [path.resolve(here, "../.."), path.resolve(here, "../../..")].find((p) =>
   existsSync(path.join(p, "sdk", "index.ts")),
-)!;
+);
+const sources = root ?? path.resolve(here, "../../..");
 
 /** The modules a host page loads from Confab, by the path each is served at. */
 export const BROWSER_MODULES = {
-  "/sdk/confab.js": path.join(root, "sdk", "index.ts"),
-  "/widget/confab-widget.js": path.join(root, "widget", "confab-widget.ts"),
+  "/sdk/confab.js": path.join(sources, "sdk", "index.ts"),
+  "/widget/confab-widget.js": path.join(sources, "widget", "confab-widget.ts"),
 } as const;
 
 /**
@@ -34,4 +37,12 @@ export async function bundle(entry: string): Promise<string> {
     logLevel: "silent",
   });
   return result.outputFiles[0]?.text ?? "";
+}
+
+/** A module's code: bundled from its sources, or, without them, the file `npm run build` wrote. */
+export async function moduleCode(route: keyof typeof BROWSER_MODULES): Promise<string> {
+  if (root) return bundle(BROWSER_MODULES[route]);
+  const built = path.join(here, "../..", route);
+  if (!existsSync(built)) throw new Error(`${route}: neither its sources nor ${built} (run npm run build)`);
+  return readFile(built, "utf8");
 }

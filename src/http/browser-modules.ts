@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import cors, { type CorsOptions } from "cors";
 import { Router } from "express";
-import { BROWSER_MODULES, bundle } from "../bundling/browser-bundle.js";
+import { BROWSER_MODULES, moduleCode } from "../bundling/browser-bundle.js";
 
 /**
  * Serves the SDK (`GET /sdk/confab.js`) to host pages on the origins CORS allows, with an ETag of its
@@ -9,8 +9,8 @@ import { BROWSER_MODULES, bundle } from "../bundling/browser-bundle.js";
  */
 export async function browserModulesRouter(corsOptions: CorsOptions): Promise<Router> {
   const router = Router();
-  for (const [route, entry] of Object.entries(BROWSER_MODULES)) {
-    const code = await bundle(entry);
+  for (const route of Object.keys(BROWSER_MODULES) as (keyof typeof BROWSER_MODULES)[]) {
+    const code = await moduleCode(route);
     const etag = `"${createHash("sha256").update(code).digest("base64url").slice(0, 27)}"`;
     router.get(route, cors(corsOptions), (req, res) => {
       res.setHeader("ETag", etag);

@@ -24,8 +24,12 @@ export async function clientExampleRouter(): Promise<Router> {
   router.get("/widget.js", (_req, res) => {
     res.type("application/javascript").send(widget);
   });
+  // The widget mounted in a page; the full app (conversations, templates, sharing) beside it.
   router.get(["/", "/index.html"], (_req, res) => {
     res.sendFile(path.join(root, "index.html"));
+  });
+  router.get("/app.html", (_req, res) => {
+    res.sendFile(path.join(root, "app.html"));
   });
   router.get("/react-page.js", (_req, res) => {
     res.type("application/javascript").send(reactPage);
@@ -35,9 +39,6 @@ export async function clientExampleRouter(): Promise<Router> {
   });
   router.get("/embed.js", (_req, res) => {
     res.type("application/javascript").send(embed);
-  });
-  router.get("/embed.html", (_req, res) => {
-    res.sendFile(path.join(root, "embed.html"));
   });
   router.get("/widget.css", (_req, res) => {
     res.sendFile(path.join(root, "widget.css"));

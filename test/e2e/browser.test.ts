@@ -146,7 +146,7 @@ describe("the browser widget in headless Chromium", () => {
   });
 
   it("signs in, starts a chat with the demo assistant and streams the stored answer", async () => {
-    await first.goto(server.url);
+    await first.goto(`${server.url}/app.html`);
     await first.getByLabel("Display name").fill(NAME);
     await first.getByRole("button", { name: "Continue" }).click();
     await first.locator("#whoami").getByText(`${NAME} · ${SUB}`).waitFor();
@@ -195,7 +195,7 @@ describe("the browser widget in headless Chromium", () => {
   it("shows the same conversation in a second tab", async () => {
     // Same browser profile: the tab signs in from localStorage and reopens the last conversation.
     second = watch(await context.newPage());
-    await second.goto(server.url);
+    await second.goto(`${server.url}/app.html`);
     await second.locator("#whoami").getByText(`${NAME} · ${SUB}`).waitFor();
     const shown = await waitForSettled(second, 2);
     expect(shown).to.deep.equal(await stored());
@@ -332,7 +332,7 @@ describe("two people sharing a conversation in headless Chromium", () => {
   });
 
   /** A person in a browser profile of their own, signed in by name. */
-  async function person(name: string, url = server.url): Promise<Page> {
+  async function person(name: string, url = `${server.url}/app.html`): Promise<Page> {
     const page = await (await browser.newContext()).newPage();
     page.on("pageerror", (err) => pageErrors.push(err.message));
     await page.goto(url);
@@ -367,7 +367,7 @@ describe("two people sharing a conversation in headless Chromium", () => {
       () => (document.querySelector("#invite-link") as HTMLInputElement).value !== "",
     );
     const link = await ada.locator("#invite-link").inputValue();
-    expect(link).to.match(/\/\?invite=[A-Za-z0-9_-]{43}$/);
+    expect(link).to.match(/\/app\.html\?invite=[A-Za-z0-9_-]{43}$/);
     const bob = await person("Bob Babbage", link);
     expect(await waitForSettled(bob, 2)).to.deep.equal(await waitForSettled(ada, 2));
     await ada.locator('.member[data-user-id="bob-babbage"][data-online="true"]').waitFor();
@@ -490,7 +490,7 @@ describe("useChat with Confab's transport in headless Chromium", () => {
   it("serves a page that mounts the widget with three lines, and chats through it", async () => {
     const page = await (await browser.newContext()).newPage();
     page.on("pageerror", (err) => pageErrors.push(err.message));
-    await page.goto(`${server.url}/embed.html`);
+    await page.goto(`${server.url}/`);
     await page.locator("textarea").fill("hi from the embed page");
     await page.getByRole("button", { name: "Send", exact: true }).click();
     await page.locator(".message.assistant[data-status=complete]").waitFor();

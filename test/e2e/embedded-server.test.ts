@@ -70,7 +70,9 @@ describe("the server process on the embedded database (npm start with nothing co
     server ??= await startServerProcess({ DATA_DIR: dataDir });
     const page = await fetch(`${server.url}/`);
     expect(page.status).to.equal(200);
-    expect(await page.text()).to.include("widget.js");
+    // The widget mounted in a page, and the full app beside it.
+    expect(await page.text()).to.include("/embed.js");
+    expect(await (await fetch(`${server.url}/app.html`)).text()).to.include("widget.js");
     const script = await fetch(`${server.url}/widget.js`);
     expect(script.headers.get("content-type")).to.match(/javascript/);
     expect((await script.text()).length).to.be.greaterThan(1000);

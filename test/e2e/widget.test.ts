@@ -37,6 +37,7 @@ const XSS = [
   `<a href="vbscript:msgbox(19)">vb</a>`,
   "```html\n<script>window.__xss = 20</script>\n```",
   `<b onclick="window.__xss = 21">bold</b> <input autofocus onfocus="window.__xss = 22">`,
+  `<span class="message user other" data-id="x" aria-label="Alice"><span class="author">Alice</span><span class="bubble">a fake message</span></span>`,
 ];
 
 const MARKDOWN = [
@@ -200,6 +201,12 @@ describe("the widget on a host page of another origin", () => {
           for (const attribute of node.getAttributeNames()) {
             if (attribute.startsWith("on")) problems.push(`${tag}[${attribute}]`);
           }
+          // The widget's own copy button on a code block is the only element with a class of its own.
+          const own = tag === "button" && node.parentElement?.tagName === "PRE";
+          const cls = node.getAttribute("class");
+          if (cls !== null && !own && !/^language-/.test(cls)) problems.push(`${tag}.${cls}`);
+          for (const name of node.getAttributeNames())
+            if (name.startsWith("data-") || name.startsWith("aria-")) problems.push(`${tag}[${name}]`);
           const href = node.getAttribute("href");
           if (href !== null && !/^(https?:|mailto:)/i.test(href)) problems.push(`href=${href}`);
         }

@@ -96,6 +96,25 @@ describe("the client SDK against a real server", () => {
     expect(handle.messages().map((m) => m.content)).to.deep.equal([question!.content, storedAnswer!.content]);
   });
 
+  it("comes back by itself, with a fresh token, when the server closes the connection", async () => {
+    let tokens = 0;
+    const c = new ConfabClient({ url: server.url, getToken: () => (tokens++, server.token("ray")) });
+    clients.push(c);
+    const { id } = await c.createConversation({ agentId: DEMO_AGENT_ID });
+    const handle = c.conversation(id);
+    await handle.ready();
+    const before = tokens;
+    const back = new Promise<void>((resolve) => c.socket.once("connect", () => resolve()));
+    // What the server does when a token expires (auth:expired): it disconnects the socket.
+    server.confab.io.of("/chat").disconnectSockets(true);
+    await back;
+    expect(tokens).to.be.greaterThan(before);
+    await handle.ready();
+    const sent = await handle.send("still here");
+    const answer = await handle.settled(sent.assistantMessageId!);
+    expect(answer.content).to.equal(WORDS.join(""));
+  });
+
   it("delivers a message sent while disconnected exactly once", async () => {
     const c = client("sue");
     const { id } = await c.createConversation({ agentId: DEMO_AGENT_ID });
