@@ -108,6 +108,8 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
   stop.hidden = true;
   const send = el("button", "primary", "Send");
   send.type = "submit";
+  // Until the conversation is joined there is nowhere to send to.
+  send.disabled = true;
   form.append(input, stop, send);
   frame.append(header, people, inviteRow, messagesBox, starters, typingLine, errorLine, form);
   root.replaceChildren(style, frame);
