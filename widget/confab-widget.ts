@@ -272,7 +272,11 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
     stop.hidden = !writing || viewer;
     send.disabled = writing || viewer || !client.connected;
     input.disabled = viewer;
-    input.placeholder = viewer ? "You are a viewer here." : editing ? "Editing a message…" : "Message…";
+    input.placeholder = viewer
+      ? "You are a viewer here."
+      : editing
+        ? "Editing a message… (Esc to cancel)"
+        : "Message…";
     inviteButton.hidden = role() !== "owner";
     title.textContent = handle.conversation?.title ?? "Chat";
     const empty = list.length === 0 && !viewer;
@@ -352,6 +356,13 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
     }
   });
   input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && editing) {
+      // Not editing after all: the composer is for a new message again.
+      editing = null;
+      input.value = "";
+      render();
+      return;
+    }
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
       form.requestSubmit();
