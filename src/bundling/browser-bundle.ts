@@ -21,7 +21,20 @@ export const BROWSER_MODULES = {
  * One module as a single ES module with nothing left to import (socket.io-client bundled in), built
  * by esbuild: at start in memory, and by `npm run build` into dist/ for hosts that serve it themselves.
  */
-export async function bundle(entry: string): Promise<string> {
+export function bundle(entry: string): Promise<string> {
+  // Once per process: every node (or test server) started in it serves the same code.
+  let code = bundles.get(entry);
+  if (!code) {
+    code = build(entry);
+    bundles.set(entry, code);
+    code.catch(() => bundles.delete(entry));
+  }
+  return code;
+}
+
+const bundles = new Map<string, Promise<string>>();
+
+async function build(entry: string): Promise<string> {
   const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [entry],

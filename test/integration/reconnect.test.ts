@@ -176,7 +176,10 @@ describe("a tab that drops and re-joins at random moments", () => {
       }
     })();
 
-    // Turns, with regenerates, edits and checkouts of earlier branches in between.
+    // Turns, with regenerates, edits and checkouts of earlier branches in between. Chosen by a
+    // source of their own: the drops above draw from theirs as timing allows, which must not change
+    // the plan (nor how many regenerates, edits and checkouts it holds).
+    const plan = random(seed + 1);
     const turns = 25;
     const asked: MessageResource[] = [];
     const answered: MessageResource[] = [];
@@ -185,14 +188,14 @@ describe("a tab that drops and re-joins at random moments", () => {
     let edits = 0;
     for (let i = 0; i < turns; i++) {
       const done = observeAnswer(writer, conversationId);
-      const choice = rand();
+      const choice = plan();
       if (i > 0 && choice < 0.25) {
         await call(writer, "message:regenerate", { conversationId, messageId: answered.at(-1)!.id });
         regenerates++;
       } else if (i > 0 && choice < 0.4) {
         const edited = await call(writer, "message:edit", {
           conversationId,
-          messageId: asked[Math.floor(rand() * asked.length)]!.id,
+          messageId: asked[Math.floor(plan() * asked.length)]!.id,
           content: `edit ${i}`,
         });
         asked.push(edited.message);
@@ -202,8 +205,8 @@ describe("a tab that drops and re-joins at random moments", () => {
         asked.push(sent.message);
       }
       answered.push((await done).end.message);
-      if (i > 0 && rand() < 0.3) {
-        const target = answered[Math.floor(rand() * answered.length)]!;
+      if (i > 0 && plan() < 0.3) {
+        const target = answered[Math.floor(plan() * answered.length)]!;
         await call(writer, "conversation:checkout", { conversationId, messageId: target.id });
         checkouts++;
       }

@@ -4,6 +4,11 @@ import { inTx, type MemberRecord, type NamedMember, type Tx } from "../records.j
 
 type Role = MemberRecord["role"];
 
+/** Members with the name each goes by (its user's, or its id when it has none). */
+const NAMED_MEMBERS = `SELECT m.conversation_id AS "conversationId", m.user_id AS "userId", m.role,
+       m.joined_at AS "joinedAt", COALESCE(u.name, m.user_id) AS name
+  FROM conversation_members m JOIN users u ON u.id = m.user_id`;
+
 /** The `conversation_members` table: who takes part in which conversation, in which role. */
 export class MemberRepository {
   constructor(private readonly models: Models) {}
@@ -15,10 +20,7 @@ export class MemberRepository {
   /** Every member, the owner first, then in the order they joined; each with its name. */
   async list(conversationId: string, tx?: Tx): Promise<NamedMember[]> {
     const rows = await this.sequelize.query<Record<string, unknown>>(
-      `SELECT m.conversation_id AS "conversationId", m.user_id AS "userId", m.role, m.joined_at AS "joinedAt",
-              COALESCE(u.name, m.user_id) AS name
-         FROM conversation_members m JOIN users u ON u.id = m.user_id
-        WHERE m.conversation_id = $1
+      `${NAMED_MEMBERS} WHERE m.conversation_id = $1
         ORDER BY m.role = 'owner' DESC, m.joined_at, m.user_id`,
       { bind: [conversationId], type: QueryTypes.SELECT, ...inTx(tx) },
     );
@@ -27,10 +29,7 @@ export class MemberRepository {
 
   async find(conversationId: string, userId: string, tx?: Tx): Promise<NamedMember | null> {
     const [row] = await this.sequelize.query<Record<string, unknown>>(
-      `SELECT m.conversation_id AS "conversationId", m.user_id AS "userId", m.role, m.joined_at AS "joinedAt",
-              COALESCE(u.name, m.user_id) AS name
-         FROM conversation_members m JOIN users u ON u.id = m.user_id
-        WHERE m.conversation_id = $1 AND m.user_id = $2`,
+      `${NAMED_MEMBERS} WHERE m.conversation_id = $1 AND m.user_id = $2`,
       { bind: [conversationId, userId], type: QueryTypes.SELECT, ...inTx(tx) },
     );
     return (row as unknown as NamedMember | undefined) ?? null;
