@@ -422,7 +422,7 @@ export class ConversationHandle {
         onDisconnect = () => resolve("dropped");
         this.client.socket.once("disconnect", onDisconnect);
       });
-      let failure: unknown;
+      let failure: ConfabError | undefined;
       const outcome = await Promise.race([
         attempt().then(
           (value) => ({ value }),
