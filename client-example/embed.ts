@@ -2,7 +2,7 @@
  * The host page of `/embed.html`: Confab's widget mounted with a development token. A host app
  * would mint its own JWT and `import { mount } from "<confab>/widget/confab-widget.js"`.
  */
-import { fetchDevToken } from "../sdk/chat-client.js";
+import { fetchDevToken } from "../sdk/rest-client.js";
 import { mount } from "../widget/confab-widget.js";
 
 const sub = localStorage.getItem("confab.embed.user") ?? `guest-${crypto.randomUUID().slice(0, 8)}`;

@@ -5,10 +5,9 @@
  */
 import { useChat } from "@ai-sdk/react";
 import type { UIMessage } from "ai";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { ConfabChatTransport } from "../sdk/index.js";
-import { fetchDevToken } from "../sdk/chat-client.js";
+import { ConfabChatTransport, fetchDevToken } from "../sdk/index.js";
 
 const DEMO_AGENT = "00000000-0000-4000-8000-000000000001";
 const KEY = "confab.react.conversation";
@@ -29,6 +28,7 @@ function Chat({
     resume: true,
   });
   const [input, setInput] = useState("");
+  const online = useOnline(transport, chatId);
   return (
     <main style={{ maxWidth: 720, margin: "2em auto", font: "15px system-ui" }}>
       <h1>useChat over Confab</h1>
@@ -41,6 +41,7 @@ function Chat({
         ))}
       </ol>
       <p id="status">{status}</p>
+      <p id="online">{online.length > 0 ? `Online: ${online.join(", ")}` : ""}</p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -59,6 +60,14 @@ function Chat({
       </form>
     </main>
   );
+}
+
+/** Who has the conversation open now, from the transport's conversation handle (the SDK's core). */
+function useOnline(transport: ConfabChatTransport, chatId: string): string[] {
+  const handle = transport.client.conversation(chatId);
+  const [online, setOnline] = useState(() => handle.presence().map((u) => u.name));
+  useEffect(() => handle.on("presence", (list) => setOnline(list.map((u) => u.name))), [handle]);
+  return online;
 }
 
 async function start(): Promise<void> {

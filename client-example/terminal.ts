@@ -7,23 +7,16 @@
  * line read from stdin and prints the answer as it streams in. `/stop` stops the answer being
  * written, `/quit` (or the end of the input) exits; Ctrl+C stops an answer, or exits when idle.
  * Lines are sent one at a time: the next waits for the previous answer, so piped input works too.
+ * Like every face, it draws from the SDK's conversation handle and holds no protocol logic.
  */
-import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
-import { createInterface } from "node:readline";
+import { createInterface, type Interface } from "node:readline";
 import { parseArgs } from "node:util";
-import { io } from "socket.io-client";
-import type { AgentResource, ConversationResource, JoinResult, SendResult } from "../src/protocol/index.js";
-import {
-  Api,
-  ApiError,
-  ConversationStream,
-  fetchDevToken,
-  request,
-  subscribe,
-  type ChatSocket,
-  type MessageView,
-} from "../sdk/chat-client.js";
+import { ConfabClient } from "../sdk/confab-client.js";
+import type { ConversationHandle } from "../sdk/conversation-handle.js";
+import type { MessageView } from "../sdk/conversation-stream.js";
+import { describeError } from "../sdk/errors.js";
+import { fetchDevToken } from "../sdk/rest-client.js";
 
 const USAGE =
   "usage: npm run client -- [--url http://localhost:3000] [--user alice] [--agent <agentId>] [--conversation <id>]";
@@ -53,7 +46,6 @@ function readOptions() {
     process.exit(2);
   }
 }
-const options = readOptions();
 
 const tty = process.stdout.isTTY && process.stdin.isTTY;
 const dim = (text: string) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[0m` : text);
@@ -66,256 +58,203 @@ function fail(message: string): never {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof ApiError) return `${err.message} (${err.code})`;
-  if (err instanceof Error) {
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
-    return err.message + cause;
-  }
-  return String(err);
+  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
+  return describeError(err) + cause;
 }
 
 async function main(): Promise<void> {
+  const options = readOptions();
   if (options.help) {
     out(USAGE + "\n");
     return;
   }
-  const baseUrl = options.url;
-  const user = options.user;
-  const renew = async () => {
-    token = await fetchDevToken(baseUrl, user, user);
-    api.setToken(token);
-    socket.auth = { token };
-    return token;
-  };
-  let token = await fetchDevToken(baseUrl, user, user).catch((err: unknown) =>
-    fail(`cannot get a token from ${baseUrl}: ${describe(err)}`),
+  const { url, user } = options;
+  const client = new ConfabClient({ url, getToken: () => fetchDevToken(url, user, user) });
+  await client.me().catch((err: unknown) => fail(`cannot get a token from ${url}: ${describe(err)}`));
+  const conversationId = options.conversation ?? (await newConversation(client, options.agent));
+  const handle = client.conversation(conversationId);
+  await handle
+    .ready()
+    .catch((err: unknown) => fail(`cannot join conversation ${conversationId}: ${describe(err)}`));
+  const printer = new Printer(handle.me);
+  note(
+    `conversation ${conversationId} · ${await agentLabel(client, handle)} · /stop stops an answer, /quit exits`,
   );
-  const api = new Api(baseUrl, token, renew);
-
-  const conversationId = options.conversation ?? (await newConversation(api, options.agent));
-
-  // Every listener is attached before the connection opens (connect() below): the server may send an
-  // event (auth:expiring) right after the handshake.
-  const socket: ChatSocket = io(baseUrl + "/chat", {
-    auth: { token },
-    transports: ["websocket"],
-    autoConnect: false,
-  });
-  const printer = new Printer();
-  const stream = new ConversationStream(conversationId, printer);
-  subscribe(socket, () => stream);
-
-  let joinedOnce = false;
-  let quitting = false;
-  const connected = new Set<() => void>();
-  socket.on("connect", () => {
-    void (async () => {
-      const afterSeq = joinedOnce ? stream.afterSeq() : undefined;
-      stream.beginJoin();
-      const ack = await request(
-        socket,
-        "conversation:join",
-        afterSeq === undefined ? { conversationId } : { conversationId, afterSeq },
-      );
-      if (!ack.ok) {
-        stream.abandonJoin();
-        fail(`cannot join conversation ${conversationId}: ${ack.error.message} (${ack.error.code})`);
-      }
-      const joined: JoinResult = ack.data;
-      if (!joinedOnce) {
-        const agentName = await agentLabel(api, joined.conversation.agentId);
-        note(`conversation ${joined.conversation.id} · ${agentName} · /stop stops an answer, /quit exits`);
-        if (joined.hasMore) note("(earlier messages not shown)");
-      } else {
-        note("(reconnected)");
-      }
-      printer.history = true;
-      stream.applyJoin(joined, afterSeq === undefined);
-      printer.history = false;
-      joinedOnce = true;
-      for (const resolve of connected) resolve();
-      connected.clear();
-      input.idle();
-    })();
-  });
-  socket.on("disconnect", (reason) => {
-    if (quitting) return;
-    note(`(disconnected: ${reason})`);
-    if (reason === "io server disconnect") {
-      renew().then(
-        () => socket.connect(),
-        (err: unknown) => fail(`cannot renew the token: ${describe(err)}`),
-      );
-    }
-  });
-  socket.on("connect_error", (err) => {
-    if (socket.active) return; // Socket.IO retries network failures by itself.
-    if (err.message === "unauthorized" && joinedOnce) {
-      renew().then(
-        () => socket.connect(),
-        (e: unknown) => fail(`cannot renew the token: ${describe(e)}`),
-      );
-    } else {
-      fail(`cannot connect to ${baseUrl}/chat: ${err.message}`);
-    }
-  });
-  socket.on("auth:expiring", () => {
-    void renew()
-      .then((fresh) => request(socket, "auth:refresh", { token: fresh }))
-      .then((ack) => {
-        if (!ack.ok) note(`(token renewal refused: ${ack.error.message})`);
-      });
-  });
-  socket.on("conversation:deleted", (e) => {
-    if (e.conversationId === conversationId) {
-      note("(the conversation was deleted)");
-      quit(0);
-    }
-  });
-
-  socket.connect();
-
-  const waitConnected = () =>
-    socket.connected && joinedOnce
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => connected.add(resolve));
-
-  // -- Input -----------------------------------------------------------------------------------
-
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty });
-  rl.setPrompt("you> ");
-  const queue: string[] = [];
-  let busy = false;
-
-  const input = {
-    /** Shows the prompt when nothing is being sent or written. */
-    idle() {
-      if (tty && !busy && !quitting && joinedOnce && !stream.streaming()) rl.prompt();
-    },
-  };
-  printer.onSettled = () => input.idle();
-
-  function quit(code: number): void {
-    if (quitting) return;
-    quitting = true;
-    rl.close();
-    socket.disconnect();
-    process.exitCode = code;
-    // Nothing should keep the process alive now; make sure of it.
-    setTimeout(() => process.exit(code), 1000).unref();
-  }
-
-  async function stop(): Promise<void> {
-    const ack = await request(socket, "generation:stop", { conversationId });
-    if (!ack.ok) note(`(stop failed: ${ack.error.message} (${ack.error.code}))`);
-    else if (!ack.data.stopped) note("(nothing to stop)");
-  }
-
-  async function sendLine(content: string): Promise<void> {
-    await waitConnected();
-    const clientMessageId = randomUUID();
-    printer.mine.add(clientMessageId);
-    if (!tty) out(`you> ${content}\n`);
-    const ack = await request(socket, "message:send", { conversationId, content, clientMessageId });
-    if (!ack.ok) {
-      const retry = ack.error.retryAfterMs ? `, retry in ${Math.ceil(ack.error.retryAfterMs / 1000)} s` : "";
-      note(`(not sent: ${ack.error.message} (${ack.error.code})${retry})`);
-      return;
-    }
-    const sent: SendResult = ack.data;
-    if (sent.duplicate) note("(already sent)");
-    stream.applySent(sent.message, sent.assistantMessageId);
-    if (sent.assistantMessageId) await printer.settledPromise(sent.assistantMessageId);
-  }
-
-  async function pump(): Promise<void> {
-    if (busy) return;
-    busy = true;
-    try {
-      // Nothing happens before the conversation is joined, not even a /quit: a failed join must show.
-      await waitConnected();
-      for (let line = queue.shift(); line !== undefined; line = queue.shift()) {
-        const content = line.trim();
-        if (content === "/quit") return quit(0);
-        if (!content) continue;
-        if (content.startsWith("/")) {
-          note("(commands: /stop, /quit)");
-          continue;
-        }
-        await sendLine(content);
-      }
-    } catch (err) {
-      note(`(error: ${describe(err)})`);
-    } finally {
-      busy = false;
-      input.idle();
-    }
-  }
-
-  rl.on("line", (line) => {
-    // /stop acts at once (it is meant for the answer being written); everything else waits its turn.
-    if (line.trim() === "/stop") {
-      void stop();
-      return;
-    }
-    queue.push(line);
-    void pump();
-  });
-  rl.on("close", () => {
-    // End of input: finish what was queued, then leave.
-    if (quitting) return;
-    queue.push("/quit");
-    void pump();
-  });
-  rl.on("SIGINT", () => {
-    if (stream.streaming()) void stop();
-    else quit(130);
-  });
+  if (handle.hasEarlier) note("(earlier messages not shown)");
+  printer.printHistory(handle.messages());
+  handle.on("message", (view) => printer.changed(view));
+  new Session(client, handle, printer).run();
 }
 
 /** Picks the agent (`--agent`, else the first active one) and creates a conversation with it. */
-async function newConversation(api: Api, agentId: string | undefined): Promise<string> {
-  const agents = await api.call<AgentResource[]>("GET", "/agents");
+async function newConversation(client: ConfabClient, agentId: string | undefined): Promise<string> {
+  const agents = await client.agents();
   const agent = agentId ? agents.find((a) => a.id === agentId) : agents[0];
   if (!agent) {
     const list = agents.map((a) => `  ${a.id}  ${a.name} (${a.provider}/${a.model})`).join("\n");
     fail(agentId ? `no active agent ${agentId}; agents:\n${list}` : "the server has no active agent");
   }
-  const conversation = await api.call<ConversationResource>("POST", "/conversations", { agentId: agent.id });
-  return conversation.id;
+  return (await client.createConversation({ agentId: agent.id })).id;
 }
 
-async function agentLabel(api: Api, agentId: string): Promise<string> {
-  try {
-    const agents = await api.call<AgentResource[]>("GET", "/agents");
-    const agent = agents.find((a) => a.id === agentId);
-    return agent ? `${agent.name} (${agent.provider}/${agent.model})` : `agent ${agentId}`;
-  } catch {
-    return `agent ${agentId}`;
+async function agentLabel(client: ConfabClient, handle: ConversationHandle): Promise<string> {
+  const agentId = handle.conversation?.agentId;
+  const agent = (await client.agents().catch(() => [])).find((a) => a.id === agentId);
+  return agent ? `${agent.name} (${agent.provider}/${agent.model})` : `agent ${agentId}`;
+}
+
+/** Reading lines and sending them one at a time; the connection's ups and downs noted. */
+class Session {
+  private readonly rl: Interface;
+  private readonly queue: string[] = [];
+  private busy = false;
+  private quitting = false;
+
+  constructor(
+    private readonly client: ConfabClient,
+    private readonly handle: ConversationHandle,
+    private readonly printer: Printer,
+  ) {
+    this.rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty });
+    this.rl.setPrompt("you> ");
+    printer.onSettled = () => this.idle();
+  }
+
+  run(): void {
+    let wasOnline = true;
+    this.client.onStatus((status) => {
+      if (status === "offline" && wasOnline && !this.quitting) note("(disconnected)");
+      if (status === "online" && !wasOnline) note("(reconnected)");
+      wasOnline = status === "online";
+    });
+    this.handle.on("deleted", () => {
+      note("(the conversation was deleted)");
+      this.quit(0);
+    });
+    this.rl.on("line", (line) => this.line(line));
+    // End of input: finish what was queued, then leave.
+    this.rl.on("close", () => {
+      if (this.quitting) return;
+      this.queue.push("/quit");
+      void this.pump();
+    });
+    this.rl.on("SIGINT", () => {
+      if (this.handle.busy) void this.stop();
+      else this.quit(130);
+    });
+    this.idle();
+  }
+
+  /** /stop acts at once (it is meant for the answer being written); everything else waits its turn. */
+  private line(line: string): void {
+    if (line.trim() === "/stop") {
+      void this.stop();
+      return;
+    }
+    this.queue.push(line);
+    void this.pump();
+  }
+
+  /** Shows the prompt when nothing is being sent or written. */
+  private idle(): void {
+    if (tty && !this.busy && !this.quitting && !this.handle.busy) this.rl.prompt();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let line = this.queue.shift(); line !== undefined; line = this.queue.shift()) {
+        const content = line.trim();
+        if (content === "/quit") return this.quit(0);
+        if (!content) continue;
+        if (content.startsWith("/")) note("(commands: /stop, /quit)");
+        else await this.send(content);
+      }
+    } catch (err) {
+      note(`(error: ${describe(err)})`);
+    } finally {
+      this.busy = false;
+      this.idle();
+    }
+  }
+
+  private async send(content: string): Promise<void> {
+    if (!tty) out(`you> ${content}\n`);
+    try {
+      const sent = await this.handle.send(content);
+      if (sent.duplicate) note("(already sent)");
+      if (sent.assistantMessageId) await this.printer.settledPromise(sent.assistantMessageId);
+    } catch (err) {
+      note(`(not sent: ${describe(err)})`);
+    }
+  }
+
+  private async stop(): Promise<void> {
+    try {
+      if (!(await this.handle.stop())) note("(nothing to stop)");
+    } catch (err) {
+      note(`(stop failed: ${describe(err)})`);
+    }
+  }
+
+  private quit(code: number): void {
+    if (this.quitting) return;
+    this.quitting = true;
+    this.rl.close();
+    this.client.close();
+    process.exitCode = code;
+    // Nothing should keep the process alive now; make sure of it.
+    setTimeout(() => process.exit(code), 1000).unref();
   }
 }
 
-/** Prints messages as the stream changes them: each answer's new text as it arrives. */
+/** Prints messages as the handle changes them: each answer's new text as it arrives. */
 class Printer {
-  /** Client message ids sent from here: their text is already on screen. */
-  readonly mine = new Set<string>();
-  /** True while a join's messages are merged: they are history, not news from another tab. */
-  history = false;
   onSettled: () => void = () => {};
+  /** Client message ids sent from here: their text is already on screen. */
+  private readonly mine = new Set<string>();
   private readonly printed = new Map<string, string>();
   private readonly done = new Set<string>();
   private readonly waiting = new Map<string, () => void>();
   private open: string | null = null;
+  private history = false;
+
+  constructor(private readonly me: string | null) {}
+
+  /** The messages there before: printed as a transcript, without the answers' streaming. */
+  printHistory(views: MessageView[]): void {
+    this.history = true;
+    for (const view of views) this.changed(view);
+    this.history = false;
+  }
 
   changed(view: MessageView): void {
-    if (view.status === "sending" || this.done.has(view.key)) return;
-    if (view.role === "user") {
-      this.done.add(view.key);
-      if (view.clientMessageId && this.mine.has(view.clientMessageId)) return;
-      this.closeOpen();
-      out(`${this.history ? "you" : "you (elsewhere)"}> ${view.content}\n`);
+    if (view.status === "sending") {
+      if (view.clientMessageId) this.mine.add(view.clientMessageId);
       return;
     }
+    if (this.done.has(view.key)) return;
+    if (view.role === "user") this.question(view);
+    else this.answer(view);
+  }
+
+  /** Resolves once the answer has ended (at once if it already has). */
+  settledPromise(messageId: string): Promise<void> {
+    if (this.done.has(messageId)) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.set(messageId, resolve));
+  }
+
+  private question(view: MessageView): void {
+    this.done.add(view.key);
+    if (view.clientMessageId && this.mine.has(view.clientMessageId)) return;
+    this.closeOpen();
+    const mine = view.author === null || view.author.id === this.me;
+    const who = mine ? (this.history ? "you" : "you (elsewhere)") : view.author!.name;
+    out(`${who}> ${view.content}\n`);
+  }
+
+  private answer(view: MessageView): void {
     const shown = this.printed.get(view.key);
     if (shown === undefined) {
       this.closeOpen();
@@ -328,17 +267,6 @@ class Printer {
     this.printed.set(view.key, view.content);
     if (view.status === "saving") out(` ${dim("[saving: the server stores it once its database is back]")}`);
     else if (view.status !== "streaming") this.settle(view);
-  }
-
-  removed(_key: string): void {}
-
-  /** A transcript prints what happens as it happens: another branch's messages print as they come. */
-  pathChanged(): void {}
-
-  /** Resolves once the answer has ended (at once if it already has). */
-  settledPromise(messageId: string): Promise<void> {
-    if (this.done.has(messageId)) return Promise.resolve();
-    return new Promise((resolve) => this.waiting.set(messageId, resolve));
   }
 
   private settle(view: MessageView): void {

@@ -1,18 +1,15 @@
 /**
- * `ConfabChatTransport`: the AI SDK's `ChatTransport` over Confab (PROTOCOL.md section D), so that
+ * `ConfabChatTransport`: the AI SDK's `ChatTransport` over Confab (PROTOCOL.md section 9), so that
  * `useChat({id: conversationId, transport})` talks to a Confab conversation: a submitted message is
  * sent (and its answer streamed as UI message chunks), a regenerate asks Confab for a new version,
  * aborting stops the answer for every tab, and `reconnectToStream` picks up the answer being written
  * after a reload, on any node. Only the `ai` package's types are used: nothing of it is bundled.
  */
 import type { ChatTransport, UIMessage, UIMessageChunk } from "ai";
-import {
-  ConfabClient,
-  ConfabError,
-  type ConfabClientOptions,
-  type ConversationHandle,
-} from "./confab-client.js";
-import type { MessageView } from "./chat-client.js";
+import { ConfabClient, type ConfabClientOptions } from "./confab-client.js";
+import type { ConversationHandle } from "./conversation-handle.js";
+import type { MessageView } from "./conversation-stream.js";
+import { ConfabError } from "./errors.js";
 
 export type ConfabChatTransportOptions = ConfabClientOptions | { client: ConfabClient };
 

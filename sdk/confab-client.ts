@@ -1,94 +1,180 @@
 /**
- * `ConfabClient`: Confab for a host application in one object (PROTOCOL.md section D). Typed calls
- * for every `/chat` event and REST route, and a handle per conversation that joins, keeps the path and
- * the answer being written exactly in step with the server, resumes after every reconnect (`afterSeq`,
- * no delta lost or doubled), and sends with a `clientMessageId` it repeats after a reconnect (a send is
- * never lost or doubled). No DOM needed: it runs in browsers and in Node 20+.
+ * `ConfabClient`: Confab for a host application in one object (PROTOCOL.md section 9). Typed calls for
+ * every `/chat` event and REST route, one token shared by both, the connection kept (reconnecting with
+ * a fresh token when the server refuses or closes it), the caller's conversations kept live, and a
+ * handle per conversation (`conversation(id)`), the headless core every face draws from. No DOM
+ * needed: it runs in browsers and in Node 20+.
  */
 import { io } from "socket.io-client";
 import type {
-  Ack,
-  AckError,
-  ClientToServerEvents,
+  AgentResource,
   ConversationResource,
-  JoinResult,
-  MessageResource,
-  PresentUser,
-  SendResult,
   ServerToClientEvents,
+  TemplateResource,
+  UserResource,
 } from "../src/protocol/index.js";
-import {
-  Api,
-  ConversationStream,
-  newId,
-  request,
-  subscribe,
-  type ChatSocket,
-  type MessageView,
-} from "./chat-client.js";
+import { request, type AckDataOf, type AckEvent, type ChatSocket, type PayloadOf } from "./acks.js";
+import { ConversationHandle, type HandleHost, type RoomEvent } from "./conversation-handle.js";
+import { ConversationList } from "./conversation-list.js";
+import { Emitter } from "./emitter.js";
+import { ConfabError, closedError } from "./errors.js";
+import { RestClient, type HttpMethod } from "./rest-client.js";
+import { TokenSource } from "./token-source.js";
 
 export interface ConfabClientOptions {
   /** The Confab server, e.g. `https://chat.example.com`. */
   url: string;
-  /** A token, or a function that gives a fresh one (called again when the server refuses or warns of expiry). */
+  /** A fixed token (it cannot be renewed: a refused one ends the connection). */
   token?: string;
+  /**
+   * Gives a fresh token. Called once and its token reused, by the socket and every REST call alike,
+   * until it nears its `exp` or the server refuses it; calls that need one meanwhile wait for it.
+   */
   getToken?: () => string | Promise<string>;
+  /** The `fetch` REST calls use (default: the global one). */
+  fetch?: typeof fetch;
 }
 
-/** A refused call: the contract's error code, message and, when rate limited, when to retry. */
-export class ConfabError extends Error {
-  readonly code: string;
-  readonly retryAfterMs: number | undefined;
+/** The connection as a face shows it. */
+export type ConnectionStatus = "connecting" | "online" | "offline";
 
-  constructor(error: Pick<AckError, "code" | "message" | "retryAfterMs">) {
-    super(error.message);
-    this.name = "ConfabError";
-    this.code = error.code;
-    this.retryAfterMs = error.retryAfterMs;
-  }
-}
+type ClientEvents = {
+  status: (status: ConnectionStatus) => void;
+  /** A failure nobody asked for: the connection refused for good, a token that cannot be had. */
+  error: (error: ConfabError) => void;
+};
 
-type AckEvent = Exclude<keyof ClientToServerEvents, "typing">;
-type PayloadOf<E extends AckEvent> = Parameters<ClientToServerEvents[E]>[0];
-type DataOf<E extends AckEvent> = Parameters<ClientToServerEvents[E]>[1] extends (
-  answer: Ack<infer T>,
-) => void
-  ? T
-  : never;
+/** Every room event, routed to the handle of its conversation. */
+const ROOM_EVENTS: readonly RoomEvent[] = [
+  "message:created",
+  "assistant:start",
+  "assistant:delta",
+  "assistant:saving",
+  "assistant:done",
+  "assistant:error",
+  "conversation:updated",
+  "conversation:deleted",
+  "member:joined",
+  "member:updated",
+  "member:left",
+  "presence:update",
+  "typing",
+];
+
+type RoomPayload = { conversationId?: string; conversation?: { id: string } };
 
 /** One connection to Confab: a socket on `/chat` and REST under `/api/v1`, with the same token. */
-export class ConfabClient {
+export class ConfabClient implements HandleHost {
   readonly socket: ChatSocket;
-  readonly api: Api;
+  private readonly tokens: TokenSource;
+  private readonly api: RestClient;
   private readonly handles = new Map<string, ConversationHandle>();
-  private token: string | undefined;
+  private readonly events = new Emitter<ClientEvents>();
+  private readonly closers = new Set<() => void>();
+  private list: ConversationList | undefined;
+  private state: ConnectionStatus = "connecting";
   private closed = false;
   /** Consecutive handshakes refused: each waits longer before the next (up to 30 s). */
   private refusals = 0;
 
   constructor(private readonly options: ConfabClientOptions) {
     if (!options.token && !options.getToken) throw new Error("ConfabClient needs a token or getToken");
-    this.token = options.token;
-    this.api = new Api(options.url, options.token ?? "", () => this.freshToken());
+    this.tokens = new TokenSource(options);
+    this.api = new RestClient({
+      baseUrl: options.url,
+      tokens: this.tokens,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
     this.socket = io(new URL("/chat", options.url).href, {
-      // A token that cannot be had yet is sent empty: the refusal below asks again, later.
+      // The held token while it is fresh; should a fresh one fail to come, the last one (refused, it
+      // brings a renewal below).
       auth: (cb) => {
-        this.currentToken().then(
+        this.tokens.current().then(
           (token) => cb({ token }),
-          () => cb({ token: "" }),
+          () => cb({ token: this.tokens.last ?? "" }),
         );
       },
       transports: ["websocket"],
+      autoConnect: false,
     });
-    this.socket.on("connect", () => (this.refusals = 0));
+    this.watchConnection();
+    this.routeRoomEvents();
+    // The first handshake waits for a token: nothing goes out without one.
+    this.tokens.current().then(
+      () => this.open(),
+      (err: unknown) => this.tokenFailed(err),
+    );
+  }
+
+  // --- the connection ---------------------------------------------------------------------------
+
+  /** Whether the socket is connected now. */
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  get status(): ConnectionStatus {
+    return this.state;
+  }
+
+  /** Listens to the connection's status, or to failures nobody asked for; returns the unsubscribe. */
+  onStatus(listener: ClientEvents["status"]): () => void {
+    return this.events.on("status", listener);
+  }
+
+  onError(listener: ClientEvents["error"]): () => void {
+    return this.events.on("error", listener);
+  }
+
+  /** Resolves once the socket is connected; rejects once the client is closed. */
+  connectedOnce(): Promise<void> {
+    if (this.closed) return Promise.reject(closedError("client"));
+    if (this.socket.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onConnect = () => {
+        this.closers.delete(onClose);
+        resolve();
+      };
+      const onClose = () => {
+        this.socket.off("connect", onConnect);
+        reject(closedError("client"));
+      };
+      this.closers.add(onClose);
+      this.socket.once("connect", onConnect);
+    });
+  }
+
+  onSocket(event: "connect" | "disconnect", listener: () => void): () => void {
+    this.socket.on(event, listener);
+    return () => void this.socket.off(event, listener);
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    if (this.state === status) return;
+    this.state = status;
+    this.events.emit("status", status);
+  }
+
+  private open(): void {
+    if (!this.closed) this.socket.connect();
+  }
+
+  private watchConnection(): void {
+    this.socket.on("connect", () => {
+      this.refusals = 0;
+      this.setStatus("online");
+    });
+    this.socket.io.on("reconnect_attempt", () => this.setStatus("connecting"));
     this.socket.on("auth:expiring", () => {
-      void this.freshToken()
+      void this.tokens
+        .renew()
         .then((token) => this.call("auth:refresh", { token }))
-        .catch(() => undefined);
+        .catch((err: unknown) => this.report(err));
     });
     // A refused handshake (an expired token, or too many at once): connect again after a while,
     // with a fresh token when the refusal was about it.
     this.socket.on("connect_error", (err) => {
+      this.setStatus("offline");
       if (this.socket.active) return; // A network failure: socket.io retries by itself.
       const data = (err as Error & { data?: { retryAfterMs?: unknown } }).data;
       const retryAfter = typeof data?.retryAfterMs === "number" ? data.retryAfterMs : 0;
@@ -97,40 +183,58 @@ export class ConfabClient {
     // The server closed the connection (the token expired, or the user was erased): socket.io does not
     // come back by itself after that; this client does, with a fresh token.
     this.socket.on("disconnect", (reason) => {
+      this.setStatus("offline");
       if (reason === "io server disconnect") this.reconnectLater(true, 0);
     });
   }
 
   private reconnectLater(renewToken: boolean, atLeastMs: number): void {
     if (this.closed) return;
-    if (renewToken && !this.options.getToken) return; // A fixed token that is refused: nothing to do.
+    if (renewToken && !this.tokens.renewable) {
+      this.report(new ConfabError({ code: "unauthorized", message: "the server refuses this token" }));
+      return;
+    }
     this.refusals++;
     const delay = Math.max(atLeastMs, Math.min(30_000, 500 * 2 ** Math.min(this.refusals - 1, 6)));
     setTimeout(() => {
       if (this.closed) return;
-      const ready = renewToken ? this.freshToken() : Promise.resolve("");
-      ready.then(
-        () => this.socket.connect(),
-        () => this.reconnectLater(true, 0),
+      (renewToken ? this.tokens.renew() : Promise.resolve("")).then(
+        () => this.open(),
+        (err: unknown) => this.tokenFailed(err),
       );
     }, delay);
   }
 
-  private async currentToken(): Promise<string> {
-    this.token ??= await this.freshToken();
-    return this.token;
+  private tokenFailed(err: unknown): void {
+    this.report(err);
+    this.setStatus("offline");
+    this.reconnectLater(true, 0);
   }
 
-  private async freshToken(): Promise<string> {
-    const token = this.options.getToken ? await this.options.getToken() : this.options.token!;
-    this.token = token;
-    this.api.setToken(token);
-    return token;
+  private report(err: unknown): void {
+    if (this.closed) return;
+    this.events.emit(
+      "error",
+      err instanceof ConfabError ? err : new ConfabError({ code: "unavailable", message: String(err) }),
+    );
   }
+
+  private routeRoomEvents(): void {
+    const on = this.socket.on.bind(this.socket) as (event: string, l: (p: RoomPayload) => void) => void;
+    for (const event of ROOM_EVENTS) {
+      on(event, (payload) => {
+        const id = payload.conversationId ?? payload.conversation?.id;
+        const receive = id === undefined ? undefined : this.handles.get(id)?.receive[event];
+        (receive as ((p: RoomPayload) => void) | undefined)?.(payload);
+      });
+    }
+  }
+
+  // --- calls ------------------------------------------------------------------------------------
 
   /** Sends a `/chat` event and resolves with its ack's data; a refusal rejects with a `ConfabError`. */
-  async call<E extends AckEvent>(event: E, payload: PayloadOf<E>, timeoutMs?: number): Promise<DataOf<E>> {
-    const answer = (await request(this.socket, event, payload as never, timeoutMs)) as Ack<DataOf<E>>;
+  async call<E extends AckEvent>(event: E, payload: PayloadOf<E>, timeoutMs?: number): Promise<AckDataOf<E>> {
+    const answer = await request(this.socket, event, payload, timeoutMs);
     if (!answer.ok) throw new ConfabError(answer.error);
     return answer.data;
   }
@@ -141,22 +245,51 @@ export class ConfabClient {
     return () => (this.socket.off as (e: string, l: unknown) => void)(event, listener);
   }
 
-  /** A REST call under `/api/v1` (`client.rest("GET", "/conversations")`). */
-  rest<T>(method: "GET" | "POST" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
+  /** A REST call under `/api/v1` (`client.rest("GET", "/conversations")`); refusals are `ConfabError`s. */
+  rest<T>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
     return this.api.call<T>(method, path, body);
   }
 
+  emitTyping(conversationId: string, typing: boolean): void {
+    if (this.socket.connected) this.socket.emit("typing", { conversationId, typing });
+  }
+
+  /** The caller (`GET /me`), asked once. */
+  readonly me = sharedOnce(() => this.rest<UserResource>("GET", "/me"));
+
+  /** The active agents (`GET /agents`), asked once. */
+  readonly agents = sharedOnce(() => this.rest<AgentResource[]>("GET", "/agents"));
+
+  templates(): Promise<TemplateResource[]> {
+    return this.rest<TemplateResource[]>("GET", "/templates");
+  }
+
   /** A new conversation with an agent (or from a template), its caller the owner. */
-  createConversation(body: {
+  async createConversation(body: {
     agentId?: string;
     templateId?: string;
     title?: string;
   }): Promise<ConversationResource> {
-    return this.rest<ConversationResource>("POST", "/conversations", body);
+    const conversation = await this.rest<ConversationResource>("POST", "/conversations", body);
+    this.list?.put(conversation);
+    return conversation;
   }
+
+  /** Accepts an invite token: the caller becomes a member of the conversation it opens. */
+  async acceptInvite(token: string): Promise<ConversationResource> {
+    const { conversation } = await this.rest<{ conversation: ConversationResource }>(
+      "POST",
+      `/invites/${encodeURIComponent(token)}/accept`,
+    );
+    this.list?.put(conversation);
+    return conversation;
+  }
+
+  // --- conversations ----------------------------------------------------------------------------
 
   /** The handle of one conversation (one per id and client): joined on first use. */
   conversation(id: string): ConversationHandle {
+    if (this.closed) throw closedError("client");
     let handle = this.handles.get(id);
     if (!handle) {
       handle = new ConversationHandle(this, id);
@@ -165,31 +298,15 @@ export class ConfabClient {
     return handle;
   }
 
-  /** Whether the socket is connected now. */
-  get connected(): boolean {
-    return this.socket.connected;
+  /** The caller's conversations, newest first, kept live (one list per client). */
+  conversations(): ConversationList {
+    this.list ??= new ConversationList(this);
+    return this.list;
   }
 
-  /** Resolves once the socket is connected; rejects once the client is closed. */
-  connectedOnce(): Promise<void> {
-    if (this.closed)
-      return Promise.reject(new ConfabError({ code: "unavailable", message: "the client is closed" }));
-    if (this.socket.connected) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onConnect = () => {
-        this.closers.delete(onClose);
-        resolve();
-      };
-      const onClose = () => {
-        this.socket.off("connect", onConnect);
-        reject(new ConfabError({ code: "unavailable", message: "the client is closed" }));
-      };
-      this.closers.add(onClose);
-      this.socket.once("connect", onConnect);
-    });
+  released(handle: ConversationHandle): void {
+    if (this.handles.get(handle.id) === handle) this.handles.delete(handle.id);
   }
-
-  private readonly closers = new Set<() => void>();
 
   close(): void {
     this.closed = true;
@@ -197,262 +314,23 @@ export class ConfabClient {
     this.closers.clear();
     for (const handle of this.handles.values()) handle.dispose();
     this.handles.clear();
+    this.list?.dispose();
+    this.events.clear();
     this.socket.close();
   }
 }
 
-type HandleEvents = {
-  /** The path shown, or the text of an answer, changed. */
-  change: (messages: MessageView[]) => void;
-  presence: (online: PresentUser[]) => void;
-};
-
-/**
- * One conversation as a tab holds it: the path ending at the head, the answer being written, who is
- * online. Joins when created and again after every reconnect, asking only for what it lacks.
- */
-export class ConversationHandle {
-  readonly stream: ConversationStream;
-  private conversationResource: ConversationResource | null = null;
-  private online: PresentUser[] = [];
-  private readonly listeners: { [K in keyof HandleEvents]: Set<HandleEvents[K]> } = {
-    change: new Set(),
-    presence: new Set(),
-  };
-  private joined: Promise<void>;
-  private readonly unsubscribe: () => void;
-  private readonly onConnect: () => void;
-  private readonly offEvents: (() => void)[] = [];
-  private hasJoined = false;
-  private disposed = false;
-
-  constructor(
-    private readonly client: ConfabClient,
-    readonly id: string,
-  ) {
-    const notify = () => {
-      const list = this.stream.list();
-      for (const l of this.listeners.change) l(list);
-    };
-    this.stream = new ConversationStream(id, { changed: notify, removed: notify, pathChanged: notify });
-    this.unsubscribe = subscribe(client.socket, () => this.stream);
-    this.onConnect = () => {
-      // Every reconnect: join again, asking only for the messages after what is held.
-      this.joined = this.joinUntilDone(this.hasJoined);
-      this.joined.catch(() => undefined);
-    };
-    client.socket.on("connect", this.onConnect);
-    this.offEvents.push(
-      client.on("conversation:updated", ({ conversation }) => {
-        if (conversation.id !== id) return;
-        this.conversationResource = conversation;
-        this.stream.setConversation(conversation);
-      }),
-      client.on("presence:update", ({ conversationId, online }) => {
-        if (conversationId !== id) return;
-        this.online = online;
-        for (const l of this.listeners.presence) l(online);
-      }),
-    );
-    this.joined = client.connectedOnce().then(() => this.joinUntilDone(false));
-    // A handle nobody awaits must not report an unhandled rejection (Node ends the process on one).
-    this.joined.catch(() => undefined);
-  }
-
-  /**
-   * Joins, and joins again while the refusal is passing (`unavailable`, `rate_limited`: the contract's
-   * "join again"), backing off; a refusal that lasts (`not_found`, `forbidden`) is the answer. A
-   * disconnect meanwhile leaves it to the next connect.
-   */
-  private async joinUntilDone(rejoin: boolean): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.join(rejoin || this.hasJoined);
-        return;
-      } catch (err) {
-        const passing =
-          err instanceof ConfabError && (err.code === "unavailable" || err.code === "rate_limited");
-        if (!passing || !this.client.connected || this.disposed) throw err;
-        const wait = err.retryAfterMs ?? Math.min(10_000, 250 * 2 ** Math.min(attempt, 5));
-        await new Promise((r) => setTimeout(r, wait));
-        if (!this.client.connected || this.disposed) throw err;
-      }
-    }
-  }
-
-  private async join(rejoin: boolean): Promise<void> {
-    const afterSeq = rejoin ? this.stream.afterSeq() : undefined;
-    this.stream.beginJoin();
-    let result: JoinResult;
-    try {
-      result = await this.client.call(
-        "conversation:join",
-        afterSeq === undefined ? { conversationId: this.id } : { conversationId: this.id, afterSeq },
-      );
-    } catch (err) {
-      this.stream.abandonJoin();
-      throw err;
-    }
-    this.hasJoined = true;
-    this.conversationResource = result.conversation;
-    this.stream.applyJoin(result, afterSeq === undefined);
-    this.online = result.presence;
-    for (const l of this.listeners.presence) l(this.online);
-  }
-
-  /** Resolves once joined (again, after a reconnect); rejects with a `ConfabError` if refused. */
-  ready(): Promise<void> {
-    return this.joined;
-  }
-
-  get conversation(): ConversationResource | null {
-    return this.conversationResource;
-  }
-
-  /** The path ending at the head, then the messages being sent. */
-  messages(): MessageView[] {
-    return this.stream.list();
-  }
-
-  /** The answer being written, if any. */
-  streaming(): MessageView | undefined {
-    return this.stream.streaming();
-  }
-
-  presence(): PresentUser[] {
-    return this.online;
-  }
-
-  on<E extends keyof HandleEvents>(event: E, listener: HandleEvents[E]): () => void {
-    (this.listeners[event] as Set<HandleEvents[E]>).add(listener);
-    return () => (this.listeners[event] as Set<HandleEvents[E]>).delete(listener);
-  }
-
-  /**
-   * Sends a message. Its `clientMessageId` is made here and sent again, after a reconnect, until the
-   * server acknowledges it: the server keeps one message per id, so it is stored exactly once.
-   */
-  async send(
-    content: string,
-    options: { askAssistant?: boolean; metadata?: Record<string, unknown> } = {},
-  ): Promise<SendResult> {
-    const clientMessageId = newId();
-    this.stream.addLocal(clientMessageId, content);
-    try {
-      const sent = await this.untilAcknowledged(() =>
-        this.client.call("message:send", { conversationId: this.id, content, clientMessageId, ...options }),
-      );
-      this.stream.applySent(sent.message, sent.assistantMessageId);
-      return sent;
-    } catch (err) {
-      this.stream.dropLocal(clientMessageId);
-      throw err;
-    }
-  }
-
-  /** A new version of one of the caller's messages, answered on its own path. */
-  async edit(messageId: string, content: string): Promise<SendResult> {
-    const clientMessageId = newId();
-    const sent = await this.untilAcknowledged(() =>
-      this.client.call("message:edit", { conversationId: this.id, messageId, content, clientMessageId }),
-    );
-    this.stream.applySent(sent.message, sent.assistantMessageId);
-    return sent;
-  }
-
-  /** A new answer beside an ended one; resolves with its id. */
-  async regenerate(messageId: string): Promise<string> {
-    const { assistantMessageId } = await this.client.call("message:regenerate", {
-      conversationId: this.id,
-      messageId,
-    });
-    return assistantMessageId;
-  }
-
-  /** Stops the answer being written, for every tab on every node; whether one was. */
-  async stop(): Promise<boolean> {
-    return (await this.client.call("generation:stop", { conversationId: this.id })).stopped;
-  }
-
-  /** Shows another version: the head moves to the newest message under `messageId`, in every tab. */
-  async checkout(messageId: string): Promise<ConversationResource> {
-    const { conversation } = await this.client.call("conversation:checkout", {
-      conversationId: this.id,
-      messageId,
-    });
-    this.conversationResource = conversation;
-    this.stream.setConversation(conversation);
-    return conversation;
-  }
-
-  /** Tells the others whether this tab is typing (no answer; ends by itself after 6 s on the server). */
-  typing(typing: boolean): void {
-    if (this.client.connected) this.client.socket.emit("typing", { conversationId: this.id, typing });
-  }
-
-  /** The stored answer, once the answer with this id has ended. */
-  settled(messageId: string): Promise<MessageView> {
-    return new Promise((resolve) => {
-      const check = () => {
-        const view = this.stream.list().find((v) => v.id === messageId);
-        if (view && view.status !== "streaming" && view.status !== "saving") {
-          off();
-          resolve(view);
-          return true;
-        }
-        return false;
-      };
-      const off = this.on("change", () => void check());
-      check();
-    });
-  }
-
-  /**
-   * Runs a call; if the connection drops before its ack, waits for the reconnect (and the re-join)
-   * and runs it again. Refusals (a `ConfabError` other than `unavailable`) are not repeated.
-   */
-  private async untilAcknowledged<T>(attempt: () => Promise<T>): Promise<T> {
-    // A minute of unanswered attempts (the server or its database away all along) ends in the error.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      await this.client.connectedOnce();
-      await this.joined.catch(() => undefined);
-      let onDisconnect = () => {};
-      const dropped = new Promise<"dropped">((resolve) => {
-        onDisconnect = () => resolve("dropped");
-        this.client.socket.once("disconnect", onDisconnect);
+/** A value asked for once and shared; a failure is forgotten, so the next caller asks again. */
+function sharedOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    if (!value) {
+      const loading = load();
+      value = loading;
+      loading.catch(() => {
+        if (value === loading) value = undefined;
       });
-      let failure: ConfabError | undefined;
-      const outcome = await Promise.race([
-        attempt().then(
-          (value) => ({ value }),
-          (err: unknown) => {
-            // No answer in time: the same call again is safe (a send repeats its clientMessageId).
-            if (err instanceof ConfabError && err.code === "unavailable") {
-              failure = err;
-              return "dropped" as const;
-            }
-            throw err;
-          },
-        ),
-        dropped,
-      ]).finally(() => this.client.socket.off("disconnect", onDisconnect));
-      if (outcome !== "dropped") return outcome.value;
-      if (this.disposed)
-        throw new ConfabError({ code: "unavailable", message: "the conversation was closed" });
-      if (Date.now() > deadline) {
-        throw failure ?? new ConfabError({ code: "unavailable", message: "the server did not answer" });
-      }
-      if (this.client.connected) await new Promise((r) => setTimeout(r, 500));
     }
-  }
-
-  dispose(): void {
-    this.disposed = true;
-    this.unsubscribe();
-    this.client.socket.off("connect", this.onConnect);
-    for (const off of this.offEvents) off();
-  }
+    return value;
+  };
 }
-
-export type { MessageResource, MessageView };

@@ -1,7 +1,18 @@
 /**
- * Confab's client SDK (PROTOCOL.md section D), served as one ES module at `/sdk/confab.js`:
- * `ConfabClient` for everything in the contract, `ConfabChatTransport` for the AI SDK's `useChat`.
+ * Confab's client SDK (PROTOCOL.md section 9), served as one ES module at `/sdk/confab.js`:
+ * `ConfabClient` for everything in the contract, its `ConversationHandle` as the headless core a face
+ * draws from, and `ConfabChatTransport` for the AI SDK's `useChat`.
  */
-export { ConfabClient, ConfabError, ConversationHandle, type ConfabClientOptions } from "./confab-client.js";
+export { ConfabClient, type ConfabClientOptions, type ConnectionStatus } from "./confab-client.js";
+export {
+  ConversationHandle,
+  type HandleEvents,
+  type MessageActions,
+  type SendOptions,
+} from "./conversation-handle.js";
+export { ConversationList } from "./conversation-list.js";
+export { ConversationStream, settled, type MessageStatus, type MessageView } from "./conversation-stream.js";
 export { ConfabChatTransport, type ConfabChatTransportOptions } from "./chat-transport.js";
-export { ConversationStream, type MessageView } from "./chat-client.js";
+export { ConfabError, describeError } from "./errors.js";
+export { type MemberView } from "./people.js";
+export { fetchDevToken } from "./rest-client.js";

@@ -10,12 +10,20 @@ header h2 { margin: 0; font-size: 1em; flex: 1; overflow: hidden; text-overflow:
 .state { font-size: .8em; color: var(--muted); }
 .state[data-state="online"] { display: none; }
 .state[data-state="offline"] { color: #c2413a; }
-.people { display: flex; flex-wrap: wrap; gap: .3em; padding: .3em .9em; font-size: .8em; border-bottom: 1px solid var(--border); }
-.people:empty { display: none; }
+[hidden] { display: none !important; }
+.owner, .invite-box { display: flex; flex-wrap: wrap; align-items: center; gap: .4em; padding: .3em .9em; font-size: .8em; border-bottom: 1px solid var(--border); }
+.owner select { font: inherit; }
+.note { color: var(--muted); }
+.members { display: flex; flex-wrap: wrap; gap: .3em; margin: 0; padding: .3em .9em; list-style: none; font-size: .8em; border-bottom: 1px solid var(--border); }
+.members:empty { display: none; }
 .member { padding: .1em .5em; border: 1px solid var(--border); border-radius: 999px; color: var(--muted); }
 .member[data-online="true"] { color: #1d2330; border-color: #2fa84f; }
+.member-role { margin-left: .4em; opacity: .7; }
 .invite-link { flex: 1; min-width: 10em; font: inherit; }
-.messages { flex: 1; overflow-y: auto; padding: .8em .9em; display: flex; flex-direction: column; gap: .6em; }
+.messages { flex: 1; overflow-y: auto; padding: .8em .9em; }
+.list { display: flex; flex-direction: column; gap: .6em; }
+.earlier { display: block; margin: 0 auto .6em; }
+.branch { display: inline-flex; align-items: center; gap: .2em; }
 .message { max-width: 85%; display: flex; flex-direction: column; }
 .message.user { align-self: flex-end; align-items: flex-end; }
 .message.user.other { align-self: flex-start; align-items: flex-start; }
@@ -35,6 +43,8 @@ header h2 { margin: 0; font-size: 1em; flex: 1; overflow: hidden; text-overflow:
 button { font: inherit; cursor: pointer; border: 1px solid var(--border); background: var(--panel); border-radius: 6px; padding: .15em .5em; }
 button:disabled, .frame[data-busy="true"] .actions button { opacity: .45; cursor: default; }
 .starters { display: flex; flex-wrap: wrap; gap: .4em; padding: 0 .9em .5em; } .starters:empty { display: none; }
+.editing { padding: .3em .9em; font-size: .8em; color: var(--muted); border-top: 1px solid var(--border); }
+.ask { display: flex; align-items: center; gap: .3em; font-size: .8em; color: var(--muted); }
 .typing { min-height: 1.2em; padding: 0 .9em; font-size: .8em; color: var(--muted); }
 form { display: flex; gap: .5em; padding: .6em .9em .8em; border-top: 1px solid var(--border); }
 textarea { flex: 1; resize: none; font: inherit; padding: .4em .6em; border: 1px solid var(--border); border-radius: 8px; min-height: 2.6em; }

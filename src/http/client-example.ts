@@ -7,7 +7,7 @@ import { bundle } from "../bundling/browser-bundle.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 // src/http/ when run from source, dist/src/http/ when compiled: the folder is at the project's top.
 const root = [path.resolve(here, "../../client-example"), path.resolve(here, "../../../client-example")].find(
-  (p) => existsSync(path.join(p, "widget.ts")),
+  (p) => existsSync(path.join(p, "app.html")),
 )!;
 
 /**
@@ -15,14 +15,14 @@ const root = [path.resolve(here, "../../client-example"), path.resolve(here, "..
  * server's event maps) is bundled once at start with esbuild, in memory.
  */
 export async function clientExampleRouter(): Promise<Router> {
-  const [widget, reactPage, embed] = await Promise.all([
-    bundle(path.join(root, "widget.ts")),
+  const [app, reactPage, embed] = await Promise.all([
+    bundle(path.join(root, "app", "main.ts")),
     bundle(path.join(root, "react-page.tsx")),
     bundle(path.join(root, "embed.ts")),
   ]);
   const router = Router();
-  router.get("/widget.js", (_req, res) => {
-    res.type("application/javascript").send(widget);
+  router.get("/app.js", (_req, res) => {
+    res.type("application/javascript").send(app);
   });
   // The widget mounted in a page; the full app (conversations, templates, sharing) beside it.
   router.get(["/", "/index.html"], (_req, res) => {
@@ -40,8 +40,8 @@ export async function clientExampleRouter(): Promise<Router> {
   router.get("/embed.js", (_req, res) => {
     res.type("application/javascript").send(embed);
   });
-  router.get("/widget.css", (_req, res) => {
-    res.sendFile(path.join(root, "widget.css"));
+  router.get("/app.css", (_req, res) => {
+    res.sendFile(path.join(root, "app.css"));
   });
   return router;
 }

@@ -72,8 +72,8 @@ describe("the server process on the embedded database (npm start with nothing co
     expect(page.status).to.equal(200);
     // The widget mounted in a page, and the full app beside it.
     expect(await page.text()).to.include("/embed.js");
-    expect(await (await fetch(`${server.url}/app.html`)).text()).to.include("widget.js");
-    const script = await fetch(`${server.url}/widget.js`);
+    expect(await (await fetch(`${server.url}/app.html`)).text()).to.include("app.js");
+    const script = await fetch(`${server.url}/app.js`);
     expect(script.headers.get("content-type")).to.match(/javascript/);
     expect((await script.text()).length).to.be.greaterThan(1000);
   });

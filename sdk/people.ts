@@ -1,22 +1,23 @@
 import type { MemberResource, PresentUser, TypingEvent } from "../src/protocol/index.js";
 
-/** How long a client shows someone typing without news (the server ends it after 6 s itself). */
-const TYPING_SHOWN_MS = 7000;
+/** How long a tab shows someone typing without news (the server itself ends it after 6 s). */
+export const TYPING_SHOWN_MS = 7000;
+
+/** A member as a tab shows it: with whether it has a tab joined now. */
+export type MemberView = MemberResource;
 
 /**
- * The people of the open conversation, as a tab shows them (PROTOCOL.md: members, presence, typing):
- * the members with their roles, who is online (from the join ack and `presence:update`), and who is
- * typing. Holds no DOM: `changed` tells the page to draw it again.
+ * The people of one conversation as a tab holds them (PROTOCOL.md section 8): the members with their
+ * roles, who is online (the join ack's `presence`, then `presence:update`), and who else is typing,
+ * each typing state ending by itself when no news comes. `changed` tells the handle.
  */
 export class People {
   private members: MemberResource[] = [];
   private online = new Set<string>();
+  private present: PresentUser[] = [];
   private readonly typing = new Map<string, { name: string; timer: ReturnType<typeof setTimeout> }>();
 
-  constructor(
-    readonly conversationId: string,
-    private readonly changed: () => void,
-  ) {}
+  constructor(private readonly changed: () => void) {}
 
   /** The members as `GET …/members` gives them (the owner first). */
   setMembers(members: MemberResource[]): void {
@@ -25,6 +26,7 @@ export class People {
   }
 
   setOnline(online: PresentUser[]): void {
+    this.present = online;
     this.online = new Set(online.map((u) => u.userId));
     this.changed();
   }
@@ -34,24 +36,25 @@ export class People {
     this.changed();
   }
 
+  /** A role changed; a new owner makes the old one a participant (there is one owner at a time). */
   updated(member: MemberResource): void {
     const owner = member.role === "owner";
     this.members = this.members.map((m) =>
       m.userId === member.userId ? member : owner && m.role === "owner" ? { ...m, role: "participant" } : m,
     );
-    // The owner first, as the server lists them.
     this.members.sort((a, b) => Number(b.role === "owner") - Number(a.role === "owner"));
     this.changed();
   }
 
   left(userId: string): void {
     this.members = this.members.filter((m) => m.userId !== userId);
-    this.stopTyping(userId);
+    this.endTyping(userId);
     this.changed();
   }
 
+  /** Another member's `typing`; shown until it stops, or for `TYPING_SHOWN_MS` without news. */
   typingEvent(event: TypingEvent): void {
-    this.stopTyping(event.userId);
+    this.endTyping(event.userId);
     if (event.typing) {
       const timer = setTimeout(() => {
         this.typing.delete(event.userId);
@@ -62,16 +65,14 @@ export class People {
     this.changed();
   }
 
-  private stopTyping(userId: string): void {
-    const state = this.typing.get(userId);
-    if (!state) return;
-    clearTimeout(state.timer);
-    this.typing.delete(userId);
+  /** Each member, with whether it is online now. */
+  list(): MemberView[] {
+    return this.members.map((m) => ({ ...m, online: this.online.has(m.userId) }));
   }
 
-  /** Each member with whether it is online now. */
-  list(): (MemberResource & { online: boolean })[] {
-    return this.members.map((m) => ({ ...m, online: this.online.has(m.userId) }));
+  /** Who has a tab joined now. */
+  presence(): PresentUser[] {
+    return this.present;
   }
 
   /** The names of the others typing, in the order they started. */
@@ -79,16 +80,15 @@ export class People {
     return [...this.typing.values()].map((t) => t.name);
   }
 
-  /** "Ann is typing…", "Ann and Bob are typing…", or "" when nobody is. */
-  typingLine(): string {
-    const names = this.typingNames();
-    if (names.length === 0) return "";
-    if (names.length === 1) return `${names[0]} is typing…`;
-    return `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`;
-  }
-
   dispose(): void {
     for (const state of this.typing.values()) clearTimeout(state.timer);
     this.typing.clear();
+  }
+
+  private endTyping(userId: string): void {
+    const state = this.typing.get(userId);
+    if (!state) return;
+    clearTimeout(state.timer);
+    this.typing.delete(userId);
   }
 }

@@ -1,158 +1,16 @@
 /**
- * The part of the client example shared by the browser widget and the terminal client: typed acks
- * over Socket.IO, dev tokens and REST calls, and `ConversationStream`, which keeps one conversation's
- * messages exactly in step with the server (PROTOCOL.md section 5, guarantee 2). It touches neither
- * the DOM nor the terminal: both clients render from its `changed`/`removed` callbacks.
+ * `ConversationStream`: one conversation's messages kept exactly in step with the server (PROTOCOL.md
+ * section 5, guarantee 2): the snapshot of a join merged with the events that arrive meanwhile, deltas
+ * applied once each in order, the path that ends at the head. It touches neither the DOM nor the
+ * terminal: the conversation handle owns one and tells the faces what changed.
  */
-import type { Socket } from "socket.io-client";
 import type {
-  Ack,
-  AckCallback,
   AssistantDeltaEvent,
   AssistantStartEvent,
-  ClientToServerEvents,
   ConversationResource,
   JoinResult,
   MessageResource,
-  ServerToClientEvents,
 } from "../src/protocol/index.js";
-
-export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-// ---------------------------------------------------------------------------------------------
-// Acks
-
-type EventName = keyof ClientToServerEvents;
-type PayloadOf<E extends EventName> = Parameters<ClientToServerEvents[E]>[0];
-type AckDataOf<E extends EventName> =
-  NonNullable<Parameters<ClientToServerEvents[E]>[1]> extends AckCallback<infer T> ? T : never;
-
-/** The emit of a `socket.timeout(ms)`, seen without the event maps (whose optional acks it cannot type). */
-interface TimedEmitter {
-  emit(event: string, payload: unknown, callback: (err: Error | null, answer?: unknown) => void): unknown;
-}
-
-/**
- * Emits a client-to-server event and resolves with its ack. Never rejects: no answer within
- * `timeoutMs` becomes an `{ok: false}` answer with code `unavailable`, so callers handle every
- * failure in one place.
- */
-export function request<E extends EventName>(
-  socket: ChatSocket,
-  event: E,
-  payload: PayloadOf<E>,
-  timeoutMs = 15_000,
-): Promise<Ack<AckDataOf<E>>> {
-  return new Promise((resolve) => {
-    const emitter = socket.timeout(timeoutMs) as unknown as TimedEmitter;
-    emitter.emit(event, payload, (err, answer) => {
-      if (err) {
-        resolve({ ok: false, error: { code: "unavailable", message: `no answer to ${event} (timed out)` } });
-      } else {
-        resolve(answer as Ack<AckDataOf<E>>);
-      }
-    });
-  });
-}
-
-/** A UUID. */
-/** `crypto.randomUUID` exists only in secure contexts (https, localhost); plain http on a LAN lacks it. */
-export function newId(): string {
-  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// REST
-
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = "ApiError";
-  }
-}
-
-interface ErrorEnvelope {
-  error?: { code?: string; message?: string };
-}
-
-async function readJson(res: Response): Promise<unknown> {
-  const text = await res.text();
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-async function failure(res: Response): Promise<ApiError> {
-  const body = (await readJson(res)) as ErrorEnvelope | undefined;
-  return new ApiError(
-    body?.error?.code ?? "http_" + res.status,
-    body?.error?.message ?? `${res.status} ${res.statusText}`,
-    res.status,
-  );
-}
-
-/** `POST /api/v1/dev/token {sub, name}`: a development token, so no host application is needed. */
-export async function fetchDevToken(baseUrl: string, sub: string, name?: string): Promise<string> {
-  const res = await fetch(new URL("/api/v1/dev/token", baseUrl), {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(name ? { sub, name } : { sub }),
-  });
-  if (!res.ok) throw await failure(res);
-  const body = (await res.json()) as { token?: unknown };
-  if (typeof body.token !== "string") throw new ApiError("internal", "no token in the answer", res.status);
-  return body.token;
-}
-
-/**
- * A small REST client for `/api/v1`. On a 401 it asks `renewToken` for a new token once and retries.
- */
-export class Api {
-  constructor(
-    private readonly baseUrl: string,
-    private token: string,
-    private readonly renewToken: () => Promise<string>,
-  ) {}
-
-  setToken(token: string): void {
-    this.token = token;
-  }
-
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res = await this.send(method, path, body);
-    if (res.status === 401) {
-      this.token = await this.renewToken();
-      res = await this.send(method, path, body);
-    }
-    if (!res.ok) throw await failure(res);
-    return (await readJson(res)) as T;
-  }
-
-  private send(method: string, path: string, body: unknown): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    return fetch(new URL("/api/v1" + path, this.baseUrl), {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// One conversation's messages
 
 /**
  * `sending`: a local message waiting for its ack. `saving`: an answer that has ended and that the
@@ -199,7 +57,8 @@ export type StreamEvent =
   | { type: "done"; message: MessageResource }
   | { type: "error"; message: MessageResource; error: { code: string; message: string } };
 
-const settled = (status: MessageStatus) =>
+/** Whether a message has ended: neither being sent, written nor waiting to be stored. */
+export const settled = (status: MessageStatus) =>
   status !== "streaming" && status !== "sending" && status !== "saving";
 
 /**
@@ -538,38 +397,4 @@ export function compareViews(a: MessageView, b: MessageView): number {
   if (a.seq === null) return 1;
   if (b.seq === null) return -1;
   return a.seq - b.seq;
-}
-
-/** Subscribes a stream to its conversation's room events on a socket; returns the unsubscribe. */
-export function subscribe(socket: ChatSocket, stream: () => ConversationStream | null): () => void {
-  const forMe = (conversationId: string) => {
-    const current = stream();
-    return current && current.conversationId === conversationId ? current : null;
-  };
-  const created: ServerToClientEvents["message:created"] = (e) =>
-    forMe(e.conversationId)?.handle({ type: "created", message: e.message });
-  const start: ServerToClientEvents["assistant:start"] = (e) =>
-    forMe(e.conversationId)?.handle({ type: "start", event: e });
-  const delta: ServerToClientEvents["assistant:delta"] = (e) =>
-    forMe(e.conversationId)?.handle({ type: "delta", event: e });
-  const saving: ServerToClientEvents["assistant:saving"] = (e) =>
-    forMe(e.conversationId)?.handle({ type: "saving", messageId: e.messageId });
-  const done: ServerToClientEvents["assistant:done"] = (e) =>
-    forMe(e.conversationId)?.handle({ type: "done", message: e.message });
-  const failed: ServerToClientEvents["assistant:error"] = (e) =>
-    forMe(e.conversationId)?.handle({ type: "error", message: e.message, error: e.error });
-  socket.on("message:created", created);
-  socket.on("assistant:start", start);
-  socket.on("assistant:delta", delta);
-  socket.on("assistant:saving", saving);
-  socket.on("assistant:done", done);
-  socket.on("assistant:error", failed);
-  return () => {
-    socket.off("assistant:saving", saving);
-    socket.off("message:created", created);
-    socket.off("assistant:start", start);
-    socket.off("assistant:delta", delta);
-    socket.off("assistant:done", done);
-    socket.off("assistant:error", failed);
-  };
 }

@@ -1,0 +1,55 @@
+/** The full app's page (`app.html`): every element the app draws into, found once by id. */
+
+function element<T extends HTMLElement>(id: string, type: new () => T): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`#${id} is missing from the page`);
+  return found;
+}
+
+export const ui = {
+  connection: element("connection", HTMLSpanElement),
+  whoami: element("whoami", HTMLSpanElement),
+  signOut: element("sign-out", HTMLButtonElement),
+  login: element("login", HTMLElement),
+  loginForm: element("login-form", HTMLFormElement),
+  loginName: element("login-name", HTMLInputElement),
+  loginSub: element("login-sub", HTMLInputElement),
+  loginError: element("login-error", HTMLParagraphElement),
+  chat: element("chat", HTMLElement),
+  newForm: element("new-form", HTMLFormElement),
+  agentSelect: element("agent-select", HTMLSelectElement),
+  agentDescription: element("agent-description", HTMLParagraphElement),
+  conversationList: element("conversation-list", HTMLUListElement),
+  conversationEmpty: element("conversation-empty", HTMLParagraphElement),
+  pane: element("pane", HTMLElement),
+  title: element("conversation-title", HTMLHeadingElement),
+  meta: element("conversation-meta", HTMLSpanElement),
+  messages: element("messages", HTMLDivElement),
+  loadOlder: element("load-older", HTMLButtonElement),
+  messageList: element("message-list", HTMLDivElement),
+  emptyPane: element("empty-pane", HTMLParagraphElement),
+  starters: element("starters", HTMLDivElement),
+  editing: element("editing", HTMLDivElement),
+  editCancel: element("edit-cancel", HTMLButtonElement),
+  banner: element("banner", HTMLDivElement),
+  bannerText: element("banner-text", HTMLSpanElement),
+  bannerClose: element("banner-close", HTMLButtonElement),
+  composer: element("composer", HTMLFormElement),
+  input: element("input", HTMLTextAreaElement),
+  stop: element("stop", HTMLButtonElement),
+  send: element("send", HTMLButtonElement),
+  people: element("people", HTMLDivElement),
+  memberList: element("member-list", HTMLUListElement),
+  modeLabel: element("mode-label", HTMLLabelElement),
+  assistantMode: element("assistant-mode", HTMLSelectElement),
+  inviteControls: element("invite-controls", HTMLSpanElement),
+  inviteRole: element("invite-role", HTMLSelectElement),
+  invite: element("invite", HTMLButtonElement),
+  inviteBox: element("invite-box", HTMLDivElement),
+  inviteLink: element("invite-link", HTMLInputElement),
+  inviteCopy: element("invite-copy", HTMLButtonElement),
+  inviteNote: element("invite-note", HTMLSpanElement),
+  typing: element("typing", HTMLParagraphElement),
+  askLabel: element("ask-label", HTMLLabelElement),
+  ask: element("ask", HTMLInputElement),
+};

@@ -1,0 +1,623 @@
+/**
+ * `ConversationHandle`: one conversation as a tab holds it, and everything a face can do with it. It
+ * is the SDK's headless core: the widget, the full app, the React page (through the transport) and
+ * the terminal client draw from its state and call its actions, and hold no protocol logic of their
+ * own.
+ */
+import type {
+  AgentResource,
+  AssistantMode,
+  ConversationResource,
+  CreatedInvite,
+  JoinResult,
+  MemberList,
+  MemberRole,
+  MessagePage,
+  PresentUser,
+  SendResult,
+  ServerToClientEvents,
+  TreeResult,
+  UserResource,
+} from "../src/protocol/index.js";
+import type { AckDataOf, AckEvent, PayloadOf } from "./acks.js";
+import { ConversationStream, settled, type MessageView } from "./conversation-stream.js";
+import { Emitter } from "./emitter.js";
+import { ConfabError, closedError } from "./errors.js";
+import { newId } from "./ids.js";
+import { People, type MemberView } from "./people.js";
+import type { HttpMethod } from "./rest-client.js";
+import { TypingSignal } from "./typing-signal.js";
+
+/** What a handle needs of its client: the socket's calls and state, REST, and what the client caches. */
+export interface HandleHost {
+  call<E extends AckEvent>(event: E, payload: PayloadOf<E>): Promise<AckDataOf<E>>;
+  rest<T>(method: HttpMethod, path: string, body?: unknown): Promise<T>;
+  emitTyping(conversationId: string, typing: boolean): void;
+  readonly connected: boolean;
+  connectedOnce(): Promise<void>;
+  onSocket(event: "connect" | "disconnect", listener: () => void): () => void;
+  me(): Promise<UserResource>;
+  agents(): Promise<AgentResource[]>;
+  released(handle: ConversationHandle): void;
+}
+
+export type HandleEvents = {
+  /** The path shown changed, or the text or status of a message on it. */
+  change: (messages: MessageView[]) => void;
+  /** One message was added or changed (on the path or not). */
+  message: (view: MessageView) => void;
+  /** Who is online now. */
+  presence: (online: PresentUser[]) => void;
+  /** The members, who of them is online, or who is typing changed. */
+  people: () => void;
+  /** The conversation changed: its title, status, head, assistant mode, or the caller's role. */
+  conversation: (conversation: ConversationResource) => void;
+  /** The message being edited changed (or editing ended). */
+  editing: (view: MessageView | null) => void;
+  /** The conversation was deleted, or the caller is no longer a member. */
+  deleted: () => void;
+  /** Something the handle did by itself (loading the members, the rest of a path) failed. */
+  error: (error: ConfabError) => void;
+};
+
+/** What a face may offer on one message: the version picker, regenerate, edit. */
+export interface MessageActions {
+  versions: { index: number; count: number; previous: boolean; next: boolean } | null;
+  regenerate: boolean;
+  edit: boolean;
+}
+
+export interface SendOptions {
+  /** In `manual` mode, ask the assistant to answer this message. */
+  askAssistant?: boolean;
+  metadata?: Record<string, unknown>;
+}
+
+/** The room events a handle receives, routed to it by its client. */
+export type RoomEvent =
+  | "message:created"
+  | "assistant:start"
+  | "assistant:delta"
+  | "assistant:saving"
+  | "assistant:done"
+  | "assistant:error"
+  | "conversation:updated"
+  | "conversation:deleted"
+  | "member:joined"
+  | "member:updated"
+  | "member:left"
+  | "presence:update"
+  | "typing";
+
+const WRITERS: readonly (MemberRole | null)[] = ["owner", "participant"];
+
+/**
+ * Joins when created and again after every reconnect (asking only for what it lacks), keeps the path
+ * and the answer being written, the members, presence and typing, and offers every action a face
+ * needs. Faces listen with `on(...)` and draw from the getters.
+ */
+export class ConversationHandle {
+  readonly stream: ConversationStream;
+  private readonly people: People;
+  private readonly typingSignal: TypingSignal;
+  private readonly events = new Emitter<HandleEvents>();
+  private resource: ConversationResource | null = null;
+  private agentResource: AgentResource | undefined;
+  private myId: string | null = null;
+  private editingId: string | null = null;
+  private joined: Promise<void>;
+  private hasJoined = false;
+  private closed = false;
+  private pathWanted: string | null = null;
+  private readonly offSocket: (() => void)[];
+
+  constructor(
+    private readonly host: HandleHost,
+    readonly id: string,
+  ) {
+    this.stream = new ConversationStream(id, {
+      changed: (view) => this.messageChanged(view),
+      removed: () => this.events.emit("change", this.stream.list()),
+      pathChanged: () => this.pathChanged(),
+    });
+    this.people = new People(() => this.events.emit("people"));
+    this.typingSignal = new TypingSignal({ emit: (typing) => host.emitTyping(id, typing) });
+    this.offSocket = [
+      host.onSocket("connect", () => this.rejoin()),
+      host.onSocket("disconnect", () => this.typingSignal.stop()),
+    ];
+    this.joined = Promise.all([
+      host.connectedOnce().then(() => this.joinUntilDone(false)),
+      this.loadIdentity(),
+    ]).then(() => undefined);
+    // A handle nobody awaits must not report an unhandled rejection (Node ends the process on one).
+    this.joined.catch(() => undefined);
+  }
+
+  // --- state ----------------------------------------------------------------------------------
+
+  /** Resolves once joined (again, after a reconnect); rejects with a `ConfabError` if refused. */
+  ready(): Promise<void> {
+    return this.joined;
+  }
+
+  on<E extends keyof HandleEvents>(event: E, listener: HandleEvents[E]): () => void {
+    return this.events.on(event, listener);
+  }
+
+  get conversation(): ConversationResource | null {
+    return this.resource;
+  }
+
+  /** The caller's role here (null until joined). */
+  get role(): MemberRole | null {
+    return this.resource?.role ?? null;
+  }
+
+  /** The caller's user id (null until known). */
+  get me(): string | null {
+    return this.myId;
+  }
+
+  /** The conversation's agent (undefined until known, or if it is no longer active). */
+  get agent(): AgentResource | undefined {
+    return this.agentResource;
+  }
+
+  /** Whether the caller may write here now: a participant or the owner, in an active conversation. */
+  get canWrite(): boolean {
+    return WRITERS.includes(this.role) && this.resource?.status === "active";
+  }
+
+  /** Whether a message answers only when asked (`assistantMode` manual) and the caller may ask. */
+  get asksForAnswers(): boolean {
+    return this.canWrite && this.resource?.assistantMode === "manual";
+  }
+
+  /** The path ending at the head, then the messages being sent. */
+  messages(): MessageView[] {
+    return this.stream.list();
+  }
+
+  /** The answer being written, if any. */
+  streaming(): MessageView | undefined {
+    return this.stream.streaming();
+  }
+
+  /** Whether an answer is being written: one at a time, so the actions on messages wait. */
+  get busy(): boolean {
+    return this.stream.streaming() !== undefined;
+  }
+
+  /** Whether the path goes on above the oldest message held (`loadEarlier` gets more). */
+  get hasEarlier(): boolean {
+    return this.stream.hasMoreBefore;
+  }
+
+  /** Whether questions of more than one person are shown (then each shows its author). */
+  showsAuthors(): boolean {
+    const authors = new Set(
+      this.messages().flatMap((v) => (v.role === "user" && v.author ? [v.author.id] : [])),
+    );
+    return authors.size > 1;
+  }
+
+  /** The agent's starters, offered while the conversation is empty and the caller may write. */
+  starters(): string[] {
+    if (!this.hasJoined || !this.canWrite || this.messages().length > 0) return [];
+    return this.agentResource?.starters ?? [];
+  }
+
+  members(): MemberView[] {
+    return this.people.list();
+  }
+
+  presence(): PresentUser[] {
+    return this.people.presence();
+  }
+
+  /** The names of the others typing now, in the order they started. */
+  typingNames(): string[] {
+    return this.people.typingNames();
+  }
+
+  /** The message being edited from the composer, if any. */
+  get editing(): MessageView | null {
+    return this.messages().find((v) => v.id !== null && v.id === this.editingId) ?? null;
+  }
+
+  /** What a face may offer on this message (whether an answer is being written aside: see `busy`). */
+  actions(view: MessageView): MessageActions {
+    const none: MessageActions = { versions: null, regenerate: false, edit: false };
+    if (view.id === null || !this.canWrite) return none;
+    const branch = view.branch;
+    const versions =
+      branch && branch.count > 1
+        ? { ...branch, previous: branch.index > 1, next: branch.index < branch.count }
+        : null;
+    // Only one's own questions can be edited, and the owner also a template's, which nobody wrote.
+    const mine = view.author?.id === this.myId || (view.author === null && this.role === "owner");
+    return {
+      versions,
+      regenerate: view.role === "assistant" && settled(view.status),
+      edit: view.role === "user" && view.status === "complete" && mine,
+    };
+  }
+
+  // --- actions --------------------------------------------------------------------------------
+
+  /**
+   * Sends a message. Its `clientMessageId` is made here and sent again, after a reconnect, until the
+   * server acknowledges it: the server keeps one message per id, so it is stored exactly once.
+   */
+  async send(content: string, options: SendOptions = {}): Promise<SendResult> {
+    const clientMessageId = newId();
+    this.typingSignal.stop();
+    const author = this.myId ? this.people.list().find((m) => m.userId === this.myId) : undefined;
+    this.stream.addLocal(clientMessageId, content, author ? { id: author.userId, name: author.name } : null);
+    try {
+      const sent = await this.untilAcknowledged(() =>
+        this.host.call("message:send", { conversationId: this.id, content, clientMessageId, ...options }),
+      );
+      this.stream.applySent(sent.message, sent.assistantMessageId);
+      return sent;
+    } catch (err) {
+      this.stream.dropLocal(clientMessageId);
+      throw err;
+    }
+  }
+
+  /** A new version of one of the caller's messages, answered on its own path. */
+  async edit(messageId: string, content: string, options: SendOptions = {}): Promise<SendResult> {
+    const clientMessageId = newId();
+    this.typingSignal.stop();
+    const sent = await this.untilAcknowledged(() =>
+      this.host.call("message:edit", {
+        conversationId: this.id,
+        messageId,
+        content,
+        clientMessageId,
+        ...options,
+      }),
+    );
+    this.stream.applySent(sent.message, sent.assistantMessageId);
+    if (this.editingId === messageId) this.setEditing(null);
+    return sent;
+  }
+
+  /** What the composer sends: a new version of the message being edited, else a new message. */
+  submit(content: string, options: SendOptions = {}): Promise<SendResult> {
+    const editing = this.editingId;
+    return editing ? this.edit(editing, content, options) : this.send(content, options);
+  }
+
+  /** Puts a message in edit: the next `submit` makes a new version of it. */
+  beginEdit(messageId: string): void {
+    this.setEditing(messageId);
+  }
+
+  cancelEdit(): void {
+    this.setEditing(null);
+  }
+
+  /** A new answer beside an ended one; resolves with its id. */
+  async regenerate(messageId: string): Promise<string> {
+    const { assistantMessageId } = await this.host.call("message:regenerate", {
+      conversationId: this.id,
+      messageId,
+    });
+    return assistantMessageId;
+  }
+
+  /** Stops the answer being written, for every tab on every node; whether one was. */
+  async stop(): Promise<boolean> {
+    return (await this.host.call("generation:stop", { conversationId: this.id })).stopped;
+  }
+
+  /** Shows another version: the head moves to the newest message under `messageId`, in every tab. */
+  async checkout(messageId: string): Promise<ConversationResource> {
+    const { conversation } = await this.host.call("conversation:checkout", {
+      conversationId: this.id,
+      messageId,
+    });
+    this.setResource(conversation);
+    return conversation;
+  }
+
+  /** Shows the previous (-1) or next (1) version of a message: its sibling there, checked out. */
+  async switchVersion(messageId: string, step: -1 | 1): Promise<void> {
+    const view = this.messages().find((v) => v.id === messageId);
+    if (!view?.branch) return;
+    // The tree gives every sibling without its text; the stream may hold only some of them.
+    const tree = await this.host.rest<TreeResult>("GET", `/conversations/${this.path()}/tree`);
+    const target = tree.messages.find(
+      (m) => m.parentId === view.parentId && m.branch.index === view.branch!.index + step,
+    );
+    if (target) await this.checkout(target.id);
+  }
+
+  /** Fetches the page of the path above the oldest message held. */
+  async loadEarlier(limit = 50): Promise<void> {
+    const before = this.stream.lowestSeq();
+    if (before === undefined || !this.hasEarlier) return;
+    const page = await this.host.rest<MessagePage>(
+      "GET",
+      `/conversations/${this.path()}/messages?before=${before}&limit=${limit}`,
+    );
+    this.stream.addOlder(page.messages, page.hasMore);
+  }
+
+  /** The composer's text changed: tells the others this tab is typing, throttled, and when it stops. */
+  composing(text: string): void {
+    if (this.canWrite) this.typingSignal.composing(text);
+  }
+
+  /** Tells the others whether this tab is typing, as is (no answer; the server ends it after 6 s). */
+  typing(typing: boolean): void {
+    this.host.emitTyping(this.id, typing);
+  }
+
+  /** An invite (owner only): its `token` goes into a link that makes whoever opens it a member. */
+  createInvite(
+    role: "participant" | "viewer" = "participant",
+    options: { maxUses?: number; expiresInHours?: number } = {},
+  ): Promise<CreatedInvite> {
+    return this.host.rest<CreatedInvite>("POST", `/conversations/${this.path()}/invites`, {
+      role,
+      ...options,
+    });
+  }
+
+  /** Who answers (owner only): every message, only when asked, or nobody. */
+  async setAssistantMode(assistantMode: AssistantMode): Promise<ConversationResource> {
+    const conversation = await this.host.rest<ConversationResource>(
+      "PATCH",
+      `/conversations/${this.path()}`,
+      {
+        assistantMode,
+      },
+    );
+    this.setResource(conversation);
+    return conversation;
+  }
+
+  /** The stored answer, once the answer with this id has ended. */
+  settled(messageId: string): Promise<MessageView> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const view = this.stream.list().find((v) => v.id === messageId);
+        if (!view || view.status === "streaming" || view.status === "saving") return false;
+        off();
+        resolve(view);
+        return true;
+      };
+      const off = this.on("change", () => void check());
+      check();
+    });
+  }
+
+  /** Leaves the conversation's room and forgets the handle; `client.conversation(id)` makes a new one. */
+  close(): void {
+    if (this.closed) return;
+    this.typingSignal.stop();
+    if (this.host.connected)
+      void this.host.call("conversation:leave", { conversationId: this.id }).catch(() => undefined);
+    this.dispose();
+    this.host.released(this);
+  }
+
+  /** Stops listening, without leaving (the client is closing its connection). */
+  dispose(): void {
+    this.closed = true;
+    for (const off of this.offSocket) off();
+    this.people.dispose();
+    this.events.clear();
+  }
+
+  // --- what arrives ---------------------------------------------------------------------------
+
+  /** The room's events for this conversation, as the client routes them here. */
+  readonly receive: { [E in RoomEvent]: ServerToClientEvents[E] } = {
+    "message:created": (e) => this.stream.handle({ type: "created", message: e.message }),
+    "assistant:start": (e) => this.stream.handle({ type: "start", event: e }),
+    "assistant:delta": (e) => this.stream.handle({ type: "delta", event: e }),
+    "assistant:saving": (e) => this.stream.handle({ type: "saving", messageId: e.messageId }),
+    "assistant:done": (e) => this.stream.handle({ type: "done", message: e.message }),
+    "assistant:error": (e) => this.stream.handle({ type: "error", message: e.message, error: e.error }),
+    // Another tab may have checked out another version: every tab shows the same path.
+    "conversation:updated": (e) => this.setResource(e.conversation),
+    "conversation:deleted": () => this.events.emit("deleted"),
+    "member:joined": (e) => this.people.joined(e.member),
+    "member:updated": (e) => this.people.updated(e.member),
+    "member:left": (e) => this.people.left(e.userId),
+    "presence:update": (e) => {
+      this.people.setOnline(e.online);
+      this.events.emit("presence", e.online);
+    },
+    typing: (e) => {
+      if (e.userId !== this.myId) this.people.typingEvent(e);
+    },
+  };
+
+  // --- inside ---------------------------------------------------------------------------------
+
+  private path(): string {
+    return encodeURIComponent(this.id);
+  }
+
+  private messageChanged(view: MessageView): void {
+    this.events.emit("message", view);
+    this.events.emit("change", this.stream.list());
+  }
+
+  private pathChanged(): void {
+    this.events.emit("change", this.stream.list());
+    void this.completePath();
+  }
+
+  private setResource(conversation: ConversationResource): void {
+    this.resource = conversation;
+    this.stream.setConversation(conversation);
+    this.events.emit("conversation", conversation);
+  }
+
+  private setEditing(messageId: string | null): void {
+    if (this.editingId === messageId) return;
+    this.editingId = messageId;
+    this.events.emit("editing", this.editing);
+  }
+
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    this.events.emit(
+      "error",
+      err instanceof ConfabError ? err : new ConfabError({ code: "unavailable", message: String(err) }),
+    );
+  }
+
+  /** Who the caller is and the conversation's agent: once per client, shared by its handles. */
+  private async loadIdentity(): Promise<void> {
+    const [me, agents] = await Promise.all([this.host.me(), this.host.agents()]);
+    this.myId = me.id;
+    const agentId = () => this.resource?.agentId;
+    await this.joinedOnce();
+    this.agentResource = agents.find((a) => a.id === agentId());
+    if (this.resource) this.events.emit("conversation", this.resource);
+  }
+
+  private joinedOnce(): Promise<void> {
+    if (this.hasJoined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.events.on("conversation", () => {
+        off();
+        resolve();
+      });
+    });
+  }
+
+  /** After a checkout (here or in another tab), fetches the messages of the path the stream lacks. */
+  private async completePath(): Promise<void> {
+    const head = this.stream.head;
+    if (!head || !this.stream.pathIncomplete() || this.pathWanted === head) return;
+    this.pathWanted = head;
+    try {
+      const page = await this.host.rest<MessagePage>(
+        "GET",
+        `/conversations/${this.path()}/messages?leaf=${encodeURIComponent(head)}&limit=50`,
+      );
+      if (this.stream.head === head) this.stream.addOlder(page.messages, page.hasMore);
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      if (this.pathWanted === head) this.pathWanted = null;
+    }
+  }
+
+  private async loadMembers(): Promise<void> {
+    try {
+      const { members } = await this.host.rest<MemberList>("GET", `/conversations/${this.path()}/members`);
+      this.people.setMembers(members);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Every reconnect: join again, asking only for the messages after what is held. */
+  private rejoin(): void {
+    if (!this.hasJoined || this.closed) return;
+    this.joined = this.joinUntilDone(true);
+    this.joined.catch((err: unknown) => this.fail(err));
+  }
+
+  /**
+   * Joins, and joins again while the refusal is passing (`unavailable`, `rate_limited`: the contract's
+   * "join again"), backing off; a refusal that lasts (`not_found`, `forbidden`) is the answer. A
+   * disconnect meanwhile leaves it to the next connect.
+   */
+  private async joinUntilDone(rejoin: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.join(rejoin || this.hasJoined);
+        return;
+      } catch (err) {
+        const passing =
+          err instanceof ConfabError && (err.code === "unavailable" || err.code === "rate_limited");
+        if (!passing || !this.host.connected || this.closed) throw err;
+        const wait = err.retryAfterMs ?? Math.min(10_000, 250 * 2 ** Math.min(attempt, 5));
+        await new Promise((r) => setTimeout(r, wait));
+        if (!this.host.connected || this.closed) throw err;
+      }
+    }
+  }
+
+  private async join(rejoin: boolean): Promise<void> {
+    const afterSeq = rejoin ? this.stream.afterSeq() : undefined;
+    this.stream.beginJoin();
+    let result: JoinResult;
+    try {
+      result = await this.host.call(
+        "conversation:join",
+        afterSeq === undefined ? { conversationId: this.id } : { conversationId: this.id, afterSeq },
+      );
+    } catch (err) {
+      this.stream.abandonJoin();
+      throw err;
+    }
+    this.hasJoined = true;
+    this.stream.applyJoin(result, afterSeq === undefined);
+    this.setResource(result.conversation);
+    this.people.setOnline(result.presence);
+    this.events.emit("presence", result.presence);
+    // Members may have come and gone while this tab was away.
+    void this.loadMembers();
+  }
+
+  /**
+   * Runs a call; if the connection drops before its ack, waits for the reconnect (and the re-join)
+   * and runs it again. Refusals (a `ConfabError` other than `unavailable`) are not repeated.
+   */
+  private async untilAcknowledged<T>(attempt: () => Promise<T>): Promise<T> {
+    // A minute of unanswered attempts (the server or its database away all along) ends in the error.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      await this.host.connectedOnce();
+      await this.joined.catch(() => undefined);
+      const outcome = await this.attemptUnlessDropped(attempt);
+      if (outcome.done) return outcome.value;
+      if (this.closed) throw closedError("conversation");
+      if (Date.now() > deadline)
+        throw (
+          outcome.failure ?? new ConfabError({ code: "unavailable", message: "the server did not answer" })
+        );
+      if (this.host.connected) await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** One attempt, given up when the connection drops before its ack (then it is safe to repeat). */
+  private async attemptUnlessDropped<T>(
+    attempt: () => Promise<T>,
+  ): Promise<{ done: true; value: T } | { done: false; failure?: ConfabError }> {
+    let offDisconnect = () => {};
+    const dropped = new Promise<{ done: false }>((resolve) => {
+      offDisconnect = this.host.onSocket("disconnect", () => resolve({ done: false }));
+    });
+    try {
+      return await Promise.race([
+        attempt().then(
+          (value) => ({ done: true as const, value }),
+          (err: unknown) => {
+            // No answer in time: the same call again is safe (a send repeats its clientMessageId).
+            if (err instanceof ConfabError && err.code === "unavailable")
+              return { done: false as const, failure: err };
+            throw err;
+          },
+        ),
+        dropped,
+      ]);
+    } finally {
+      offDisconnect();
+    }
+  }
+}
+
+export type { MessageView };
