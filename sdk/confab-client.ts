@@ -17,7 +17,7 @@ import { request, type AckDataOf, type AckEvent, type ChatSocket, type PayloadOf
 import { ConversationHandle, type HandleHost, type RoomEvent } from "./conversation-handle.js";
 import { ConversationList } from "./conversation-list.js";
 import { Emitter } from "./emitter.js";
-import { ConfabError, closedError } from "./errors.js";
+import { ConfabError, asConfabError, closedError } from "./errors.js";
 import { RestClient, type HttpMethod } from "./rest-client.js";
 import { TokenSource } from "./token-source.js";
 
@@ -212,11 +212,7 @@ export class ConfabClient implements HandleHost {
   }
 
   private report(err: unknown): void {
-    if (this.closed) return;
-    this.events.emit(
-      "error",
-      err instanceof ConfabError ? err : new ConfabError({ code: "unavailable", message: String(err) }),
-    );
+    if (!this.closed) this.events.emit("error", asConfabError(err));
   }
 
   private routeRoomEvents(): void {

@@ -22,7 +22,8 @@ import type {
 import type { AckDataOf, AckEvent, PayloadOf } from "./acks.js";
 import { ConversationStream, settled, type MessageView } from "./conversation-stream.js";
 import { Emitter } from "./emitter.js";
-import { ConfabError, closedError } from "./errors.js";
+import { ConfabError, asConfabError } from "./errors.js";
+import { untilAcknowledged, type Delivery } from "./delivery.js";
 import { newId } from "./ids.js";
 import { People, type MemberView } from "./people.js";
 import type { HttpMethod } from "./rest-client.js";
@@ -256,7 +257,7 @@ export class ConversationHandle {
     const author = this.myId ? this.people.list().find((m) => m.userId === this.myId) : undefined;
     this.stream.addLocal(clientMessageId, content, author ? { id: author.userId, name: author.name } : null);
     try {
-      const sent = await this.untilAcknowledged(() =>
+      const sent = await untilAcknowledged(this.delivery(), () =>
         this.host.call("message:send", { conversationId: this.id, content, clientMessageId, ...options }),
       );
       this.stream.applySent(sent.message, sent.assistantMessageId);
@@ -271,7 +272,7 @@ export class ConversationHandle {
   async edit(messageId: string, content: string, options: SendOptions = {}): Promise<SendResult> {
     const clientMessageId = newId();
     this.typingSignal.stop();
-    const sent = await this.untilAcknowledged(() =>
+    const sent = await untilAcknowledged(this.delivery(), () =>
       this.host.call("message:edit", {
         conversationId: this.id,
         messageId,
@@ -468,11 +469,12 @@ export class ConversationHandle {
   }
 
   private fail(err: unknown): void {
-    if (this.closed) return;
-    this.events.emit(
-      "error",
-      err instanceof ConfabError ? err : new ConfabError({ code: "unavailable", message: String(err) }),
-    );
+    if (!this.closed) this.events.emit("error", asConfabError(err));
+  }
+
+  /** What a send needs to be repeated until acknowledged: the connection, the join, whether closed. */
+  private delivery(): Delivery {
+    return { host: this.host, joined: () => this.joined, closed: () => this.closed };
   }
 
   /** Who the caller is and the conversation's agent: once per client, shared by its handles. */
@@ -569,54 +571,7 @@ export class ConversationHandle {
     this.people.setOnline(result.presence);
     this.events.emit("presence", result.presence);
     // Members may have come and gone while this tab was away.
-    void this.loadMembers();
-  }
-
-  /**
-   * Runs a call; if the connection drops before its ack, waits for the reconnect (and the re-join)
-   * and runs it again. Refusals (a `ConfabError` other than `unavailable`) are not repeated.
-   */
-  private async untilAcknowledged<T>(attempt: () => Promise<T>): Promise<T> {
-    // A minute of unanswered attempts (the server or its database away all along) ends in the error.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      await this.host.connectedOnce();
-      await this.joined.catch(() => undefined);
-      const outcome = await this.attemptUnlessDropped(attempt);
-      if (outcome.done) return outcome.value;
-      if (this.closed) throw closedError("conversation");
-      if (Date.now() > deadline)
-        throw (
-          outcome.failure ?? new ConfabError({ code: "unavailable", message: "the server did not answer" })
-        );
-      if (this.host.connected) await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-
-  /** One attempt, given up when the connection drops before its ack (then it is safe to repeat). */
-  private async attemptUnlessDropped<T>(
-    attempt: () => Promise<T>,
-  ): Promise<{ done: true; value: T } | { done: false; failure?: ConfabError }> {
-    let offDisconnect = () => {};
-    const dropped = new Promise<{ done: false }>((resolve) => {
-      offDisconnect = this.host.onSocket("disconnect", () => resolve({ done: false }));
-    });
-    try {
-      return await Promise.race([
-        attempt().then(
-          (value) => ({ done: true as const, value }),
-          (err: unknown) => {
-            // No answer in time: the same call again is safe (a send repeats its clientMessageId).
-            if (err instanceof ConfabError && err.code === "unavailable")
-              return { done: false as const, failure: err };
-            throw err;
-          },
-        ),
-        dropped,
-      ]);
-    } finally {
-      offDisconnect();
-    }
+    await this.loadMembers();
   }
 }
 

@@ -168,8 +168,12 @@ export class ConversationStream {
     return top.parentId !== null && (this.moreAbove || !this.views.has(top.parentId));
   }
 
-  /** Whether the path shown stops at a message whose parent is not held yet (after a checkout). */
+  /**
+   * Whether the path shown lacks messages the stream does not hold yet (after a checkout): the head
+   * itself, or the parent of the oldest message held.
+   */
   pathIncomplete(): boolean {
+    if (this.headId !== null && !this.views.has(this.headId)) return true;
     const top = this.path()[0];
     return top !== undefined && top.parentId !== null && !this.views.has(top.parentId);
   }

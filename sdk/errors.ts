@@ -21,6 +21,12 @@ export class ConfabError extends Error {
 export const closedError = (what: string) =>
   new ConfabError({ code: "unavailable", message: `the ${what} is closed` });
 
+/** Any failure as a `ConfabError` (an unexpected one is `unavailable`, with its message). */
+export function asConfabError(err: unknown): ConfabError {
+  if (err instanceof ConfabError) return err;
+  return new ConfabError({ code: "unavailable", message: err instanceof Error ? err.message : String(err) });
+}
+
 /** Any failure as one line a person can read: the message, and the code when there is one. */
 export function describeError(err: unknown): string {
   if (err instanceof ConfabError) {

@@ -17,7 +17,11 @@ export class People {
   private present: PresentUser[] = [];
   private readonly typing = new Map<string, { name: string; timer: ReturnType<typeof setTimeout> }>();
 
-  constructor(private readonly changed: () => void) {}
+  constructor(
+    private readonly changed: () => void,
+    /** How long a typing state is shown without news (default `TYPING_SHOWN_MS`). */
+    private readonly typingShownMs = TYPING_SHOWN_MS,
+  ) {}
 
   /** The members as `GET …/members` gives them (the owner first). */
   setMembers(members: MemberResource[]): void {
@@ -59,7 +63,7 @@ export class People {
       const timer = setTimeout(() => {
         this.typing.delete(event.userId);
         this.changed();
-      }, TYPING_SHOWN_MS);
+      }, this.typingShownMs);
       this.typing.set(event.userId, { name: event.name, timer });
     }
     this.changed();

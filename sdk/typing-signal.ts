@@ -9,10 +9,19 @@ export const TYPING_IDLE_MS = 4000;
  * `TYPING_IDLE_MS`, empty the composer or send.
  */
 export class TypingSignal {
-  private sentAt = 0;
+  /** When `typing: true` was last sent; null while this tab is not typing. */
+  private sentAt: number | null = null;
   private idle: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly deps: { emit: (typing: boolean) => void; now?: () => number }) {}
+  constructor(
+    private readonly deps: {
+      emit: (typing: boolean) => void;
+      now?: () => number;
+      /** Default `TYPING_RENEW_MS` and `TYPING_IDLE_MS`. */
+      renewMs?: number;
+      idleMs?: number;
+    },
+  ) {}
 
   /** The composer's text changed. */
   composing(text: string): void {
@@ -21,20 +30,20 @@ export class TypingSignal {
       return;
     }
     const now = (this.deps.now ?? Date.now)();
-    if (this.sentAt === 0 || now - this.sentAt >= TYPING_RENEW_MS) {
+    if (this.sentAt === null || now - this.sentAt >= (this.deps.renewMs ?? TYPING_RENEW_MS)) {
       this.deps.emit(true);
       this.sentAt = now;
     }
     clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.stop(), TYPING_IDLE_MS);
+    this.idle = setTimeout(() => this.stop(), this.deps.idleMs ?? TYPING_IDLE_MS);
   }
 
   /** Typing ended (sent, emptied, idle, or the conversation closed): told once. */
   stop(): void {
     clearTimeout(this.idle);
     this.idle = undefined;
-    if (this.sentAt === 0) return;
-    this.sentAt = 0;
+    if (this.sentAt === null) return;
+    this.sentAt = null;
     this.deps.emit(false);
   }
 }

@@ -501,4 +501,37 @@ describe("useChat with Confab's transport in headless Chromium", () => {
     expect(await page.evaluate(() => document.getElementById("chat")!.shadowRoot !== null)).to.equal(true);
     expect(pageErrors).to.deep.equal([]);
   });
+
+  it("loads / with one development token for all its requests, and no request refused for want of one", async () => {
+    const page = await (await browser.newContext()).newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    const calls: { method: string; path: string; authorization: string | undefined; status: number }[] = [];
+    page.on("response", (res) => {
+      const url = new URL(res.url());
+      if (!url.pathname.startsWith("/api/v1/")) return;
+      const req = res.request();
+      calls.push({
+        method: req.method(),
+        path: url.pathname,
+        authorization: req.headers()["authorization"],
+        status: res.status(),
+      });
+    });
+    await page.goto(`${server.url}/`);
+    await page.locator("textarea").fill("one token is enough");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await page.locator(".message.assistant[data-status=complete]").waitFor();
+    const tokens = calls.filter((c) => c.path === "/api/v1/dev/token");
+    expect(tokens, "dev token requests").to.have.length(1);
+    const others = calls.filter((c) => c.path !== "/api/v1/dev/token");
+    // Who am I, the agents, and the conversation: each with the one token, none refused.
+    expect(others.map((c) => `${c.method} ${c.path}`)).to.include.members([
+      "GET /api/v1/me",
+      "GET /api/v1/agents",
+      "POST /api/v1/conversations",
+    ]);
+    for (const c of others) expect(c.authorization, `${c.method} ${c.path}`).to.match(/^Bearer \S+$/);
+    expect(calls.filter((c) => c.status === 401)).to.deep.equal([]);
+    expect(pageErrors).to.deep.equal([]);
+  });
 });
