@@ -14,7 +14,7 @@ import { createInterface, type Interface } from "node:readline";
 import { parseArgs } from "node:util";
 import { ConfabClient } from "../sdk/confab-client.js";
 import type { ConversationHandle } from "../sdk/conversation-handle.js";
-import type { MessageView } from "../sdk/conversation-stream.js";
+import { settled, type MessageView } from "../sdk/conversation-stream.js";
 import { describeError } from "../sdk/errors.js";
 import { fetchDevToken } from "../sdk/rest-client.js";
 
@@ -50,6 +50,9 @@ function readOptions() {
 const tty = process.stdout.isTTY && process.stdin.isTTY;
 const dim = (text: string) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[0m` : text);
 const out = (text: string) => process.stdout.write(text);
+/** What others wrote, without the control characters that would drive the terminal (escapes). */
+// eslint-disable-next-line no-control-regex -- those characters are what it removes
+const printable = (text: string) => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "");
 const note = (text: string) => out(dim(text) + "\n");
 
 function fail(message: string): never {
@@ -70,6 +73,8 @@ async function main(): Promise<void> {
   }
   const { url, user } = options;
   const client = new ConfabClient({ url, getToken: () => fetchDevToken(url, user, user) });
+  // A token that cannot be had, or a connection refused for good: nothing more can happen here.
+  client.onError((err) => fail(`cannot stay connected to ${url}: ${describe(err)}`));
   await client.me().catch((err: unknown) => fail(`cannot get a token from ${url}: ${describe(err)}`));
   const conversationId = options.conversation ?? (await newConversation(client, options.agent));
   const handle = client.conversation(conversationId);
@@ -219,6 +224,8 @@ class Printer {
   private readonly waiting = new Map<string, () => void>();
   private open: string | null = null;
   private history = false;
+  /** The highest seq printed. */
+  private newest = 0;
 
   constructor(private readonly me: string | null) {}
 
@@ -235,8 +242,24 @@ class Printer {
       return;
     }
     if (this.done.has(view.key)) return;
+    if (this.isOlder(view)) return;
     if (view.role === "user") this.question(view);
     else this.answer(view);
+  }
+
+  /**
+   * A transcript prints what happens as it happens: an ended message older than what was printed
+   * (the path of a version another tab switched to, fetched now) is history, not news.
+   */
+  private isOlder(view: MessageView): boolean {
+    if (view.seq !== null) {
+      if (!this.history && settled(view.status) && view.seq < this.newest && !this.printed.has(view.key)) {
+        this.done.add(view.key);
+        return true;
+      }
+      this.newest = Math.max(this.newest, view.seq);
+    }
+    return false;
   }
 
   /** Resolves once the answer has ended (at once if it already has). */
@@ -250,8 +273,8 @@ class Printer {
     if (view.clientMessageId && this.mine.has(view.clientMessageId)) return;
     this.closeOpen();
     const mine = view.author === null || view.author.id === this.me;
-    const who = mine ? (this.history ? "you" : "you (elsewhere)") : view.author!.name;
-    out(`${who}> ${view.content}\n`);
+    const who = mine ? (this.history ? "you" : "you (elsewhere)") : printable(view.author!.name);
+    out(`${who}> ${printable(view.content)}\n`);
   }
 
   private answer(view: MessageView): void {
@@ -262,8 +285,8 @@ class Printer {
       this.open = view.key;
     }
     const before = shown ?? "";
-    if (view.content.startsWith(before)) out(view.content.slice(before.length));
-    else out(`\n${dim("(corrected)")} ${view.content}`);
+    if (view.content.startsWith(before)) out(printable(view.content.slice(before.length)));
+    else out(`\n${dim("(corrected)")} ${printable(view.content)}`);
     this.printed.set(view.key, view.content);
     if (view.status === "saving") out(` ${dim("[saving: the server stores it once its database is back]")}`);
     else if (view.status !== "streaming") this.settle(view);

@@ -74,6 +74,8 @@ export class ConfabClient implements HandleHost {
   private list: ConversationList | undefined;
   private state: ConnectionStatus = "connecting";
   private closed = false;
+  /** The token the last handshake carried: the one a refusal is about. */
+  private handshakeToken: string | undefined;
   /** Consecutive handshakes refused: each waits longer before the next (up to 30 s). */
   private refusals = 0;
 
@@ -89,10 +91,11 @@ export class ConfabClient implements HandleHost {
       // The held token while it is fresh; should a fresh one fail to come, the last one (refused, it
       // brings a renewal below).
       auth: (cb) => {
-        this.tokens.current().then(
-          (token) => cb({ token }),
-          () => cb({ token: this.tokens.last ?? "" }),
-        );
+        const send = (token: string) => {
+          this.handshakeToken = token;
+          cb({ token });
+        };
+        this.tokens.current().then(send, () => send(this.tokens.last ?? ""));
       },
       transports: ["websocket"],
       autoConnect: false,
@@ -198,7 +201,7 @@ export class ConfabClient implements HandleHost {
     const delay = Math.max(atLeastMs, Math.min(30_000, 500 * 2 ** Math.min(this.refusals - 1, 6)));
     setTimeout(() => {
       if (this.closed) return;
-      (renewToken ? this.tokens.renew() : Promise.resolve("")).then(
+      (renewToken ? this.tokens.renew(this.handshakeToken) : Promise.resolve("")).then(
         () => this.open(),
         (err: unknown) => this.tokenFailed(err),
       );
@@ -230,6 +233,7 @@ export class ConfabClient implements HandleHost {
 
   /** Sends a `/chat` event and resolves with its ack's data; a refusal rejects with a `ConfabError`. */
   async call<E extends AckEvent>(event: E, payload: PayloadOf<E>, timeoutMs?: number): Promise<AckDataOf<E>> {
+    if (this.closed) throw closedError("client");
     const answer = await request(this.socket, event, payload, timeoutMs);
     if (!answer.ok) throw new ConfabError(answer.error);
     return answer.data;
@@ -243,6 +247,7 @@ export class ConfabClient implements HandleHost {
 
   /** A REST call under `/api/v1` (`client.rest("GET", "/conversations")`); refusals are `ConfabError`s. */
   rest<T>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
+    if (this.closed) return Promise.reject(closedError("client"));
     return this.api.call<T>(method, path, body);
   }
 

@@ -22,7 +22,7 @@ import type {
 import type { AckDataOf, AckEvent, PayloadOf } from "./acks.js";
 import { ConversationStream, settled, type MessageView } from "./conversation-stream.js";
 import { Emitter } from "./emitter.js";
-import { ConfabError, asConfabError } from "./errors.js";
+import { ConfabError, asConfabError, closedError } from "./errors.js";
 import { untilAcknowledged, type Delivery } from "./delivery.js";
 import { newId } from "./ids.js";
 import { People, type MemberView } from "./people.js";
@@ -92,6 +92,11 @@ export type RoomEvent =
 
 const WRITERS: readonly (MemberRole | null)[] = ["owner", "participant"];
 
+/** A refusal that passes (the contract's "join again"): the connection, or a rate limit. */
+function passing(err: unknown): err is ConfabError {
+  return err instanceof ConfabError && (err.code === "unavailable" || err.code === "rate_limited");
+}
+
 /**
  * Joins when created and again after every reconnect (asking only for what it lacks), keeps the path
  * and the answer being written, the members, presence and typing, and offers every action a face
@@ -106,8 +111,14 @@ export class ConversationHandle {
   private agentResource: AgentResource | undefined;
   private myId: string | null = null;
   private editingId: string | null = null;
+  /** What `ready()` gives: the first join until it is done, then the latest. */
   private joined: Promise<void>;
+  private firstJoin: { resolve: () => void; reject: (err: unknown) => void } | null = null;
+  /** The join under way, if any: one at a time. */
+  private joining: Promise<void> | null = null;
   private hasJoined = false;
+  /** The conversation was deleted, or the caller is no longer a member. */
+  private gone = false;
   private closed = false;
   private pathWanted: string | null = null;
   private readonly offSocket: (() => void)[];
@@ -123,16 +134,15 @@ export class ConversationHandle {
     });
     this.people = new People(() => this.events.emit("people"));
     this.typingSignal = new TypingSignal({ emit: (typing) => host.emitTyping(id, typing) });
-    this.offSocket = [
-      host.onSocket("connect", () => this.rejoin()),
-      host.onSocket("disconnect", () => this.typingSignal.stop()),
-    ];
-    this.joined = Promise.all([
-      host.connectedOnce().then(() => this.joinUntilDone(false)),
-      this.loadIdentity(),
-    ]).then(() => undefined);
+    this.joined = new Promise<void>((resolve, reject) => (this.firstJoin = { resolve, reject }));
     // A handle nobody awaits must not report an unhandled rejection (Node ends the process on one).
     this.joined.catch(() => undefined);
+    this.offSocket = [
+      // Every connect: join (again, asking only for the messages after what is held).
+      host.onSocket("connect", () => this.startJoin()),
+      host.onSocket("disconnect", () => this.typingSignal.stop()),
+    ];
+    if (host.connected) this.startJoin();
   }
 
   // --- state ----------------------------------------------------------------------------------
@@ -167,7 +177,7 @@ export class ConversationHandle {
 
   /** Whether the caller may write here now: a participant or the owner, in an active conversation. */
   get canWrite(): boolean {
-    return WRITERS.includes(this.role) && this.resource?.status === "active";
+    return !this.gone && WRITERS.includes(this.role) && this.resource?.status === "active";
   }
 
   /** Whether a message answers only when asked (`assistantMode` manual) and the caller may ask. */
@@ -240,9 +250,16 @@ export class ConversationHandle {
     const mine = view.author?.id === this.myId || (view.author === null && this.role === "owner");
     return {
       versions,
-      regenerate: view.role === "assistant" && settled(view.status),
+      // An answer with no question above it (a template's opening) cannot be asked again.
+      regenerate: view.role === "assistant" && settled(view.status) && this.answersQuestion(view),
       edit: view.role === "user" && view.status === "complete" && mine,
     };
+  }
+
+  private answersQuestion(view: MessageView): boolean {
+    if (view.parentId === null) return false;
+    const parent = this.stream.find(view.parentId);
+    return parent === undefined || parent.role === "user";
   }
 
   // --- actions --------------------------------------------------------------------------------
@@ -288,7 +305,7 @@ export class ConversationHandle {
 
   /** What the composer sends: a new version of the message being edited, else a new message. */
   submit(content: string, options: SendOptions = {}): Promise<SendResult> {
-    const editing = this.editingId;
+    const editing = this.editing?.id;
     return editing ? this.edit(editing, content, options) : this.send(content, options);
   }
 
@@ -410,6 +427,8 @@ export class ConversationHandle {
   /** Stops listening, without leaving (the client is closing its connection). */
   dispose(): void {
     this.closed = true;
+    this.firstJoin?.reject(closedError("conversation"));
+    this.firstJoin = null;
     for (const off of this.offSocket) off();
     this.people.dispose();
     this.events.clear();
@@ -427,7 +446,11 @@ export class ConversationHandle {
     "assistant:error": (e) => this.stream.handle({ type: "error", message: e.message, error: e.error }),
     // Another tab may have checked out another version: every tab shows the same path.
     "conversation:updated": (e) => this.setResource(e.conversation),
-    "conversation:deleted": () => this.events.emit("deleted"),
+    "conversation:deleted": () => {
+      this.gone = true;
+      this.typingSignal.stop();
+      this.events.emit("deleted");
+    },
     "member:joined": (e) => this.people.joined(e.member),
     "member:updated": (e) => this.people.updated(e.member),
     "member:left": (e) => this.people.left(e.userId),
@@ -452,6 +475,8 @@ export class ConversationHandle {
   }
 
   private pathChanged(): void {
+    // The message in edit left the path shown (another version was checked out): the edit ends.
+    if (this.editingId !== null && this.editing === null) this.setEditing(null);
     this.events.emit("change", this.stream.list());
     void this.completePath();
   }
@@ -477,24 +502,19 @@ export class ConversationHandle {
     return { host: this.host, joined: () => this.joined, closed: () => this.closed };
   }
 
-  /** Who the caller is and the conversation's agent: once per client, shared by its handles. */
+  /**
+   * Who the caller is and the conversation's agent, asked once per client and shared by its handles.
+   * A failure is told (`error`) and asked again at the next join; it never fails the join itself.
+   */
   private async loadIdentity(): Promise<void> {
-    const [me, agents] = await Promise.all([this.host.me(), this.host.agents()]);
-    this.myId = me.id;
-    const agentId = () => this.resource?.agentId;
-    await this.joinedOnce();
-    this.agentResource = agents.find((a) => a.id === agentId());
-    if (this.resource) this.events.emit("conversation", this.resource);
-  }
-
-  private joinedOnce(): Promise<void> {
-    if (this.hasJoined) return Promise.resolve();
-    return new Promise((resolve) => {
-      const off = this.events.on("conversation", () => {
-        off();
-        resolve();
-      });
-    });
+    if (this.myId !== null && this.agentResource !== undefined) return;
+    try {
+      const [me, agents] = await Promise.all([this.host.me(), this.host.agents()]);
+      this.myId = me.id;
+      this.agentResource = agents.find((a) => a.id === this.resource?.agentId);
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   /** After a checkout (here or in another tab), fetches the messages of the path the stream lacks. */
@@ -524,11 +544,32 @@ export class ConversationHandle {
     }
   }
 
-  /** Every reconnect: join again, asking only for the messages after what is held. */
-  private rejoin(): void {
-    if (!this.hasJoined || this.closed) return;
-    this.joined = this.joinUntilDone(true);
-    this.joined.catch((err: unknown) => this.fail(err));
+  /**
+   * Starts a join unless one is under way. The first join settles `ready()`: done, or refused for good
+   * (a passing failure, such as a disconnect, waits for the next connect instead).
+   */
+  private startJoin(): void {
+    if (this.closed || this.gone || this.joining) return;
+    const joining = this.joinUntilDone();
+    this.joining = joining;
+    if (this.hasJoined) this.joined = joining;
+    joining.then(
+      () => {
+        this.firstJoin?.resolve();
+        this.firstJoin = null;
+      },
+      (err: unknown) => {
+        if (!this.firstJoin) this.fail(err);
+        else if (!passing(err) || this.closed) {
+          this.firstJoin.reject(err);
+          this.firstJoin = null;
+        }
+      },
+    );
+    const done = () => {
+      if (this.joining === joining) this.joining = null;
+    };
+    joining.then(done, done);
   }
 
   /**
@@ -536,15 +577,13 @@ export class ConversationHandle {
    * "join again"), backing off; a refusal that lasts (`not_found`, `forbidden`) is the answer. A
    * disconnect meanwhile leaves it to the next connect.
    */
-  private async joinUntilDone(rejoin: boolean): Promise<void> {
+  private async joinUntilDone(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.join(rejoin || this.hasJoined);
+        await this.join(this.hasJoined);
         return;
       } catch (err) {
-        const passing =
-          err instanceof ConfabError && (err.code === "unavailable" || err.code === "rate_limited");
-        if (!passing || !this.host.connected || this.closed) throw err;
+        if (!passing(err) || !this.host.connected || this.closed) throw err;
         const wait = err.retryAfterMs ?? Math.min(10_000, 250 * 2 ** Math.min(attempt, 5));
         await new Promise((r) => setTimeout(r, wait));
         if (!this.host.connected || this.closed) throw err;
@@ -565,13 +604,19 @@ export class ConversationHandle {
       this.stream.abandonJoin();
       throw err;
     }
+    if (this.closed) {
+      // Closed while the join was under way: leave the room it just entered.
+      void this.host.call("conversation:leave", { conversationId: this.id }).catch(() => undefined);
+      return;
+    }
     this.hasJoined = true;
     this.stream.applyJoin(result, afterSeq === undefined);
     this.setResource(result.conversation);
     this.people.setOnline(result.presence);
     this.events.emit("presence", result.presence);
     // Members may have come and gone while this tab was away.
-    await this.loadMembers();
+    await Promise.all([this.loadMembers(), this.loadIdentity()]);
+    this.events.emit("conversation", result.conversation);
   }
 }
 

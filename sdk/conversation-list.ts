@@ -44,7 +44,14 @@ export class ConversationList {
 
   /** Resolves once the list has been loaded (the first time, it loads it). */
   ready(): Promise<void> {
-    this.loading ??= this.refresh();
+    if (!this.loading) {
+      const loading = this.refresh();
+      this.loading = loading;
+      // A failed first load is not kept: the next caller loads again.
+      loading.catch(() => {
+        if (this.loading === loading) this.loading = undefined;
+      });
+    }
     return this.loading;
   }
 

@@ -175,7 +175,8 @@ export class ConversationStream {
   pathIncomplete(): boolean {
     if (this.headId !== null && !this.views.has(this.headId)) return true;
     const top = this.path()[0];
-    return top !== undefined && top.parentId !== null && !this.views.has(top.parentId);
+    // Above the oldest page the server gave, the path goes on by design ("load earlier messages").
+    return top !== undefined && top.parentId !== null && !this.views.has(top.parentId) && !this.moreAbove;
   }
 
   /** A send from this client, shown until its ack or the `message:created` echo brings the stored one. */
@@ -217,6 +218,11 @@ export class ConversationStream {
   list(): MessageView[] {
     const locals = [...this.views.values()].filter((v) => v.id === null).sort(compareViews);
     return [...this.path(), ...locals];
+  }
+
+  /** A message the stream holds, by id. */
+  find(id: string): MessageView | undefined {
+    return this.views.get(id);
   }
 
   /** Whether this message is shown (on the path, or a local send). */

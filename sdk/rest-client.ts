@@ -1,4 +1,4 @@
-import { ConfabError } from "./errors.js";
+import { ConfabError, asConfabError } from "./errors.js";
 import type { TokenSource } from "./token-source.js";
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
@@ -35,12 +35,22 @@ export async function refusal(res: Response): Promise<ConfabError> {
 export class RestClient {
   constructor(private readonly deps: { baseUrl: string; tokens: TokenSource; fetch?: typeof fetch }) {}
 
+  /** Resolves with the JSON answer; anything else (a refusal, no token, no network) is a `ConfabError`. */
   async call<T>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
+    try {
+      return await this.attempt<T>(method, path, body);
+    } catch (err) {
+      throw asConfabError(err);
+    }
+  }
+
+  private async attempt<T>(method: HttpMethod, path: string, body: unknown): Promise<T> {
     const { tokens } = this.deps;
-    let res = await this.send(method, path, body, await tokens.current());
+    const token = await tokens.current();
+    let res = await this.send(method, path, body, token);
     if (res.status === 401 && tokens.renewable) {
       await res.body?.cancel();
-      res = await this.send(method, path, body, await tokens.renew());
+      res = await this.send(method, path, body, await tokens.renew(token));
     }
     if (!res.ok) throw await refusal(res);
     return (await readJson(res)) as T;

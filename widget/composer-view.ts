@@ -51,7 +51,7 @@ export class ComposerView {
     const { input, ask } = this.elements;
     const content = text.trim();
     if (!content || !this.handle.canWrite) return;
-    const askAssistant = ask && !ask.label.hidden && ask.box.checked;
+    const askAssistant = this.handle.asksForAnswers && ask?.box.checked === true;
     input.value = "";
     if (ask) ask.box.checked = false;
     try {

@@ -91,7 +91,7 @@ export function mount(element: HTMLElement, options: MountOptions): MountedWidge
     const showTitle = () => (skeleton.title.textContent = handle.conversation?.title ?? "Chat");
     offs.push(
       handle.on("conversation", showTitle),
-      handle.on("deleted", () => showError("This conversation was deleted.")),
+      handle.on("deleted", () => showError("This conversation was deleted, or you were removed from it.")),
     );
     await handle.ready();
     showTitle();

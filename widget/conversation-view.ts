@@ -8,7 +8,10 @@ import { StartersView } from "./starters-view.js";
 
 /** Where a face wants each part of a conversation drawn. */
 export interface ConversationElements {
-  /** Gets `data-busy="true"` while an answer is written (the face greys the messages' actions). */
+  /**
+   * Gets `data-busy="true"` while an answer is written and `data-online="false"` while disconnected:
+   * the face greys the messages' actions then (they wait, as one answer at a time requires).
+   */
   root: HTMLElement;
   messages: MessageListElements;
   starters: HTMLElement;
@@ -43,7 +46,7 @@ export class ConversationView {
   constructor(
     private readonly elements: ConversationElements,
     readonly handle: ConversationHandle,
-    options: ConversationViewOptions,
+    private readonly options: ConversationViewOptions,
   ) {
     const signal = this.aborter.signal;
     const { onError } = options;
@@ -79,6 +82,7 @@ export class ConversationView {
 
   /** Draws everything again (the conversation or the connection changed). */
   render(): void {
+    setData(this.elements.root, "online", String(this.options.connected()));
     this.renderMessages();
     this.people.render();
     this.owner.render();

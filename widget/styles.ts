@@ -41,7 +41,8 @@ header h2 { margin: 0; font-size: 1em; flex: 1; overflow: hidden; text-overflow:
 .status { font-size: .75em; color: var(--muted); } .status:empty { display: none; }
 .actions { display: flex; gap: .3em; font-size: .75em; } .actions:empty { display: none; }
 button { font: inherit; cursor: pointer; border: 1px solid var(--border); background: var(--panel); border-radius: 6px; padding: .15em .5em; }
-button:disabled, .frame[data-busy="true"] .actions button { opacity: .45; cursor: default; }
+button:disabled { opacity: .45; cursor: default; }
+.frame[data-busy="true"] .actions button, .frame[data-online="false"] .actions button { opacity: .45; pointer-events: none; }
 .starters { display: flex; flex-wrap: wrap; gap: .4em; padding: 0 .9em .5em; } .starters:empty { display: none; }
 .editing { padding: .3em .9em; font-size: .8em; color: var(--muted); border-top: 1px solid var(--border); }
 .ask { display: flex; align-items: center; gap: .3em; font-size: .8em; color: var(--muted); }

@@ -23,10 +23,12 @@ async function start(identity: Identity): Promise<void> {
   });
   client = c;
   let pane: Pane | null = null;
+  const listening = new AbortController();
   const sidebar = new Sidebar(
     c,
     (id) => pane?.open(id),
     () => pane?.openId ?? null,
+    listening.signal,
   );
   pane = new Pane(c, sidebar);
   c.onStatus((status) => {
@@ -39,6 +41,7 @@ async function start(identity: Identity): Promise<void> {
     await sidebar.load();
   } catch (err) {
     client = null;
+    listening.abort();
     c.close();
     throw err;
   }

@@ -30,16 +30,22 @@ export class Sidebar {
   agents = new Map<string, AgentResource>();
   private templates = new Map<string, TemplateResource>();
 
+  /** `signal` ends its listeners on the page (a sign-in that failed leaves none behind). */
   constructor(
     private readonly client: ConfabClient,
     private readonly open: (id: string) => void,
     private readonly openId: () => string | null,
+    signal: AbortSignal,
   ) {
-    ui.agentSelect.addEventListener("change", () => this.renderDescription());
-    ui.newForm.addEventListener("submit", (event) => {
-      event.preventDefault();
-      void this.newChat();
-    });
+    ui.agentSelect.addEventListener("change", () => this.renderDescription(), { signal });
+    ui.newForm.addEventListener(
+      "submit",
+      (event) => {
+        event.preventDefault();
+        void this.newChat();
+      },
+      { signal },
+    );
   }
 
   /** Loads the agents, templates and conversations (a failure here means the sign-in failed). */

@@ -198,19 +198,40 @@ describe("the client core (the SDK's conversation handle) against a real server"
     ]);
   });
 
-  it("pages earlier messages along the path until there are none", async () => {
+  it("pages earlier messages along the path until there are none, and reads nothing more per turn", async () => {
     const seeded = await seedConversation(server.confab.db, {
       userId: "pam",
       agentId: DEMO_AGENT_ID,
       messages: 120,
     });
-    const handle = await opened(client("pam"), seeded.id);
+    const reads: string[] = [];
+    const c = new ConfabClient({
+      url: server.url,
+      getToken: () => server.token("pam"),
+      fetch: (input, init) => {
+        const url = new URL(input instanceof Request ? input.url : input);
+        if (url.pathname.endsWith("/messages")) reads.push(url.search);
+        return fetch(input, init);
+      },
+    });
+    clients.push(c);
+    const handle = await opened(c, seeded.id);
     expect(handle.messages()).to.have.length(50);
+    const sent = await handle.send("one more");
+    await handle.settled(sent.assistantMessageId!);
+    // Above the join's 50 messages the path goes on by design: that is no gap to fetch, at join or per turn.
+    expect(reads).to.deep.equal([]);
     expect(handle.hasEarlier).to.equal(true);
     await handle.loadEarlier();
     await handle.loadEarlier();
     expect(handle.hasEarlier).to.equal(false);
-    expect(handle.messages().map((m) => m.id)).to.deep.equal(seeded.path);
+    expect(reads).to.have.length(2);
+    expect(
+      handle
+        .messages()
+        .map((m) => m.id)
+        .slice(0, 120),
+    ).to.deep.equal(seeded.path);
   });
 
   it("keeps the caller's conversation list live: created, renamed and deleted elsewhere", async () => {

@@ -1,5 +1,9 @@
-// Covers: sdk/token-source.ts, sdk/typing-signal.ts, sdk/people.ts — the client core's rules that need no server.
+// Covers: sdk/token-source.ts, sdk/typing-signal.ts, sdk/people.ts, sdk/conversation-handle.ts (joins) — the client core's rules that need no server.
 import { expect } from "chai";
+import type { AgentResource, UserResource } from "../../src/protocol/index.js";
+import type { AckDataOf, AckEvent, PayloadOf } from "../../sdk/acks.js";
+import { ConversationHandle, type HandleHost } from "../../sdk/conversation-handle.js";
+import { ConfabError } from "../../sdk/errors.js";
 import { People } from "../../sdk/people.js";
 import { TokenSource, expiryOf } from "../../sdk/token-source.js";
 import { TypingSignal } from "../../sdk/typing-signal.js";
@@ -153,5 +157,198 @@ describe("the people of a conversation, as a tab holds them", () => {
     people.left("cy");
     expect(people.typingNames()).to.deep.equal([]);
     people.dispose();
+  });
+});
+
+describe("the client's token source under refusals, failures and a wrong clock", () => {
+  it("survives a getToken that throws at once, and asks it again next time", async () => {
+    let calls = 0;
+    const tokens = new TokenSource({
+      getToken: () => {
+        if (++calls === 1) throw new Error("not signed in yet");
+        return jwt(Math.floor(Date.now() / 1000) + 3600);
+      },
+    });
+    const first = await tokens.current().then(
+      () => "token",
+      (e: Error) => e.message,
+    );
+    expect(first).to.equal("not signed in yet");
+    expect(await tokens.current()).to.match(/\./);
+    expect(calls).to.equal(2);
+  });
+
+  it("renews once for every refusal of the same token, and never sends a refused one again", async () => {
+    let calls = 0;
+    let fail = false;
+    const tokens = new TokenSource({
+      getToken: async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 5));
+        if (fail) throw new Error("the identity provider is down");
+        return jwt(Math.floor(Date.now() / 1000) + 3600, String(calls));
+      },
+    });
+    const refused = await tokens.current();
+    const renewed = await tokens.renew(refused);
+    // A second 401 for the same token, arriving after the renewal ended: the newer token is the answer.
+    expect(await tokens.renew(refused)).to.equal(renewed);
+    expect(calls).to.equal(2);
+    fail = true;
+    await tokens.renew(renewed).catch(() => undefined);
+    const next = await tokens.current().then(
+      () => "sent a refused token",
+      () => "asked again",
+    );
+    expect(next).to.equal("asked again");
+  });
+
+  it("reuses a token that looks expired on a clock ahead of the server's, for a while", async () => {
+    let calls = 0;
+    const serverNow = () => Date.now();
+    const tokens = new TokenSource({
+      now: () => serverNow() + 120_000,
+      getToken: () => (calls++, jwt(Math.floor(serverNow() / 1000) + 60)),
+    });
+    for (let i = 0; i < 5; i++) await tokens.current();
+    expect(calls).to.equal(1);
+  });
+
+  it("keeps using the held token when a renewal before its expiry fails", async () => {
+    let clock = 3_000_000_000_000;
+    let fail = false;
+    const tokens = new TokenSource({
+      now: () => clock,
+      getToken: () => {
+        if (fail) throw new Error("down");
+        return jwt(clock / 1000 + 3600);
+      },
+    });
+    const held = await tokens.current();
+    fail = true;
+    clock += 3600_000 - 30_000; // 30 s before expiry: a renewal is due, and fails
+    expect(await tokens.current()).to.equal(held);
+    clock += 60_000; // expired now
+    expect(
+      await tokens.current().then(
+        () => "sent",
+        () => "refused",
+      ),
+    ).to.equal("refused");
+  });
+});
+
+/** A fake of the handle's own host interface: a socket that connects and drops on the test's word. */
+class FakeHost implements HandleHost {
+  connected = false;
+  readonly calls: string[] = [];
+  join: "answer" | "drop" = "answer";
+  meFails = false;
+  private readonly listeners = { connect: new Set<() => void>(), disconnect: new Set<() => void>() };
+  private readonly waiting: (() => void)[] = [];
+
+  call<E extends AckEvent>(event: E, payload: PayloadOf<E>): Promise<AckDataOf<E>> {
+    this.calls.push(event);
+    if (event !== "conversation:join") return Promise.resolve({} as AckDataOf<E>);
+    if (this.join === "drop") {
+      this.disconnect();
+      return Promise.reject(
+        new ConfabError({ code: "unavailable", message: "socket has been disconnected" }),
+      );
+    }
+    const conversationId = (payload as { conversationId: string }).conversationId;
+    const result = {
+      conversation: { id: conversationId, headId: null, role: "owner", status: "active", agentId: "a" },
+      messages: [],
+      hasMore: false,
+      generation: null,
+      presence: [],
+    };
+    return Promise.resolve(result as unknown as AckDataOf<E>);
+  }
+  rest<T>(method: string, path: string): Promise<T> {
+    this.calls.push(`${method} ${path}`);
+    return Promise.resolve({ members: [] } as T);
+  }
+  emitTyping(): void {}
+  connectedOnce(): Promise<void> {
+    return this.connected ? Promise.resolve() : new Promise((r) => this.waiting.push(r));
+  }
+  onSocket(event: "connect" | "disconnect", listener: () => void): () => void {
+    this.listeners[event].add(listener);
+    return () => void this.listeners[event].delete(listener);
+  }
+  me(): Promise<UserResource> {
+    if (this.meFails) return Promise.reject(new ConfabError({ code: "rate_limited", message: "slow down" }));
+    return Promise.resolve({ id: "me" } as UserResource);
+  }
+  agents(): Promise<AgentResource[]> {
+    return Promise.resolve([]);
+  }
+  released(): void {}
+  connect(): void {
+    this.connected = true;
+    for (const l of this.listeners.connect) l();
+    for (const w of this.waiting.splice(0)) w();
+  }
+  disconnect(): void {
+    this.connected = false;
+    for (const l of this.listeners.disconnect) l();
+  }
+  joins(): number {
+    return this.calls.filter((c) => c === "conversation:join").length;
+  }
+}
+
+describe("the conversation handle's joins", () => {
+  it("joins again at the next connect when the first join was cut by a disconnect", async () => {
+    const host = new FakeHost();
+    host.join = "drop";
+    const handle = new ConversationHandle(host, "c1");
+    host.connect();
+    host.join = "answer";
+    host.connect();
+    await handle.ready();
+    expect(host.joins()).to.equal(2);
+    expect(handle.conversation?.id).to.equal("c1");
+  });
+
+  it("joins once per connect, however the first connect is seen", async () => {
+    const host = new FakeHost();
+    const handle = new ConversationHandle(host, "c2");
+    host.connect();
+    await handle.ready();
+    expect(host.joins()).to.equal(1);
+  });
+
+  it("never joins once closed, and tells a waiting ready() so", async () => {
+    const host = new FakeHost();
+    const handle = new ConversationHandle(host, "c3");
+    handle.close();
+    host.connect();
+    const outcome = await handle.ready().then(
+      () => "joined",
+      (e: ConfabError) => e.code,
+    );
+    expect(outcome).to.equal("unavailable");
+    expect(host.calls).to.deep.equal([]);
+  });
+
+  it("is ready when joined even if who the caller is cannot be had yet, and says why", async () => {
+    const host = new FakeHost();
+    host.meFails = true;
+    const handle = new ConversationHandle(host, "c4");
+    const errors: string[] = [];
+    handle.on("error", (e) => errors.push(e.code));
+    host.connect();
+    await handle.ready();
+    expect(handle.conversation?.id).to.equal("c4");
+    expect(handle.me).to.equal(null);
+    expect(errors).to.deep.equal(["rate_limited"]);
+    host.meFails = false;
+    host.disconnect();
+    host.connect();
+    await handle.ready();
+    expect(handle.me).to.equal("me");
   });
 });
