@@ -1,47 +1,26 @@
 import { randomBytes } from "node:crypto";
-import { Writable } from "node:stream";
 import { expect } from "chai";
-import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
-import { createLogger } from "../../src/observability/logger.js";
+import type { MessageResource } from "../../src/conversations/resources.js";
 import { call, connect, nextEvent, observeAnswer, request, type ChatClient } from "../support/clients.js";
-import { createTestDatabase, queryDatabase, storedMessage, type TestDatabase } from "../support/database.js";
+import { DEMO_AGENT_ID, newConversation } from "../support/conversations.js";
+import { createTestDatabase, queryDatabase, storedMessage } from "../support/database.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
+import { captureLogs } from "../support/logs.js";
 import { PrivateRedis } from "../support/private-redis.js";
-import { rest } from "../support/rest.js";
+import { rest, waitUntilReady, type ErrorBody } from "../support/rest.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
-import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
+import { startTestServer } from "../support/test-server.js";
+import { quietPeriod, waitFor } from "../support/waiting.js";
 
-interface ErrorBody {
-  error: { code: string; message: string; details?: { messageId?: string; status?: string } };
+/** What a refused turn tells of the answer it had started. */
+interface TurnDetails {
+  messageId?: string;
+  status?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The database URL through a proxy the test can cut. */
-function through(proxy: TcpProxy, database: TestDatabase): string {
-  const url = new URL(database.url);
-  url.port = String(proxy.port);
-  return url.toString();
-}
-
-/** A log sink the test can read. */
-function capturedLogs() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      done();
-    },
-  });
-  return { lines, logger: createLogger("info", sink) };
-}
-
-async function newConversation(server: TestServer, sub: string): Promise<string> {
-  const res = await rest(server.url, server.token(sub)).post<ConversationResource>("/api/v1/conversations", {
-    agentId: DEMO_AGENT_ID,
-  });
-  return res.body.id;
-}
+/** The leases and the recovery sweep of these tests: short, so that an expiry comes within a test. */
+const LEASE_MS = 2000;
+const SWEEP_MS = 500;
 
 describe("a PostgreSQL outage when an answer ends", () => {
   it("keeps the answer, tells every tab it is being saved, and stores it whole when the database is back, though another node's recovery ran meanwhile", async () => {
@@ -53,15 +32,15 @@ describe("a PostgreSQL outage when an answer ends", () => {
     const env = {
       REDIS_URL: "redis://127.0.0.1:6379",
       REDIS_KEY_PREFIX: prefix,
-      GENERATION_LEASE_MS: "2000",
-      RECOVERY_INTERVAL_MS: "500",
+      GENERATION_LEASE_MS: String(LEASE_MS),
+      RECOVERY_INTERVAL_MS: String(SWEEP_MS),
       CHECKPOINT_MS: "200",
     };
     // The writer reaches PostgreSQL through the proxy; the other node directly, and keeps sweeping.
     const writer = await startTestServer({
       database,
       chatModels: { demo: model },
-      env: { ...env, DATABASE_URL: through(proxy, database) },
+      env: { ...env, DATABASE_URL: proxy.urlThrough(database.url) },
     });
     const other = await startTestServer({ database, env });
     const sockets: ChatClient[] = [];
@@ -78,7 +57,11 @@ describe("a PostgreSQL outage when an answer ends", () => {
       const paused = model.paused();
       const sent = await call(here, "message:send", { conversationId, content: "tell me forty words" });
       await paused;
-      await sleep(300); // a checkpoint of the first ten words
+      await waitFor(
+        "a checkpoint of the first ten words",
+        () => storedMessage(database, sent.assistantMessageId!),
+        (stored) => stored.content === chunks.slice(0, 10).join(""),
+      );
       proxy.cut();
       model.release();
 
@@ -89,8 +72,9 @@ describe("a PostgreSQL outage when an answer ends", () => {
           status: "complete",
         });
       }
-      // Past the lease, with the other node sweeping every 500 ms: it must not take the answer for dead.
-      await sleep(3500);
+      // Proves that the other node, sweeping all the while, does not take the answer for dead once
+      // its lease in the database has run out.
+      await quietPeriod(LEASE_MS + 3 * SWEEP_MS);
       expect((await storedMessage(database, sent.assistantMessageId!)).status).to.equal("streaming");
 
       proxy.restore();
@@ -128,16 +112,16 @@ describe("a PostgreSQL outage when an answer ends", () => {
       database,
       chatModels: { demo: model },
       env: {
-        DATABASE_URL: through(proxy, database),
-        GENERATION_LEASE_MS: "2000",
-        RECOVERY_INTERVAL_MS: "500",
+        DATABASE_URL: proxy.urlThrough(database.url),
+        GENERATION_LEASE_MS: String(LEASE_MS),
+        RECOVERY_INTERVAL_MS: String(SWEEP_MS),
       },
     });
     try {
       const conversationId = await newConversation(server, "rest-patient");
       model.hold(1);
       const paused = model.paused();
-      const turn = rest(server.url, server.token("rest-patient")).post<ErrorBody>(
+      const turn = rest(server.url, server.token("rest-patient")).post<ErrorBody<TurnDetails>>(
         `/api/v1/conversations/${conversationId}/messages`,
         { content: "go" },
       );
@@ -151,14 +135,15 @@ describe("a PostgreSQL outage when an answer ends", () => {
       expect(messageId).to.be.a("string");
       expect(refused.body.error.details?.status).to.equal("complete");
 
-      // The node's own sweep runs meanwhile, and leaves the answer to it however old its checkpoint.
-      await sleep(3000);
+      // Proves that the node's own sweep, running meanwhile, leaves the answer to it however old its
+      // checkpoint.
+      await quietPeriod(LEASE_MS + 2 * SWEEP_MS);
       proxy.restore();
-      let stored = await storedMessage(database, messageId!);
-      for (let i = 0; i < 50 && stored.status === "streaming"; i++) {
-        await sleep(100);
-        stored = await storedMessage(database, messageId!);
-      }
+      const stored = await waitFor(
+        "the answer to be stored once the database is back",
+        () => storedMessage(database, messageId!),
+        (m) => m.status !== "streaming",
+      );
       expect(stored).to.deep.equal({ status: "complete", content: "all of it" });
       const detail = await rest(server.url, server.token("rest-patient")).get<{
         totalTokensUsed: number;
@@ -186,14 +171,14 @@ describe("a PostgreSQL that stops answering (a partition: connections hang rathe
     const env = {
       REDIS_URL: "redis://127.0.0.1:6379",
       REDIS_KEY_PREFIX: prefix,
-      GENERATION_LEASE_MS: "2000",
-      RECOVERY_INTERVAL_MS: "500",
+      GENERATION_LEASE_MS: String(LEASE_MS),
+      RECOVERY_INTERVAL_MS: String(SWEEP_MS),
       CHECKPOINT_MS: "200",
     };
     const writer = await startTestServer({
       database,
       chatModels: { demo: model },
-      env: { ...env, DATABASE_URL: through(proxy, database) },
+      env: { ...env, DATABASE_URL: proxy.urlThrough(database.url) },
     });
     const other = await startTestServer({ database, env });
     const sockets: ChatClient[] = [];
@@ -213,8 +198,9 @@ describe("a PostgreSQL that stops answering (a partition: connections hang rathe
       await paused;
       proxy.freeze();
       model.release();
-      // Past the lease, with the other node sweeping every 500 ms while the writer's checkpoints hang.
-      await sleep(3500);
+      // Proves that the other node, sweeping all the while, leaves the answer alone past its lease,
+      // while the writer's checkpoints hang.
+      await quietPeriod(LEASE_MS + 3 * SWEEP_MS);
       const [row] = await queryDatabase<{ status: string }>(
         database,
         "SELECT status FROM messages WHERE conversation_id = $1 AND role = 'assistant'",
@@ -241,7 +227,7 @@ describe("PostgreSQL dropping the connections", () => {
   it("answers the first request after a dropped connection 503 unavailable, never 500, and recovers", async () => {
     const database = await createTestDatabase();
     const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const server = await startTestServer({ database, env: { DATABASE_URL: through(proxy, database) } });
+    const server = await startTestServer({ database, env: { DATABASE_URL: proxy.urlThrough(database.url) } });
     try {
       const api = rest(server.url, server.token("dropped"));
       const conversationId = await newConversation(server, "dropped");
@@ -291,12 +277,13 @@ describe("a Redis outage", () => {
     const redis = await PrivateRedis.start();
     const database = await createTestDatabase();
     const model = new FakeChatModel({ chunks: Array.from({ length: 30 }, (_, i) => `d${i} `) });
-    const logs = capturedLogs();
+    const logs = captureLogs("info");
     const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: "outage", STREAM_FLUSH_MS: "0" };
     const writer = await startTestServer({ database, env, chatModels: { demo: model }, logger: logs.logger });
     const other = await startTestServer({ database, env });
     const sockets: ChatClient[] = [];
     try {
+      const admin = rest(other.url, other.token("ops", { role: "admin" }));
       const conversationId = await newConversation(writer, "rosa");
       const here = await connect(writer.url, writer.token("rosa"));
       const there = await connect(other.url, other.token("rosa"));
@@ -317,7 +304,7 @@ describe("a Redis outage", () => {
       expect(viaRest.body.error.code).to.equal("unavailable");
       const viaSocket = await request(there, "generation:stop", { conversationId });
       expect(viaSocket.ok === false && viaSocket.error.code).to.equal("unavailable");
-      const stats = await rest(other.url, other.token("ops", { role: "admin" })).get<{
+      const stats = await admin.get<{
         partial: boolean;
         connectedSockets: number;
       }>("/api/v1/admin/stats");
@@ -335,18 +322,19 @@ describe("a Redis outage", () => {
       expect(answer.end.message.status).to.equal("complete");
       expect(answer.deltas).to.have.length(30);
       // Nothing goes to Redis per delta any more; the leases' renewals log the outage once.
-      const warnings = logs.lines.filter((l) => /answer leases|generation state/.test(l));
+      const warnings = logs.lines().filter((l) => /answer leases|generation state/.test(l));
       expect(warnings.length).to.be.within(0, 1);
 
       await redis.restart();
-      let ready = false;
-      for (let i = 0; i < 100 && !ready; i++) {
-        const statuses = await Promise.all([writer, other].map((n) => rest(n.url).get("/readyz")));
-        ready = statuses.every((r) => r.status === 200);
-        if (!ready) await sleep(100);
-      }
-      expect(ready).to.equal(true);
-      await sleep(300); // ioredis is ready a round trip before the adapter's channels are subscribed again
+      await waitUntilReady([writer.url, other.url]);
+      // ioredis is ready a round trip before the adapter's channels are subscribed again: the other
+      // node counts the writer's socket once the writer answers its requests through Redis again.
+      await waitFor(
+        "the nodes to answer each other's requests through Redis again",
+        () => admin.get<{ partial: boolean; connectedSockets: number }>("/api/v1/admin/stats"),
+        (stats) => stats.status === 200 && !stats.body.partial && stats.body.connectedSockets === 2,
+        { everyMs: 100 },
+      );
       model.hold(2);
       const pausedAgain = model.paused();
       const stopped = observeAnswer(here, conversationId);
