@@ -1,35 +1,32 @@
-import { Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { expect } from "chai";
-import { queryDatabase } from "../support/database.js";
-import { io, type Socket } from "socket.io-client";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
-import { createLogger } from "../../src/observability/logger.js";
-import { call, connect, nextEvent, observeAnswer, refusal, request } from "../support/clients.js";
+import {
+  call,
+  connect,
+  connectAdmin,
+  disconnection,
+  nextEvent,
+  observeAnswer,
+  refusal,
+  request,
+} from "../support/clients.js";
+import { DEMO_AGENT_ID } from "../support/conversations.js";
+import { queryDatabase } from "../support/database.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
-import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
-
-interface ErrorBody {
-  error: { code: string; message: string };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { captureLogs } from "../support/logs.js";
+import { rest, type ErrorBody } from "../support/rest.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+import { waitUntil } from "../support/waiting.js";
 
 describe("input that once answered 500", () => {
   let server: TestServer;
-  const logged: string[] = [];
+  const logs = captureLogs("debug");
   let api: ReturnType<typeof rest>;
   let conversationId: string;
 
   before(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logged.push(...chunk.toString().split("\n").filter(Boolean));
-        done();
-      },
-    });
-    server = await startTestServer({ logger: createLogger("debug", sink) });
+    server = await startTestServer({ logger: logs.logger });
     api = rest(server.url, server.token("hostile"));
     conversationId = (
       await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })
@@ -144,7 +141,7 @@ describe("input that once answered 500", () => {
   });
 
   it("logs none of these refusals as an error", () => {
-    const errors = logged.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+    const errors = logs.lines().filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
     expect(errors).to.deep.equal([]);
   });
 });
@@ -196,7 +193,7 @@ describe("erasing a user while their answers are being written", () => {
       for (const id of ids)
         await call(socket, "message:send", { conversationId: id, content: "write a lot" });
       await Promise.all(writing);
-      const disconnected = new Promise((r) => socket.once("disconnect", r));
+      const disconnected = disconnection(socket);
 
       const erased = await rest(server.url, server.token("ops", { role: "admin" })).delete<ErrorBody>(
         `/api/v1/admin/users/${sub}`,
@@ -277,8 +274,12 @@ describe("limits on what one client may ask", () => {
         expect(a.ok === false && a.error.retryAfterMs).to.be.within(1, 1000);
       }
       expect((await request(calm, "conversation:join", { conversationId: c })).ok).to.equal(true);
-      await sleep(1000);
-      expect((await request(flooder, "conversation:join", { conversationId: c })).ok).to.equal(true);
+      // The flooder is served again once its second is over.
+      await waitUntil(
+        "the flooder's join to be served again",
+        async () => (await request(flooder, "conversation:join", { conversationId: c })).ok,
+        { everyMs: 100 },
+      );
       flooder.close();
       calm.close();
     } finally {
@@ -371,32 +372,15 @@ describe("the /admin feed's tokens", () => {
     await server.close();
   });
 
-  /** An /admin socket with listeners attached before it connects. */
-  function adminSocket(token: string, listen: (s: Socket) => void = () => undefined): Promise<Socket> {
-    const s = io(`${server.url}/admin`, {
-      auth: { token },
-      transports: ["websocket"],
-      forceNew: true,
-      reconnection: false,
-      autoConnect: false,
-    });
-    listen(s);
-    s.connect();
-    return new Promise((resolve, reject) => {
-      s.once("connect", () => resolve(s));
-      s.once("connect_error", reject);
-    });
-  }
-
   it("warns with auth:expiring and disconnects with auth:expired when the admin's token runs out", async () => {
     let expiring!: Promise<{ expiresAt: string }>;
     let expired!: Promise<unknown>;
     let disconnected!: Promise<unknown>;
     const token = server.token("ops", { role: "admin", expiresInSeconds: 2 });
-    const socket = await adminSocket(token, (s) => {
+    const socket = await connectAdmin(server.url, token, (s) => {
       expiring = new Promise((r) => s.once("auth:expiring", r));
       expired = new Promise((r) => s.once("auth:expired", r));
-      disconnected = new Promise((r) => s.once("disconnect", r));
+      disconnected = disconnection(s);
     });
     expect(new Date((await expiring).expiresAt).getTime()).to.be.closeTo(Date.now() + 2000, 2500);
     await expired;
@@ -405,7 +389,10 @@ describe("the /admin feed's tokens", () => {
   });
 
   it("renews with auth:refresh, refusing a token without the admin role", async () => {
-    const socket = await adminSocket(server.token("ops", { role: "admin", expiresInSeconds: 40 }));
+    const socket = await connectAdmin(
+      server.url,
+      server.token("ops", { role: "admin", expiresInSeconds: 40 }),
+    );
     const refresh = (token: string) =>
       new Promise<{ ok: boolean; data?: { expiresAt: string }; error?: { code: string } }>((resolve) =>
         socket.emit("auth:refresh", { token }, resolve),
