@@ -24,13 +24,22 @@ export function connect(
   token: string | undefined,
   listen: (socket: ChatClient) => void = () => undefined,
 ): Promise<ChatClient> {
-  const socket: ChatClient = io(`${url}/chat`, {
+  return open<ChatClient>(`${url}/chat`, token, listen);
+}
+
+/** Connects a socket of that namespace without reconnecting, `listen` first; refused: rejects and closes. */
+function open<S extends Socket>(
+  namespaceUrl: string,
+  token: string | undefined,
+  listen: (socket: S) => void,
+): Promise<S> {
+  const socket = io(namespaceUrl, {
     auth: token === undefined ? {} : { token },
     transports: ["websocket"],
     reconnection: false,
     forceNew: true,
     autoConnect: false,
-  });
+  }) as S;
   listen(socket);
   socket.connect();
   return new Promise((resolve, reject) => {
@@ -74,22 +83,7 @@ export function connectAdmin(
   token: string,
   listen: (socket: AdminClient) => void = () => undefined,
 ): Promise<AdminClient> {
-  const socket: AdminClient = io(`${url}/admin`, {
-    auth: { token },
-    transports: ["websocket"],
-    reconnection: false,
-    forceNew: true,
-    autoConnect: false,
-  });
-  listen(socket);
-  socket.connect();
-  return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", (err) => {
-      socket.close();
-      reject(err);
-    });
-  });
+  return open<AdminClient>(`${url}/admin`, token, listen);
 }
 
 /** The refusal of a handshake: `{message, data}` of the connect_error, on `/chat` or `/admin`. */
