@@ -11,11 +11,11 @@ import {
   refusal,
   request,
 } from "../support/clients.js";
-import { DEMO_AGENT_ID } from "../support/conversations.js";
+import { createConversation, DEMO_AGENT_ID, newConversation } from "../support/conversations.js";
 import { queryDatabase } from "../support/database.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { captureLogs } from "../support/logs.js";
-import { rest, type ErrorBody } from "../support/rest.js";
+import { pollHealthz, rest, type ErrorBody } from "../support/rest.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { waitUntil } from "../support/waiting.js";
 
@@ -28,9 +28,7 @@ describe("input that once answered 500", () => {
   before(async () => {
     server = await startTestServer({ logger: logs.logger });
     api = rest(server.url, server.token("hostile"));
-    conversationId = (
-      await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })
-    ).body.id;
+    conversationId = (await createConversation(api)).id;
   });
   after(async () => {
     await server.close();
@@ -184,9 +182,7 @@ describe("erasing a user while their answers are being written", () => {
       const socket = await connect(server.url, server.token(sub));
       const ids: string[] = [];
       for (let i = 0; i < 8; i++) {
-        ids.push(
-          (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })).body.id,
-        );
+        ids.push((await createConversation(api)).id);
       }
       const answers = ids.map((id) => observeAnswer(socket, id));
       const writing = ids.map((id) => nextEvent(socket, "assistant:delta", (e) => e.conversationId === id));
@@ -225,11 +221,7 @@ describe("erasing a user whose answer another node writes", () => {
     const cluster = await startCluster(2, { chatModels: (i) => (i === 0 ? { demo: model } : {}) });
     try {
       const [writer, other] = cluster.nodes as [TestServer, TestServer];
-      const c = (
-        await rest(writer.url, writer.token("far")).post<ConversationResource>("/api/v1/conversations", {
-          agentId: DEMO_AGENT_ID,
-        })
-      ).body.id;
+      const c = await newConversation(writer, "far");
       const socket = await connect(writer.url, writer.token("far"));
       const answer = observeAnswer(socket, c);
       const writing = nextEvent(socket, "assistant:delta");
@@ -258,8 +250,7 @@ describe("limits on what one client may ask", () => {
     const server = await startTestServer({ env: { RATE_LIMIT_SOCKET_EVENTS_PER_SECOND: "10" } });
     try {
       const api = rest(server.url, server.token("flood"));
-      const c = (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID }))
-        .body.id;
+      const c = (await createConversation(api)).id;
       const flooder = await connect(server.url, server.token("flood"));
       const calm = await connect(server.url, server.token("flood"));
       const acks = await Promise.all(
@@ -295,8 +286,7 @@ describe("limits on what one client may ask", () => {
     });
     try {
       const api = rest(server.url, server.token("thrifty"));
-      const c = (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID }))
-        .body.id;
+      const c = (await createConversation(api)).id;
       const socket = await connect(server.url, server.token("thrifty"));
       model.hold(0);
       const paused = model.paused();
@@ -330,11 +320,7 @@ describe("limits on what one client may ask", () => {
       env: { RATE_LIMIT_MESSAGES_PER_MINUTE: "2" },
     });
     try {
-      const c = (
-        await rest(server.url, server.token("spammer")).post<ConversationResource>("/api/v1/conversations", {
-          agentId: DEMO_AGENT_ID,
-        })
-      ).body.id;
+      const c = await newConversation(server, "spammer");
       const socket = await connect(server.url, server.token("spammer"));
       model.hold(0);
       const paused = model.paused();
@@ -411,21 +397,12 @@ describe("another client while the slowest texts are counted", () => {
     const model = new FakeChatModel({ chunks: [HUGE_SINGLE_TOKEN], usage: null });
     const server = await startTestServer({ chatModels: { demo: model } });
     try {
-      let polling = true;
-      const waits: number[] = [];
-      const poll = (async () => {
-        while (polling) {
-          const started = performance.now();
-          await fetch(`${server.url}/healthz`);
-          waits.push(performance.now() - started);
-        }
-      })();
+      const healthz = pollHealthz(server.url);
       const heavy = [WORST_TEXTS["Hangul, one syllable repeated"]!, WORST_TEXTS["Thai, no spaces"]!];
       const turns: Promise<MessageResource>[] = [];
       for (let i = 0; i < 6; i++) {
         const api = rest(server.url, server.token(`writer-${i}`));
-        const c = (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID }))
-          .body.id;
+        const c = (await createConversation(api)).id;
         turns.push(
           api
             .post<{ assistantMessage: MessageResource }>(`/api/v1/conversations/${c}/messages`, {
@@ -435,8 +412,7 @@ describe("another client while the slowest texts are counted", () => {
         );
       }
       const answers = await Promise.all(turns);
-      polling = false;
-      await poll;
+      const waits = await healthz.stop();
       for (const answer of answers) {
         expect(answer.status).to.equal("complete");
         expect(answer.content.length).to.equal(HUGE_SINGLE_TOKEN.length);

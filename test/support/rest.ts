@@ -56,3 +56,26 @@ export async function waitUntilReady(urls: string[]): Promise<void> {
     { everyMs: 100 },
   );
 }
+
+/**
+ * Asks `/healthz` again and again, one request after the other, until `stop()`, which resolves with
+ * how long each request waited for its answer (ms): how promptly a node serves others meanwhile.
+ */
+export function pollHealthz(url: string): { stop: () => Promise<number[]> } {
+  let polling = true;
+  const waits: number[] = [];
+  const poll = (async () => {
+    while (polling) {
+      const started = performance.now();
+      await fetch(`${url}/healthz`);
+      waits.push(performance.now() - started);
+    }
+  })();
+  return {
+    async stop() {
+      polling = false;
+      await poll;
+      return waits;
+    },
+  };
+}
