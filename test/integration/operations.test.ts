@@ -10,12 +10,11 @@ import {
   observeAnswer,
   refusal,
 } from "../support/clients.js";
-import { DEMO_AGENT_ID } from "../support/conversations.js";
-import { createTestDatabase } from "../support/database.js";
+import { createConversation, DEMO_AGENT_ID } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { captureLogs } from "../support/logs.js";
 import { rest, waitUntilReady, type ErrorBody } from "../support/rest.js";
-import { TcpProxy } from "../support/tcp-proxy.js";
+import { startServerBehindProxy } from "../support/server-behind-proxy.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("operating Confab", () => {
@@ -123,9 +122,7 @@ describe("operating Confab", () => {
     const api = rest(server.url, server.token("purger"));
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      ids.push(
-        (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })).body.id,
-      );
+      ids.push((await createConversation(api)).id);
     }
     await api.delete(`/api/v1/conversations/${ids[0]}`);
     await api.delete(`/api/v1/conversations/${ids[1]}`);
@@ -266,9 +263,8 @@ function servedRoutes(server: TestServer): string[] {
 
 describe("a database outage", () => {
   it("answers unavailable and /readyz 503 while PostgreSQL is unreachable, keeps sockets, and recovers", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const server = await startTestServer({ database, env: { DATABASE_URL: proxy.urlThrough(database.url) } });
+    const node = await startServerBehindProxy();
+    const { server, proxy } = node;
     try {
       const api = rest(server.url, server.token("patient"));
       const c = await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID });
@@ -302,9 +298,7 @@ describe("a database outage", () => {
       expect((await done).end.message.status).to.equal("complete");
       socket.close();
     } finally {
-      await server.close();
-      await proxy.close();
-      await database.drop();
+      await node.close();
     }
   });
 });

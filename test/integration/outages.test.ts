@@ -8,7 +8,7 @@ import { FakeChatModel } from "../support/fake-chat-model.js";
 import { captureLogs } from "../support/logs.js";
 import { PrivateRedis } from "../support/private-redis.js";
 import { rest, waitUntilReady, type ErrorBody } from "../support/rest.js";
-import { TcpProxy } from "../support/tcp-proxy.js";
+import { startServerBehindProxy } from "../support/server-behind-proxy.js";
 import { startTestServer } from "../support/test-server.js";
 import { quietPeriod, waitFor } from "../support/waiting.js";
 
@@ -22,27 +22,46 @@ interface TurnDetails {
 const LEASE_MS = 2000;
 const SWEEP_MS = 500;
 
+/**
+ * Two nodes on one fresh database and the machine's Redis: the writer, with `model`, reaches
+ * PostgreSQL through a proxy the test can cut or freeze; the other directly, and keeps sweeping.
+ */
+async function writerBehindProxy(model: FakeChatModel) {
+  const env = {
+    REDIS_URL: "redis://127.0.0.1:6379",
+    REDIS_KEY_PREFIX: `confab-test-${randomBytes(4).toString("hex")}`,
+    GENERATION_LEASE_MS: String(LEASE_MS),
+    RECOVERY_INTERVAL_MS: String(SWEEP_MS),
+    CHECKPOINT_MS: "200",
+  };
+  const {
+    server: writer,
+    proxy,
+    database,
+  } = await startServerBehindProxy({ chatModels: { demo: model }, env });
+  const other = await startTestServer({ database, env });
+  return {
+    database,
+    proxy,
+    writer,
+    other,
+    async close() {
+      proxy.restore();
+      proxy.thaw();
+      await writer.close();
+      await other.close();
+      await proxy.close();
+      await database.drop();
+    },
+  };
+}
+
 describe("a PostgreSQL outage when an answer ends", () => {
   it("keeps the answer, tells every tab it is being saved, and stores it whole when the database is back, though another node's recovery ran meanwhile", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const prefix = `confab-test-${randomBytes(4).toString("hex")}`;
     const chunks = Array.from({ length: 40 }, (_, i) => `word${i} `);
     const model = new FakeChatModel({ chunks, usage: { inputTokens: 12, outputTokens: 40 } });
-    const env = {
-      REDIS_URL: "redis://127.0.0.1:6379",
-      REDIS_KEY_PREFIX: prefix,
-      GENERATION_LEASE_MS: String(LEASE_MS),
-      RECOVERY_INTERVAL_MS: String(SWEEP_MS),
-      CHECKPOINT_MS: "200",
-    };
-    // The writer reaches PostgreSQL through the proxy; the other node directly, and keeps sweeping.
-    const writer = await startTestServer({
-      database,
-      chatModels: { demo: model },
-      env: { ...env, DATABASE_URL: proxy.urlThrough(database.url) },
-    });
-    const other = await startTestServer({ database, env });
+    const nodes = await writerBehindProxy(model);
+    const { database, proxy, writer, other } = nodes;
     const sockets: ChatClient[] = [];
     try {
       const conversationId = await newConversation(writer, "patient");
@@ -96,27 +115,17 @@ describe("a PostgreSQL outage when an answer ends", () => {
       });
     } finally {
       for (const s of sockets) s.close();
-      proxy.restore();
-      await writer.close();
-      await other.close();
-      await proxy.close();
-      await database.drop();
+      await nodes.close();
     }
   });
 
   it("answers a REST turn 503 with the answer's id at once, and stores the answer when the database is back", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
     const model = new FakeChatModel({ chunks: ["all ", "of ", "it"] });
-    const server = await startTestServer({
-      database,
+    const node = await startServerBehindProxy({
       chatModels: { demo: model },
-      env: {
-        DATABASE_URL: proxy.urlThrough(database.url),
-        GENERATION_LEASE_MS: String(LEASE_MS),
-        RECOVERY_INTERVAL_MS: String(SWEEP_MS),
-      },
+      env: { GENERATION_LEASE_MS: String(LEASE_MS), RECOVERY_INTERVAL_MS: String(SWEEP_MS) },
     });
+    const { server, proxy, database } = node;
     try {
       const conversationId = await newConversation(server, "rest-patient");
       model.hold(1);
@@ -152,35 +161,18 @@ describe("a PostgreSQL outage when an answer ends", () => {
       expect(detail.body.messages.at(-1)).to.include({ status: "complete", content: "all of it" });
       expect(detail.body.totalTokensUsed).to.be.greaterThan(0);
     } finally {
-      proxy.restore();
-      await server.close();
-      await proxy.close();
-      await database.drop();
+      await node.close();
     }
   });
 });
 
 describe("a PostgreSQL that stops answering (a partition: connections hang rather than close)", () => {
   it("keeps renewing the lease while its database calls hang, so another node's recovery leaves the answer alone", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const prefix = `confab-test-${randomBytes(4).toString("hex")}`;
     // Still writing for four seconds after the partition begins: its checkpoints hang meanwhile.
     const chunks = Array.from({ length: 40 }, (_, i) => `part${i} `);
     const model = new FakeChatModel({ chunks, delayMs: 100 });
-    const env = {
-      REDIS_URL: "redis://127.0.0.1:6379",
-      REDIS_KEY_PREFIX: prefix,
-      GENERATION_LEASE_MS: String(LEASE_MS),
-      RECOVERY_INTERVAL_MS: String(SWEEP_MS),
-      CHECKPOINT_MS: "200",
-    };
-    const writer = await startTestServer({
-      database,
-      chatModels: { demo: model },
-      env: { ...env, DATABASE_URL: proxy.urlThrough(database.url) },
-    });
-    const other = await startTestServer({ database, env });
+    const nodes = await writerBehindProxy(model);
+    const { database, proxy, writer, other } = nodes;
     const sockets: ChatClient[] = [];
     try {
       const conversationId = await newConversation(writer, "partitioned");
@@ -214,20 +206,15 @@ describe("a PostgreSQL that stops answering (a partition: connections hang rathe
       expect((await turn).body.assistantMessage.status).to.equal("complete");
     } finally {
       for (const s of sockets) s.close();
-      proxy.thaw();
-      await writer.close();
-      await other.close();
-      await proxy.close();
-      await database.drop();
+      await nodes.close();
     }
   });
 });
 
 describe("PostgreSQL dropping the connections", () => {
   it("answers the first request after a dropped connection 503 unavailable, never 500, and recovers", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const server = await startTestServer({ database, env: { DATABASE_URL: proxy.urlThrough(database.url) } });
+    const node = await startServerBehindProxy();
+    const { server, proxy, database } = node;
     try {
       const api = rest(server.url, server.token("dropped"));
       const conversationId = await newConversation(server, "dropped");
@@ -265,9 +252,7 @@ describe("PostgreSQL dropping the connections", () => {
       expect(after).to.not.include(500);
       expect((await api.get("/api/v1/conversations")).status).to.equal(200);
     } finally {
-      await server.close();
-      await proxy.close();
-      await database.drop();
+      await node.close();
     }
   });
 });
