@@ -12,7 +12,7 @@ import {
   type ChatClient,
 } from "../support/clients.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
-import { DEMO_AGENT_ID, newConversation } from "../support/conversations.js";
+import { createConversation, DEMO_AGENT_ID, newConversation } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { rest } from "../support/rest.js";
 import { within } from "../support/waiting.js";
@@ -156,9 +156,7 @@ describe("the per-user message limit across nodes", () => {
   it("counts sockets and REST on every node together, then answers rate_limited with retryAfterMs", async () => {
     const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
     const api = (n: typeof a) => rest(n.url, n.token("limited"));
-    const conversationId = (
-      await api(a).post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })
-    ).body.id;
+    const conversationId = (await createConversation(api(a))).id;
     expect(
       (await api(a).post(`/api/v1/conversations/${conversationId}/messages`, { content: "1" })).status,
     ).to.equal(201);
