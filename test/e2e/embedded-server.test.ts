@@ -1,3 +1,6 @@
+// Covers: src/main.ts, src/db/embedded-postgres.ts, src/auth/dev-secret.ts,
+// src/http/routes/dev-token-route.ts, src/http/client-example.ts, src/cli/token.ts, src/config.ts (a bad
+// configuration refused at once).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";

@@ -1,3 +1,5 @@
+// Covers: src/chat/ (recovery.ts, answer-leases.ts, local-answers.ts checkpoints, shutdown), src/main.ts
+// (signals), src/realtime/ (presence-store.ts: the users of a dead node go offline).
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,3 +1,6 @@
+// Covers: src/agents/agent-service.ts and the agent routes of src/http/routes/admin-routes.ts,
+// src/providers/model-registry.ts, src/chat/summaries.ts (summaries, titles),
+// src/chat/prompt.ts (the summary before the window).
 import { expect } from "chai";
 import type {
   AgentResource,

@@ -1,3 +1,6 @@
+// Covers: src/chat/ (regenerate, edit and checkout turns, branch-checkout.ts), the branch events of the
+// src/realtime/ chat namespace handlers, src/conversations/message-history.ts (tree, path pages),
+// src/http/routes/conversation-routes.ts.
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import type { ConversationDetail, MessagePage, TreeResult } from "../../src/protocol/index.js";

@@ -1,3 +1,6 @@
+// Covers: the src/realtime/ chat namespace handlers (join, send, stop, refresh, expiry, handshake),
+// src/chat/ (turns and answers: stored before the ack, streamed, stopped, failed), src/protocol/inputs.ts
+// (payload validation), src/auth/token-verifier.ts.
 import { expect } from "chai";
 import type { MessageResource } from "../../src/conversations/resources.js";
 import {

@@ -1,3 +1,5 @@
+// Covers: the src/realtime/ chat namespace handlers (leave, auth:refresh), src/realtime/admin-namespace.ts
+// (generation.failed), src/http/routes/conversation-routes.ts (REST turns streamed to tabs, stop).
 import { expect } from "chai";
 import type { AssistantDeltaEvent, MessageResource } from "../../src/protocol/index.js";
 import {

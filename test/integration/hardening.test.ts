@@ -1,3 +1,6 @@
+// Covers: src/tokens/token-counter.ts (special tokens as text), src/protocol/text.ts (NUL),
+// src/limits/rate-limits.ts (connections, requests), src/chat/ (shutdown; an answer written without Redis
+// and its snapshot), src/observability/logger.ts (what errors log).
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import { call, connect, observeAnswer, refusal, request, seenText } from "../support/clients.js";

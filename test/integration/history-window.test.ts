@@ -1,3 +1,5 @@
+// Covers: src/chat/prompt.ts, src/conversations/message-history.ts, src/chat/summaries.ts (refresh in the
+// background), src/tokens/token-counter.ts, src/db/repositories/ (message and conversation queries).
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { Sequelize } from "sequelize";

@@ -1,3 +1,7 @@
+// Covers: src/validation.ts, src/protocol/ (metadata, text), src/http/ (body parsing, error-middleware.ts),
+// src/auth/token-verifier.ts, src/admin/admin-service.ts (erasure while answers are written),
+// src/realtime/event-limit.ts, src/limits/rate-limits.ts, src/realtime/admin-namespace.ts (token expiry),
+// src/tokens/token-counter.ts (counting that does not hold the node).
 import { gzipSync } from "node:zlib";
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";

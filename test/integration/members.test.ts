@@ -1,3 +1,6 @@
+// Covers: src/members/member-service.ts, src/http/routes/member-routes.ts, src/conversations/
+// conversation-policy.ts, src/realtime/ (presence, typing, member-tabs.ts, chat namespace handlers),
+// src/chat/ (assistantMode; authors named in the prompt), src/admin/admin-service.ts (erasure), on two nodes.
 import { expect } from "chai";
 import type {
   ConversationResource,

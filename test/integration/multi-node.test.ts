@@ -1,3 +1,6 @@
+// Covers: src/realtime/socket-server.ts (the Redis adapter), src/realtime/other-nodes.ts (stop and
+// snapshot across nodes), src/chat/ (turns racing on two nodes), src/limits/rate-limits.ts,
+// src/auth/user-directory.ts (an erased user forgotten on every node).
 import { expect } from "chai";
 import { once } from "node:events";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";

@@ -1,3 +1,6 @@
+// Covers: src/admin/admin-service.ts, src/http/routes/admin-routes.ts, src/observability/ (metrics, logs),
+// src/http/ (request-log.ts, readiness.ts, origin-policy.ts, openapi.ts), src/realtime/admin-namespace.ts,
+// src/db/repositories/maintenance-repository.ts.
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import { OPERATIONS } from "../../src/http/openapi.js";

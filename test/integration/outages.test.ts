@@ -1,3 +1,6 @@
+// Covers: src/chat/ (local-answers.ts checkpoints, answer-leases.ts, recovery.ts, answers stored after an
+// outage), src/realtime/other-nodes.ts, src/redis/redis-connection.ts, src/http/readiness.ts,
+// src/observability/outage-log.ts, src/errors.ts (a lost database connection answers 503).
 import { randomBytes } from "node:crypto";
 import { expect } from "chai";
 import type { MessageResource } from "../../src/conversations/resources.js";

@@ -1,3 +1,5 @@
+// Covers: the src/realtime/ chat namespace handlers (join with afterSeq, snapshots), src/realtime/
+// other-nodes.ts (snapshots from the writing node), src/chat/ (turns, regenerate, edit, checkout).
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import type { AssistantDeltaEvent, ConversationExport, JoinResult } from "../../src/protocol/index.js";

@@ -1,3 +1,5 @@
+// Covers: src/http/ (routes, auth-middleware.ts, error-middleware.ts), src/auth/token-verifier.ts,
+// src/auth/user-directory.ts, src/conversations/conversation-service.ts, src/chat/ (REST turns).
 import { generateKeyPairSync } from "node:crypto";
 import { expect } from "chai";
 import jwt from "jsonwebtoken";

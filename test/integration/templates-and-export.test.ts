@@ -1,3 +1,5 @@
+// Covers: src/templates/template-service.ts, src/agents/agent-service.ts (starters), the template routes of
+// src/http/routes/, src/conversations/conversation-export.ts, src/conversations/conversation-pdf.ts.
 import { expect } from "chai";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type {

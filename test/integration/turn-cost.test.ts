@@ -1,3 +1,5 @@
+// Covers: src/chat/ (the statements and Redis commands of one turn, batched checkpoints),
+// src/db/ (an exhausted pool).
 import { expect } from "chai";
 import { Redis } from "ioredis";
 import type { ConversationResource } from "../../src/protocol/index.js";

@@ -1,3 +1,5 @@
+// Covers: src/providers/ (openai, anthropic, groq through their SDKs; author-name.ts), src/chat/ (turns,
+// stop, failures and token budgets with a real vendor client).
 import { expect } from "chai";
 import type {
   AgentResource,

@@ -1,3 +1,5 @@
+// Covers: src/providers/openai/, src/providers/anthropic/, src/providers/groq/,
+// src/providers/openai-compatible-stream.ts, stream-guard.ts, provider-error.ts, vendor-client.ts.
 import { expect } from "chai";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
