@@ -37,24 +37,16 @@ async function writerBehindProxy(model: FakeChatModel) {
     RECOVERY_INTERVAL_MS: String(SWEEP_MS),
     CHECKPOINT_MS: "200",
   };
-  const {
-    server: writer,
-    proxy,
-    database,
-  } = await startServerBehindProxy({ chatModels: { demo: model }, env });
-  const other = await startTestServer({ database, env });
+  const behind = await startServerBehindProxy({ chatModels: { demo: model }, env });
+  const other = await startTestServer({ database: behind.database, env });
   return {
-    database,
-    proxy,
-    writer,
+    database: behind.database,
+    proxy: behind.proxy,
+    writer: behind.server,
     other,
     async close() {
-      proxy.restore();
-      proxy.thaw();
-      await writer.close();
       await other.close();
-      await proxy.close();
-      await database.drop();
+      await behind.close();
     },
   };
 }
