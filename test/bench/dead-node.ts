@@ -7,9 +7,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TokenSigner } from "../../src/auth/token-signer.js";
-import type { ConversationResource } from "../../src/conversations/resources.js";
 import { call, connect, nextEvent } from "../support/clients.js";
 import { REDIS_URL } from "../support/cluster.js";
+import { createConversation } from "../support/conversations.js";
 import { createTestDatabase } from "../support/database.js";
 import { rest } from "../support/rest.js";
 import { startServerProcess } from "../support/server-process.js";
@@ -32,11 +32,7 @@ try {
   const samples: number[] = [];
   for (let round = 0; round < 3; round++) {
     const writer = round === 0 ? a : await startServerProcess(env);
-    const conversationId = (
-      await rest(b.url, token).post<ConversationResource>("/api/v1/conversations", {
-        agentId: "00000000-0000-4000-8000-000000000001",
-      })
-    ).body.id;
+    const conversationId = (await createConversation(rest(b.url, token))).id;
     const watcher = await connect(b.url, token);
     await call(watcher, "conversation:join", { conversationId });
     const failed = nextEvent(watcher, "assistant:error");

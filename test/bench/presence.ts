@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { TokenSigner } from "../../src/auth/token-signer.js";
-import type { ConversationResource } from "../../src/protocol/index.js";
 import { call, connect, nextEvent, type ChatClient } from "../support/clients.js";
+import { createConversation } from "../support/conversations.js";
 import { createTestDatabase } from "../support/database.js";
 import { PrivateRedis } from "../support/private-redis.js";
 import { rest } from "../support/rest.js";
@@ -49,11 +49,7 @@ try {
   const [a, b] = [await startServerProcess(env), await startServerProcess(env)];
   processes.push(a, b);
   const owner = rest(b.url, signer.mint({ sub: "dana" }));
-  const conversationId = (
-    await owner.post<ConversationResource>("/api/v1/conversations", {
-      agentId: "00000000-0000-4000-8000-000000000001",
-    })
-  ).body.id;
+  const conversationId = (await createConversation(owner)).id;
   await owner.post(`/api/v1/conversations/${conversationId}/members`, {
     userId: "emil",
     role: "participant",

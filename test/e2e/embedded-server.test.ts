@@ -1,13 +1,15 @@
+// Covers: src/main.ts, src/db/embedded-postgres.ts, src/auth/dev-secret.ts,
+// src/http/routes/dev-token-route.ts, src/http/client-example.ts, src/cli/token.ts, src/config.ts (a bad
+// configuration refused at once).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import { call, connect, observeAnswer } from "../support/clients.js";
+import { createConversation, DEMO_AGENT_ID } from "../support/conversations.js";
 import { rest } from "../support/rest.js";
 import { runProjectCommand, startServerProcess, type ServerProcess } from "../support/server-process.js";
-
-const DEMO_AGENT_ID = "00000000-0000-4000-8000-000000000001";
 
 describe("the server process on the embedded database (npm start with nothing configured)", () => {
   let dataDir: string;
@@ -32,8 +34,7 @@ describe("the server process on the embedded database (npm start with nothing co
     const api = rest(server.url, token);
     const agents = await api.get<{ id: string }[]>("/api/v1/agents");
     expect(agents.body.map((a) => a.id)).to.include(DEMO_AGENT_ID);
-    const created = await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID });
-    const conversationId = created.body.id;
+    const conversationId = (await createConversation(api)).id;
 
     const socket = await connect(server.url, token);
     await call(socket, "conversation:join", { conversationId });

@@ -1,17 +1,20 @@
+// Covers: src/chat/ (recovery.ts, answer-leases.ts, local-answers.ts checkpoints, shutdown), src/main.ts
+// (signals), src/realtime/ (presence-store.ts: the users of a dead node go offline).
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { TokenSigner } from "../../src/auth/token-signer.js";
-import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
-import { call, connect, nextEvent, type ChatClient } from "../support/clients.js";
+import type { MessageResource } from "../../src/conversations/resources.js";
+import { call, nextEvent, seenText, Tabs, type ChatClient } from "../support/clients.js";
 import { REDIS_URL } from "../support/cluster.js";
+import { createConversation } from "../support/conversations.js";
 import { createTestDatabase, storedMessage, type TestDatabase } from "../support/database.js";
 import { rest } from "../support/rest.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { waitFor } from "../support/waiting.js";
 
-const DEMO_AGENT_ID = "00000000-0000-4000-8000-000000000001";
 const JWT_SECRET = "e2e-secret-that-is-long-enough-for-hs256!!";
 const signer = new TokenSigner(JWT_SECRET, "HS256");
 
@@ -19,7 +22,7 @@ describe("nodes that die or are stopped mid-answer", () => {
   let database: TestDatabase;
   let dataDir: string;
   const processes: ServerProcess[] = [];
-  const sockets: ChatClient[] = [];
+  const openTabs = new Tabs();
   let env: Record<string, string>;
 
   beforeEach(async () => {
@@ -37,7 +40,7 @@ describe("nodes that die or are stopped mid-answer", () => {
     };
   });
   afterEach(async () => {
-    for (const s of sockets.splice(0)) s.close();
+    openTabs.closeAll();
     for (const p of processes.splice(0)) await p.stop("SIGKILL");
     await database.drop();
     await rm(dataDir, { recursive: true, force: true });
@@ -48,32 +51,18 @@ describe("nodes that die or are stopped mid-answer", () => {
     processes.push(p);
     return p;
   }
-  async function tab(p: ServerProcess): Promise<ChatClient> {
-    const socket = await connect(p.url, signer.mint({ sub: "dana" }));
-    sockets.push(socket);
-    return socket;
-  }
-  async function conversationOn(p: ServerProcess): Promise<string> {
-    const res = await rest(p.url, signer.mint({ sub: "dana" })).post<ConversationResource>(
-      "/api/v1/conversations",
-      {
-        agentId: DEMO_AGENT_ID,
-        title: "Mid-answer",
-      },
+  const tab = (p: ServerProcess): Promise<ChatClient> =>
+    openTabs.connect(p.url, signer.mint({ sub: "dana" }));
+  const conversationOn = async (p: ServerProcess): Promise<string> =>
+    (await createConversation(rest(p.url, signer.mint({ sub: "dana" })), { title: "Mid-answer" })).id;
+  /** Waits until the answer's text has been checkpointed: stored while it is still being written. */
+  const checkpointed = (messageId: string) =>
+    waitFor(
+      "a checkpoint of the answer",
+      () => storedMessage(database, messageId),
+      (stored) => stored.status === "streaming" && stored.content !== "",
+      { everyMs: 100 },
     );
-    return res.body.id;
-  }
-  /** Resolves once the tab has seen at least `chars` characters of the answer. */
-  function seenText(socket: ChatClient, chars: number): { text: () => string; reached: Promise<void> } {
-    let text = "";
-    let resolve!: () => void;
-    const reached = new Promise<void>((r) => (resolve = r));
-    socket.on("assistant:delta", (d) => {
-      text += d.delta;
-      if (text.length >= chars) resolve();
-    });
-    return { text: () => text, reached };
-  }
 
   it("marks the answer of a node killed with SIGKILL interrupted, with its checkpointed text, and tells the tabs on another node", async () => {
     const [writerNode, otherNode] = [await node(), await node()];
@@ -86,7 +75,7 @@ describe("nodes that die or are stopped mid-answer", () => {
     const writer = await tab(writerNode);
     const sent = await call(writer, "message:send", { conversationId, content: "a long answer, please" });
     await seen.reached;
-    await new Promise((r) => setTimeout(r, 1200)); // at least one checkpoint
+    await checkpointed(sent.assistantMessageId!);
     await writerNode.stop("SIGKILL");
 
     const event = await failed;
@@ -110,21 +99,21 @@ describe("nodes that die or are stopped mid-answer", () => {
     const seen = seenText(socket, 30);
     const sent = await call(socket, "message:send", { conversationId, content: "then crash" });
     await seen.reached;
-    await new Promise((r) => setTimeout(r, 1200));
+    await checkpointed(sent.assistantMessageId!);
     await only.stop("SIGKILL");
     expect((await storedMessage(database, sent.assistantMessageId!)).status).to.equal("streaming");
 
     const restarted = await node();
     const api = rest(restarted.url, signer.mint({ sub: "dana" }));
-    let answer: MessageResource | undefined;
-    for (let i = 0; i < 100; i++) {
-      const res = await api.get<{ messages: MessageResource[] }>(
-        `/api/v1/conversations/${conversationId}/messages`,
-      );
-      answer = res.body.messages.find((m) => m.id === sent.assistantMessageId!);
-      if (answer?.status !== "streaming") break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const answer = await waitFor(
+      "the restarted node to store its dead answer",
+      async () =>
+        (
+          await api.get<{ messages: MessageResource[] }>(`/api/v1/conversations/${conversationId}/messages`)
+        ).body.messages.find((m) => m.id === sent.assistantMessageId!),
+      (m) => m?.status !== "streaming",
+      { timeoutMs: 20_000, everyMs: 200 },
+    );
     expect(answer?.status).to.equal("interrupted");
     expect(answer?.error?.code).to.equal("interrupted");
     expect(seen.text().startsWith(answer!.content)).to.equal(true);
@@ -178,8 +167,7 @@ describe("nodes that die or are stopped mid-answer", () => {
     );
     const dana = await tab(survivor);
     await call(dana, "conversation:join", { conversationId });
-    const emil = await connect(doomed.url, signer.mint({ sub: "emil", name: "Emil" }));
-    sockets.push(emil);
+    const emil = await openTabs.connect(doomed.url, signer.mint({ sub: "emil", name: "Emil" }));
     const comes = nextEvent(dana, "presence:update", (e) => e.online.some((u) => u.userId === "emil"));
     await call(emil, "conversation:join", { conversationId });
     await comes;

@@ -1,3 +1,6 @@
+// Covers: src/agents/agent-service.ts and the agent routes of src/http/routes/admin-routes.ts,
+// src/providers/model-registry.ts, src/chat/summaries.ts (summaries, titles),
+// src/chat/prompt.ts (the summary before the window).
 import { expect } from "chai";
 import type {
   AgentResource,
@@ -6,12 +9,10 @@ import type {
 } from "../../src/conversations/resources.js";
 import { call, connect, nextEvent, observeAnswer } from "../support/clients.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
-import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
-
-interface ErrorBody {
-  error: { code: string; message: string };
-}
+import { DEMO_AGENT_ID } from "../support/conversations.js";
+import { rest, type ErrorBody } from "../support/rest.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+import { waitFor } from "../support/waiting.js";
 
 describe("agents, summaries and titles", () => {
   let server: TestServer;
@@ -179,12 +180,12 @@ describe("agents, summaries and titles", () => {
     const summaryRequest = model.requests.slice(seen).find((r) => r.purpose === "summary");
     expect(summaryRequest, "a summary was asked for").to.not.equal(undefined);
     expect(summaryRequest!.messages.at(-1)?.content).to.include("User: fact number 1 is important");
-    let stored: ConversationResource | undefined;
-    for (let i = 0; i < 50 && !stored?.summary; i++) {
-      stored = (await user.get<ConversationResource>(`/api/v1/conversations/${c.body.id}`)).body;
-      if (!stored.summary) await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(stored?.summary).to.include("noted");
+    const stored = await waitFor(
+      "the summary refreshed in the background to be stored",
+      async () => (await user.get<ConversationResource>(`/api/v1/conversations/${c.body.id}`)).body,
+      (conversation) => Boolean(conversation.summary),
+    );
+    expect(stored.summary).to.include("noted");
     await user.post(`/api/v1/conversations/${c.body.id}/messages`, { content: "what was fact one?" });
     const last = model.requests.filter((r) => r.purpose === "answer").at(-1)!;
     expect(last.messages[0]).to.deep.equal({ role: "system", content: "Remember." });

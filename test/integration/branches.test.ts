@@ -1,7 +1,10 @@
+// Covers: src/chat/ (regenerate, edit and checkout turns, branch-checkout.ts), the branch events of the
+// src/realtime/ chat namespace handlers, src/conversations/message-history.ts (tree, path pages),
+// src/http/routes/conversation-routes.ts.
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import type { ConversationDetail, MessagePage, TreeResult } from "../../src/protocol/index.js";
-import { call, connect, nextEvent, observeAnswer, request, type ChatClient } from "../support/clients.js";
+import { call, nextEvent, observeAnswer, request, Tabs, type ChatClient } from "../support/clients.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { rest } from "../support/rest.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
@@ -9,22 +12,18 @@ import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test
 describe("branches: regenerate, edit, checkout", () => {
   let server: TestServer;
   const model = new FakeChatModel({ chunks: ["an ", "answer"] });
-  const sockets: ChatClient[] = [];
+  const openTabs = new Tabs();
 
   before(async () => {
     server = await startTestServer({ chatModels: { demo: model } });
   });
   after(async () => {
-    for (const s of sockets) s.close();
+    openTabs.closeAll();
     await server.close();
   });
 
   const api = (user: string) => rest(server.url, server.token(user));
-  const tab = async (user: string) => {
-    const s = await connect(server.url, server.token(user));
-    sockets.push(s);
-    return s;
-  };
+  const tab = (user: string) => openTabs.connect(server.url, server.token(user));
   /** The conversation the model was sent for each answer (titles left out), after the system prompt. */
   const answerPrompts = () =>
     model.requests

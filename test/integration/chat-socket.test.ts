@@ -1,22 +1,27 @@
+// Covers: the src/realtime/ chat namespace handlers (join, send, stop, refresh, expiry, handshake),
+// src/chat/ (turns and answers: stored before the ack, streamed, stopped, failed), src/protocol/inputs.ts
+// (payload validation), src/auth/token-verifier.ts.
 import { expect } from "chai";
 import type { MessageResource } from "../../src/conversations/resources.js";
 import {
   call,
-  connect,
+  disconnection,
   nextEvent,
   observeAnswer,
   refusal,
   request,
+  Tabs,
   type ChatClient,
 } from "../support/clients.js";
+import { newConversation } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("the /chat namespace", () => {
   let server: TestServer;
   const model = new FakeChatModel();
-  const sockets: ChatClient[] = [];
+  const openTabs = new Tabs();
 
   before(async () => {
     server = await startTestServer({ chatModels: { demo: model } });
@@ -29,22 +34,11 @@ describe("the /chat namespace", () => {
   });
   afterEach(() => {
     model.release();
-    for (const s of sockets.splice(0)) s.close();
+    openTabs.closeAll();
   });
 
-  async function tab(sub = "alice"): Promise<ChatClient> {
-    const socket = await connect(server.url, server.token(sub, { name: sub }));
-    sockets.push(socket);
-    return socket;
-  }
-
-  async function newConversation(sub = "alice"): Promise<string> {
-    const res = await rest(server.url, server.token(sub)).post<{ id: string }>("/api/v1/conversations", {
-      agentId: DEMO_AGENT_ID,
-    });
-    expect(res.status).to.equal(201);
-    return res.body.id;
-  }
+  const tab = (sub = "alice"): Promise<ChatClient> =>
+    openTabs.connect(server.url, server.token(sub, { name: sub }));
 
   async function storedMessages(sub: string, conversationId: string): Promise<MessageResource[]> {
     const res = await rest(server.url, server.token(sub)).get<{ messages: MessageResource[] }>(
@@ -79,7 +73,7 @@ describe("the /chat namespace", () => {
   });
 
   it("streams one turn to three tabs of the same user, deltas in order and equal to the stored answer", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const tabs = [await tab(), await tab(), await tab()];
     for (const t of tabs) await call(t, "conversation:join", { conversationId });
     const created = tabs.map((t) => nextEvent(t, "message:created"));
@@ -107,7 +101,7 @@ describe("the /chat namespace", () => {
   });
 
   it("stores the user message before the ack and the answer row as streaming from assistant:start", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const socket = await tab();
     await call(socket, "conversation:join", { conversationId });
     model.hold(2);
@@ -127,7 +121,7 @@ describe("the /chat namespace", () => {
   });
 
   it("gives a tab joining mid-answer the text so far, which the later deltas complete exactly", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const writer = await tab();
     await call(writer, "conversation:join", { conversationId });
     model.hold(3);
@@ -152,7 +146,7 @@ describe("the /chat namespace", () => {
   });
 
   it("answers generation_in_progress to a second send while an answer is written", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const socket = await tab();
     model.hold(1);
     const paused = model.paused();
@@ -168,7 +162,7 @@ describe("the /chat namespace", () => {
   });
 
   it("stops an answer from another tab, keeping exactly the text sent so far as cancelled", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const writer = await tab();
     const other = await tab();
     await call(writer, "conversation:join", { conversationId });
@@ -189,7 +183,7 @@ describe("the /chat namespace", () => {
   });
 
   it("returns the first message with duplicate: true for a repeated clientMessageId and starts nothing", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const socket = await tab();
     const first = observeAnswer(socket, conversationId);
     const sent = await call(socket, "message:send", {
@@ -211,7 +205,7 @@ describe("the /chat namespace", () => {
   });
 
   it("sends the agent the conversation so far, oldest first, ending with the new message", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const socket = await tab();
     for (const content of ["one", "two", "three"]) {
       const done = observeAnswer(socket, conversationId);
@@ -230,7 +224,7 @@ describe("the /chat namespace", () => {
   });
 
   it("ends a failing answer with assistant:error provider_error, keeping the text, and the conversation goes on", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const socket = await tab();
     model.script = {
       chunks: ["partial ", "text"],
@@ -250,7 +244,7 @@ describe("the /chat namespace", () => {
   });
 
   it("keeps other users out: join, send and stop answer not_found, and nothing of the turn reaches them", async () => {
-    const conversationId = await newConversation("alice");
+    const conversationId = await newConversation(server, "alice");
     const mallory = await tab("mallory");
     const leaked: unknown[] = [];
     mallory.onAny((event) => leaked.push(event));
@@ -270,7 +264,7 @@ describe("the /chat namespace", () => {
   });
 
   it("tells all of a user's tabs when a conversation changes or is deleted", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const socket = await tab();
     const updated = nextEvent(socket, "conversation:updated", (e) => e.conversation.title === "Renamed");
     await rest(server.url, server.token("alice")).patch(`/api/v1/conversations/${conversationId}`, {
@@ -283,7 +277,7 @@ describe("the /chat namespace", () => {
   });
 
   it("answers with every message after afterSeq on a re-join", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const socket = await tab();
     for (const content of ["a", "b"]) {
       const done = observeAnswer(socket, conversationId);
@@ -299,7 +293,7 @@ describe("the /chat namespace", () => {
   });
 
   it("refuses turns in an archived conversation with conversation_not_active", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(server, "alice");
     const socket = await tab();
     await rest(server.url, server.token("alice")).post(`/api/v1/conversations/${conversationId}/archive`, {
       archive: true,
@@ -364,7 +358,7 @@ describe("the /chat namespace", () => {
       (socket.emit as (e: string, ...a: unknown[]) => void)("message:send", { conversationId: "x" });
       (socket.emit as (e: string, ...a: unknown[]) => void)("message:send");
       (socket.emit as (e: string, ...a: unknown[]) => void)("no:such:event", 1, 2, 3);
-      const conversationId = await newConversation();
+      const conversationId = await newConversation(server, "alice");
       const done = observeAnswer(socket, conversationId);
       await call(socket, "message:send", { conversationId, content: "still there?" });
       expect((await done).end.message.status).to.equal("complete");
@@ -386,12 +380,11 @@ describe("the /chat namespace", () => {
     let expired!: Promise<unknown>;
     let disconnected!: Promise<unknown>;
     // Listening before the connection opens: the warning comes right after the handshake.
-    const socket = await connect(server.url, server.token("alice", { expiresInSeconds: 2 }), (s) => {
+    const socket = await openTabs.connect(server.url, server.token("alice", { expiresInSeconds: 2 }), (s) => {
       expiring = nextEvent(s, "auth:expiring");
       expired = nextEvent(s, "auth:expired");
-      disconnected = new Promise((r) => s.once("disconnect", r));
+      disconnected = disconnection(s);
     });
-    sockets.push(socket);
     expect(new Date((await expiring).expiresAt).getTime()).to.be.closeTo(Date.now() + 2000, 2500);
     await expired;
     await disconnected;

@@ -1,23 +1,27 @@
+// Covers: the src/realtime/ chat namespace handlers (leave, auth:refresh), src/realtime/admin-namespace.ts
+// (generation.failed), src/http/routes/conversation-routes.ts (REST turns streamed to tabs, stop).
 import { expect } from "chai";
-import { io, type Socket } from "socket.io-client";
-import type {
-  ActivityEvent,
-  AssistantDeltaEvent,
-  ConversationResource,
-  MessageResource,
-} from "../../src/protocol/index.js";
-import { call, connect, nextEvent, observeAnswer, type ChatClient } from "../support/clients.js";
+import type { AssistantDeltaEvent, MessageResource } from "../../src/protocol/index.js";
+import {
+  call,
+  connectAdmin,
+  nextActivity,
+  nextEvent,
+  observeAnswer,
+  Tabs,
+  type ChatClient,
+} from "../support/clients.js";
+import { newConversation } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { startTestServer, type TestServer } from "../support/test-server.js";
+import { quietPeriod } from "../support/waiting.js";
 
 /** Behaviours of the v1 contract that no test covered before (named by a review). */
 describe("the v1 contract, as a review found it untested", () => {
   let server: TestServer;
   const model = new FakeChatModel({ chunks: ["One ", "two ", "three."] });
-  const sockets: ChatClient[] = [];
+  const openTabs = new Tabs();
 
   before(async () => {
     server = await startTestServer({ chatModels: { demo: model } });
@@ -25,30 +29,16 @@ describe("the v1 contract, as a review found it untested", () => {
   afterEach(() => {
     model.release();
     model.script = { chunks: ["One ", "two ", "three."] };
-    for (const s of sockets.splice(0)) s.close();
+    openTabs.closeAll();
   });
   after(async () => {
     await server.close();
   });
 
-  async function tab(sub: string, listen?: (s: ChatClient) => void): Promise<ChatClient> {
-    const socket = await connect(server.url, server.token(sub), listen);
-    sockets.push(socket);
-    return socket;
-  }
-
-  async function newConversation(sub: string): Promise<string> {
-    const res = await rest(server.url, server.token(sub)).post<ConversationResource>(
-      "/api/v1/conversations",
-      {
-        agentId: DEMO_AGENT_ID,
-      },
-    );
-    return res.body.id;
-  }
+  const tab = (sub: string): Promise<ChatClient> => openTabs.connect(server.url, server.token(sub));
 
   it("stops every event of a conversation to a tab that left it, while another tab still gets them", async () => {
-    const conversationId = await newConversation("leaver");
+    const conversationId = await newConversation(server, "leaver");
     const [leaving, staying] = [await tab("leaver"), await tab("leaver")];
     for (const t of [leaving, staying]) await call(t, "conversation:join", { conversationId });
     expect(await call(leaving, "conversation:leave", { conversationId })).to.deep.equal({});
@@ -66,12 +56,13 @@ describe("the v1 contract, as a review found it untested", () => {
       content: "anyone there?",
     });
     expect((await done).end.message.content).to.equal("One two three.");
-    await sleep(100); // anything still on its way to the tab that left
+    // Proves that nothing still on its way reaches the tab that left.
+    await quietPeriod(100);
     expect(seen).to.deep.equal([]);
   });
 
   it("streams a turn sent over REST to the conversation's /chat tabs: message:created and every delta", async () => {
-    const conversationId = await newConversation("rester");
+    const conversationId = await newConversation(server, "rester");
     const watcher = await tab("rester");
     await call(watcher, "conversation:join", { conversationId });
     const created = nextEvent(watcher, "message:created");
@@ -91,7 +82,7 @@ describe("the v1 contract, as a review found it untested", () => {
   });
 
   it("answers POST /conversations/:id/stop {stopped: true} mid-answer, and the answer ends cancelled", async () => {
-    const conversationId = await newConversation("stopper");
+    const conversationId = await newConversation(server, "stopper");
     const watcher = await tab("stopper");
     await call(watcher, "conversation:join", { conversationId });
     model.hold(1);
@@ -110,24 +101,11 @@ describe("the v1 contract, as a review found it untested", () => {
   });
 
   it("carries generation.failed on the /admin feed, with the error, when an answer fails", async () => {
-    const feed: Socket = io(`${server.url}/admin`, {
-      auth: { token: server.token("ops", { role: "admin" }) },
-      transports: ["websocket"],
-      forceNew: true,
-      reconnection: false,
-    });
+    const feed = await connectAdmin(server.url, server.token("ops", { role: "admin" }));
     try {
-      await new Promise<void>((resolve, reject) => {
-        feed.once("connect", () => resolve());
-        feed.once("connect_error", reject);
-      });
-      const failed = new Promise<ActivityEvent>((resolve) =>
-        feed.on("activity", (e: ActivityEvent) => {
-          if (e.type === "generation.failed") resolve(e);
-        }),
-      );
+      const failed = nextActivity(feed, "generation.failed");
       model.script = { chunks: ["partial "], failWith: new Error("the vendor fell over") };
-      const conversationId = await newConversation("unlucky");
+      const conversationId = await newConversation(server, "unlucky");
       await rest(server.url, server.token("unlucky")).post(
         `/api/v1/conversations/${conversationId}/messages`,
         {
@@ -145,19 +123,23 @@ describe("the v1 contract, as a review found it untested", () => {
   it("moves the expiry with auth:refresh: a socket renewed in time outlives its first token", async () => {
     let expired = false;
     let renewed!: Promise<unknown>;
-    const socket = await connect(server.url, server.token("renewer", { expiresInSeconds: 2 }), (s) => {
-      s.on("auth:expired", () => (expired = true));
-      renewed = new Promise((resolve) =>
-        s.once("auth:expiring", () => {
-          void call(s, "auth:refresh", { token: server.token("renewer", { expiresInSeconds: 3600 }) }).then(
-            resolve,
-          );
-        }),
-      );
-    });
-    sockets.push(socket);
+    const socket = await openTabs.connect(
+      server.url,
+      server.token("renewer", { expiresInSeconds: 2 }),
+      (s) => {
+        s.on("auth:expired", () => (expired = true));
+        renewed = new Promise((resolve) =>
+          s.once("auth:expiring", () => {
+            void call(s, "auth:refresh", { token: server.token("renewer", { expiresInSeconds: 3600 }) }).then(
+              resolve,
+            );
+          }),
+        );
+      },
+    );
     await renewed;
-    await sleep(2500); // past the first token's exp (2 s)
+    // Proves that the first token's expiry (2 s) passes without auth:expired.
+    await quietPeriod(2500);
     expect(expired).to.equal(false);
     expect(socket.connected).to.equal(true);
   });

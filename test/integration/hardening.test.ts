@@ -1,16 +1,16 @@
-import { Writable } from "node:stream";
+// Covers: src/tokens/token-counter.ts (special tokens as text), src/protocol/text.ts (NUL),
+// src/limits/rate-limits.ts (connections, requests), src/chat/ (shutdown; an answer written without Redis
+// and its snapshot), src/observability/logger.ts (what errors log).
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
-import { createLogger } from "../../src/observability/logger.js";
-import { call, connect, observeAnswer, refusal, request } from "../support/clients.js";
+import { call, connect, observeAnswer, refusal, request, seenText } from "../support/clients.js";
+import { DEMO_AGENT_ID, newConversation } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
-import { rest } from "../support/rest.js";
+import { captureLogs } from "../support/logs.js";
+import { rest, type ErrorBody } from "../support/rest.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
-import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
-
-interface ErrorBody {
-  error: { code: string; message: string };
-}
+import { startTestServer, type TestServer } from "../support/test-server.js";
+import { within } from "../support/waiting.js";
 
 describe("input that once broke things", () => {
   let server: TestServer;
@@ -148,18 +148,15 @@ describe("Redis becoming unreachable", () => {
       },
     });
     try {
-      const c = (
-        await rest(server.url, server.token("offline")).post<ConversationResource>("/api/v1/conversations", {
-          agentId: DEMO_AGENT_ID,
-        })
-      ).body.id;
+      const c = await newConversation(server, "offline");
       const writer = await connect(server.url, server.token("offline"));
       model.hold(2);
       const paused = model.paused();
       const done = observeAnswer(writer, c);
+      const sentSoFar = seenText(writer, "kept going ".length);
       await call(writer, "message:send", { conversationId: c, content: "go" });
       await paused;
-      await new Promise((r) => setTimeout(r, 50));
+      await within("the writer's tab to be sent the two words before the pause", sentSoFar.reached);
       proxy.cut();
       const late = await connect(server.url, server.token("offline"));
       const joined = await call(late, "conversation:join", { conversationId: c });
@@ -181,14 +178,7 @@ describe("Redis becoming unreachable", () => {
 
 describe("the logs", () => {
   it("write errors without their SQL, parameters or the message text", () => {
-    let out = "";
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        out += chunk.toString();
-        done();
-      },
-    });
-    const logger = createLogger("info", sink);
+    const { logger, text } = captureLogs("info");
     const err = Object.assign(new Error("insert failed"), {
       name: "SequelizeDatabaseError",
       sql: "INSERT INTO messages (content) VALUES ('my secret words')",
@@ -196,6 +186,7 @@ describe("the logs", () => {
       original: { detail: "my secret words" },
     });
     logger.error({ err, content: "my secret words", token: "eyJ.secret" }, "failed");
+    const out = text();
     expect(out).to.include("insert failed").and.include("SequelizeDatabaseError");
     expect(out).to.not.include("my secret words");
     expect(out).to.not.include("eyJ.secret");

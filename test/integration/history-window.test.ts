@@ -1,3 +1,5 @@
+// Covers: src/chat/prompt.ts, src/conversations/message-history.ts, src/chat/summaries.ts (refresh in the
+// background), src/tokens/token-counter.ts, src/db/repositories/ (message and conversation queries).
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { Sequelize } from "sequelize";
@@ -6,6 +8,7 @@ import { countTextTokens, MESSAGE_OVERHEAD_TOKENS } from "../../src/tokens/token
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { seedConversation, type SeededConversation } from "../support/seeded-conversation.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
+import { waitUntil, within } from "../support/waiting.js";
 
 /** Counts the SQL statements a piece of work sends. */
 async function countQueries(sequelize: Sequelize, work: () => Promise<unknown>): Promise<number> {
@@ -144,21 +147,29 @@ describe("the history sent to the model", () => {
     expect(
       await repositories.conversations.extendSummary(seeded.id, onPath.id, "Another branch.", elsewhere),
     ).to.not.equal(null);
-    model.release();
-    await turn.answer;
-    // The turn's refresh asks for a summary of its path, and then must not write it over the other.
-    for (let i = 0; i < 100 && !model.requests.slice(asked).some((r) => r.purpose === "summary"); i++) {
-      await new Promise((r) => setTimeout(r, 10));
+    // The refresh's own conditional write, watched so that the test reads the summary once it is done.
+    const { conversations } = repositories;
+    const extend = conversations.extendSummary.bind(conversations);
+    let refreshWrote: Promise<unknown> | undefined;
+    conversations.extendSummary = (...args) => (refreshWrote = extend(...args));
+    try {
+      model.release();
+      await turn.answer;
+      // The turn's refresh asks for a summary of its path, and then must not write it over the other.
+      await waitUntil("the turn's refresh to ask for a summary", () =>
+        model.requests.slice(asked).some((r) => r.purpose === "summary"),
+      );
+      expect(model.requests.slice(asked).map((r) => r.purpose)).to.include("summary");
+      await waitUntil("the refresh to try to write its summary", () => refreshWrote !== undefined);
+      await within("the refresh's write to be answered", refreshWrote!);
+    } finally {
+      conversations.extendSummary = extend;
     }
-    expect(model.requests.slice(asked).map((r) => r.purpose)).to.include("summary");
-    for (let i = 0; i < 20; i++) {
-      const stored = (await models.Conversation.findByPk(seeded.id))!;
-      expect({ summary: stored.summary, through: stored.summaryThroughId }).to.deep.equal({
-        summary: "Another branch.",
-        through: elsewhere.id,
-      });
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const stored = (await models.Conversation.findByPk(seeded.id))!;
+    expect({ summary: stored.summary, through: stored.summaryThroughId }).to.deep.equal({
+      summary: "Another branch.",
+      through: elsewhere.id,
+    });
   });
 
   it("sends only the new message when memory is off", async () => {

@@ -1,39 +1,38 @@
-import { Writable } from "node:stream";
+// Covers: src/validation.ts, src/protocol/ (metadata, text), src/http/ (body parsing, error-middleware.ts),
+// src/auth/token-verifier.ts, src/admin/admin-service.ts (erasure while answers are written),
+// src/realtime/event-limit.ts, src/limits/rate-limits.ts, src/realtime/admin-namespace.ts (token expiry),
+// src/tokens/token-counter.ts (counting that does not hold the node).
 import { gzipSync } from "node:zlib";
 import { expect } from "chai";
-import { queryDatabase } from "../support/database.js";
-import { io, type Socket } from "socket.io-client";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
-import { createLogger } from "../../src/observability/logger.js";
-import { call, connect, nextEvent, observeAnswer, refusal, request } from "../support/clients.js";
+import {
+  call,
+  connect,
+  connectAdmin,
+  disconnection,
+  nextEvent,
+  observeAnswer,
+  refusal,
+  request,
+} from "../support/clients.js";
+import { createConversation, DEMO_AGENT_ID, newConversation } from "../support/conversations.js";
+import { queryDatabase } from "../support/database.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
-import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
-
-interface ErrorBody {
-  error: { code: string; message: string };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { captureLogs } from "../support/logs.js";
+import { pollHealthz, rest, type ErrorBody } from "../support/rest.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+import { waitUntil } from "../support/waiting.js";
 
 describe("input that once answered 500", () => {
   let server: TestServer;
-  const logged: string[] = [];
+  const logs = captureLogs("debug");
   let api: ReturnType<typeof rest>;
   let conversationId: string;
 
   before(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logged.push(...chunk.toString().split("\n").filter(Boolean));
-        done();
-      },
-    });
-    server = await startTestServer({ logger: createLogger("debug", sink) });
+    server = await startTestServer({ logger: logs.logger });
     api = rest(server.url, server.token("hostile"));
-    conversationId = (
-      await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })
-    ).body.id;
+    conversationId = (await createConversation(api)).id;
   });
   after(async () => {
     await server.close();
@@ -144,7 +143,7 @@ describe("input that once answered 500", () => {
   });
 
   it("logs none of these refusals as an error", () => {
-    const errors = logged.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+    const errors = logs.lines().filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
     expect(errors).to.deep.equal([]);
   });
 });
@@ -187,16 +186,14 @@ describe("erasing a user while their answers are being written", () => {
       const socket = await connect(server.url, server.token(sub));
       const ids: string[] = [];
       for (let i = 0; i < 8; i++) {
-        ids.push(
-          (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })).body.id,
-        );
+        ids.push((await createConversation(api)).id);
       }
       const answers = ids.map((id) => observeAnswer(socket, id));
       const writing = ids.map((id) => nextEvent(socket, "assistant:delta", (e) => e.conversationId === id));
       for (const id of ids)
         await call(socket, "message:send", { conversationId: id, content: "write a lot" });
       await Promise.all(writing);
-      const disconnected = new Promise((r) => socket.once("disconnect", r));
+      const disconnected = disconnection(socket);
 
       const erased = await rest(server.url, server.token("ops", { role: "admin" })).delete<ErrorBody>(
         `/api/v1/admin/users/${sub}`,
@@ -228,11 +225,7 @@ describe("erasing a user whose answer another node writes", () => {
     const cluster = await startCluster(2, { chatModels: (i) => (i === 0 ? { demo: model } : {}) });
     try {
       const [writer, other] = cluster.nodes as [TestServer, TestServer];
-      const c = (
-        await rest(writer.url, writer.token("far")).post<ConversationResource>("/api/v1/conversations", {
-          agentId: DEMO_AGENT_ID,
-        })
-      ).body.id;
+      const c = await newConversation(writer, "far");
       const socket = await connect(writer.url, writer.token("far"));
       const answer = observeAnswer(socket, c);
       const writing = nextEvent(socket, "assistant:delta");
@@ -261,8 +254,7 @@ describe("limits on what one client may ask", () => {
     const server = await startTestServer({ env: { RATE_LIMIT_SOCKET_EVENTS_PER_SECOND: "10" } });
     try {
       const api = rest(server.url, server.token("flood"));
-      const c = (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID }))
-        .body.id;
+      const c = (await createConversation(api)).id;
       const flooder = await connect(server.url, server.token("flood"));
       const calm = await connect(server.url, server.token("flood"));
       const acks = await Promise.all(
@@ -277,8 +269,12 @@ describe("limits on what one client may ask", () => {
         expect(a.ok === false && a.error.retryAfterMs).to.be.within(1, 1000);
       }
       expect((await request(calm, "conversation:join", { conversationId: c })).ok).to.equal(true);
-      await sleep(1000);
-      expect((await request(flooder, "conversation:join", { conversationId: c })).ok).to.equal(true);
+      // The flooder is served again once its second is over.
+      await waitUntil(
+        "the flooder's join to be served again",
+        async () => (await request(flooder, "conversation:join", { conversationId: c })).ok,
+        { everyMs: 100 },
+      );
       flooder.close();
       calm.close();
     } finally {
@@ -294,8 +290,7 @@ describe("limits on what one client may ask", () => {
     });
     try {
       const api = rest(server.url, server.token("thrifty"));
-      const c = (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID }))
-        .body.id;
+      const c = (await createConversation(api)).id;
       const socket = await connect(server.url, server.token("thrifty"));
       model.hold(0);
       const paused = model.paused();
@@ -329,11 +324,7 @@ describe("limits on what one client may ask", () => {
       env: { RATE_LIMIT_MESSAGES_PER_MINUTE: "2" },
     });
     try {
-      const c = (
-        await rest(server.url, server.token("spammer")).post<ConversationResource>("/api/v1/conversations", {
-          agentId: DEMO_AGENT_ID,
-        })
-      ).body.id;
+      const c = await newConversation(server, "spammer");
       const socket = await connect(server.url, server.token("spammer"));
       model.hold(0);
       const paused = model.paused();
@@ -371,32 +362,15 @@ describe("the /admin feed's tokens", () => {
     await server.close();
   });
 
-  /** An /admin socket with listeners attached before it connects. */
-  function adminSocket(token: string, listen: (s: Socket) => void = () => undefined): Promise<Socket> {
-    const s = io(`${server.url}/admin`, {
-      auth: { token },
-      transports: ["websocket"],
-      forceNew: true,
-      reconnection: false,
-      autoConnect: false,
-    });
-    listen(s);
-    s.connect();
-    return new Promise((resolve, reject) => {
-      s.once("connect", () => resolve(s));
-      s.once("connect_error", reject);
-    });
-  }
-
   it("warns with auth:expiring and disconnects with auth:expired when the admin's token runs out", async () => {
     let expiring!: Promise<{ expiresAt: string }>;
     let expired!: Promise<unknown>;
     let disconnected!: Promise<unknown>;
     const token = server.token("ops", { role: "admin", expiresInSeconds: 2 });
-    const socket = await adminSocket(token, (s) => {
+    const socket = await connectAdmin(server.url, token, (s) => {
       expiring = new Promise((r) => s.once("auth:expiring", r));
       expired = new Promise((r) => s.once("auth:expired", r));
-      disconnected = new Promise((r) => s.once("disconnect", r));
+      disconnected = disconnection(s);
     });
     expect(new Date((await expiring).expiresAt).getTime()).to.be.closeTo(Date.now() + 2000, 2500);
     await expired;
@@ -405,7 +379,10 @@ describe("the /admin feed's tokens", () => {
   });
 
   it("renews with auth:refresh, refusing a token without the admin role", async () => {
-    const socket = await adminSocket(server.token("ops", { role: "admin", expiresInSeconds: 40 }));
+    const socket = await connectAdmin(
+      server.url,
+      server.token("ops", { role: "admin", expiresInSeconds: 40 }),
+    );
     const refresh = (token: string) =>
       new Promise<{ ok: boolean; data?: { expiresAt: string }; error?: { code: string } }>((resolve) =>
         socket.emit("auth:refresh", { token }, resolve),
@@ -424,21 +401,12 @@ describe("another client while the slowest texts are counted", () => {
     const model = new FakeChatModel({ chunks: [HUGE_SINGLE_TOKEN], usage: null });
     const server = await startTestServer({ chatModels: { demo: model } });
     try {
-      let polling = true;
-      const waits: number[] = [];
-      const poll = (async () => {
-        while (polling) {
-          const started = performance.now();
-          await fetch(`${server.url}/healthz`);
-          waits.push(performance.now() - started);
-        }
-      })();
+      const healthz = pollHealthz(server.url);
       const heavy = [WORST_TEXTS["Hangul, one syllable repeated"]!, WORST_TEXTS["Thai, no spaces"]!];
       const turns: Promise<MessageResource>[] = [];
       for (let i = 0; i < 6; i++) {
         const api = rest(server.url, server.token(`writer-${i}`));
-        const c = (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID }))
-          .body.id;
+        const c = (await createConversation(api)).id;
         turns.push(
           api
             .post<{ assistantMessage: MessageResource }>(`/api/v1/conversations/${c}/messages`, {
@@ -448,8 +416,7 @@ describe("another client while the slowest texts are counted", () => {
         );
       }
       const answers = await Promise.all(turns);
-      polling = false;
-      await poll;
+      const waits = await healthz.stop();
       for (const answer of answers) {
         expect(answer.status).to.equal("complete");
         expect(answer.content.length).to.equal(HUGE_SINGLE_TOKEN.length);

@@ -1,3 +1,6 @@
+// Covers: src/members/member-service.ts, src/http/routes/member-routes.ts, src/conversations/
+// conversation-policy.ts, src/realtime/ (presence, typing, member-tabs.ts, chat namespace handlers),
+// src/chat/ (assistantMode; authors named in the prompt), src/admin/admin-service.ts (erasure), on two nodes.
 import { expect } from "chai";
 import type {
   ConversationResource,
@@ -9,44 +12,28 @@ import type {
   PresentUser,
   TypingEvent,
 } from "../../src/protocol/index.js";
-import { call, connect, nextEvent, observeAnswer, request, type ChatClient } from "../support/clients.js";
+import {
+  arrivesWithin,
+  call,
+  connectAdmin,
+  nextEvent,
+  observeAnswer,
+  request,
+  Tabs,
+  type ChatClient,
+} from "../support/clients.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
+import { DEMO_AGENT_ID } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
-import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID } from "../support/test-server.js";
-
-interface ErrorBody {
-  error: { code: string };
-}
-
-/** Resolves true if the event arrives within `ms`, false otherwise (to check that nothing comes). */
-function arrives(
-  socket: ChatClient,
-  event: string,
-  ms: number,
-  predicate: (p: never) => boolean = () => true,
-) {
-  return new Promise<boolean>((resolve) => {
-    const listener = (payload: never) => {
-      if (!predicate(payload)) return;
-      clearTimeout(timer);
-      (socket.off as (e: string, l: unknown) => void)(event, listener);
-      resolve(true);
-    };
-    const timer = setTimeout(() => {
-      (socket.off as (e: string, l: unknown) => void)(event, listener);
-      resolve(false);
-    }, ms);
-    (socket.on as (e: string, l: unknown) => void)(event, listener);
-  });
-}
+import { rest, type ErrorBody } from "../support/rest.js";
+import { waitUntil } from "../support/waiting.js";
 
 const userIds = (online: PresentUser[]) => online.map((u) => u.userId).sort();
 
 describe("people sharing a conversation, across two nodes", () => {
   let cluster: TestCluster;
   const models = [new FakeChatModel(), new FakeChatModel()];
-  const sockets: ChatClient[] = [];
+  const openTabs = new Tabs();
 
   before(async () => {
     cluster = await startCluster(2, { chatModels: (i) => ({ demo: models[i]! }) });
@@ -59,17 +46,14 @@ describe("people sharing a conversation, across two nodes", () => {
   });
   afterEach(() => {
     for (const m of models) m.release();
-    for (const s of sockets.splice(0)) s.close();
+    openTabs.closeAll();
   });
 
   const node = (i: number) => cluster.nodes[i]!;
   const names: Record<string, string> = { olga: "Olga Owner", pete: "Pete Participant", vera: "Vera Viewer" };
   const api = (sub: string, i = 0) => rest(node(i).url, node(i).token(sub, { name: names[sub] ?? sub }));
-  async function tab(sub: string, i: number): Promise<ChatClient> {
-    const socket = await connect(node(i).url, node(i).token(sub, { name: names[sub] ?? sub }));
-    sockets.push(socket);
-    return socket;
-  }
+  const tab = (sub: string, i: number): Promise<ChatClient> =>
+    openTabs.connect(node(i).url, node(i).token(sub, { name: names[sub] ?? sub }));
 
   /** A conversation of `owner`'s with these members added by the owner. */
   async function shared(
@@ -139,7 +123,7 @@ describe("people sharing a conversation, across two nodes", () => {
 
     // A second tab of Pete's changes nothing; closing one of two leaves him online.
     const pete2 = await tab("pete", 0);
-    const noChange = arrives(olga, "presence:update", 400);
+    const noChange = arrivesWithin(olga, "presence:update", 400);
     await call(pete2, "conversation:join", { conversationId: id });
     pete2.close();
     expect(await noChange).to.equal(false);
@@ -156,7 +140,7 @@ describe("people sharing a conversation, across two nodes", () => {
 
     const starts = nextEvent(olga, "typing", (e) => e.typing);
     const ends = nextEvent(olga, "typing", (e) => !e.typing);
-    const notToSelf = arrives(pete, "typing", 500);
+    const notToSelf = arrivesWithin(pete, "typing", 500);
     pete.emit("typing", { conversationId: id, typing: true });
     const started: TypingEvent = await starts;
     expect(started).to.deep.equal({
@@ -168,7 +152,7 @@ describe("people sharing a conversation, across two nodes", () => {
     expect(await notToSelf).to.equal(false);
     // A renewal keeps it going (nothing relayed); nobody says it stopped: it ends by itself, later.
     pete.emit("typing", { conversationId: id, typing: true });
-    const early = arrives(olga, "typing", 2000, (e: TypingEvent) => !e.typing);
+    const early = arrivesWithin(olga, "typing", 2000, (e) => !e.typing);
     expect(await early, "ended before its time").to.equal(false);
     expect(await ends).to.deep.include({ userId: "pete", typing: false });
 
@@ -181,7 +165,7 @@ describe("people sharing a conversation, across two nodes", () => {
     expect((await stopped).userId).to.equal("pete");
 
     // A viewer's typing goes nowhere.
-    const fromViewer = arrives(olga, "typing", 500);
+    const fromViewer = arrivesWithin(olga, "typing", 500);
     vera.emit("typing", { conversationId: id, typing: true });
     expect(await fromViewer).to.equal(false);
   });
@@ -514,15 +498,9 @@ describe("people sharing a conversation, across two nodes", () => {
   it("shows admins the members, and the feed who joins and leaves", async () => {
     const id = await shared("olga");
     const adminToken = node(1).token("root", { role: "admin" });
-    const { io } = await import("socket.io-client");
-    const feed = io(`${node(1).url}/admin`, {
-      auth: { token: adminToken },
-      transports: ["websocket"],
-      forceNew: true,
-    });
-    await new Promise<void>((resolve) => feed.once("connect", () => resolve()));
+    const feed = await connectAdmin(node(1).url, adminToken);
     const events: { type: string; memberId?: unknown; conversationId: string }[] = [];
-    feed.on("activity", (e: { type: string; memberId?: unknown; conversationId: string }) => events.push(e));
+    feed.on("activity", (e) => events.push(e));
     try {
       await api("max").get("/api/v1/me");
       await api("olga").post(`/api/v1/conversations/${id}/members`, { userId: "max", role: "viewer" });
@@ -536,7 +514,7 @@ describe("people sharing a conversation, across two nodes", () => {
         ["olga", "owner"],
         ["max", "participant"],
       ]);
-      for (let i = 0; i < 50 && events.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil("three activities on the feed", () => events.length >= 3);
       expect(events.filter((e) => e.conversationId === id).map((e) => [e.type, e.memberId])).to.deep.equal([
         ["member.joined", "max"],
         ["member.left", "max"],

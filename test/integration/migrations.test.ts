@@ -1,3 +1,4 @@
+// Covers: migrations/, seeders/, src/db/migrator.ts.
 import { expect } from "chai";
 import { QueryTypes, Sequelize } from "sequelize";
 import { migrateDown, migrateUp, seedUp } from "../../src/db/migrator.js";

@@ -1,15 +1,29 @@
+// Covers: src/realtime/socket-server.ts (the Redis adapter), src/realtime/other-nodes.ts (stop and
+// snapshot across nodes), src/chat/ (turns racing on two nodes), src/limits/rate-limits.ts,
+// src/auth/user-directory.ts (an erased user forgotten on every node).
 import { expect } from "chai";
+import { once } from "node:events";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
-import { call, connect, nextEvent, observeAnswer, request, type ChatClient } from "../support/clients.js";
+import {
+  call,
+  connect,
+  nextEvent,
+  observeAnswer,
+  request,
+  seenText,
+  Tabs,
+  type ChatClient,
+} from "../support/clients.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
+import { createConversation, DEMO_AGENT_ID, newConversation } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID } from "../support/test-server.js";
+import { within } from "../support/waiting.js";
 
 describe("several nodes sharing rooms through Redis", () => {
   let cluster: TestCluster;
   const models = [new FakeChatModel(), new FakeChatModel(), new FakeChatModel()];
-  const sockets: ChatClient[] = [];
+  const openTabs = new Tabs();
 
   before(async () => {
     cluster = await startCluster(3, { chatModels: (i) => ({ demo: models[i]! }) });
@@ -23,27 +37,15 @@ describe("several nodes sharing rooms through Redis", () => {
   });
   afterEach(() => {
     for (const m of models) m.release();
-    for (const s of sockets.splice(0)) s.close();
+    openTabs.closeAll();
   });
 
   const node = (i: number) => cluster.nodes[i]!;
-  async function tab(i: number, sub = "nina"): Promise<ChatClient> {
-    const socket = await connect(node(i).url, node(i).token(sub));
-    sockets.push(socket);
-    return socket;
-  }
-  async function newConversation(sub = "nina"): Promise<string> {
-    const res = await rest(node(0).url, node(0).token(sub)).post<ConversationResource>(
-      "/api/v1/conversations",
-      {
-        agentId: DEMO_AGENT_ID,
-      },
-    );
-    return res.body.id;
-  }
+  const tab = (i: number, sub = "nina"): Promise<ChatClient> =>
+    openTabs.connect(node(i).url, node(i).token(sub));
 
   it("shows the same answer to a tab on each node", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(node(0), "nina");
     const tabs = [await tab(0), await tab(1), await tab(2)];
     for (const t of tabs) await call(t, "conversation:join", { conversationId });
     const answers = tabs.map((t) => observeAnswer(t, conversationId));
@@ -59,14 +61,15 @@ describe("several nodes sharing rooms through Redis", () => {
   });
 
   it("gives a tab joining on another node the text so far, which the later deltas complete", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(node(0), "nina");
     const writer = await tab(0);
     models[0]!.hold(4);
     const paused = models[0]!.paused();
     const whole = observeAnswer(writer, conversationId);
+    const sentSoFar = seenText(writer, "Across the cluster, ".length);
     await call(writer, "message:send", { conversationId, content: "write slowly" });
     await paused;
-    await new Promise((r) => setTimeout(r, 60)); // the coalesced deltas have been sent
+    await within("the writer's tab to be sent the four words before the pause", sentSoFar.reached);
 
     const late = await tab(1);
     const deltas: { seq: number; delta: string }[] = [];
@@ -82,7 +85,7 @@ describe("several nodes sharing rooms through Redis", () => {
   });
 
   it("stops from a tab on another node, keeping the text so far", async () => {
-    const conversationId = await newConversation();
+    const conversationId = await newConversation(node(0), "nina");
     const writer = await tab(0);
     const elsewhere = await tab(2);
     models[0]!.hold(2);
@@ -102,7 +105,7 @@ describe("several nodes sharing rooms through Redis", () => {
 
   it("lets one of two sends racing on two nodes through, the other gets generation_in_progress", async () => {
     for (let round = 0; round < 5; round++) {
-      const conversationId = await newConversation();
+      const conversationId = await newConversation(node(0), "nina");
       const [a, b] = [await tab(0), await tab(1)];
       // Joined and listening before either send, so the winner's answer cannot end unseen.
       await call(a, "conversation:join", { conversationId });
@@ -121,7 +124,7 @@ describe("several nodes sharing rooms through Redis", () => {
 
   it("answers the same message to the same clientMessageId sent on two nodes at once", async () => {
     for (let round = 0; round < 5; round++) {
-      const conversationId = await newConversation();
+      const conversationId = await newConversation(node(0), "nina");
       const [a, b] = [await tab(0), await tab(2)];
       const clientMessageId = `race-${round}`;
       const done = observeAnswer(a, conversationId);
@@ -156,9 +159,7 @@ describe("the per-user message limit across nodes", () => {
   it("counts sockets and REST on every node together, then answers rate_limited with retryAfterMs", async () => {
     const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
     const api = (n: typeof a) => rest(n.url, n.token("limited"));
-    const conversationId = (
-      await api(a).post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })
-    ).body.id;
+    const conversationId = (await createConversation(api(a))).id;
     expect(
       (await api(a).post(`/api/v1/conversations/${conversationId}/messages`, { content: "1" })).status,
     ).to.equal(201);
@@ -208,11 +209,13 @@ describe("erasing a user on one node", () => {
     const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
     const onB = rest(b.url, b.token("returning", { name: "Before" }));
     expect((await onB.get("/api/v1/me")).status).to.equal(200);
+    // Node B forgets what it remembers of the user when the erasure reaches it through Redis.
+    const heard = once(b.confab.io.of("/chat"), "user:erased");
     const erased = await rest(a.url, a.token("root", { role: "admin" })).delete(
       "/api/v1/admin/users/returning",
     );
     expect(erased.status).to.equal(204);
-    await new Promise((r) => setTimeout(r, 100)); // the erasure crosses to the other node through Redis
+    await within("node B to hear of the erasure", heard);
     const again = await onB.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID });
     expect(again.status).to.equal(201);
     expect((await onB.get<{ id: string }>("/api/v1/me")).body.id).to.equal("returning");

@@ -1,22 +1,28 @@
-import { Writable } from "node:stream";
+// Covers: src/admin/admin-service.ts, src/http/routes/admin-routes.ts, src/observability/ (metrics, logs),
+// src/http/ (request-log.ts, readiness.ts, origin-policy.ts, openapi.ts), src/realtime/admin-namespace.ts,
+// src/db/repositories/maintenance-repository.ts.
 import { expect } from "chai";
-import { createLogger } from "../../src/observability/logger.js";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import { OPERATIONS } from "../../src/http/openapi.js";
-import { call, connect, observeAnswer } from "../support/clients.js";
-import { createTestDatabase } from "../support/database.js";
+import {
+  call,
+  connect,
+  connectAdmin,
+  disconnection,
+  nextActivity,
+  observeAnswer,
+  refusal,
+} from "../support/clients.js";
+import { createConversation, DEMO_AGENT_ID } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
-import { rest } from "../support/rest.js";
-import { TcpProxy } from "../support/tcp-proxy.js";
-import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
-
-interface ErrorBody {
-  error: { code: string; message: string };
-}
+import { captureLogs } from "../support/logs.js";
+import { rest, waitUntilReady, type ErrorBody } from "../support/rest.js";
+import { startServerBehindProxy } from "../support/server-behind-proxy.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("operating Confab", () => {
   let server: TestServer;
-  let logs = "";
+  const logs = captureLogs("info");
   const model = new FakeChatModel({
     chunks: ["secret ", "answer ", "text"],
     usage: { inputTokens: 7, outputTokens: 3 },
@@ -24,13 +30,7 @@ describe("operating Confab", () => {
   let admin: ReturnType<typeof rest>;
 
   before(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
-    server = await startTestServer({ chatModels: { demo: model }, logger: createLogger("info", sink) });
+    server = await startTestServer({ chatModels: { demo: model }, logger: logs.logger });
     admin = rest(server.url, server.token("operator", { role: "admin" }));
   });
   after(async () => {
@@ -107,7 +107,7 @@ describe("operating Confab", () => {
   it("erases a user: nothing of theirs remains in any table, and their tabs are disconnected", async () => {
     const conversationId = await turn("leaving", "my private words");
     const tab = await connect(server.url, server.token("leaving"));
-    const disconnected = new Promise((r) => tab.once("disconnect", r));
+    const disconnected = disconnection(tab);
     expect((await admin.delete("/api/v1/admin/users/leaving")).status).to.equal(204);
     await disconnected;
     const { sequelize } = server.confab.db;
@@ -125,9 +125,7 @@ describe("operating Confab", () => {
     const api = rest(server.url, server.token("purger"));
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      ids.push(
-        (await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID })).body.id,
-      );
+      ids.push((await createConversation(api)).id);
     }
     await api.delete(`/api/v1/conversations/${ids[0]}`);
     await api.delete(`/api/v1/conversations/${ids[1]}`);
@@ -194,10 +192,10 @@ describe("operating Confab", () => {
     expect(res.headers.get("x-content-type-options")).to.equal("nosniff");
     expect(res.headers.get("access-control-allow-origin")).to.equal("http://widget.example");
     await turn("logged", "content that must stay out of the logs");
-    expect(logs).to.include('"requestId":"trace-123"');
-    expect(logs).to.not.include(token);
-    expect(logs).to.not.include("content that must stay out of the logs");
-    expect(logs).to.not.include("secret answer text");
+    expect(logs.text()).to.include('"requestId":"trace-123"');
+    expect(logs.text()).to.not.include(token);
+    expect(logs.text()).to.not.include("content that must stay out of the logs");
+    expect(logs.text()).to.not.include("secret answer text");
   });
 
   it("publishes an OpenAPI document listing every route Express serves", async () => {
@@ -268,11 +266,8 @@ function servedRoutes(server: TestServer): string[] {
 
 describe("a database outage", () => {
   it("answers unavailable and /readyz 503 while PostgreSQL is unreachable, keeps sockets, and recovers", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const url = new URL(database.url);
-    url.port = String(proxy.port);
-    const server = await startTestServer({ database, env: { DATABASE_URL: url.toString() } });
+    const node = await startServerBehindProxy();
+    const { server, proxy } = node;
     try {
       const api = rest(server.url, server.token("patient"));
       const c = await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID });
@@ -299,21 +294,14 @@ describe("a database outage", () => {
       expect(socket.connected).to.equal(true);
 
       proxy.restore();
-      let status = 0;
-      for (let i = 0; i < 50 && status !== 200; i++) {
-        status = (await rest(server.url).get("/readyz")).status;
-        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(status).to.equal(200);
+      await waitUntilReady([server.url]);
       expect((await api.get("/api/v1/conversations")).status).to.equal(200);
       const done = observeAnswer(socket, c.body.id);
       await call(socket, "message:send", { conversationId: c.body.id, content: "back?" });
       expect((await done).end.message.status).to.equal("complete");
       socket.close();
     } finally {
-      await server.close();
-      await proxy.close();
-      await database.drop();
+      await node.close();
     }
   });
 });
@@ -326,34 +314,14 @@ describe("the /admin namespace", () => {
     });
     try {
       const [a, b] = cluster.nodes as [TestServer, TestServer];
-      const { io } = await import("socket.io-client");
-      const refused = await new Promise<{ message: string; data?: { code?: string } }>((resolve) => {
-        const s = io(`${b.url}/admin`, {
-          auth: { token: b.token("nobody") },
-          transports: ["websocket"],
-          forceNew: true,
-        });
-        s.on("connect_error", (err: Error & { data?: { code?: string } }) => {
-          s.close();
-          resolve(err);
-        });
-      });
+      const refused = await refusal(b.url, b.token("nobody"), "/admin");
       expect(refused.message).to.equal("forbidden");
-      expect(refused.data?.code).to.equal("forbidden");
+      expect(refused.code).to.equal("forbidden");
 
-      const feed = io(`${b.url}/admin`, {
-        auth: { token: b.token("ops", { role: "admin" }) },
-        transports: ["websocket"],
-        forceNew: true,
-      });
-      await new Promise<void>((r) => feed.once("connect", () => r()));
+      const feed = await connectAdmin(b.url, b.token("ops", { role: "admin" }));
       const events: { type: string; conversationId: string; usage?: { totalTokens: number } }[] = [];
-      feed.on("activity", (e: { type: string; conversationId: string }) => events.push(e));
-      const finished = new Promise<void>((resolve) =>
-        feed.on("activity", (e: { type: string }) => {
-          if (e.type === "generation.finished") resolve();
-        }),
-      );
+      feed.on("activity", (e) => events.push(e));
+      const finished = nextActivity(feed, "generation.finished");
       const api = rest(a.url, a.token("actor"));
       const c = await api.post<ConversationResource>("/api/v1/conversations", {
         agentId: DEMO_AGENT_ID,
@@ -361,7 +329,7 @@ describe("the /admin namespace", () => {
       });
       await api.post(`/api/v1/conversations/${c.body.id}/messages`, { content: "hi" });
       await finished;
-      const deleted = nextEventOf(feed, "conversation.deleted");
+      const deleted = nextActivity(feed, "conversation.deleted");
       await api.delete(`/api/v1/conversations/${c.body.id}`);
       await deleted;
       const mine = events.filter((e) => e.conversationId === c.body.id);
@@ -378,10 +346,6 @@ describe("the /admin namespace", () => {
     }
   });
 });
-
-function nextEventOf(socket: { on: (e: string, l: (x: { type: string }) => void) => void }, type: string) {
-  return new Promise<void>((resolve) => socket.on("activity", (e) => e.type === type && resolve()));
-}
 
 describe("CORS_ORIGINS", () => {
   it("lets only the listed origins call REST and open sockets", async () => {

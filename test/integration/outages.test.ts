@@ -1,69 +1,62 @@
+// Covers: src/chat/ (local-answers.ts checkpoints, answer-leases.ts, recovery.ts, answers stored after an
+// outage), src/realtime/other-nodes.ts, src/redis/redis-connection.ts, src/http/readiness.ts,
+// src/observability/outage-log.ts, src/errors.ts (a lost database connection answers 503).
 import { randomBytes } from "node:crypto";
-import { Writable } from "node:stream";
 import { expect } from "chai";
-import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
-import { createLogger } from "../../src/observability/logger.js";
+import type { MessageResource } from "../../src/conversations/resources.js";
 import { call, connect, nextEvent, observeAnswer, request, type ChatClient } from "../support/clients.js";
-import { createTestDatabase, queryDatabase, storedMessage, type TestDatabase } from "../support/database.js";
+import { DEMO_AGENT_ID, newConversation } from "../support/conversations.js";
+import { createTestDatabase, queryDatabase, storedMessage } from "../support/database.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
+import { captureLogs } from "../support/logs.js";
 import { PrivateRedis } from "../support/private-redis.js";
-import { rest } from "../support/rest.js";
-import { TcpProxy } from "../support/tcp-proxy.js";
-import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
+import { rest, waitUntilReady, type ErrorBody } from "../support/rest.js";
+import { startServerBehindProxy } from "../support/server-behind-proxy.js";
+import { startTestServer } from "../support/test-server.js";
+import { quietPeriod, waitFor } from "../support/waiting.js";
 
-interface ErrorBody {
-  error: { code: string; message: string; details?: { messageId?: string; status?: string } };
+/** What a refused turn tells of the answer it had started. */
+interface TurnDetails {
+  messageId?: string;
+  status?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The leases and the recovery sweep of these tests: short, so that an expiry comes within a test. */
+const LEASE_MS = 2000;
+const SWEEP_MS = 500;
 
-/** The database URL through a proxy the test can cut. */
-function through(proxy: TcpProxy, database: TestDatabase): string {
-  const url = new URL(database.url);
-  url.port = String(proxy.port);
-  return url.toString();
-}
-
-/** A log sink the test can read. */
-function capturedLogs() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      done();
+/**
+ * Two nodes on one fresh database and the machine's Redis: the writer, with `model`, reaches
+ * PostgreSQL through a proxy the test can cut or freeze; the other directly, and keeps sweeping.
+ */
+async function writerBehindProxy(model: FakeChatModel) {
+  const env = {
+    REDIS_URL: "redis://127.0.0.1:6379",
+    REDIS_KEY_PREFIX: `confab-test-${randomBytes(4).toString("hex")}`,
+    GENERATION_LEASE_MS: String(LEASE_MS),
+    RECOVERY_INTERVAL_MS: String(SWEEP_MS),
+    CHECKPOINT_MS: "200",
+  };
+  const behind = await startServerBehindProxy({ chatModels: { demo: model }, env });
+  const other = await startTestServer({ database: behind.database, env });
+  return {
+    database: behind.database,
+    proxy: behind.proxy,
+    writer: behind.server,
+    other,
+    async close() {
+      await other.close();
+      await behind.close();
     },
-  });
-  return { lines, logger: createLogger("info", sink) };
-}
-
-async function newConversation(server: TestServer, sub: string): Promise<string> {
-  const res = await rest(server.url, server.token(sub)).post<ConversationResource>("/api/v1/conversations", {
-    agentId: DEMO_AGENT_ID,
-  });
-  return res.body.id;
+  };
 }
 
 describe("a PostgreSQL outage when an answer ends", () => {
   it("keeps the answer, tells every tab it is being saved, and stores it whole when the database is back, though another node's recovery ran meanwhile", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const prefix = `confab-test-${randomBytes(4).toString("hex")}`;
     const chunks = Array.from({ length: 40 }, (_, i) => `word${i} `);
     const model = new FakeChatModel({ chunks, usage: { inputTokens: 12, outputTokens: 40 } });
-    const env = {
-      REDIS_URL: "redis://127.0.0.1:6379",
-      REDIS_KEY_PREFIX: prefix,
-      GENERATION_LEASE_MS: "2000",
-      RECOVERY_INTERVAL_MS: "500",
-      CHECKPOINT_MS: "200",
-    };
-    // The writer reaches PostgreSQL through the proxy; the other node directly, and keeps sweeping.
-    const writer = await startTestServer({
-      database,
-      chatModels: { demo: model },
-      env: { ...env, DATABASE_URL: through(proxy, database) },
-    });
-    const other = await startTestServer({ database, env });
+    const nodes = await writerBehindProxy(model);
+    const { database, proxy, writer, other } = nodes;
     const sockets: ChatClient[] = [];
     try {
       const conversationId = await newConversation(writer, "patient");
@@ -78,7 +71,11 @@ describe("a PostgreSQL outage when an answer ends", () => {
       const paused = model.paused();
       const sent = await call(here, "message:send", { conversationId, content: "tell me forty words" });
       await paused;
-      await sleep(300); // a checkpoint of the first ten words
+      await waitFor(
+        "a checkpoint of the first ten words",
+        () => storedMessage(database, sent.assistantMessageId!),
+        (stored) => stored.content === chunks.slice(0, 10).join(""),
+      );
       proxy.cut();
       model.release();
 
@@ -89,8 +86,9 @@ describe("a PostgreSQL outage when an answer ends", () => {
           status: "complete",
         });
       }
-      // Past the lease, with the other node sweeping every 500 ms: it must not take the answer for dead.
-      await sleep(3500);
+      // Proves that the other node, sweeping all the while, does not take the answer for dead once
+      // its lease in the database has run out.
+      await quietPeriod(LEASE_MS + 3 * SWEEP_MS);
       expect((await storedMessage(database, sent.assistantMessageId!)).status).to.equal("streaming");
 
       proxy.restore();
@@ -112,32 +110,22 @@ describe("a PostgreSQL outage when an answer ends", () => {
       });
     } finally {
       for (const s of sockets) s.close();
-      proxy.restore();
-      await writer.close();
-      await other.close();
-      await proxy.close();
-      await database.drop();
+      await nodes.close();
     }
   });
 
   it("answers a REST turn 503 with the answer's id at once, and stores the answer when the database is back", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
     const model = new FakeChatModel({ chunks: ["all ", "of ", "it"] });
-    const server = await startTestServer({
-      database,
+    const node = await startServerBehindProxy({
       chatModels: { demo: model },
-      env: {
-        DATABASE_URL: through(proxy, database),
-        GENERATION_LEASE_MS: "2000",
-        RECOVERY_INTERVAL_MS: "500",
-      },
+      env: { GENERATION_LEASE_MS: String(LEASE_MS), RECOVERY_INTERVAL_MS: String(SWEEP_MS) },
     });
+    const { server, proxy, database } = node;
     try {
       const conversationId = await newConversation(server, "rest-patient");
       model.hold(1);
       const paused = model.paused();
-      const turn = rest(server.url, server.token("rest-patient")).post<ErrorBody>(
+      const turn = rest(server.url, server.token("rest-patient")).post<ErrorBody<TurnDetails>>(
         `/api/v1/conversations/${conversationId}/messages`,
         { content: "go" },
       );
@@ -151,14 +139,15 @@ describe("a PostgreSQL outage when an answer ends", () => {
       expect(messageId).to.be.a("string");
       expect(refused.body.error.details?.status).to.equal("complete");
 
-      // The node's own sweep runs meanwhile, and leaves the answer to it however old its checkpoint.
-      await sleep(3000);
+      // Proves that the node's own sweep, running meanwhile, leaves the answer to it however old its
+      // checkpoint.
+      await quietPeriod(LEASE_MS + 2 * SWEEP_MS);
       proxy.restore();
-      let stored = await storedMessage(database, messageId!);
-      for (let i = 0; i < 50 && stored.status === "streaming"; i++) {
-        await sleep(100);
-        stored = await storedMessage(database, messageId!);
-      }
+      const stored = await waitFor(
+        "the answer to be stored once the database is back",
+        () => storedMessage(database, messageId!),
+        (m) => m.status !== "streaming",
+      );
       expect(stored).to.deep.equal({ status: "complete", content: "all of it" });
       const detail = await rest(server.url, server.token("rest-patient")).get<{
         totalTokensUsed: number;
@@ -167,35 +156,18 @@ describe("a PostgreSQL outage when an answer ends", () => {
       expect(detail.body.messages.at(-1)).to.include({ status: "complete", content: "all of it" });
       expect(detail.body.totalTokensUsed).to.be.greaterThan(0);
     } finally {
-      proxy.restore();
-      await server.close();
-      await proxy.close();
-      await database.drop();
+      await node.close();
     }
   });
 });
 
 describe("a PostgreSQL that stops answering (a partition: connections hang rather than close)", () => {
   it("keeps renewing the lease while its database calls hang, so another node's recovery leaves the answer alone", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const prefix = `confab-test-${randomBytes(4).toString("hex")}`;
     // Still writing for four seconds after the partition begins: its checkpoints hang meanwhile.
     const chunks = Array.from({ length: 40 }, (_, i) => `part${i} `);
     const model = new FakeChatModel({ chunks, delayMs: 100 });
-    const env = {
-      REDIS_URL: "redis://127.0.0.1:6379",
-      REDIS_KEY_PREFIX: prefix,
-      GENERATION_LEASE_MS: "2000",
-      RECOVERY_INTERVAL_MS: "500",
-      CHECKPOINT_MS: "200",
-    };
-    const writer = await startTestServer({
-      database,
-      chatModels: { demo: model },
-      env: { ...env, DATABASE_URL: through(proxy, database) },
-    });
-    const other = await startTestServer({ database, env });
+    const nodes = await writerBehindProxy(model);
+    const { database, proxy, writer, other } = nodes;
     const sockets: ChatClient[] = [];
     try {
       const conversationId = await newConversation(writer, "partitioned");
@@ -213,8 +185,9 @@ describe("a PostgreSQL that stops answering (a partition: connections hang rathe
       await paused;
       proxy.freeze();
       model.release();
-      // Past the lease, with the other node sweeping every 500 ms while the writer's checkpoints hang.
-      await sleep(3500);
+      // Proves that the other node, sweeping all the while, leaves the answer alone past its lease,
+      // while the writer's checkpoints hang.
+      await quietPeriod(LEASE_MS + 3 * SWEEP_MS);
       const [row] = await queryDatabase<{ status: string }>(
         database,
         "SELECT status FROM messages WHERE conversation_id = $1 AND role = 'assistant'",
@@ -228,20 +201,15 @@ describe("a PostgreSQL that stops answering (a partition: connections hang rathe
       expect((await turn).body.assistantMessage.status).to.equal("complete");
     } finally {
       for (const s of sockets) s.close();
-      proxy.thaw();
-      await writer.close();
-      await other.close();
-      await proxy.close();
-      await database.drop();
+      await nodes.close();
     }
   });
 });
 
 describe("PostgreSQL dropping the connections", () => {
   it("answers the first request after a dropped connection 503 unavailable, never 500, and recovers", async () => {
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const server = await startTestServer({ database, env: { DATABASE_URL: through(proxy, database) } });
+    const node = await startServerBehindProxy();
+    const { server, proxy, database } = node;
     try {
       const api = rest(server.url, server.token("dropped"));
       const conversationId = await newConversation(server, "dropped");
@@ -279,9 +247,7 @@ describe("PostgreSQL dropping the connections", () => {
       expect(after).to.not.include(500);
       expect((await api.get("/api/v1/conversations")).status).to.equal(200);
     } finally {
-      await server.close();
-      await proxy.close();
-      await database.drop();
+      await node.close();
     }
   });
 });
@@ -291,12 +257,13 @@ describe("a Redis outage", () => {
     const redis = await PrivateRedis.start();
     const database = await createTestDatabase();
     const model = new FakeChatModel({ chunks: Array.from({ length: 30 }, (_, i) => `d${i} `) });
-    const logs = capturedLogs();
+    const logs = captureLogs("info");
     const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: "outage", STREAM_FLUSH_MS: "0" };
     const writer = await startTestServer({ database, env, chatModels: { demo: model }, logger: logs.logger });
     const other = await startTestServer({ database, env });
     const sockets: ChatClient[] = [];
     try {
+      const admin = rest(other.url, other.token("ops", { role: "admin" }));
       const conversationId = await newConversation(writer, "rosa");
       const here = await connect(writer.url, writer.token("rosa"));
       const there = await connect(other.url, other.token("rosa"));
@@ -317,7 +284,7 @@ describe("a Redis outage", () => {
       expect(viaRest.body.error.code).to.equal("unavailable");
       const viaSocket = await request(there, "generation:stop", { conversationId });
       expect(viaSocket.ok === false && viaSocket.error.code).to.equal("unavailable");
-      const stats = await rest(other.url, other.token("ops", { role: "admin" })).get<{
+      const stats = await admin.get<{
         partial: boolean;
         connectedSockets: number;
       }>("/api/v1/admin/stats");
@@ -335,18 +302,19 @@ describe("a Redis outage", () => {
       expect(answer.end.message.status).to.equal("complete");
       expect(answer.deltas).to.have.length(30);
       // Nothing goes to Redis per delta any more; the leases' renewals log the outage once.
-      const warnings = logs.lines.filter((l) => /answer leases|generation state/.test(l));
+      const warnings = logs.lines().filter((l) => /answer leases|generation state/.test(l));
       expect(warnings.length).to.be.within(0, 1);
 
       await redis.restart();
-      let ready = false;
-      for (let i = 0; i < 100 && !ready; i++) {
-        const statuses = await Promise.all([writer, other].map((n) => rest(n.url).get("/readyz")));
-        ready = statuses.every((r) => r.status === 200);
-        if (!ready) await sleep(100);
-      }
-      expect(ready).to.equal(true);
-      await sleep(300); // ioredis is ready a round trip before the adapter's channels are subscribed again
+      await waitUntilReady([writer.url, other.url]);
+      // ioredis is ready a round trip before the adapter's channels are subscribed again: the other
+      // node counts the writer's socket once the writer answers its requests through Redis again.
+      await waitFor(
+        "the nodes to answer each other's requests through Redis again",
+        () => admin.get<{ partial: boolean; connectedSockets: number }>("/api/v1/admin/stats"),
+        (stats) => stats.status === 200 && !stats.body.partial && stats.body.connectedSockets === 2,
+        { everyMs: 100 },
+      );
       model.hold(2);
       const pausedAgain = model.paused();
       const stopped = observeAnswer(here, conversationId);

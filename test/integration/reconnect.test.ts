@@ -1,11 +1,14 @@
+// Covers: the src/realtime/ chat namespace handlers (join with afterSeq, snapshots), src/realtime/
+// other-nodes.ts (snapshots from the writing node), src/chat/ (turns, regenerate, edit, checkout).
 import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import type { AssistantDeltaEvent, ConversationExport, JoinResult } from "../../src/protocol/index.js";
 import { call, connect, observeAnswer, type ChatClient } from "../support/clients.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
+import { newConversation } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID } from "../support/test-server.js";
+import { letTimePass } from "../support/waiting.js";
 
 /** A small deterministic random source, so a failure can be replayed with its seed. */
 function random(seed: number): () => number {
@@ -132,11 +135,7 @@ describe("a tab that drops and re-joins at random moments", () => {
     const seed = 20261125;
     const rand = random(seed);
     const [a, b] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
-    const conversationId = (
-      await rest(a.url, a.token("rita")).post<ConversationResource>("/api/v1/conversations", {
-        agentId: DEMO_AGENT_ID,
-      })
-    ).body.id;
+    const conversationId = await newConversation(a, "rita");
     const writer = await connect(a.url, a.token("rita"));
     const view = new TabView();
     let socket: ChatClient | undefined;
@@ -169,7 +168,8 @@ describe("a tab that drops and re-joins at random moments", () => {
     const observer = (async () => {
       while (writing) {
         socket = await attach();
-        await new Promise((r) => setTimeout(r, rand() * 40));
+        // The tab stays a random moment before it drops: those moments are what the test varies.
+        await letTimePass(rand() * 40);
         if (!writing) break;
         socket.close();
         reconnects++;

@@ -1,14 +1,14 @@
+// Covers: src/http/ (routes, auth-middleware.ts, error-middleware.ts), src/auth/token-verifier.ts,
+// src/auth/user-directory.ts, src/conversations/conversation-service.ts, src/chat/ (REST turns).
 import { generateKeyPairSync } from "node:crypto";
 import { expect } from "chai";
 import jwt from "jsonwebtoken";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
+import { createConversation, DEMO_AGENT_ID } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
-import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID, JWT_SECRET, startTestServer, type TestServer } from "../support/test-server.js";
-
-interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}
+import { rest, type ErrorBody } from "../support/rest.js";
+import { JWT_SECRET, startTestServer, type TestServer } from "../support/test-server.js";
+import { waitFor } from "../support/waiting.js";
 
 describe("the REST API", () => {
   let server: TestServer;
@@ -23,14 +23,7 @@ describe("the REST API", () => {
     await server.close();
   });
 
-  async function newConversation(body: Record<string, unknown> = {}): Promise<ConversationResource> {
-    const res = await alice.post<ConversationResource>("/api/v1/conversations", {
-      agentId: DEMO_AGENT_ID,
-      ...body,
-    });
-    expect(res.status).to.equal(201);
-    return res.body;
-  }
+  const newConversation = (fields: Record<string, unknown> = {}) => createConversation(alice, fields);
 
   describe("authentication", () => {
     it("answers 401 unauthorized without a token, with a bad one and with an expired one", async () => {
@@ -127,13 +120,13 @@ describe("the REST API", () => {
   it("starts the first turn from initialMessage", async () => {
     const c = await newConversation({ initialMessage: "Hi from the start" });
     expect(c.totalMessages).to.equal(2);
-    let messages: MessageResource[] = [];
-    for (let i = 0; i < 50; i++) {
-      messages = (await alice.get<{ messages: MessageResource[] }>(`/api/v1/conversations/${c.id}/messages`))
-        .body.messages;
-      if (messages[1]?.status === "complete") break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const messages = await waitFor(
+      "the answer to the initial message to be stored",
+      async () =>
+        (await alice.get<{ messages: MessageResource[] }>(`/api/v1/conversations/${c.id}/messages`)).body
+          .messages,
+      (messages) => messages[1]?.status === "complete",
+    );
     expect(messages.map((m) => [m.role, m.content, m.status])).to.deep.equal([
       ["user", "Hi from the start", "complete"],
       ["assistant", "Sure, done.", "complete"],

@@ -1,3 +1,5 @@
+// Covers: src/templates/template-service.ts, src/agents/agent-service.ts (starters), the template routes of
+// src/http/routes/, src/conversations/conversation-export.ts, src/conversations/conversation-pdf.ts.
 import { expect } from "chai";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type {
@@ -8,7 +10,7 @@ import type {
 import type { ConversationDetail, ConversationExport, TemplateResource } from "../../src/protocol/index.js";
 import { call, connect, observeAnswer, type ChatClient } from "../support/clients.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
-import { rest } from "../support/rest.js";
+import { pollHealthz, rest } from "../support/rest.js";
 import { seedConversation } from "../support/seeded-conversation.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -219,21 +221,12 @@ describe("exporting a conversation with branches", () => {
       messages: 40,
       content: (n) => `${n}: ${long}`,
     });
-    let exporting = true;
-    const waits: number[] = [];
-    const poll = (async () => {
-      while (exporting) {
-        const started = performance.now();
-        await fetch(`${server.url}/healthz`);
-        waits.push(performance.now() - started);
-      }
-    })();
+    const healthz = pollHealthz(server.url);
     const res = await fetch(`${server.url}/api/v1/conversations/${seeded.id}/export?format=pdf`, {
       headers: { Authorization: `Bearer ${server.token("yuri")}` },
     });
     const bytes = Buffer.from(await res.arrayBuffer());
-    exporting = false;
-    await poll;
+    const waits = await healthz.stop();
     expect(res.status).to.equal(200);
     expect(bytes.subarray(0, 5).toString("latin1")).to.equal("%PDF-");
     expect(long.length * 40).to.be.greaterThan(4_000_000);

@@ -1,11 +1,14 @@
+// Covers: src/chat/ (the statements and Redis commands of one turn, batched checkpoints),
+// src/db/ (an exhausted pool).
 import { expect } from "chai";
 import { Redis } from "ioredis";
 import type { ConversationResource } from "../../src/protocol/index.js";
 import { call, connect, observeAnswer, request } from "../support/clients.js";
+import { createConversation, DEMO_AGENT_ID } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { PrivateRedis } from "../support/private-redis.js";
 import { rest } from "../support/rest.js";
-import { DEMO_AGENT_ID, startTestServer } from "../support/test-server.js";
+import { startTestServer } from "../support/test-server.js";
 
 /** Commands Redis has processed so far, from its own statistics. */
 async function redisCommands(url: string): Promise<number> {
@@ -30,9 +33,7 @@ describe("what a turn costs", () => {
     });
     try {
       const api = rest(server.url, server.token("thrifty"));
-      const c = (
-        await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID, title: "t" })
-      ).body.id;
+      const c = (await createConversation(api, { title: "t" })).id;
       const tab = await connect(server.url, server.token("thrifty"));
       await call(tab, "conversation:join", { conversationId: c });
       const first = observeAnswer(tab, c);

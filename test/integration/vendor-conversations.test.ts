@@ -1,17 +1,15 @@
+// Covers: src/providers/ (openai, anthropic, groq through their SDKs; author-name.ts), src/chat/ (turns,
+// stop, failures and token budgets with a real vendor client).
 import { expect } from "chai";
 import type {
   AgentResource,
   ConversationResource,
   MessageResource,
 } from "../../src/conversations/resources.js";
-import { call, connect, observeAnswer } from "../support/clients.js";
-import { rest } from "../support/rest.js";
+import { call, connect, observeAnswer, seenText } from "../support/clients.js";
+import { rest, type ErrorBody } from "../support/rest.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { VendorServer, type Vendor } from "../support/vendor-server.js";
-
-interface ErrorBody {
-  error: { code: string; message: string };
-}
 
 const KEYS: Record<Vendor, string> = {
   openai: "sk-openai-test-key-0001",
@@ -175,15 +173,9 @@ describe("conversations with each vendor, through the official SDKs", () => {
         const socket = await connect(server.url, server.token("vera"));
         try {
           const observed = observeAnswer(socket, conversationId);
-          let seen = "";
-          const twoChunks = new Promise<void>((resolve) =>
-            socket.on("assistant:delta", (d) => {
-              seen += d.delta;
-              if (seen === "One two") resolve();
-            }),
-          );
+          const twoChunks = seenText(socket, "One two".length);
           await call(socket, "message:send", { conversationId, content: "count" });
-          await twoChunks;
+          await twoChunks.reached;
           expect(await call(socket, "generation:stop", { conversationId })).to.deep.equal({ stopped: true });
           const answer = await observed;
           expect(answer.end.message).to.include({ status: "cancelled", content: "One two" });

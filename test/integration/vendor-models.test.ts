@@ -1,3 +1,5 @@
+// Covers: src/providers/openai/, src/providers/anthropic/, src/providers/groq/,
+// src/providers/openai-compatible-stream.ts, stream-guard.ts, provider-error.ts, vendor-client.ts.
 import { expect } from "chai";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -7,6 +9,7 @@ import type { ChatModel, ChatRequest, ChatStreamPart } from "../../src/providers
 import { GroqChatModel } from "../../src/providers/groq/index.js";
 import { OpenAIChatModel } from "../../src/providers/openai/index.js";
 import { type RecordedRequest, type Vendor, VendorServer } from "../support/vendor-server.js";
+import { waitUntil, within } from "../support/waiting.js";
 
 /**
  * The three vendor models, each through its real SDK client, against a local server that speaks the
@@ -123,15 +126,7 @@ function expectProviderError(outcome: Outcome, message: string): AppError {
 /** Resolves once the vendor has seen its connection close, or fails the test after a while. */
 async function closedWithin(record: RecordedRequest | undefined, ms = 2000): Promise<void> {
   expect(record, "the vendor should have received the request").to.not.equal(undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("the vendor's request was never closed")), ms);
-  });
-  try {
-    await Promise.race([record!.closed, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await within("the vendor's request to be closed", record!.closed, ms);
   expect(record!.closedByClient, "the client should have closed the request").to.equal(true);
 }
 
@@ -260,9 +255,11 @@ for (const c of CASES) {
       it("closes the vendor's request while waiting for the first token, quietly", async () => {
         server.answer({ responseDelayMs: 5_000 });
         const controller = new AbortController();
-        setTimeout(() => controller.abort(), 50);
         const model = c.create(server, { firstTokenTimeoutMs: 10_000 });
-        const outcome = await run(model, request(c.model, { abortSignal: controller.signal }));
+        const running = run(model, request(c.model, { abortSignal: controller.signal }));
+        await waitUntil("the vendor to receive the request", () => server.requests.length > 0);
+        controller.abort();
+        const outcome = await running;
         expect(outcome).to.deep.equal({ parts: [], error: undefined });
         await closedWithin(server.requests[0]);
       });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
+import { waitUntil } from "./waiting.js";
 
 /**
  * A redis-server of the test's own on a free port, which the test may kill and start again: an outage
@@ -27,11 +28,10 @@ export class PrivateRedis {
       ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
       { stdio: "ignore" },
     );
-    for (let i = 0; i < 100; i++) {
-      if (await answers(this.port)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`);
+    await waitUntil(`redis-server to answer on port ${this.port}`, () => answers(this.port), {
+      timeoutMs: 5000,
+      everyMs: 50,
+    });
   }
 
   /** SIGKILL: gone at once, as a crashed Redis would be. */

@@ -43,6 +43,13 @@ export class TcpProxy {
     return proxy;
   }
 
+  /** `url` (of the proxy's target) with the proxy's port: a client given it goes through the proxy. */
+  urlThrough(url: string): string {
+    const through = new URL(url);
+    through.port = String(this.port);
+    return through.toString();
+  }
+
   private join({ client, upstream }: { client: net.Socket; upstream: net.Socket }): void {
     client.pipe(upstream);
     upstream.pipe(client);

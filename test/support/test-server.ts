@@ -7,7 +7,7 @@ import { createLogger } from "../../src/observability/logger.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 
 export const JWT_SECRET = "test-secret-that-is-at-least-32-bytes-long!!";
-export const DEMO_AGENT_ID = "00000000-0000-4000-8000-000000000001";
+export { DEMO_AGENT_ID } from "./conversations.js";
 
 export interface TestServer {
   confab: Confab;
