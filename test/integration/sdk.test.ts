@@ -1,3 +1,5 @@
+// Covers: sdk/ (ConfabClient, ConfabChatTransport: resume, sends across reconnects, useChat's chunks),
+// src/http/browser-modules.ts (the SDK served to host pages), the src/realtime/ chat namespace handlers.
 import { readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
 import { expect } from "chai";
 import type { MessageResource } from "../../src/protocol/index.js";

@@ -7,20 +7,12 @@ import { ConfabError } from "../../sdk/errors.js";
 import { People } from "../../sdk/people.js";
 import { TokenSource, expiryOf } from "../../sdk/token-source.js";
 import { TypingSignal } from "../../sdk/typing-signal.js";
+import { waitUntil } from "../support/waiting.js";
 
 /** An unsigned JWT-shaped token with this `exp` (seconds): the client reads it, the server verifies it. */
 function jwt(exp: number | undefined, id = "x"): string {
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
   return `${part({ alg: "HS256" })}.${part(exp === undefined ? { sub: id } : { sub: id, exp })}.sig`;
-}
-
-/** Resolves when `check` holds, polling each macrotask turn; fails naming what it waited for. */
-async function until(what: string, check: () => boolean, limitMs = 2000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe("the client's token source", () => {
@@ -111,7 +103,7 @@ describe("the client's typing signal", () => {
     clock += 2500;
     signal.composing("hell");
     expect(sent).to.deep.equal([true, true]);
-    await until("typing: false after the idle time", () => sent.length === 3);
+    await waitUntil("typing: false after the idle time", () => sent.length === 3);
     expect(sent).to.deep.equal([true, true, false]);
     signal.composing("again");
     signal.composing("");
@@ -152,7 +144,7 @@ describe("the people of a conversation, as a tab holds them", () => {
     expect(people.typingNames()).to.deep.equal(["Ann", "Bob"]);
     people.typingEvent({ conversationId: "c", userId: "ann", name: "Ann", typing: false });
     expect(people.typingNames()).to.deep.equal(["Bob"]);
-    await until("Bob's typing to expire", () => people.typingNames().length === 0);
+    await waitUntil("Bob's typing to expire", () => people.typingNames().length === 0);
     people.typingEvent({ conversationId: "c", userId: "cy", name: "Cy", typing: true });
     people.left("cy");
     expect(people.typingNames()).to.deep.equal([]);
