@@ -93,7 +93,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     config.jwt.secret ?? (config.jwt.publicKey ? undefined : await ensureDevSecret(config.dataDir));
   const verifier = new TokenVerifier({ ...config.jwt, secret });
   const signer = secret ? new TokenSigner(secret, "HS256", config.jwt) : undefined;
-  const users = new UserDirectory(repositories.users);
+  const users = new UserDirectory({ users: repositories.users });
   const modelRegistry = new ModelRegistry({
     demo: new DemoChatModel({ wordDelayMs: config.demoWordDelayMs }),
     ...vendorModels(config),
@@ -105,7 +105,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const io = createSocketServer(httpServer, config, redis);
   const chatNamespace: ChatNamespace = io.of("/chat");
   const adminNamespace = io.of("/admin") as unknown as AdminNamespace;
-  const otherNodes = new OtherNodes(chatNamespace, adminNamespace, redis, logger);
+  const otherNodes = new OtherNodes({ chat: chatNamespace, admin: adminNamespace, redis, logger });
   const leases = redis
     ? new RedisLeases(redis.client, config.generationLeaseMs, `${config.redisKeyPrefix}:answer:`)
     : new LocalLeases();
@@ -119,32 +119,36 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     connectedSockets: () => chatNamespace.sockets.size,
     activeGenerations: () => answers.size,
   });
-  const limits = new RateLimits(config, logger, redis?.client, `${config.redisKeyPrefix}:limit`, (kind) =>
-    metrics.rateLimited.inc({ limit: kind }),
-  );
-  const notifier = new RoomNotifier(
-    chatNamespace,
-    adminNamespace,
-    (conversationId) => repositories.members.list(conversationId),
+  const limits = new RateLimits({
+    rateLimits: config.rateLimits,
+    logger,
+    redis: redis?.client,
+    keyPrefix: `${config.redisKeyPrefix}:limit`,
+    onRefusal: (kind) => metrics.rateLimited.inc({ limit: kind }),
+  });
+  const notifier = new RoomNotifier({
+    chat: chatNamespace,
+    admin: adminNamespace,
+    audience: (conversationId) => repositories.members.list(conversationId),
     otherNodes,
     logger,
-  );
+  });
 
-  const presence = new Presence(
-    chatNamespace,
-    redis
-      ? new RedisPresenceStore(
-          redis.client,
-          `${config.redisKeyPrefix}:presence:`,
-          randomUUID(),
-          config.presenceTtlMs,
-        )
+  const presence = new Presence({
+    chat: chatNamespace,
+    store: redis
+      ? new RedisPresenceStore({
+          redis: redis.client,
+          prefix: `${config.redisKeyPrefix}:presence:`,
+          nodeId: randomUUID(),
+          ttlMs: config.presenceTtlMs,
+        })
       : new MemoryPresenceStore(),
     logger,
-    Math.floor(config.presenceTtlMs / 3),
-  );
+    renewMs: Math.floor(config.presenceTtlMs / 3),
+  });
   presence.start();
-  const policy = new ConversationPolicy(repositories.conversations);
+  const policy = new ConversationPolicy({ conversations: repositories.conversations });
   const conversations = new ConversationService({ repositories, policy, notifier });
   const members = new MemberService({
     repositories,
@@ -207,7 +211,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   });
 
   const realtime = { verifier, users, limits, trustProxy: config.trustProxy, logger };
-  const typing = new Typing(chatNamespace);
+  const typing = new Typing({ chat: chatNamespace });
   registerChatNamespace(chatNamespace, {
     ...realtime,
     conversations,
