@@ -38,7 +38,10 @@ function present(socket: ChatSocket, deps: JoinDeps, conversationId: string) {
     : deps.presence.online(conversationId);
 }
 
-/** `conversation:join`: the tab enters the room, and gets the messages, the answer being written and who is online. */
+/**
+ * `conversation:join`: the tab enters the room, and gets the latest messages, the answer being
+ * written and who is online.
+ */
 export function joinConversation(socket: ChatSocket, deps: JoinDeps): ChatHandler<"conversation:join"> {
   return async (p) => {
     const conversation = await enterRoom(socket, deps, p.conversationId);
