@@ -11,7 +11,7 @@ import { TokenVerifier } from "./auth/token-verifier.js";
 import { UserDirectory } from "./auth/user-directory.js";
 import { startBackgroundJobs } from "./background-jobs.js";
 import { ChatService } from "./chat/chat-service.js";
-import { LocalLeases, RedisLeases } from "./chat/answer-leases.js";
+import { LocalLeases, RedisLeases, type AnswerLeases } from "./chat/answer-leases.js";
 import { AnswerWriter } from "./chat/answer-writer.js";
 import { BackgroundGate } from "./chat/background-gate.js";
 import { LocalAnswers } from "./chat/local-answers.js";
@@ -24,6 +24,7 @@ import type { Config } from "./config.js";
 import { ConversationPolicy } from "./conversations/conversation-policy.js";
 import { ConversationService } from "./conversations/conversation-service.js";
 import { openMigratedDatabase, type Database } from "./db/database.js";
+import type { Repositories } from "./db/repositories/index.js";
 import { browserModulesRouter } from "./http/browser-modules.js";
 import { clientExampleRouter } from "./http/client-example.js";
 import { corsOptions } from "./http/origin-policy.js";
@@ -86,26 +87,94 @@ export interface Confab {
 export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const db = await openMigratedDatabase(config, logger);
-  const repositories = db.repositories;
+  const base = await openStorage(config, logger);
+  const identity = await buildIdentity(base);
+  const modelRegistry = buildModelRegistry(config, options.chatModels);
+  const sockets = buildSockets(base);
+  const answers = buildAnswers(base);
+  const measures = buildMeasures({ ...base, ...sockets, ...answers });
+  const delivery = buildDelivery({ ...base, ...sockets });
+  const services = buildServices({ ...base, ...delivery, modelRegistry });
+  const turns = buildTurns({ ...base, ...sockets, ...answers, ...measures, ...delivery, ...services });
+  const admin = buildAdmin({ ...base, ...identity, ...sockets, ...delivery, ...services, ...turns });
+  const parts = { ...base, ...identity, ...sockets, ...measures, ...delivery, ...services, ...turns, admin };
+  registerNamespaces(parts);
+  const app = await buildHttp(parts, options.serveClientExample ?? !config.isProduction);
+  sockets.httpServer.on("request", app);
+  const stopBackgroundJobs = await startBackgroundJobs({
+    recovery: turns.recovery,
+    admin,
+    logger,
+    ...config,
+  });
+  return assemble({ ...parts, ...answers, app, stopBackgroundJobs }, options.shutdownGraceMs);
+}
 
+/** What every part is built from: the configuration, the log, PostgreSQL, and Redis when configured. */
+interface Base {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  repositories: Repositories;
+  redis: RedisConnection | undefined;
+}
+
+async function openStorage(config: Config, logger: Logger): Promise<Base> {
+  const db = await openMigratedDatabase(config, logger);
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  return { config, logger, db, repositories: db.repositories, redis };
+}
+
+/** Who calls: tokens verified (and signed, with a secret), users provisioned from them. */
+interface Identity {
+  verifier: TokenVerifier;
+  signer: TokenSigner | undefined;
+  users: UserDirectory;
+}
+
+async function buildIdentity({ config, repositories }: Base): Promise<Identity> {
   const secret =
     config.jwt.secret ?? (config.jwt.publicKey ? undefined : await ensureDevSecret(config.dataDir));
-  const verifier = new TokenVerifier({ ...config.jwt, secret });
-  const signer = secret ? new TokenSigner(secret, "HS256", config.jwt) : undefined;
-  const users = new UserDirectory(repositories.users);
-  const modelRegistry = new ModelRegistry({
+  return {
+    verifier: new TokenVerifier({ ...config.jwt, secret }),
+    signer: secret ? new TokenSigner(secret, "HS256", config.jwt) : undefined,
+    users: new UserDirectory({ users: repositories.users }),
+  };
+}
+
+function buildModelRegistry(config: Config, chatModels: ConfabOptions["chatModels"]): ModelRegistry {
+  return new ModelRegistry({
     demo: new DemoChatModel({ wordDelayMs: config.demoWordDelayMs }),
     ...vendorModels(config),
-    ...options.chatModels,
+    ...chatModels,
   });
+}
 
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+/** The HTTP server, Socket.IO on it, its two namespaces, and what this node asks of the others. */
+interface Sockets {
+  httpServer: HttpServer;
+  io: ConfabServer;
+  chatNamespace: ChatNamespace;
+  adminNamespace: AdminNamespace;
+  otherNodes: OtherNodes;
+}
+
+function buildSockets({ config, redis, logger }: Base): Sockets {
   const httpServer = createServer();
   const io = createSocketServer(httpServer, config, redis);
   const chatNamespace: ChatNamespace = io.of("/chat");
   const adminNamespace = io.of("/admin") as unknown as AdminNamespace;
-  const otherNodes = new OtherNodes(chatNamespace, adminNamespace, redis, logger);
+  const otherNodes = new OtherNodes({ chat: chatNamespace, admin: adminNamespace, redis, logger });
+  return { httpServer, io, chatNamespace, adminNamespace, otherNodes };
+}
+
+/** The answers this node writes, and the leases that tell the other nodes it still writes them. */
+interface Answers {
+  leases: AnswerLeases;
+  answers: LocalAnswers;
+}
+
+function buildAnswers({ config, repositories, redis, logger }: Base): Answers {
   const leases = redis
     ? new RedisLeases(redis.client, config.generationLeaseMs, `${config.redisKeyPrefix}:answer:`)
     : new LocalLeases();
@@ -115,65 +184,120 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     intervalMs: config.checkpointMs,
     logger,
   });
+  return { leases, answers };
+}
+
+/** What is counted: the metrics, and the rate limits (whose refusals the metrics count). */
+interface Measures {
+  metrics: Metrics;
+  limits: RateLimits;
+}
+
+function buildMeasures({
+  config,
+  redis,
+  logger,
+  chatNamespace,
+  answers,
+}: Base & Sockets & Answers): Measures {
   const metrics = new Metrics({
     connectedSockets: () => chatNamespace.sockets.size,
     activeGenerations: () => answers.size,
   });
-  const limits = new RateLimits(config, logger, redis?.client, `${config.redisKeyPrefix}:limit`, (kind) =>
-    metrics.rateLimited.inc({ limit: kind }),
-  );
-  const notifier = new RoomNotifier(
-    chatNamespace,
-    adminNamespace,
-    (conversationId) => repositories.members.list(conversationId),
-    otherNodes,
+  const limits = new RateLimits({
+    rateLimits: config.rateLimits,
     logger,
-  );
-
-  const presence = new Presence(
-    chatNamespace,
-    redis
-      ? new RedisPresenceStore(
-          redis.client,
-          `${config.redisKeyPrefix}:presence:`,
-          randomUUID(),
-          config.presenceTtlMs,
-        )
-      : new MemoryPresenceStore(),
-    logger,
-    Math.floor(config.presenceTtlMs / 3),
-  );
-  presence.start();
-  const policy = new ConversationPolicy(repositories.conversations);
-  const conversations = new ConversationService({ repositories, policy, notifier });
-  const members = new MemberService({
-    repositories,
-    policy,
-    notifier,
-    online: async (conversationId) => new Set((await presence.online(conversationId)).map((u) => u.userId)),
+    redis: redis?.client,
+    keyPrefix: `${config.redisKeyPrefix}:limit`,
+    onRefusal: (kind) => metrics.rateLimited.inc({ limit: kind }),
   });
-  const agents = new AgentService({ agents: repositories.agents, modelRegistry });
-  const templates = new TemplateService({ templates: repositories.templates, agents: repositories.agents });
+  return { metrics, limits };
+}
+
+/** What reaches the tabs: events to the rooms, who is online, who is typing. */
+interface Delivery {
+  notifier: RoomNotifier;
+  presence: Presence;
+  typing: Typing;
+}
+
+function buildDelivery(parts: Base & Sockets): Delivery {
+  const { config, repositories, redis, logger, chatNamespace } = parts;
+  const notifier = new RoomNotifier({
+    chat: chatNamespace,
+    admin: parts.adminNamespace,
+    audience: (conversationId) => repositories.members.list(conversationId),
+    otherNodes: parts.otherNodes,
+    logger,
+  });
+  const store = redis
+    ? new RedisPresenceStore({
+        redis: redis.client,
+        prefix: `${config.redisKeyPrefix}:presence:`,
+        nodeId: randomUUID(),
+        ttlMs: config.presenceTtlMs,
+      })
+    : new MemoryPresenceStore();
+  const presence = new Presence({
+    chat: chatNamespace,
+    store,
+    logger,
+    renewMs: Math.floor(config.presenceTtlMs / 3),
+  });
+  presence.start();
+  return { notifier, presence, typing: new Typing({ chat: chatNamespace }) };
+}
+
+/** The conversations, their members, the agents and templates, and the one access policy. */
+interface Services {
+  modelRegistry: ModelRegistry;
+  policy: ConversationPolicy;
+  conversations: ConversationService;
+  members: MemberService;
+  agents: AgentService;
+  templates: TemplateService;
+}
+
+function buildServices(parts: Base & Delivery & { modelRegistry: ModelRegistry }): Services {
+  const { repositories, notifier, presence, modelRegistry } = parts;
+  const policy = new ConversationPolicy({ conversations: repositories.conversations });
+  return {
+    modelRegistry,
+    policy,
+    conversations: new ConversationService({ repositories, policy, notifier }),
+    members: new MemberService({
+      repositories,
+      policy,
+      notifier,
+      online: async (conversationId) => new Set((await presence.online(conversationId)).map((u) => u.userId)),
+    }),
+    agents: new AgentService({ agents: repositories.agents, modelRegistry }),
+    templates: new TemplateService({ templates: repositories.templates, agents: repositories.agents }),
+  };
+}
+
+/** Turns and answers: the chat service and what it is made of, summaries, and recovery. */
+interface Turns {
+  chat: ChatService;
+  summaries: Summaries;
+  recovery: Recovery;
+}
+
+function buildTurns(parts: Base & Sockets & Answers & Measures & Delivery & Services): Turns {
+  const { config, repositories, redis, logger, answers, leases, notifier, policy, modelRegistry } = parts;
+  const leaseMs = config.generationLeaseMs;
   const gate = new BackgroundGate(() => repositories.busy());
   const summaries = new Summaries({ repositories, modelRegistry, notifier, logger, gate });
-  const reports = new TurnReports({ notifier, metrics });
-  const recovery = new Recovery({
-    repositories,
-    answers,
-    notifier,
-    leases,
-    reports,
-    logger,
-    leaseMs: config.generationLeaseMs,
-  });
+  const reports = new TurnReports({ notifier, metrics: parts.metrics });
+  const recovery = new Recovery({ repositories, answers, notifier, leases, reports, logger, leaseMs });
   const chat = new ChatService({
     repositories,
     policy,
-    starter: new TurnStarter({ repositories, policy, recovery, limits, leaseMs: config.generationLeaseMs }),
-    checkout: new BranchCheckout({ repositories, policy, recovery, leaseMs: config.generationLeaseMs }),
+    starter: new TurnStarter({ repositories, policy, recovery, limits: parts.limits, leaseMs }),
+    checkout: new BranchCheckout({ repositories, policy, recovery, leaseMs }),
     writer: new AnswerWriter({
       repositories,
-      conversations,
+      conversations: parts.conversations,
       modelRegistry,
       notifier,
       answers,
@@ -189,13 +313,18 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     reports,
     notifier,
     logger,
-    ...(redis ? { otherNodes } : {}),
+    ...(redis ? { otherNodes: parts.otherNodes } : {}),
   });
-  const admin = new AdminService({
-    repositories,
-    conversations,
-    members,
-    notifier,
+  return { chat, summaries, recovery };
+}
+
+function buildAdmin(parts: Base & Identity & Sockets & Delivery & Services & Turns): AdminService {
+  const { users, otherNodes, chat } = parts;
+  return new AdminService({
+    repositories: parts.repositories,
+    conversations: parts.conversations,
+    members: parts.members,
+    notifier: parts.notifier,
     connectedSockets: () => otherNodes.countSockets(),
     stopAnswers: (ids) => chat.stopForErasure(ids),
     disconnectUser: (userId) => otherNodes.disconnectUser(userId),
@@ -205,60 +334,81 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
       otherNodes.forgetUser(userId);
     },
   });
+}
 
-  const realtime = { verifier, users, limits, trustProxy: config.trustProxy, logger };
-  const typing = new Typing(chatNamespace);
-  registerChatNamespace(chatNamespace, {
+/** Everything built, before the HTTP application. */
+type Parts = Base & Identity & Sockets & Measures & Delivery & Services & Turns & { admin: AdminService };
+
+/** `/chat` and `/admin`: who may connect, and what each event does. */
+function registerNamespaces(parts: Parts): void {
+  const { config, notifier } = parts;
+  const realtime = {
+    verifier: parts.verifier,
+    users: parts.users,
+    limits: parts.limits,
+    trustProxy: config.trustProxy,
+    logger: parts.logger,
+  };
+  registerChatNamespace(parts.chatNamespace, {
     ...realtime,
-    conversations,
-    chat,
-    presence,
-    typing,
+    conversations: parts.conversations,
+    chat: parts.chat,
+    presence: parts.presence,
+    typing: parts.typing,
     membersChanged: (conversationId) => notifier.forgetAudience(conversationId),
   });
-  registerAdminNamespace(adminNamespace, realtime);
-  const serveClient = options.serveClientExample ?? !config.isProduction;
-  const app = createHttpApp({
-    verifier,
-    users,
-    conversations,
-    chat,
-    agents,
-    templates,
-    members,
-    summaries,
-    limits,
-    logger,
-    admin,
-    metrics,
+  registerAdminNamespace(parts.adminNamespace, realtime);
+}
+
+/** The REST API, health, metrics, and the modules and pages served to browsers. */
+async function buildHttp(parts: Parts, serveClientExample: boolean): Promise<Express> {
+  const { config, repositories, redis } = parts;
+  return createHttpApp({
+    verifier: parts.verifier,
+    users: parts.users,
+    conversations: parts.conversations,
+    chat: parts.chat,
+    agents: parts.agents,
+    templates: parts.templates,
+    members: parts.members,
+    summaries: parts.summaries,
+    limits: parts.limits,
+    logger: parts.logger,
+    admin: parts.admin,
+    metrics: parts.metrics,
     corsOrigins: config.corsOrigins,
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
-    devTokenSigner: config.isProduction ? undefined : signer,
-    clientExample: serveClient ? await clientExampleRouter() : undefined,
+    devTokenSigner: config.isProduction ? undefined : parts.signer,
+    clientExample: serveClientExample ? await clientExampleRouter() : undefined,
     browserModules: await browserModulesRouter(
       corsOptions({ corsOrigins: config.corsOrigins, isProduction: config.isProduction }),
     ),
     readiness: readinessCheck(() => repositories.ping(), redis),
   });
-  httpServer.on("request", app);
-  const stopBackgroundJobs = await startBackgroundJobs({ recovery, admin, logger, ...config });
+}
 
+/** The node, as its callers hold it: what it is made of, and how it listens and closes. */
+function assemble(
+  parts: Parts & Answers & { app: Express; stopBackgroundJobs: () => void },
+  shutdownGraceMs: number | undefined,
+): Confab {
+  const { config, httpServer, io, redis, db, chat, presence } = parts;
   let closing: Promise<void> | undefined;
   return {
     config,
-    logger,
+    logger: parts.logger,
     db,
     httpServer,
-    app,
+    app: parts.app,
     io,
     redis,
     chat,
-    conversations,
-    answers,
-    metrics,
-    admin,
-    signer,
+    conversations: parts.conversations,
+    answers: parts.answers,
+    metrics: parts.metrics,
+    admin: parts.admin,
+    signer: parts.signer,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
@@ -270,10 +420,10 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     },
     close() {
       closing ??= (async () => {
-        stopBackgroundJobs();
+        parts.stopBackgroundJobs();
         presence.stop();
         httpServer.close(); // stop accepting; open sockets are closed below
-        await chat.shutdown(options.shutdownGraceMs ?? config.shutdownGraceMs);
+        await chat.shutdown(shutdownGraceMs ?? config.shutdownGraceMs);
         await io.close().catch(() => undefined);
         httpServer.closeAllConnections();
         await redis?.close();

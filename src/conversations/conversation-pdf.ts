@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import PDFDocument from "pdfkit";
-import type { ConversationExport } from "../protocol/index.js";
+import type { ConversationExport, MessageResource } from "../protocol/index.js";
 import { factsOf, headingOf, pathOf } from "./conversation-export.js";
 
 const require = createRequire(import.meta.url);
@@ -12,8 +12,27 @@ const require = createRequire(import.meta.url);
 const FONT = require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf");
 const BOLD = require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf");
 
-/** Laying out text holds the event loop: it is drawn in pieces of about this many characters. */
-const PIECE_CHARS = 8_000;
+/** Laying out text holds the event loop: it is drawn in pieces of about this many characters… */
+const PIECE_CHARS = 500;
+
+/**
+ * …and the event loop gets a turn between two pieces once drawing has held it this long: plain prose
+ * costs little and many of its pieces are drawn in one turn; words each new to the font (a base64
+ * blob, another script) cost more, and get turns more often.
+ */
+const TURN_MS = 10;
+
+/** What gives the event loop a turn when drawing has held it `TURN_MS` since the last one. */
+type Pause = () => Promise<void>;
+
+function pacer(): Pause {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < TURN_MS) return;
+    await nextTurn();
+    since = performance.now();
+  };
+}
 
 /** A text cut at line ends into pieces of about `PIECE_CHARS` (a longer line is one piece). */
 function piecesOf(text: string): string[] {
@@ -34,9 +53,109 @@ function piecesOf(text: string): string[] {
 }
 
 /**
+ * A run of characters with no space, tab or line end in it, long enough to be measured: pdfkit may
+ * find nowhere to wrap it but between two characters. A shorter run is left to pdfkit: wrapping a few
+ * characters costs nothing, however wide they are.
+ */
+const LONG_RUN = /[^ \t\r\n]{24,}/g;
+
+/**
+ * Code points that belong to the one before them (combining marks, variation selectors, emoji
+ * modifiers) or come after a joiner: a full line is not cut before one, so that no character is
+ * drawn in halves.
+ */
+const JOINED = /^(?:\p{M}|\p{Emoji_Modifier}|\u200d|[\ufe00-\ufe0f]|[\u{e0020}-\u{e007f}])$/u;
+
+/**
+ * However narrow its characters, no line of a long run holds more code points than this: shaping a
+ * run of combining marks (or of characters joined by joiners) also grows with the square of its
+ * length, and such a run is never a real word.
+ */
+const MAX_LINE_CODE_POINTS = 256;
+
+/**
+ * pdfkit wraps a word wider than a line by measuring all that is left of it again for every line,
+ * which grows with the square of its length: one word of 10,000 characters (a URL, a base64 blob)
+ * held the node for two seconds. Such a word is cut here into lines that each fit the page, measured
+ * one character at a time in the current font, with a line break between them: pdfkit then never has
+ * to wrap inside a word, and the text keeps every character, in order.
+ */
+function breakLongWords(doc: PDFKit.PDFDocument, text: string): string {
+  // A little short of the line: kerning can make a word a hair wider than its characters one by one.
+  const lineWidth = 0.99 * (doc.page.width - doc.page.margins.left - doc.page.margins.right);
+  const widths = new Map<string, number>();
+  const widthOf = (char: string) => {
+    let width = widths.get(char);
+    if (width === undefined) widths.set(char, (width = doc.widthOfString(char)));
+    return width;
+  };
+  return text.replace(LONG_RUN, (run) => {
+    const lines: string[] = [];
+    let line = "";
+    let width = 0;
+    let count = 0;
+    let previous = "";
+    for (const char of run) {
+      const w = widthOf(char);
+      const inside = JOINED.test(char) || previous === "\u200d";
+      if ((line && width + w > lineWidth && !inside) || count === MAX_LINE_CODE_POINTS) {
+        lines.push(line);
+        line = "";
+        width = 0;
+        count = 0;
+      }
+      line += char;
+      width += w;
+      count += 1;
+      previous = char;
+    }
+    lines.push(line);
+    return lines.join("\n");
+  });
+}
+
+/** Draws a text in the current font, a piece at a time. */
+async function drawText(doc: PDFKit.PDFDocument, pause: Pause, text: string): Promise<void> {
+  for (const piece of piecesOf(breakLongWords(doc, text))) {
+    await pause();
+    doc.text(piece);
+  }
+}
+
+/** The title, the conversation's facts and its summary. */
+async function drawHeader(doc: PDFKit.PDFDocument, pause: Pause, data: ConversationExport): Promise<void> {
+  const c = data.conversation;
+  doc.font("bold").fontSize(18);
+  await drawText(doc, pause, c.title);
+  // A font's first use in a document reads its tables, which takes a while: the next one gets a turn.
+  await pause();
+  doc.moveDown(0.5).font("text").fontSize(9).fillColor("#555555");
+  for (const fact of factsOf(data)) doc.text(fact);
+  if (c.summary) {
+    doc.moveDown().font("bold").fontSize(11).fillColor("black").text("Summary");
+    doc.font("text").fontSize(10);
+    await drawText(doc, pause, c.summary);
+  }
+}
+
+/** Who wrote a message and when, then its text. */
+async function drawMessage(doc: PDFKit.PDFDocument, pause: Pause, m: MessageResource): Promise<void> {
+  const { who, when, status } = headingOf(m);
+  await pause();
+  doc.moveDown().font("bold").fontSize(11).fillColor("black").text(who, { continued: true });
+  doc
+    .font("text")
+    .fontSize(9)
+    .fillColor("#555555")
+    .text(`   ${when}${status ? ` · ${status}` : ""}`);
+  doc.font("text").fontSize(10).fillColor("black");
+  await drawText(doc, pause, m.content || " ");
+}
+
+/**
  * The path the conversation shows, as a PDF (pdfkit). Every text (title, messages, summary) is
  * drawn as plain text: nothing in it is interpreted as Markdown, HTML or PDF syntax. Between pieces
- * of text the event loop gets a turn, so a long conversation never holds the node.
+ * of text the event loop gets turns, so a long conversation never holds the node.
  */
 export async function toPdf(data: ConversationExport): Promise<Buffer> {
   const doc = new PDFDocument({
@@ -52,29 +171,11 @@ export async function toPdf(data: ConversationExport): Promise<Buffer> {
     doc.on("end", () => resolve(Buffer.concat(chunks)));
     doc.on("error", reject);
   });
-
-  const c = data.conversation;
-  doc.font("bold").fontSize(18).text(c.title);
-  doc.moveDown(0.5).font("text").fontSize(9).fillColor("#555555");
-  for (const fact of factsOf(data)) doc.text(fact);
-  if (c.summary) {
-    doc.moveDown().font("bold").fontSize(11).fillColor("black").text("Summary");
-    doc.font("text").fontSize(10).text(c.summary);
-  }
-  for (const m of pathOf(data)) {
-    const { who, when, status } = headingOf(m);
-    doc.moveDown().font("bold").fontSize(11).fillColor("black").text(who, { continued: true });
-    doc
-      .font("text")
-      .fontSize(9)
-      .fillColor("#555555")
-      .text(`   ${when}${status ? ` · ${status}` : ""}`);
-    doc.font("text").fontSize(10).fillColor("black");
-    for (const piece of piecesOf(m.content || " ")) {
-      doc.text(piece);
-      await nextTurn();
-    }
-  }
+  const pause = pacer();
+  await drawHeader(doc, pause, data);
+  for (const m of pathOf(data)) await drawMessage(doc, pause, m);
+  // Ending embeds the fonts, which holds the loop a while of its own.
+  await nextTurn();
   doc.end();
   return done;
 }

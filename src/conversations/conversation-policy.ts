@@ -24,6 +24,10 @@ export function atLeast(role: MemberRole, least: MemberRole): boolean {
   return MEMBER_ROLES.indexOf(role) >= MEMBER_ROLES.indexOf(least);
 }
 
+export interface ConversationPolicyDeps {
+  conversations: ConversationRepository;
+}
+
 /**
  * Who may do what with a conversation: every route and socket event asks here and nowhere else, and
  * the lists ask it which conversations are the caller's. The answer is membership and role: whoever
@@ -31,7 +35,7 @@ export function atLeast(role: MemberRole, least: MemberRole): boolean {
  * exists); a member whose role does not allow the action gets `forbidden`.
  */
 export class ConversationPolicy {
-  constructor(private readonly conversations: ConversationRepository) {}
+  constructor(private readonly deps: ConversationPolicyDeps) {}
 
   /**
    * The conversation, with the caller's role, if it exists, is not deleted, and the caller may do
@@ -42,7 +46,7 @@ export class ConversationPolicy {
     conversationId: string,
     action: ConversationAction,
   ): Promise<MemberConversation & { role: MemberRole }> {
-    const conversation = await this.conversations.findVisibleFor(conversationId, principal.userId);
+    const conversation = await this.deps.conversations.findVisibleFor(conversationId, principal.userId);
     if (!conversation) throw notFound("conversation");
     const role = this.check(conversation.role, action);
     return { ...conversation, role };

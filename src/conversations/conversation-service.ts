@@ -45,7 +45,7 @@ export class ConversationService {
   readonly history: MessageHistory;
 
   constructor(private readonly deps: ConversationServiceDeps) {
-    this.history = new MessageHistory(deps.repositories.messages);
+    this.history = new MessageHistory({ messages: deps.repositories.messages });
   }
 
   private get repos() {

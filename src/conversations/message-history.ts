@@ -13,13 +13,17 @@ export interface StoredPage {
 /** A message of the window the model is sent. */
 export type WindowMessage = MessageText & { id: string };
 
+export interface MessageHistoryDeps {
+  messages: MessageRepository;
+}
+
 /**
  * Reads a conversation's messages. A conversation is a tree, and what a tab shows is the path ending
  * at the head: pages walk up that path through the parent links, so each read touches only the rows
  * it returns, however long the conversation and however many its branches.
  */
 export class MessageHistory {
-  constructor(private readonly messages: MessageRepository) {}
+  constructor(private readonly deps: MessageHistoryDeps) {}
 
   /**
    * The `limit` messages of the path ending at `leafId` (default: the head), ascending, and whether
@@ -34,17 +38,17 @@ export class MessageHistory {
   ): Promise<StoredPage> {
     const empty = { messages: [], hasMore: false };
     if (options.leafId !== undefined) {
-      const leaf = await this.messages.findById(options.leafId);
+      const leaf = await this.deps.messages.findById(options.leafId);
       if (!leaf || leaf.conversationId !== conversation.id) throw notFound("message");
     }
     if (options.beforeSeq !== undefined) {
-      const before = await this.messages.atSeq(conversation.id, options.beforeSeq);
-      if (before) return before.parentId ? this.messages.path(before.parentId, limit) : empty;
+      const before = await this.deps.messages.atSeq(conversation.id, options.beforeSeq);
+      if (before) return before.parentId ? this.deps.messages.path(before.parentId, limit) : empty;
       // No message has that seq (it is past the newest): the whole path ending at the leaf.
     }
     const leafId = options.leafId ?? conversation.headId;
     if (!leafId) return empty;
-    return this.messages.path(leafId, limit);
+    return this.deps.messages.path(leafId, limit);
   }
 
   /** Whether the head is an answer still streaming, read from `page` when it holds it. */
@@ -54,13 +58,13 @@ export class MessageHistory {
   ): Promise<boolean> {
     const { headId } = conversation;
     if (!headId) return false;
-    const head = page.find((m) => m.id === headId) ?? (await this.messages.findById(headId));
+    const head = page.find((m) => m.id === headId) ?? (await this.deps.messages.findById(headId));
     return head?.status === "streaming";
   }
 
   /** Every message after `afterSeq`, on every branch, ascending. */
   after(conversationId: string, afterSeq: number): Promise<BranchedMessage[]> {
-    return this.messages.after(conversationId, afterSeq);
+    return this.deps.messages.after(conversationId, afterSeq);
   }
 
   /**
@@ -68,7 +72,7 @@ export class MessageHistory {
    * summary is used only on a path that holds the message it covers up to).
    */
   onPath(ancestor: { id: string; seq: number }, fromId: string, maxSteps = 1024): Promise<boolean> {
-    return this.messages.isAncestor(ancestor, fromId, maxSteps);
+    return this.deps.messages.isAncestor(ancestor, fromId, maxSteps);
   }
 
   /**
@@ -90,7 +94,7 @@ export class MessageHistory {
     // Each message kept costs at least its framing plus a token; a path alternates questions and
     // answers, and an answer that failed costs nothing: the walk needs at most twice that many steps.
     const maxSteps = 2 * Math.floor(budgetTokens / (MESSAGE_OVERHEAD_TOKENS + 1)) + 2;
-    const { messages: window, excluded } = await this.messages.window(
+    const { messages: window, excluded } = await this.deps.messages.window(
       fromId,
       budgetTokens,
       MESSAGE_OVERHEAD_TOKENS,

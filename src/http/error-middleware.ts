@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from "express";
 import { AppError, toAppError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import "./request-log.js";
+import { routePattern } from "./route-pattern.js";
 
 /** Unknown routes under the API answer in the same error body as everything else. */
 export const notFoundRoute: RequestHandler = (req) => {
@@ -12,7 +13,8 @@ export const notFoundRoute: RequestHandler = (req) => {
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const error = fromBodyParser(err) ?? toAppError(err);
-    const context = { requestId: req.id, method: req.method, path: req.path, code: error.code };
+    // The route's pattern, never the path: `POST /invites/<token>/accept` refused must not log a token.
+    const context = { requestId: req.id, method: req.method, route: routePattern(req), code: error.code };
     if (error.status >= 500) logger.error({ ...context, err }, "request failed");
     else logger.debug(context, "request refused");
     if (error.retryAfterMs !== undefined)

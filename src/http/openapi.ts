@@ -372,6 +372,47 @@ function jsonSchema(
 
 let cached: JsonSchema | undefined;
 
+/** One operation of the document: its parameters, request body and responses. */
+function operationObject(op: Operation, components: Record<string, unknown>, errorRef: JsonSchema) {
+  const parameters: unknown[] = [...op.path.matchAll(/:(\w+)/g)].map((m) => ({
+    name: m[1],
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
+  if (op.query) {
+    const query = jsonSchema(op.query, "input", components) as { properties?: Record<string, unknown> };
+    for (const [name, schema] of Object.entries(query.properties ?? {})) {
+      parameters.push({ name, in: "query", required: false, schema });
+    }
+  }
+  const [status, schema, description] = op.ok;
+  const responses: Record<string, unknown> = {
+    [status]: {
+      description: description ?? "OK",
+      ...(schema
+        ? { content: { "application/json": { schema: jsonSchema(schema, "output", components) } } }
+        : {}),
+    },
+    default: { description: "An error", content: { "application/json": { schema: errorRef } } },
+  };
+  return {
+    summary: op.summary,
+    ...(op.admin ? { tags: ["admin"] } : {}),
+    ...(op.public ? { security: [] } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(op.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: jsonSchema(op.body, "input", components) } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
 export function openApiDocument(): JsonSchema {
   if (cached) return cached;
   const components: Record<string, unknown> = {};
@@ -379,43 +420,7 @@ export function openApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const path = op.path.replace(/:(\w+)/g, "{$1}");
-    const parameters: unknown[] = [...op.path.matchAll(/:(\w+)/g)].map((m) => ({
-      name: m[1],
-      in: "path",
-      required: true,
-      schema: { type: "string" },
-    }));
-    if (op.query) {
-      const query = jsonSchema(op.query, "input", components) as { properties?: Record<string, unknown> };
-      for (const [name, schema] of Object.entries(query.properties ?? {})) {
-        parameters.push({ name, in: "query", required: false, schema });
-      }
-    }
-    const [status, schema, description] = op.ok;
-    const responses: Record<string, unknown> = {
-      [status]: {
-        description: description ?? "OK",
-        ...(schema
-          ? { content: { "application/json": { schema: jsonSchema(schema, "output", components) } } }
-          : {}),
-      },
-      default: { description: "An error", content: { "application/json": { schema: errorRef } } },
-    };
-    (paths[path] ??= {})[op.method] = {
-      summary: op.summary,
-      ...(op.admin ? { tags: ["admin"] } : {}),
-      ...(op.public ? { security: [] } : {}),
-      ...(parameters.length ? { parameters } : {}),
-      ...(op.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { "application/json": { schema: jsonSchema(op.body, "input", components) } },
-            },
-          }
-        : {}),
-      responses,
-    };
+    (paths[path] ??= {})[op.method] = operationObject(op, components, errorRef);
   }
   cached = {
     openapi: "3.0.3",

@@ -11,6 +11,18 @@ import type { Logger } from "../observability/logger.js";
 
 export type LimitKind = "message" | "connection" | "request" | "socketEvent" | "refusedSend";
 
+export interface RateLimitsDeps {
+  /** The sizes of the limits (RATE_LIMIT_*). */
+  rateLimits: Config["rateLimits"];
+  logger: Logger;
+  /** Shared by every node; without it each node counts alone, in memory. */
+  redis?: Redis | undefined;
+  /** Where the counts live in Redis ("confab:limit" by default). */
+  keyPrefix?: string;
+  /** A call was refused (the metrics count refusals by limit). */
+  onRefusal?: (kind: LimitKind) => void;
+}
+
 /**
  * The three limits of PROTOCOL.md section 1, per minute: messages per user (shared by sockets and
  * REST), handshakes per client IP, REST requests per user. With Redis they hold across all nodes;
@@ -20,13 +32,9 @@ export type LimitKind = "message" | "connection" | "request" | "socketEvent" | "
 export class RateLimits {
   private readonly limiters: Record<LimitKind, RateLimiterAbstract>;
 
-  constructor(
-    config: Pick<Config, "rateLimits">,
-    private readonly logger: Logger,
-    redis?: Redis,
-    keyPrefix = "confab:limit",
-    private readonly onRefusal: (kind: LimitKind) => void = () => undefined,
-  ) {
+  constructor(private readonly deps: RateLimitsDeps) {
+    const { rateLimits, redis } = deps;
+    const keyPrefix = deps.keyPrefix ?? "confab:limit";
     const make = (kind: LimitKind, points: number): RateLimiterAbstract => {
       const options = { points, duration: 60, keyPrefix: `${keyPrefix}:${kind}` };
       if (!redis) return new RateLimiterMemory(options);
@@ -37,13 +45,13 @@ export class RateLimits {
       });
     };
     this.limiters = {
-      message: make("message", config.rateLimits.messagesPerMinute),
-      connection: make("connection", config.rateLimits.connectionsPerMinute),
-      request: make("request", config.rateLimits.requestsPerMinute),
+      message: make("message", rateLimits.messagesPerMinute),
+      connection: make("connection", rateLimits.connectionsPerMinute),
+      request: make("request", rateLimits.requestsPerMinute),
       // Sends that started nothing give their message back, at most twice the message limit a minute.
-      refusedSend: make("refusedSend", 2 * config.rateLimits.messagesPerMinute),
+      refusedSend: make("refusedSend", 2 * rateLimits.messagesPerMinute),
       socketEvent: new RateLimiterMemory({
-        points: config.rateLimits.socketEventsPerSecond,
+        points: rateLimits.socketEventsPerSecond,
         duration: 1,
         keyPrefix: `${keyPrefix}:socket-event`,
       }),
@@ -56,13 +64,13 @@ export class RateLimits {
       await this.limiters[kind].consume(key);
     } catch (err) {
       if (err instanceof RateLimiterRes) {
-        this.onRefusal(kind);
+        this.deps.onRefusal?.(kind);
         throw new AppError("rate_limited", `too many ${NAMES[kind]}: try again later`, {
           retryAfterMs: Math.max(1, Math.ceil(err.msBeforeNext)),
         });
       }
       // A limiter that cannot count must not take the service down with it.
-      this.logger.warn({ err, kind }, "rate limiter failed; letting the call through");
+      this.deps.logger.warn({ err, kind }, "rate limiter failed; letting the call through");
     }
   }
 
@@ -73,7 +81,7 @@ export class RateLimits {
       return true;
     } catch (err) {
       if (err instanceof RateLimiterRes) return false;
-      this.logger.warn({ err, kind }, "rate limiter failed; letting the call through");
+      this.deps.logger.warn({ err, kind }, "rate limiter failed; letting the call through");
       return true;
     }
   }
@@ -83,7 +91,7 @@ export class RateLimits {
     try {
       await this.limiters[kind].reward(key, 1);
     } catch (err) {
-      this.logger.warn({ err, kind }, "rate limiter failed to give a point back");
+      this.deps.logger.warn({ err, kind }, "rate limiter failed to give a point back");
     }
   }
 }

@@ -1,5 +1,76 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+export interface MetricsDeps {
+  /** Sockets connected to `/chat` on this node, read at each scrape. */
+  connectedSockets: () => number;
+  /** Answers this node is writing, read at each scrape. */
+  activeGenerations: () => number;
+}
+
+/** What answers are measured by: their outcomes, timings, tokens and the vendors' failures. */
+function answerMetrics(registers: Registry[]) {
+  const latencyBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
+  return {
+    generations: new Counter({
+      name: "confab_generations_total",
+      help: "Answers ended, by outcome (complete, cancelled, error, interrupted)",
+      labelNames: ["outcome", "provider", "model"],
+      registers,
+    }),
+    timeToFirstToken: new Histogram({
+      name: "confab_time_to_first_token_seconds",
+      help: "From the call to the vendor to the first text",
+      labelNames: ["provider", "model"],
+      buckets: latencyBuckets,
+      registers,
+    }),
+    generationDuration: new Histogram({
+      name: "confab_generation_duration_seconds",
+      help: "From the call to the vendor to the stored answer",
+      labelNames: ["provider", "model"],
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+      registers,
+    }),
+    tokens: new Counter({
+      name: "confab_tokens_total",
+      help: "Tokens used, by provider, model and kind (input or output)",
+      labelNames: ["provider", "model", "kind"],
+      registers,
+    }),
+    providerErrors: new Counter({
+      name: "confab_provider_errors_total",
+      help: "Vendor failures, by kind (auth, rate_limit, server, cut_off, stall, …)",
+      labelNames: ["provider", "kind"],
+      registers,
+    }),
+  };
+}
+
+/** What requests are measured by: refusals by a rate limit, REST requests and their durations. */
+function requestMetrics(registers: Registry[]) {
+  return {
+    rateLimited: new Counter({
+      name: "confab_rate_limited_total",
+      help: "Refusals by a rate limit (message, connection, request)",
+      labelNames: ["limit"],
+      registers,
+    }),
+    httpRequests: new Counter({
+      name: "confab_http_requests_total",
+      help: "REST requests, by method, route and status",
+      labelNames: ["method", "route", "status"],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: "confab_http_request_duration_seconds",
+      help: "REST request durations, by method and route",
+      labelNames: ["method", "route"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60],
+      registers,
+    }),
+  };
+}
+
 /**
  * The Prometheus metrics of one node (prom-client), in a registry of its own so that several nodes in
  * one process (tests) never share counters. Served as text at `/metrics`.
@@ -17,15 +88,16 @@ export class Metrics {
   readonly httpRequests: Counter<"method" | "route" | "status">;
   readonly httpDuration: Histogram<"method" | "route">;
 
-  constructor(gauges: { connectedSockets: () => number; activeGenerations: () => number }) {
+  constructor(deps: MetricsDeps) {
     const registers = [this.registry];
+    // Registered in this order, which is the order /metrics lists them in.
     collectDefaultMetrics({ register: this.registry, prefix: "confab_" });
     this.connectedSockets = new Gauge({
       name: "confab_connected_sockets",
       help: "Sockets connected to /chat on this node",
       registers,
       collect() {
-        this.set(gauges.connectedSockets());
+        this.set(deps.connectedSockets());
       },
     });
     this.activeGenerations = new Gauge({
@@ -33,61 +105,21 @@ export class Metrics {
       help: "Answers this node is writing (streaming); /admin/stats' activeGenerations counts them on all nodes, and a dead node's until recovery marks them interrupted",
       registers,
       collect() {
-        this.set(gauges.activeGenerations());
+        this.set(deps.activeGenerations());
       },
     });
-    this.generations = new Counter({
-      name: "confab_generations_total",
-      help: "Answers ended, by outcome (complete, cancelled, error, interrupted)",
-      labelNames: ["outcome", "provider", "model"],
-      registers,
-    });
-    const latencyBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
-    this.timeToFirstToken = new Histogram({
-      name: "confab_time_to_first_token_seconds",
-      help: "From the call to the vendor to the first text",
-      labelNames: ["provider", "model"],
-      buckets: latencyBuckets,
-      registers,
-    });
-    this.generationDuration = new Histogram({
-      name: "confab_generation_duration_seconds",
-      help: "From the call to the vendor to the stored answer",
-      labelNames: ["provider", "model"],
-      buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
-      registers,
-    });
-    this.tokens = new Counter({
-      name: "confab_tokens_total",
-      help: "Tokens used, by provider, model and kind (input or output)",
-      labelNames: ["provider", "model", "kind"],
-      registers,
-    });
-    this.providerErrors = new Counter({
-      name: "confab_provider_errors_total",
-      help: "Vendor failures, by kind (auth, rate_limit, server, cut_off, stall, …)",
-      labelNames: ["provider", "kind"],
-      registers,
-    });
-    this.rateLimited = new Counter({
-      name: "confab_rate_limited_total",
-      help: "Refusals by a rate limit (message, connection, request)",
-      labelNames: ["limit"],
-      registers,
-    });
-    this.httpRequests = new Counter({
-      name: "confab_http_requests_total",
-      help: "REST requests, by method, route and status",
-      labelNames: ["method", "route", "status"],
-      registers,
-    });
-    this.httpDuration = new Histogram({
-      name: "confab_http_request_duration_seconds",
-      help: "REST request durations, by method and route",
-      labelNames: ["method", "route"],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60],
-      registers,
-    });
+    ({
+      generations: this.generations,
+      timeToFirstToken: this.timeToFirstToken,
+      generationDuration: this.generationDuration,
+      tokens: this.tokens,
+      providerErrors: this.providerErrors,
+    } = answerMetrics(registers));
+    ({
+      rateLimited: this.rateLimited,
+      httpRequests: this.httpRequests,
+      httpDuration: this.httpDuration,
+    } = requestMetrics(registers));
   }
 
   /** An answer ended: its outcome, timings and usage. */

@@ -70,6 +70,9 @@ function acknowledger<S extends Record<string, z.ZodType>, A extends { [K in key
   };
 }
 
+/** The handler of one `/chat` event: what it answers is checked against `ChatAcks`. */
+export type ChatHandler<E extends keyof typeof chatEvents> = AckHandler<typeof chatEvents, ChatAcks, E>;
+
 /** Handlers of `/chat` events (ClientToServerEvents), acks checked against `ChatAcks`. */
 export const chatAck: <E extends keyof typeof chatEvents>(
   event: E,

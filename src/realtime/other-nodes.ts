@@ -10,18 +10,29 @@ import { ADAPTER_REQUEST_TIMEOUT_MS } from "./socket-server.js";
 /** How long a request waits for the other nodes: a little past the adapter's own limit. */
 const OTHER_NODES_TIMEOUT_MS = ADAPTER_REQUEST_TIMEOUT_MS + 500;
 
+export interface OtherNodesDeps {
+  chat: ChatNamespace;
+  admin: AdminNamespace;
+  /** Absent on a lone node: there is no other to ask. */
+  redis: RedisConnection | undefined;
+  logger: Logger;
+}
+
 /**
  * What one node asks of all the others, through the Socket.IO adapter: stop an answer, count
  * sockets, forget or disconnect a user. With no Redis there is one node, and nothing to ask. While
  * Redis is away the adapter would queue requests until it is back; no client waits that long.
  */
 export class OtherNodes {
-  constructor(
-    private readonly chat: ChatNamespace,
-    private readonly admin: AdminNamespace,
-    private readonly redis: RedisConnection | undefined,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly deps: OtherNodesDeps) {}
+
+  private get chat(): ChatNamespace {
+    return this.deps.chat;
+  }
+
+  private get redis(): RedisConnection | undefined {
+    return this.deps.redis;
+  }
 
   /**
    * Asks every other node to stop the answer it writes in the conversation; true if one did. With
@@ -90,7 +101,7 @@ export class OtherNodes {
       return { count: sockets.length, partial: false };
     } catch (err) {
       // A node that does not answer in time is not counted, rather than failing the whole stats.
-      this.logger.warn({ err }, "could not count the sockets of every node");
+      this.deps.logger.warn({ err }, "could not count the sockets of every node");
       return { count: here, partial: true };
     }
   }
@@ -98,7 +109,7 @@ export class OtherNodes {
   /** Closes every socket of the user, on every node, in both namespaces. */
   disconnectUser(userId: string): void {
     this.chat.in(userRoom(userId)).disconnectSockets(true);
-    this.admin.in(userRoom(userId)).disconnectSockets(true);
+    this.deps.admin.in(userRoom(userId)).disconnectSockets(true);
   }
 
   /** Tells the other nodes that a member's role changed (null: removed), for the tabs they hold. */

@@ -40,6 +40,16 @@ function parseMember(raw: string): { userId: string; nodeId: string; name: strin
   }
 }
 
+export interface RedisPresenceStoreDeps {
+  redis: Redis;
+  /** Each conversation's set is at `${prefix}${conversationId}`. */
+  prefix: string;
+  /** This node, in its entries: it renews and removes only its own. */
+  nodeId: string;
+  /** How long an entry lives without a renewal. */
+  ttlMs: number;
+}
+
 /**
  * Presence in Redis: one sorted set per conversation whose members are `[userId, nodeId, name]` and
  * whose scores are expiry times. Entering is one round trip of three commands (read, add, expire the
@@ -47,15 +57,14 @@ function parseMember(raw: string): { userId: string; nodeId: string; name: strin
  * pipeline of two commands per conversation it has tabs in.
  */
 export class RedisPresenceStore implements PresenceStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly nodeId: string,
-    private readonly ttlMs: number,
-  ) {}
+  constructor(private readonly deps: RedisPresenceStoreDeps) {}
+
+  private get redis(): Redis {
+    return this.deps.redis;
+  }
 
   private key(conversationId: string): string {
-    return `${this.prefix}${conversationId}`;
+    return `${this.deps.prefix}${conversationId}`;
   }
 
   private users(raw: string[]): PresentUser[] {
@@ -68,8 +77,8 @@ export class RedisPresenceStore implements PresenceStore {
     const results = await this.redis
       .multi()
       .zrangebyscore(key, now, "+inf")
-      .zadd(key, now + this.ttlMs, member(this.nodeId, user))
-      .pexpire(key, this.ttlMs * 2)
+      .zadd(key, now + this.deps.ttlMs, member(this.deps.nodeId, user))
+      .pexpire(key, this.deps.ttlMs * 2)
       .exec();
     const before = this.users((results?.[0]?.[1] as string[] | undefined) ?? []);
     const after = before.some((u) => u.userId === user.userId) ? before : [...before, user];
@@ -81,10 +90,10 @@ export class RedisPresenceStore implements PresenceStore {
     const key = this.key(conversationId);
     const now = Date.now();
     const entries = (await this.redis.zrangebyscore(key, now, "+inf")).map(parseMember);
-    const mine = entries.filter((e) => e !== null && e.userId === userId && e.nodeId === this.nodeId);
+    const mine = entries.filter((e) => e !== null && e.userId === userId && e.nodeId === this.deps.nodeId);
     const results = await this.redis
       .multi()
-      .zrem(key, ...(mine.length ? mine.map((e) => member(this.nodeId, e!)) : ["-"]))
+      .zrem(key, ...(mine.length ? mine.map((e) => member(this.deps.nodeId, e!)) : ["-"]))
       .zrangebyscore(key, now, "+inf")
       .exec();
     const before = usersOf(entries.filter((e) => e !== null));
@@ -102,8 +111,8 @@ export class RedisPresenceStore implements PresenceStore {
     const pipeline = this.redis.pipeline();
     for (const [conversationId, users] of local) {
       const key = this.key(conversationId);
-      for (const user of users) pipeline.zadd(key, now + this.ttlMs, member(this.nodeId, user));
-      pipeline.pexpire(key, this.ttlMs * 2);
+      for (const user of users) pipeline.zadd(key, now + this.deps.ttlMs, member(this.deps.nodeId, user));
+      pipeline.pexpire(key, this.deps.ttlMs * 2);
       // The entries of nodes that stopped renewing them.
       pipeline.zremrangebyscore(key, "-inf", now);
     }

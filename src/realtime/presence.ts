@@ -5,6 +5,14 @@ import type { PresenceStore } from "./presence-store.js";
 
 const ROOM_PREFIX = conversationRoom("");
 
+export interface PresenceDeps {
+  chat: ChatNamespace;
+  store: PresenceStore;
+  logger: Logger;
+  /** How often this node renews its entries (a third of their lifetime). */
+  renewMs: number;
+}
+
 interface LocalUser {
   name: string;
   sockets: Set<string>;
@@ -30,19 +38,18 @@ export class Presence {
   private readonly queues = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly chat: ChatNamespace,
-    private readonly store: PresenceStore,
-    private readonly logger: Logger,
-    private readonly renewMs: number,
-  ) {}
+  constructor(private readonly deps: PresenceDeps) {}
+
+  private get store(): PresenceStore {
+    return this.deps.store;
+  }
 
   start(): void {
-    this.chat.adapter.on("leave-room", (room: unknown, socketId: unknown) => {
+    this.deps.chat.adapter.on("leave-room", (room: unknown, socketId: unknown) => {
       if (typeof room !== "string" || typeof socketId !== "string" || !room.startsWith(ROOM_PREFIX)) return;
       this.left(room.slice(ROOM_PREFIX.length), socketId);
     });
-    this.timer = setInterval(() => void this.renew(), this.renewMs);
+    this.timer = setInterval(() => void this.renew(), this.deps.renewMs);
     this.timer.unref();
   }
 
@@ -82,7 +89,7 @@ export class Presence {
       return await this.store.online(conversationId);
     } catch (err) {
       // Redis is away: what this node knows (its own tabs) is better than failing a join.
-      this.logger.warn({ err, conversationId }, "presence could not be read");
+      this.deps.logger.warn({ err, conversationId }, "presence could not be read");
       const users = this.local.get(conversationId);
       return users ? [...users.entries()].map(([userId, v]) => ({ userId, name: v.name })) : [];
     }
@@ -120,19 +127,19 @@ export class Presence {
       for (const [conversationId, online] of await this.store.renew(local))
         this.announce(conversationId, online);
     } catch (err) {
-      this.logger.warn({ err }, "presence could not be renewed");
+      this.deps.logger.warn({ err }, "presence could not be renewed");
     }
   }
 
   private announce(conversationId: string, online: PresentUser[]): void {
-    this.chat.to(conversationRoom(conversationId)).emit("presence:update", { conversationId, online });
+    this.deps.chat.to(conversationRoom(conversationId)).emit("presence:update", { conversationId, online });
   }
 
   private queued<T>(conversationId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(conversationId) ?? Promise.resolve();
     const next = previous.then(work, work);
     const settled = next.catch((err: unknown) => {
-      this.logger.warn({ err, conversationId }, "presence could not be updated");
+      this.deps.logger.warn({ err, conversationId }, "presence could not be updated");
     });
     this.queues.set(conversationId, settled);
     void settled.then(() => {

@@ -24,6 +24,15 @@ import type { OtherNodes } from "./other-nodes.js";
 /** The members of a conversation and their roles: whom `conversation:updated` goes to. */
 export type Audience = (conversationId: string) => Promise<{ userId: string; role: MemberRole }[]>;
 
+export interface RoomNotifierDeps {
+  chat: ChatNamespace;
+  admin: AdminNamespace;
+  audience: Audience;
+  /** Told of every member change, for the tabs the other nodes hold. */
+  otherNodes: Pick<OtherNodes, "memberRole">;
+  logger: Logger;
+}
+
 /**
  * Delivers domain events to the rooms of `/chat` (every tab, on every node through the adapter) and
  * the operators' feed to `/admin`. What concerns a conversation's list entry goes to each member's
@@ -42,20 +51,18 @@ export class RoomNotifier implements Notifier {
   private static readonly AUDIENCE_MS = 60_000;
   private static readonly MAX_AUDIENCES = 10_000;
 
-  constructor(
-    private readonly chat: ChatNamespace,
-    private readonly admin: AdminNamespace,
-    private readonly audience: Audience,
-    private readonly otherNodes: Pick<OtherNodes, "memberRole">,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly deps: RoomNotifierDeps) {}
+
+  private get chat(): ChatNamespace {
+    return this.deps.chat;
+  }
 
   /** The tabs of that member, here and on every node, hold its new role (null: removed). */
   private roleChanged(conversationId: string, userId: string, role: MemberRole | null): void {
     const change = { conversationId, userId, role };
     applyRoleChange(this.chat, change);
     this.forgetAudience(conversationId);
-    this.otherNodes.memberRole(change);
+    this.deps.otherNodes.memberRole(change);
   }
 
   /** The members of the conversation changed (here or on another node): read them again next time. */
@@ -67,7 +74,7 @@ export class RoomNotifier implements Notifier {
     const cached = this.audiences.get(conversationId);
     if (cached && cached.until > Date.now()) return cached.members;
     if (this.audiences.size >= RoomNotifier.MAX_AUDIENCES) this.audiences.clear();
-    const members = this.audience(conversationId);
+    const members = this.deps.audience(conversationId);
     const entry = { members, until: Date.now() + RoomNotifier.AUDIENCE_MS };
     this.audiences.set(conversationId, entry);
     // A failed read is not remembered.
@@ -78,7 +85,7 @@ export class RoomNotifier implements Notifier {
   }
 
   activity(event: ActivityEvent): void {
-    this.admin.emit("activity", event);
+    this.deps.admin.emit("activity", event);
   }
 
   conversationUpdated(conversation: ConversationRecord): void {
@@ -159,7 +166,10 @@ export class RoomNotifier implements Notifier {
         for (const m of members) send(m.userId, m.role);
       },
       (err: unknown) =>
-        this.logger.warn({ err, conversationId: conversation.id }, "could not tell the members of a change"),
+        this.deps.logger.warn(
+          { err, conversationId: conversation.id },
+          "could not tell the members of a change",
+        ),
     );
   }
 }

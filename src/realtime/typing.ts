@@ -4,6 +4,12 @@ import type { ChatNamespace, ChatSocket } from "./chat-namespace.js";
 /** A typing state ends by itself this long after its last renewal (PROTOCOL.md: typing). */
 export const TYPING_TTL_MS = 6000;
 
+export interface TypingDeps {
+  chat: ChatNamespace;
+  /** How long a typing state lasts without a renewal (TYPING_TTL_MS by default). */
+  ttlMs?: number;
+}
+
 /**
  * Relays `typing` between the tabs of a conversation. A tab's state lives on the node that holds the
  * tab: one timer per tab typing, ended by `typing: false`, by the timer, or by the tab leaving the
@@ -13,10 +19,7 @@ export class Typing {
   /** `${socketId} ${conversationId}` → when the state ends by itself. */
   private readonly typing = new Map<string, { timer: NodeJS.Timeout; userId: string; name: string }>();
 
-  constructor(
-    private readonly chat: ChatNamespace,
-    private readonly ttlMs = TYPING_TTL_MS,
-  ) {}
+  constructor(private readonly deps: TypingDeps) {}
 
   set(socket: ChatSocket, conversationId: string, typing: boolean): void {
     const key = `${socket.id} ${conversationId}`;
@@ -31,7 +34,10 @@ export class Typing {
     }
     const { userId } = socket.data.principal;
     const name = socket.data.name;
-    const timer = setTimeout(() => this.end(key, conversationId, socket.id), this.ttlMs);
+    const timer = setTimeout(
+      () => this.end(key, conversationId, socket.id),
+      this.deps.ttlMs ?? TYPING_TTL_MS,
+    );
     timer.unref();
     this.typing.set(key, { timer, userId, name });
     socket
@@ -50,7 +56,7 @@ export class Typing {
     if (!state) return;
     clearTimeout(state.timer);
     this.typing.delete(key);
-    this.chat
+    this.deps.chat
       .to(conversationRoom(conversationId))
       .except(socketId)
       .emit("typing", { conversationId, userId: state.userId, name: state.name, typing: false });

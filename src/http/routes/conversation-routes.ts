@@ -1,4 +1,4 @@
-import { Router } from "express";
+import { Router, type RequestHandler } from "express";
 import type { AgentService } from "../../agents/agent-service.js";
 import type { ChatService, QuestionTurn } from "../../chat/chat-service.js";
 import type { Principal } from "../../auth/claims.js";
@@ -37,13 +37,32 @@ export interface ConversationRoutesDeps {
 }
 
 const idParam = (value: unknown) => parse(id, value, "conversation id");
+const messageParam = (value: unknown) => parse(id, value, "message id");
 
 /** `/conversations` of PROTOCOL.md section 4. */
 export function conversationRoutes(deps: ConversationRoutesDeps): Router {
-  const { conversations, chat } = deps;
   const router = Router();
+  router.post("/", createConversation(deps));
+  router.get("/", listConversations(deps));
+  router.get("/:id", conversationDetail(deps));
+  router.get("/:id/messages", listMessages(deps));
+  router.post("/:id/messages", sendMessage(deps));
+  router.post("/:id/messages/:messageId/edit", editMessage(deps));
+  router.post("/:id/messages/:messageId/regenerate", regenerateAnswer(deps));
+  router.post("/:id/checkout", checkoutBranch(deps));
+  router.get("/:id/tree", conversationTree(deps));
+  router.post("/:id/stop", stopAnswer(deps));
+  router.patch("/:id", updateConversation(deps));
+  router.post("/:id/archive", archiveConversation(deps));
+  router.delete("/:id", deleteConversation(deps));
+  router.post("/:id/summary", summarize(deps));
+  router.get("/:id/export", exportConversation(deps));
+  return router;
+}
 
-  router.post("/", async (req, res) => {
+/** `POST /conversations`: with `initialMessage`, its first turn too, or nothing at all. */
+function createConversation({ conversations, chat }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const principal = principalOf(req);
     const input = parse(createConversationBody, req.body, "body");
     let conversation = await conversations.create(principal, input);
@@ -58,59 +77,83 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
       conversation = await conversations.require(principal, conversation.id, "read");
     }
     res.status(201).json(toConversationResource(conversation, conversation.role));
-  });
+  };
+}
 
-  router.get("/", async (req, res) => {
+function listConversations({ conversations }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const query = parse(listConversationsQuery, req.query, "query");
     res.json(await conversations.list(principalOf(req), query));
-  });
+  };
+}
 
-  router.get("/:id", async (req, res) => {
+function conversationDetail({ conversations }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     res.json(await conversations.detail(principalOf(req), idParam(req.params.id)));
-  });
+  };
+}
 
-  router.get("/:id/messages", async (req, res) => {
+function listMessages({ conversations }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const query = parse(messagesQuery, req.query, "query");
     res.json(await conversations.messages(principalOf(req), idParam(req.params.id), query));
-  });
-
-  /** A turn's REST answer once its answer has ended; a failed answer is the error it ended with. */
-  const turnResult = async (principal: Principal, conversationId: string, turn: QuestionTurn) => {
-    const answer = await turn.answer;
-    const conversation = await conversations.require(principal, conversationId, "read");
-    const result: TurnResult = {
-      conversationId,
-      messageId: turn.message.id,
-      assistantMessage: answer,
-      totalTokensUsed: answer?.totalTokens ?? 0,
-      conversationTotalTokens: conversation.totalTokensUsed,
-      ...(turn.duplicate ? { duplicate: true } : {}),
-    };
-    if (answer) failIfFailed(answer, result);
-    return result;
   };
+}
 
-  router.post("/:id/messages", async (req, res) => {
+/** A turn's REST answer once its answer has ended; a failed answer is the error it ended with. */
+async function turnResult(
+  conversations: ConversationService,
+  principal: Principal,
+  conversationId: string,
+  turn: QuestionTurn,
+): Promise<TurnResult> {
+  const answer = await turn.answer;
+  const conversation = await conversations.require(principal, conversationId, "read");
+  const result: TurnResult = {
+    conversationId,
+    messageId: turn.message.id,
+    assistantMessage: answer,
+    totalTokensUsed: answer?.totalTokens ?? 0,
+    conversationTotalTokens: conversation.totalTokensUsed,
+    ...(turn.duplicate ? { duplicate: true } : {}),
+  };
+  if (answer) failIfFailed(answer, result);
+  return result;
+}
+
+/** `POST /conversations/:id/messages`: a question, answered once its answer has ended. */
+function sendMessage({ conversations, chat }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const principal = principalOf(req);
     const conversationId = idParam(req.params.id);
     const input = parse(postMessageBody, req.body, "body");
     const turn = await chat.send(principal, { ...input, conversationId });
-    res.status(turn.duplicate ? 200 : 201).json(await turnResult(principal, conversationId, turn));
-  });
+    res
+      .status(turn.duplicate ? 200 : 201)
+      .json(await turnResult(conversations, principal, conversationId, turn));
+  };
+}
 
-  router.post("/:id/messages/:messageId/edit", async (req, res) => {
+/** `POST /conversations/:id/messages/:messageId/edit`: a new version of a question, and its answer. */
+function editMessage({ conversations, chat }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const principal = principalOf(req);
     const conversationId = idParam(req.params.id);
-    const messageId = parse(id, req.params.messageId, "message id");
+    const messageId = messageParam(req.params.messageId);
     const input = parse(editBody, req.body, "body");
     const turn = await chat.edit(principal, { ...input, conversationId, messageId });
-    res.status(turn.duplicate ? 200 : 201).json(await turnResult(principal, conversationId, turn));
-  });
+    res
+      .status(turn.duplicate ? 200 : 201)
+      .json(await turnResult(conversations, principal, conversationId, turn));
+  };
+}
 
-  router.post("/:id/messages/:messageId/regenerate", async (req, res) => {
+/** `POST /conversations/:id/messages/:messageId/regenerate`: another answer to the same question. */
+function regenerateAnswer({ conversations, chat }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const principal = principalOf(req);
     const conversationId = idParam(req.params.id);
-    const messageId = parse(id, req.params.messageId, "message id");
+    const messageId = messageParam(req.params.messageId);
     parse(emptyBody, req.body ?? {}, "body");
     const turn = await chat.regenerate(principal, { conversationId, messageId });
     const answer = await turn.answer;
@@ -123,49 +166,66 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
     };
     failIfFailed(answer, result);
     res.status(201).json(result);
-  });
+  };
+}
 
-  router.post("/:id/checkout", async (req, res) => {
+function checkoutBranch({ chat }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const conversationId = idParam(req.params.id);
     const { messageId } = parse(checkoutBody, req.body, "body");
     res.json({ conversation: await chat.checkout(principalOf(req), { conversationId, messageId }) });
-  });
+  };
+}
 
-  router.get("/:id/tree", async (req, res) => {
+function conversationTree({ conversations }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     res.json(await conversations.tree(principalOf(req), idParam(req.params.id)));
-  });
+  };
+}
 
-  router.post("/:id/stop", async (req, res) => {
+function stopAnswer({ chat }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     res.json({ stopped: await chat.stop(principalOf(req), idParam(req.params.id)) });
-  });
+  };
+}
 
-  router.patch("/:id", async (req, res) => {
+function updateConversation({ conversations }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const conversationId = idParam(req.params.id);
     const input = parse(patchConversationBody, req.body, "body");
     res.json(await conversations.update(principalOf(req), conversationId, input));
-  });
+  };
+}
 
-  router.post("/:id/archive", async (req, res) => {
+function archiveConversation({ conversations }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const conversationId = idParam(req.params.id);
     const input = parse(archiveBody, req.body, "body");
     res.json(await conversations.archive(principalOf(req), conversationId, input.archive));
-  });
+  };
+}
 
-  router.delete("/:id", async (req, res) => {
+function deleteConversation({ conversations }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     await conversations.remove(principalOf(req), idParam(req.params.id));
     res.status(204).end();
-  });
+  };
+}
 
-  router.post("/:id/summary", async (req, res) => {
+function summarize(deps: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const principal = principalOf(req);
-    const conversation = await conversations.require(principal, idParam(req.params.id), "manage");
+    const conversation = await deps.conversations.require(principal, idParam(req.params.id), "manage");
     // A summary is a vendor call like an answer: it counts against the same per-user limit.
     await deps.limits.consume("message", principal.userId);
     const agent = await deps.agents.get(conversation.agentId);
     res.json({ summary: await deps.summaries.summarize(conversation, agent) });
-  });
+  };
+}
 
-  router.get("/:id/export", async (req, res) => {
+/** `GET /conversations/:id/export?format=`: the whole tree as JSON, the path as Markdown or PDF. */
+function exportConversation({ conversations }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
     const conversationId = idParam(req.params.id);
     const { format } = parse(exportQuery, req.query, "query");
     const data = await conversations.exportOf(
@@ -181,9 +241,7 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
     if (format === "markdown") res.type("text/markdown; charset=utf-8").send(toMarkdown(data));
     else if (format === "pdf") res.type("application/pdf").send(await toPdf(data));
     else res.json(data);
-  });
-
-  return router;
+  };
 }
 
 /**
