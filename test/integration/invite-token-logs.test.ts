@@ -1,12 +1,11 @@
-import { Writable } from "node:stream";
+// Covers: src/http/error-middleware.ts, src/http/route-pattern.ts, src/http/request-log.ts — what the log
+// says of refused and failed requests (route patterns, never paths or queries).
 import { expect } from "chai";
-import type { ConversationResource } from "../../src/conversations/resources.js";
-import { createLogger } from "../../src/observability/logger.js";
 import type { CreatedInvite } from "../../src/protocol/index.js";
-import { createTestDatabase } from "../support/database.js";
+import { createConversation } from "../support/conversations.js";
+import { captureLogs } from "../support/logs.js";
 import { rest } from "../support/rest.js";
-import { TcpProxy } from "../support/tcp-proxy.js";
-import { DEMO_AGENT_ID, startTestServer } from "../support/test-server.js";
+import { startServerBehindProxy } from "../support/server-behind-proxy.js";
 
 interface LogLine {
   level: number;
@@ -21,26 +20,16 @@ const ACCEPT_ROUTE = "/api/v1/invites/:token/accept";
 
 describe("the log of a refused invite accept", () => {
   it("names the route's pattern, never the token, whether refused with 401, 429 or 503", async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(...chunk.toString().split("\n").filter(Boolean));
-        done();
-      },
+    const logs = captureLogs("debug");
+    const node = await startServerBehindProxy({
+      logger: logs.logger,
+      env: { RATE_LIMIT_REQUESTS_PER_MINUTE: "5" },
     });
-    const database = await createTestDatabase();
-    const proxy = await TcpProxy.start("127.0.0.1", 5432);
-    const url = new URL(database.url);
-    url.port = String(proxy.port);
-    const server = await startTestServer({
-      database,
-      logger: createLogger("debug", sink),
-      env: { DATABASE_URL: url.toString(), RATE_LIMIT_REQUESTS_PER_MINUTE: "5" },
-    });
+    const { server, proxy } = node;
     try {
       const owner = rest(server.url, server.token("olga"));
-      const c = await owner.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID });
-      const invite = await owner.post<CreatedInvite>(`/api/v1/conversations/${c.body.id}/invites`, {
+      const c = await createConversation(owner);
+      const invite = await owner.post<CreatedInvite>(`/api/v1/conversations/${c.id}/invites`, {
         role: "participant",
       });
       expect(invite.status).to.equal(201);
@@ -73,8 +62,8 @@ describe("the log of a refused invite accept", () => {
       proxy.restore();
       expect(failed.status).to.equal(503);
 
-      expect(lines.filter((l) => l.includes(token))).to.deep.equal([]);
-      const logged = lines.map((l) => JSON.parse(l) as LogLine);
+      expect(logs.lines().filter((l) => l.includes(token))).to.deep.equal([]);
+      const logged = logs.lines().map((l) => JSON.parse(l) as LogLine);
       const about = (requestId: string) => logged.filter((l) => l.requestId === requestId);
       for (const [requestId, msg, code] of [
         ["without-bearer", "request refused", "unauthorized"],
@@ -92,10 +81,7 @@ describe("the log of a refused invite accept", () => {
         for (const line of about(id)) expect(line).to.not.have.property("path");
       }
     } finally {
-      proxy.restore();
-      await server.close();
-      await proxy.close();
-      await database.drop();
+      await node.close();
     }
   });
 });

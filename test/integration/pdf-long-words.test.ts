@@ -1,3 +1,5 @@
+// Covers: src/conversations/conversation-pdf.ts (long words cut before layout, the event loop given turns),
+// src/http/ export route.
 import { randomBytes } from "node:crypto";
 import { expect } from "chai";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
