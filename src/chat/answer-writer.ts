@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AgentRecord, BranchedMessage, ConversationRecord, MessageRecord } from "../db/records.js";
-import type { Repositories } from "../db/repositories/index.js";
-import type { ConversationService } from "../conversations/conversation-service.js";
+import type { ConversationRepository, MessageRepository } from "../db/repositories/index.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toMessageResource } from "../conversations/resources.js";
 import { AppError, toAppError } from "../errors.js";
@@ -15,7 +14,7 @@ import type { AnswerLeases } from "./answer-leases.js";
 import { answerOutcome, type AnswerRow, type StreamResult } from "./answer-outcome.js";
 import { Generation } from "./generation.js";
 import type { LocalAnswers } from "./local-answers.js";
-import { buildPrompt, type Prompt } from "./prompt.js";
+import { buildPrompt, type Prompt, type PromptHistory } from "./prompt.js";
 import type { Summaries } from "./summaries.js";
 import type { TurnReports } from "./turn-reports.js";
 
@@ -31,16 +30,20 @@ export interface TurnContext {
 }
 
 export interface AnswerWriterDeps {
-  repositories: Pick<Repositories, "messages" | "conversations">;
-  conversations: ConversationService;
-  modelRegistry: ModelRegistry;
+  repositories: {
+    messages: Pick<MessageRepository, "finish" | "findBranched">;
+    conversations: Pick<ConversationRepository, "findById">;
+  };
+  /** Where the prompt's history is read (the conversation service's). */
+  conversations: { readonly history: PromptHistory };
+  modelRegistry: Pick<ModelRegistry, "forAgent">;
   notifier: Notifier;
-  answers: LocalAnswers;
+  answers: Pick<LocalAnswers, "add" | "remove" | "giveUp">;
   leases: AnswerLeases;
   logger: Logger;
-  reports: TurnReports;
+  reports: Pick<TurnReports, "ended">;
   /** Titles and summaries written after answers; none in tests that do not want them. */
-  summaries?: Summaries | undefined;
+  summaries?: Pick<Summaries, "titleInBackground" | "refreshInBackground"> | undefined;
   /** STREAM_FLUSH_MS. */
   streamFlushMs: number;
   /** MAX_OUTPUT_TOKENS. */

@@ -4,7 +4,7 @@ import type { ConversationPolicy } from "../conversations/conversation-policy.js
 import type { Notifier } from "../conversations/notifier.js";
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
 import type { BranchedMessage } from "../db/records.js";
-import type { Repositories } from "../db/repositories/index.js";
+import type { MessageRepository } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type {
@@ -44,14 +44,14 @@ export interface OtherNodesOfChat {
 }
 
 export interface ChatServiceDeps {
-  repositories: Pick<Repositories, "messages">;
-  policy: ConversationPolicy;
-  starter: TurnStarter;
-  checkout: BranchCheckout;
-  writer: AnswerWriter;
-  answers: LocalAnswers;
-  recovery: Recovery;
-  reports: TurnReports;
+  repositories: { messages: Pick<MessageRepository, "countStreaming" | "answerTo" | "findBranched"> };
+  policy: Pick<ConversationPolicy, "require">;
+  starter: Pick<TurnStarter, "begin">;
+  checkout: Pick<BranchCheckout, "checkout">;
+  writer: Pick<AnswerWriter, "run">;
+  answers: Pick<LocalAnswers, "get" | "snapshot" | "stopAll" | "close">;
+  recovery: Pick<Recovery, "announce">;
+  reports: Pick<TurnReports, "started">;
   notifier: Notifier;
   logger: Logger;
   /** The other nodes; none on one node. */

@@ -2,7 +2,12 @@ import type { Principal } from "../auth/claims.js";
 import type { ConversationPolicy } from "../conversations/conversation-policy.js";
 import { ConversationService } from "../conversations/conversation-service.js";
 import type { BranchedMessage, ConversationRecord, MessageRecord } from "../db/records.js";
-import { DuplicateClientMessageId, type Repositories } from "../db/repositories/index.js";
+import {
+  DuplicateClientMessageId,
+  type ConversationRepository,
+  type MessageRepository,
+  type Repositories,
+} from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { EditInput, SendInput } from "../protocol/index.js";
@@ -11,13 +16,19 @@ import type { TurnContext } from "./answer-writer.js";
 import type { Recovery } from "./recovery.js";
 
 export interface TurnStarterDeps {
-  repositories: Pick<Repositories, "conversations" | "messages" | "transaction">;
-  policy: ConversationPolicy;
-  recovery: Recovery;
+  repositories: {
+    conversations: Pick<ConversationRepository, "lock" | "turnContext">;
+    messages: Pick<MessageRepository, "createTurn" | "findBranched" | "findByClientMessageId">;
+    transaction: Repositories["transaction"];
+  };
+  policy: Pick<ConversationPolicy, "check" | "checkAuthor">;
+  recovery: Pick<Recovery, "interruptStale">;
   /** The per-user message limit, shared by sockets and REST. */
-  limits?: RateLimits | undefined;
+  limits?: Pick<RateLimits, "consume" | "tryConsume" | "refund"> | undefined;
   /** GENERATION_LEASE_MS: an answer not checkpointed this long may belong to a dead node. */
   leaseMs: number;
+  /** Counts a message's tokens (by default the tokenizer, in bounded time). */
+  countTokens?: ((text: string) => Promise<number>) | undefined;
 }
 
 /** A turn either starts, or repeats one (the same `clientMessageId`) that started before. */
@@ -63,7 +74,8 @@ export class TurnStarter {
     const written = request.kind === "regenerate" ? undefined : request.input;
     await limits?.consume("message", principal.userId);
     // Counted before the transaction (and never inside it): the count may yield to other clients.
-    const contentTokens = written ? await countTextTokens(written.content) : 0;
+    const countTokens = this.deps.countTokens ?? countTextTokens;
+    const contentTokens = written ? await countTokens(written.content) : 0;
     // A send that starts nothing (a repeat, or refused while an answer is written) costs no message,
     // up to a bound: past it, such sends count as messages again (each cost a count and a lock).
     const refund = async () => {

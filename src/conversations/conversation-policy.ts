@@ -31,7 +31,7 @@ export function atLeast(role: MemberRole, least: MemberRole): boolean {
  * exists); a member whose role does not allow the action gets `forbidden`.
  */
 export class ConversationPolicy {
-  constructor(private readonly conversations: ConversationRepository) {}
+  constructor(private readonly conversations: Pick<ConversationRepository, "findVisibleFor">) {}
 
   /**
    * The conversation, with the caller's role, if it exists, is not deleted, and the caller may do
