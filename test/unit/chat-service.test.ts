@@ -69,6 +69,7 @@ describe("a turn, as the transports see it", () => {
     const turn = await parts.chat.send(ana, { conversationId: conversation.id, content: "tell me" });
     await paused;
     expect(await parts.chat.stop(ana, conversation.id)).to.equal(true);
+    expect(await parts.chat.stop(ana, conversation.id)).to.equal(false);
     const answer = await ended(turn);
     expect(answer).to.include({ status: "cancelled", content: "Hello", finishReason: "cancelled" });
     expect(parts.store.message(answer.id)).to.include({ status: "cancelled", content: "Hello" });
