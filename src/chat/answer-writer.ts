@@ -6,7 +6,6 @@ import { toMessageResource } from "../conversations/resources.js";
 import { AppError, toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { MessageResource } from "../protocol/index.js";
-import type { FinishReason, Usage } from "../providers/chat-model.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
 import { TimeLimitExceeded, withTimeLimit } from "../time-limit.js";
 import { countTextTokens } from "../tokens/token-counter.js";
@@ -95,63 +94,22 @@ export class AnswerWriter {
     }
   }
 
-  /** Streams the model's answer into the generation; returns how the stream went. */
+  /** Writes the model's answer into the generation; returns how the stream went. */
   private async write(
     ctx: TurnContext,
     generation: Generation,
   ): Promise<{ result: StreamResult; prompt: Prompt | undefined }> {
-    const { agent, assistant, conversation } = ctx;
     const startedAt = performance.now();
-    let firstTokenAt: number | undefined;
-    let usage: Usage | undefined;
-    let finishReason: FinishReason | undefined;
-    let modelUsed = agent.model;
-    let failure: AppError | undefined;
     let prompt: Prompt | undefined;
+    let streamed = nothingStreamed(ctx.agent);
     try {
       // Outside the vendor's error handling: a database that is slow or away is not the vendor's
       // failure, and the answer can wait for it.
       prompt = await this.prompt(ctx, generation);
-      if (prompt && !generation.stopped) {
-        try {
-          const model = this.deps.modelRegistry.forAgent(agent);
-          for await (const part of model.stream({
-            model: agent.model,
-            messages: prompt.messages,
-            temperature: agent.temperature,
-            maxOutputTokens: this.deps.maxOutputTokens,
-            abortSignal: generation.signal,
-            purpose: "answer",
-          })) {
-            if (generation.stopped) break;
-            if (part.type === "text-delta") {
-              firstTokenAt ??= performance.now();
-              generation.append(part.delta);
-            } else {
-              usage = part.usage;
-              finishReason = part.finishReason;
-              if (part.modelUsed) modelUsed = part.modelUsed;
-            }
-          }
-          if (!generation.stopped && finishReason === undefined) {
-            throw new AppError("provider_error", "the model's stream ended before the answer was finished");
-          }
-        } catch (err) {
-          if (!generation.stopped) {
-            failure =
-              err instanceof AppError && err.code === "provider_error"
-                ? err
-                : new AppError("provider_error", "the model failed to answer", { cause: err });
-            this.deps.logger.warn(
-              { err, conversationId: conversation.id, messageId: assistant.id },
-              "generation failed",
-            );
-          }
-        }
-      }
+      if (prompt && !generation.stopped) streamed = await this.stream(ctx, generation, prompt);
     } catch (err) {
-      failure = new AppError("internal", "the answer could not be prepared", { cause: err });
-      this.deps.logger.error({ err, messageId: assistant.id }, "the prompt could not be built");
+      streamed.failure = new AppError("internal", "the answer could not be prepared", { cause: err });
+      this.deps.logger.error({ err, messageId: ctx.assistant.id }, "the prompt could not be built");
     } finally {
       generation.end();
     }
@@ -160,20 +118,62 @@ export class AnswerWriter {
     return {
       prompt,
       result: {
+        ...streamed,
         text,
         // The answer's text is counted once, here; its count is stored with it.
         textTokens: await countTextTokens(text),
         promptTokens: prompt?.promptTokens ?? 0,
-        usage,
-        finishReason,
-        modelUsed,
-        failure,
         stopReason: generation.stopReason,
         startedAt,
-        firstTokenAt,
         endedAt,
       },
     };
+  }
+
+  /**
+   * Streams the model's parts into the generation: its text, then its usage, finish reason and
+   * model. A vendor's failure (or a stream that ends unfinished) is returned, never thrown; one after
+   * a stop is no failure: the answer was stopped.
+   */
+  private async stream(ctx: TurnContext, generation: Generation, prompt: Prompt): Promise<Streamed> {
+    const { agent, assistant, conversation } = ctx;
+    const streamed = nothingStreamed(agent);
+    try {
+      const model = this.deps.modelRegistry.forAgent(agent);
+      for await (const part of model.stream({
+        model: agent.model,
+        messages: prompt.messages,
+        temperature: agent.temperature,
+        maxOutputTokens: this.deps.maxOutputTokens,
+        abortSignal: generation.signal,
+        purpose: "answer",
+      })) {
+        if (generation.stopped) break;
+        if (part.type === "text-delta") {
+          streamed.firstTokenAt ??= performance.now();
+          generation.append(part.delta);
+        } else {
+          streamed.usage = part.usage;
+          streamed.finishReason = part.finishReason;
+          if (part.modelUsed) streamed.modelUsed = part.modelUsed;
+        }
+      }
+      if (!generation.stopped && streamed.finishReason === undefined) {
+        throw new AppError("provider_error", "the model's stream ended before the answer was finished");
+      }
+    } catch (err) {
+      if (!generation.stopped) {
+        streamed.failure =
+          err instanceof AppError && err.code === "provider_error"
+            ? err
+            : new AppError("provider_error", "the model failed to answer", { cause: err });
+        this.deps.logger.warn(
+          { err, conversationId: conversation.id, messageId: assistant.id },
+          "generation failed",
+        );
+      }
+    }
+    return streamed;
   }
 
   /** The prompt, waiting while the database is away (the answer is stopped meanwhile if asked). */
@@ -285,6 +285,20 @@ export class AnswerWriter {
     }
     return resource;
   }
+}
+
+/** What the model's stream told: its usage, finish reason and model, its first token's time, or its failure. */
+type Streamed = Pick<StreamResult, "usage" | "finishReason" | "modelUsed" | "failure" | "firstTokenAt">;
+
+/** Before the stream: the agent's model, and nothing else known. */
+function nothingStreamed(agent: AgentRecord): Streamed {
+  return {
+    usage: undefined,
+    finishReason: undefined,
+    modelUsed: agent.model,
+    failure: undefined,
+    firstTokenAt: undefined,
+  };
 }
 
 /** An answer as stored, and its conversation with the new totals. */

@@ -43,13 +43,20 @@ describe("starting a turn", () => {
 
   it("stores the question after the head and an empty streaming answer after it, and moves the head to the answer", async () => {
     const { conversation, answer: head } = conversationWithOneTurn();
+    parts.store.member(conversation.id, "ana", "owner", "Ana");
     const { turn } = started(
       await parts.starter.begin(ana, {
         kind: "send",
         input: { conversationId: conversation.id, content: "next?" },
       }),
     );
-    expect(turn.newQuestion).to.include({ seq: 3, parentId: head.id, content: "next?", authorId: "ana" });
+    expect(turn.newQuestion).to.include({
+      seq: 3,
+      parentId: head.id,
+      content: "next?",
+      authorId: "ana",
+      authorName: "Ana",
+    });
     expect(turn.assistant).to.include({
       seq: 4,
       parentId: turn.newQuestion!.id,
