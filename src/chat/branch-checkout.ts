@@ -44,10 +44,12 @@ export class BranchCheckout {
       if (!conversation) throw notFound("conversation");
       const { target, writing, role } = await conversations.turnContext(
         conversation,
-        principal.userId,
-        null,
-        this.deps.leaseMs / 1000,
-        messageId,
+        {
+          caller: principal.userId,
+          clientMessageId: null,
+          leaseSeconds: this.deps.leaseMs / 1000,
+          targetId: messageId,
+        },
         tx,
       );
       const callerRole = this.deps.policy.check(role, "write");

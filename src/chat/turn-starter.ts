@@ -6,7 +6,10 @@ import {
   DuplicateClientMessageId,
   type ConversationRepository,
   type MessageRepository,
+  type NewTurn,
   type Repositories,
+  type StoredTurn,
+  type TurnContextRecord,
 } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { RateLimits } from "../limits/rate-limits.js";
@@ -110,17 +113,24 @@ export class TurnStarter {
   private async readLocked(
     tx: Tx,
     { principal, request, conversationId, written }: TurnAttempt,
-  ): Promise<{ conversation: ConversationRecord; context: TurnContextRow }> {
+  ): Promise<{ conversation: ConversationRecord; context: TurnContextRecord }> {
     const { conversations } = this.deps.repositories;
     const conversation = await conversations.lock(conversationId, tx);
     if (!conversation) throw notFound("conversation");
     // A statement of its own, after the lock: it sees what a turn it waited for has committed.
     const context = await conversations.turnContext(
       conversation,
-      principal.userId,
-      written?.clientMessageId ?? null,
-      this.deps.leaseMs / 1000,
-      request.kind === "send" ? null : request.kind === "edit" ? request.input.messageId : request.messageId,
+      {
+        caller: principal.userId,
+        clientMessageId: written?.clientMessageId ?? null,
+        leaseSeconds: this.deps.leaseMs / 1000,
+        targetId:
+          request.kind === "send"
+            ? null
+            : request.kind === "edit"
+              ? request.input.messageId
+              : request.messageId,
+      },
       tx,
     );
     return { conversation, context };
@@ -129,7 +139,7 @@ export class TurnStarter {
   /** A member who may write may send; an edit, only of a message they wrote. Then `onAllowed` runs. */
   private async admit(
     { principal, request, onAllowed }: TurnAttempt,
-    context: TurnContextRow,
+    context: TurnContextRecord,
   ): Promise<void> {
     const role = this.deps.policy.check(context.role, "write");
     if (request.kind === "edit" && context.target?.role === "user") {
@@ -145,7 +155,7 @@ export class TurnStarter {
   private async endDeadAnswer(
     tx: Tx,
     conversationId: string,
-    writing: TurnContextRow["writing"],
+    writing: TurnContextRecord["writing"],
   ): Promise<BranchedMessage[]> {
     const interrupted = writing?.stale ? await this.deps.recovery.interruptStale(tx, conversationId) : [];
     if (writing && !interrupted.some((m) => m.id === writing.id)) {
@@ -207,9 +217,6 @@ interface TurnAttempt {
   onAllowed: () => void | Promise<void>;
 }
 
-/** What the turn reads of its locked conversation. */
-type TurnContextRow = Awaited<ReturnType<ConversationRepository["turnContext"]>>;
-
 /** Where the turn's first new message goes, and the question an answer is regenerated for. */
 type Place = ReturnType<typeof placeOf>;
 
@@ -221,7 +228,7 @@ type Place = ReturnType<typeof placeOf>;
 function accepted(
   request: TurnRequest,
   conversation: ConversationRecord,
-  context: TurnContextRow,
+  context: TurnContextRecord,
 ): { agent: AgentRecord; place: Place; answers: boolean } {
   // PROTOCOL.md guarantee 6: to its owner, a deleted conversation refuses turns as not active.
   if (conversation.status === "deleted") {
@@ -243,7 +250,7 @@ function accepted(
 
 /** The turn as stored: started (with its answer to write), or a user message that asks no answer. */
 function beginningOf(
-  created: Awaited<ReturnType<MessageRepository["createTurn"]>>,
+  created: StoredTurn,
   { agent, place, interrupted }: { agent: AgentRecord; place: Place; interrupted: BranchedMessage[] },
 ): TurnBeginning {
   if (!created.answer) {
@@ -269,7 +276,7 @@ function turnRows(
     /** The agent that answers; none when the turn starts no answer. */
     answerer: AgentRecord | undefined;
   },
-): Parameters<MessageRepository["createTurn"]>[0] {
+): NewTurn {
   const { conversation, place, answerer } = where;
   return {
     conversationId: conversation.id,

@@ -11,6 +11,8 @@ import {
   DuplicateClientMessageId,
   type ConversationRepository,
   type MessageRepository,
+  type NewTurn,
+  type StoredTurn,
 } from "../../../src/db/repositories/index.js";
 import type { MemberRole } from "../../../src/protocol/index.js";
 import { MESSAGE_OVERHEAD_TOKENS } from "../../../src/tokens/token-counter.js";
@@ -139,7 +141,7 @@ export class FakeChatStore {
         if (!conversation || conversation.status === "deleted") return null;
         return { ...conversation, role: this.roleOf(id, userId) } satisfies MemberConversation;
       }),
-    turnContext: (conversation, caller, clientMessageId, leaseSeconds, targetId) =>
+    turnContext: (conversation, { caller, clientMessageId, leaseSeconds, targetId }) =>
       later(() => {
         const rows = this.messagesOf(conversation.id);
         const writing = rows.find((m) => m.status === "streaming");
@@ -262,7 +264,7 @@ export class FakeChatStore {
     return message.updatedAt.getTime() < this.now - leaseSeconds * 1000;
   }
 
-  private createTurn(turn: Parameters<MessageRepository["createTurn"]>[0]) {
+  private createTurn(turn: NewTurn): StoredTurn {
     const { question: q, answer: a, conversationId } = turn;
     const taken = this.messagesOf(conversationId).some(
       (m) => q?.clientMessageId && m.clientMessageId === q.clientMessageId,
