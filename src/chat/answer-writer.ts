@@ -11,7 +11,7 @@ import { TimeLimitExceeded, withTimeLimit } from "../time-limit.js";
 import { countTextTokens } from "../tokens/token-counter.js";
 import type { AnswerLeases } from "./answer-leases.js";
 import { answerOutcome, type AnswerRow, type StreamResult } from "./answer-outcome.js";
-import { Generation } from "./generation.js";
+import { Answer } from "./answer.js";
 import type { LocalAnswers } from "./local-answers.js";
 import { buildPrompt, type Prompt, type PromptHistory } from "./prompt.js";
 import type { Summaries } from "./summaries.js";
@@ -68,15 +68,15 @@ export class AnswerWriter {
   async run(ctx: TurnContext, onSaving: (err: AppError) => void): Promise<MessageResource> {
     const { conversation, assistant } = ctx;
     const { answers, logger } = this.deps;
-    const generation = new Generation({
+    const answer = new Answer({
       conversationId: conversation.id,
       messageId: assistant.id,
       flushMs: this.deps.streamFlushMs,
       emit: (event) => this.deps.notifier.assistantDelta(event),
     });
-    answers.add(generation);
+    answers.add(answer);
     try {
-      const { result, prompt } = await this.write(ctx, generation);
+      const { result, prompt } = await this.write(ctx, answer);
       const row = answerOutcome(result);
       const stored = await this.store(ctx, row, onSaving);
       // The stored row now holds the text: its lease can go before the end is announced.
@@ -90,14 +90,14 @@ export class AnswerWriter {
       logger.error({ err, messageId: assistant.id }, "could not store the answer");
       throw new AppError("unavailable", "the answer could not be stored", { cause: err });
     } finally {
-      answers.remove(generation);
+      answers.remove(answer);
     }
   }
 
-  /** Writes the model's answer into the generation; returns how the stream went. */
+  /** Writes the model's text into the answer; returns how the stream went. */
   private async write(
     ctx: TurnContext,
-    generation: Generation,
+    answer: Answer,
   ): Promise<{ result: StreamResult; prompt: Prompt | undefined }> {
     const startedAt = performance.now();
     let prompt: Prompt | undefined;
@@ -105,16 +105,16 @@ export class AnswerWriter {
     try {
       // Outside the vendor's error handling: a database that is slow or away is not the vendor's
       // failure, and the answer can wait for it.
-      prompt = await this.prompt(ctx, generation);
-      if (prompt && !generation.stopped) streamed = await this.stream(ctx, generation, prompt);
+      prompt = await this.prompt(ctx, answer);
+      if (prompt && !answer.stopped) streamed = await this.stream(ctx, answer, prompt);
     } catch (err) {
       streamed.failure = new AppError("internal", "the answer could not be prepared", { cause: err });
       this.deps.logger.error({ err, messageId: ctx.assistant.id }, "the prompt could not be built");
     } finally {
-      generation.end();
+      answer.end();
     }
     const endedAt = performance.now();
-    const text = generation.text;
+    const text = answer.text;
     return {
       prompt,
       result: {
@@ -123,7 +123,7 @@ export class AnswerWriter {
         // The answer's text is counted once, here; its count is stored with it.
         textTokens: await countTextTokens(text),
         promptTokens: prompt?.promptTokens ?? 0,
-        stopReason: generation.stopReason,
+        stopReason: answer.stopReason,
         startedAt,
         endedAt,
       },
@@ -131,11 +131,11 @@ export class AnswerWriter {
   }
 
   /**
-   * Streams the model's parts into the generation: its text, then its usage, finish reason and
+   * Streams the model's parts into the answer: its text, then its usage, finish reason and
    * model. A vendor's failure (or a stream that ends unfinished) is returned, never thrown; one after
    * a stop is no failure: the answer was stopped.
    */
-  private async stream(ctx: TurnContext, generation: Generation, prompt: Prompt): Promise<Streamed> {
+  private async stream(ctx: TurnContext, answer: Answer, prompt: Prompt): Promise<Streamed> {
     const { agent, assistant, conversation } = ctx;
     const streamed = nothingStreamed(agent);
     try {
@@ -145,24 +145,24 @@ export class AnswerWriter {
         messages: prompt.messages,
         temperature: agent.temperature,
         maxOutputTokens: this.deps.maxOutputTokens,
-        abortSignal: generation.signal,
+        abortSignal: answer.signal,
         purpose: "answer",
       })) {
-        if (generation.stopped) break;
+        if (answer.stopped) break;
         if (part.type === "text-delta") {
           streamed.firstTokenAt ??= performance.now();
-          generation.append(part.delta);
+          answer.append(part.delta);
         } else {
           streamed.usage = part.usage;
           streamed.finishReason = part.finishReason;
           if (part.modelUsed) streamed.modelUsed = part.modelUsed;
         }
       }
-      if (!generation.stopped && streamed.finishReason === undefined) {
+      if (!answer.stopped && streamed.finishReason === undefined) {
         throw new AppError("provider_error", "the model's stream ended before the answer was finished");
       }
     } catch (err) {
-      if (!generation.stopped) {
+      if (!answer.stopped) {
         streamed.failure =
           err instanceof AppError && err.code === "provider_error"
             ? err
@@ -177,7 +177,7 @@ export class AnswerWriter {
   }
 
   /** The prompt, waiting while the database is away (the answer is stopped meanwhile if asked). */
-  private async prompt(ctx: TurnContext, generation: Generation): Promise<Prompt | undefined> {
+  private async prompt(ctx: TurnContext, answer: Answer): Promise<Prompt | undefined> {
     const { agent, conversation, question } = ctx;
     for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
       try {
@@ -185,8 +185,8 @@ export class AnswerWriter {
       } catch (err) {
         if (toAppError(err).code !== "unavailable") throw err;
         this.deps.logger.warn({ err, messageId: ctx.assistant.id }, "the history is unavailable: waiting");
-        await sleep(delayMs, undefined, { signal: generation.signal }).catch(() => undefined);
-        if (generation.stopped) return undefined;
+        await sleep(delayMs, undefined, { signal: answer.signal }).catch(() => undefined);
+        if (answer.stopped) return undefined;
       }
     }
   }

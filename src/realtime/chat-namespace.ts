@@ -200,7 +200,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
         // The sender sees the whole turn even if it never joined: it enters the room as soon as the
         // conversation is known to be its own, inside the send, before any event of the turn.
         const turn = await deps.chat.send(principal(), p, {
-          onOwned: () => socket.join(conversationRoom(p.conversationId)),
+          onAllowed: () => socket.join(conversationRoom(p.conversationId)),
         });
         return sendAck(turn);
       }),
@@ -210,7 +210,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
       "message:edit",
       chatAck("message:edit", deps.logger, async (p) => {
         const turn = await deps.chat.edit(principal(), p, {
-          onOwned: () => socket.join(conversationRoom(p.conversationId)),
+          onAllowed: () => socket.join(conversationRoom(p.conversationId)),
         });
         return sendAck(turn);
       }),
@@ -220,7 +220,7 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
       "message:regenerate",
       chatAck("message:regenerate", deps.logger, async (p) => {
         const turn = await deps.chat.regenerate(principal(), p, {
-          onOwned: () => socket.join(conversationRoom(p.conversationId)),
+          onAllowed: () => socket.join(conversationRoom(p.conversationId)),
         });
         return { assistantMessageId: turn.assistantMessageId };
       }),

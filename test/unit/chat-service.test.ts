@@ -40,7 +40,7 @@ describe("a turn, as the transports see it", () => {
     const turn = await parts.chat.send(
       ana,
       { conversationId: conversation.id, content: "hello" },
-      { onOwned: () => void (toldBeforeAllowed = parts.notifier.notices.length) },
+      { onAllowed: () => void (toldBeforeAllowed = parts.notifier.notices.length) },
     );
     const answer = await ended(turn);
     expect(toldBeforeAllowed).to.equal(0);

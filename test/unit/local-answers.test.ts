@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Generation } from "../../src/chat/generation.js";
+import { Answer } from "../../src/chat/answer.js";
 import { LocalAnswers } from "../../src/chat/local-answers.js";
 import { AppError } from "../../src/errors.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -17,7 +17,7 @@ describe("the answers a node writes", () => {
   }
 
   /** An answer being written, stored as streaming, holding `text`. */
-  function writing(text: string): Generation {
+  function writing(text: string): Answer {
     const conversation = store.conversation("ana");
     const row = store.seed({
       conversationId: conversation.id,
@@ -25,7 +25,7 @@ describe("the answers a node writes", () => {
       role: "assistant",
       status: "streaming",
     });
-    const answer = new Generation({
+    const answer = new Answer({
       conversationId: conversation.id,
       messageId: row.id,
       flushMs: 1000,
@@ -96,7 +96,7 @@ describe("the answers a node writes", () => {
   it("forgets an answer only while it is still its conversation's", () => {
     answers = localAnswers(3_600_000);
     const old = writing("old");
-    const next = new Generation({
+    const next = new Answer({
       conversationId: old.conversationId,
       messageId: "next",
       flushMs: 0,
