@@ -9,7 +9,7 @@ import { ConversationPolicy } from "../../../src/conversations/conversation-poli
 import type { Tx } from "../../../src/db/records.js";
 import { AppError } from "../../../src/errors.js";
 import { RateLimits } from "../../../src/limits/rate-limits.js";
-import { createLogger } from "../../../src/observability/logger.js";
+import { createLogger, type Logger } from "../../../src/observability/logger.js";
 import { ModelRegistry } from "../../../src/providers/model-registry.js";
 import { ScriptedChatModel } from "./chat-model.js";
 import { FakeChatStore } from "./chat-store.js";
@@ -47,20 +47,7 @@ export function chatOnFakes(options: ChatPartsOptions = {}) {
     messages: store.messages,
     transaction: <T>(work: (tx: Tx) => Promise<T>) => store.transaction(work),
   };
-  const perMinute = options.messagesPerMinute ?? 1000;
-  const limits = new RateLimits(
-    {
-      rateLimits: {
-        messagesPerMinute: perMinute,
-        connectionsPerMinute: 1000,
-        requestsPerMinute: 1000,
-        socketEventsPerSecond: 1000,
-      },
-    },
-    logger,
-    undefined,
-    newId("limit"),
-  );
+  const limits = memoryLimits(options.messagesPerMinute ?? 1000, logger);
   const policy = new ConversationPolicy(store.conversations);
   const reports = new TurnReports({ notifier });
   const answers = new LocalAnswers({
@@ -118,6 +105,17 @@ export function chatOnFakes(options: ChatPartsOptions = {}) {
     chat,
     close: () => answers.close(),
   };
+}
+
+/** The real rate limits, in this process's memory (as a node without Redis keeps them). */
+function memoryLimits(messagesPerMinute: number, logger: Logger): RateLimits {
+  const rateLimits = {
+    messagesPerMinute,
+    connectionsPerMinute: 1000,
+    requestsPerMinute: 1000,
+    socketEventsPerSecond: 1000,
+  };
+  return new RateLimits({ rateLimits }, logger, undefined, newId("limit"));
 }
 
 /** Waits until `condition` holds (polling), failing after `ms` with `what`. */
