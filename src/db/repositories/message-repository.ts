@@ -61,10 +61,11 @@ export interface StoredTurn {
 
 /**
  * A turn's rows, in one statement: `v` holds every value, bound and typed once (a turn without a
- * question or without an answer leaves some unused, which PostgreSQL accepts only when their types
- * are given); the question is inserted when `$storesQuestion`, the answer when `$startsAnswer`, and
- * the conversation moves on to the last of them. Returns the new messages (ascending) with their
- * conversation, under the prefixes `m_` and `c_` of the column lists given.
+ * question or without an answer binds nulls for that part, which PostgreSQL accepts only when their
+ * types are given); the question is inserted when `$storesQuestion`, the answer when `$startsAnswer`,
+ * and the conversation moves on to the last of them. Returns the new messages (ascending) with their
+ * conversation, under the prefixes `m_` and `c_` of the column lists given (the models' columns,
+ * known once the models are set up).
  */
 const CREATE_TURN = (returned: { message: string; conversation: string }) => `
   WITH v AS (
