@@ -1,21 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AgentRecord, BranchedMessage, ConversationRecord, MessageRecord } from "../db/records.js";
-import type { Repositories } from "../db/repositories/index.js";
-import type { ConversationService } from "../conversations/conversation-service.js";
+import type { ConversationRepository, MessageRepository } from "../db/repositories/index.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toMessageResource } from "../conversations/resources.js";
 import { AppError, toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { MessageResource } from "../protocol/index.js";
-import type { FinishReason, Usage } from "../providers/chat-model.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
 import { TimeLimitExceeded, withTimeLimit } from "../time-limit.js";
 import { countTextTokens } from "../tokens/token-counter.js";
 import type { AnswerLeases } from "./answer-leases.js";
 import { answerOutcome, type AnswerRow, type StreamResult } from "./answer-outcome.js";
-import { Generation } from "./generation.js";
+import { Answer } from "./answer.js";
 import type { LocalAnswers } from "./local-answers.js";
-import { buildPrompt, type Prompt } from "./prompt.js";
+import { buildPrompt, type Prompt, type PromptHistory } from "./prompt.js";
 import type { Summaries } from "./summaries.js";
 import type { TurnReports } from "./turn-reports.js";
 
@@ -31,16 +29,20 @@ export interface TurnContext {
 }
 
 export interface AnswerWriterDeps {
-  repositories: Pick<Repositories, "messages" | "conversations">;
-  conversations: ConversationService;
-  modelRegistry: ModelRegistry;
+  repositories: {
+    messages: Pick<MessageRepository, "finish" | "findBranched">;
+    conversations: Pick<ConversationRepository, "findById">;
+  };
+  /** Where the prompt's history is read (the conversation service's). */
+  conversations: { readonly history: PromptHistory };
+  modelRegistry: Pick<ModelRegistry, "forAgent">;
   notifier: Notifier;
-  answers: LocalAnswers;
+  answers: Pick<LocalAnswers, "add" | "remove" | "giveUp">;
   leases: AnswerLeases;
   logger: Logger;
-  reports: TurnReports;
+  reports: Pick<TurnReports, "ended">;
   /** Titles and summaries written after answers; none in tests that do not want them. */
-  summaries?: Summaries | undefined;
+  summaries?: Pick<Summaries, "titleInBackground" | "refreshInBackground"> | undefined;
   /** STREAM_FLUSH_MS. */
   streamFlushMs: number;
   /** MAX_OUTPUT_TOKENS. */
@@ -66,15 +68,15 @@ export class AnswerWriter {
   async run(ctx: TurnContext, onSaving: (err: AppError) => void): Promise<MessageResource> {
     const { conversation, assistant } = ctx;
     const { answers, logger } = this.deps;
-    const generation = new Generation({
+    const answer = new Answer({
       conversationId: conversation.id,
       messageId: assistant.id,
       flushMs: this.deps.streamFlushMs,
       emit: (event) => this.deps.notifier.assistantDelta(event),
     });
-    answers.add(generation);
+    answers.add(answer);
     try {
-      const { result, prompt } = await this.write(ctx, generation);
+      const { result, prompt } = await this.write(ctx, answer);
       const row = answerOutcome(result);
       const stored = await this.store(ctx, row, onSaving);
       // The stored row now holds the text: its lease can go before the end is announced.
@@ -88,93 +90,94 @@ export class AnswerWriter {
       logger.error({ err, messageId: assistant.id }, "could not store the answer");
       throw new AppError("unavailable", "the answer could not be stored", { cause: err });
     } finally {
-      answers.remove(generation);
+      answers.remove(answer);
     }
   }
 
-  /** Streams the model's answer into the generation; returns how the stream went. */
+  /** Writes the model's text into the answer; returns how the stream went. */
   private async write(
     ctx: TurnContext,
-    generation: Generation,
+    answer: Answer,
   ): Promise<{ result: StreamResult; prompt: Prompt | undefined }> {
-    const { agent, assistant, conversation } = ctx;
     const startedAt = performance.now();
-    let firstTokenAt: number | undefined;
-    let usage: Usage | undefined;
-    let finishReason: FinishReason | undefined;
-    let modelUsed = agent.model;
-    let failure: AppError | undefined;
     let prompt: Prompt | undefined;
+    let streamed = nothingStreamed(ctx.agent);
     try {
       // Outside the vendor's error handling: a database that is slow or away is not the vendor's
       // failure, and the answer can wait for it.
-      prompt = await this.prompt(ctx, generation);
-      if (prompt && !generation.stopped) {
-        try {
-          const model = this.deps.modelRegistry.forAgent(agent);
-          for await (const part of model.stream({
-            model: agent.model,
-            messages: prompt.messages,
-            temperature: agent.temperature,
-            maxOutputTokens: this.deps.maxOutputTokens,
-            abortSignal: generation.signal,
-            purpose: "answer",
-          })) {
-            if (generation.stopped) break;
-            if (part.type === "text-delta") {
-              firstTokenAt ??= performance.now();
-              generation.append(part.delta);
-            } else {
-              usage = part.usage;
-              finishReason = part.finishReason;
-              if (part.modelUsed) modelUsed = part.modelUsed;
-            }
-          }
-          if (!generation.stopped && finishReason === undefined) {
-            throw new AppError("provider_error", "the model's stream ended before the answer was finished");
-          }
-        } catch (err) {
-          if (!generation.stopped) {
-            failure =
-              err instanceof AppError && err.code === "provider_error"
-                ? err
-                : new AppError("provider_error", "the model failed to answer", { cause: err });
-            this.deps.logger.warn(
-              { err, conversationId: conversation.id, messageId: assistant.id },
-              "generation failed",
-            );
-          }
-        }
-      }
+      prompt = await this.prompt(ctx, answer);
+      if (prompt && !answer.stopped) streamed = await this.stream(ctx, answer, prompt);
     } catch (err) {
-      failure = new AppError("internal", "the answer could not be prepared", { cause: err });
-      this.deps.logger.error({ err, messageId: assistant.id }, "the prompt could not be built");
+      streamed.failure = new AppError("internal", "the answer could not be prepared", { cause: err });
+      this.deps.logger.error({ err, messageId: ctx.assistant.id }, "the prompt could not be built");
     } finally {
-      generation.end();
+      answer.end();
     }
     const endedAt = performance.now();
-    const text = generation.text;
+    const text = answer.text;
     return {
       prompt,
       result: {
+        ...streamed,
         text,
         // The answer's text is counted once, here; its count is stored with it.
         textTokens: await countTextTokens(text),
         promptTokens: prompt?.promptTokens ?? 0,
-        usage,
-        finishReason,
-        modelUsed,
-        failure,
-        stopReason: generation.stopReason,
+        stopReason: answer.stopReason,
         startedAt,
-        firstTokenAt,
         endedAt,
       },
     };
   }
 
+  /**
+   * Streams the model's parts into the answer: its text, then its usage, finish reason and
+   * model. A vendor's failure (or a stream that ends unfinished) is returned, never thrown; one after
+   * a stop is no failure: the answer was stopped.
+   */
+  private async stream(ctx: TurnContext, answer: Answer, prompt: Prompt): Promise<Streamed> {
+    const { agent, assistant, conversation } = ctx;
+    const streamed = nothingStreamed(agent);
+    try {
+      const model = this.deps.modelRegistry.forAgent(agent);
+      for await (const part of model.stream({
+        model: agent.model,
+        messages: prompt.messages,
+        temperature: agent.temperature,
+        maxOutputTokens: this.deps.maxOutputTokens,
+        abortSignal: answer.signal,
+        purpose: "answer",
+      })) {
+        if (answer.stopped) break;
+        if (part.type === "text-delta") {
+          streamed.firstTokenAt ??= performance.now();
+          answer.append(part.delta);
+        } else {
+          streamed.usage = part.usage;
+          streamed.finishReason = part.finishReason;
+          if (part.modelUsed) streamed.modelUsed = part.modelUsed;
+        }
+      }
+      if (!answer.stopped && streamed.finishReason === undefined) {
+        throw new AppError("provider_error", "the model's stream ended before the answer was finished");
+      }
+    } catch (err) {
+      if (!answer.stopped) {
+        streamed.failure =
+          err instanceof AppError && err.code === "provider_error"
+            ? err
+            : new AppError("provider_error", "the model failed to answer", { cause: err });
+        this.deps.logger.warn(
+          { err, conversationId: conversation.id, messageId: assistant.id },
+          "generation failed",
+        );
+      }
+    }
+    return streamed;
+  }
+
   /** The prompt, waiting while the database is away (the answer is stopped meanwhile if asked). */
-  private async prompt(ctx: TurnContext, generation: Generation): Promise<Prompt | undefined> {
+  private async prompt(ctx: TurnContext, answer: Answer): Promise<Prompt | undefined> {
     const { agent, conversation, question } = ctx;
     for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
       try {
@@ -182,8 +185,8 @@ export class AnswerWriter {
       } catch (err) {
         if (toAppError(err).code !== "unavailable") throw err;
         this.deps.logger.warn({ err, messageId: ctx.assistant.id }, "the history is unavailable: waiting");
-        await sleep(delayMs, undefined, { signal: generation.signal }).catch(() => undefined);
-        if (generation.stopped) return undefined;
+        await sleep(delayMs, undefined, { signal: answer.signal }).catch(() => undefined);
+        if (answer.stopped) return undefined;
       }
     }
   }
@@ -282,6 +285,20 @@ export class AnswerWriter {
     }
     return resource;
   }
+}
+
+/** What the model's stream told: its usage, finish reason and model, its first token's time, or its failure. */
+type Streamed = Pick<StreamResult, "usage" | "finishReason" | "modelUsed" | "failure" | "firstTokenAt">;
+
+/** Before the stream: the agent's model, and nothing else known. */
+function nothingStreamed(agent: AgentRecord): Streamed {
+  return {
+    usage: undefined,
+    finishReason: undefined,
+    modelUsed: agent.model,
+    failure: undefined,
+    firstTokenAt: undefined,
+  };
 }
 
 /** An answer as stored, and its conversation with the new totals. */

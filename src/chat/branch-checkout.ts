@@ -2,14 +2,18 @@ import type { Principal } from "../auth/claims.js";
 import type { ConversationPolicy } from "../conversations/conversation-policy.js";
 import type { ConversationRecord } from "../db/records.js";
 import type { MemberRole } from "../protocol/index.js";
-import type { Repositories } from "../db/repositories/index.js";
+import type { ConversationRepository, MessageRepository, Repositories } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { Recovery } from "./recovery.js";
 
 export interface BranchCheckoutDeps {
-  repositories: Pick<Repositories, "conversations" | "messages" | "transaction">;
-  policy: ConversationPolicy;
-  recovery: Recovery;
+  repositories: {
+    conversations: Pick<ConversationRepository, "lock" | "turnContext" | "setHead">;
+    messages: Pick<MessageRepository, "newestUnder">;
+    transaction: Repositories["transaction"];
+  };
+  policy: Pick<ConversationPolicy, "check">;
+  recovery: Pick<Recovery, "interruptStale">;
   /** GENERATION_LEASE_MS: an answer not checkpointed this long may belong to a dead node. */
   leaseMs: number;
 }
@@ -40,10 +44,12 @@ export class BranchCheckout {
       if (!conversation) throw notFound("conversation");
       const { target, writing, role } = await conversations.turnContext(
         conversation,
-        principal.userId,
-        null,
-        this.deps.leaseMs / 1000,
-        messageId,
+        {
+          caller: principal.userId,
+          clientMessageId: null,
+          leaseSeconds: this.deps.leaseMs / 1000,
+          targetId: messageId,
+        },
         tx,
       );
       const callerRole = this.deps.policy.check(role, "write");

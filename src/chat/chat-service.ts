@@ -4,7 +4,7 @@ import type { ConversationPolicy } from "../conversations/conversation-policy.js
 import type { Notifier } from "../conversations/notifier.js";
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
 import type { BranchedMessage } from "../db/records.js";
-import type { Repositories } from "../db/repositories/index.js";
+import type { MessageRepository } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type {
@@ -44,14 +44,14 @@ export interface OtherNodesOfChat {
 }
 
 export interface ChatServiceDeps {
-  repositories: Pick<Repositories, "messages">;
-  policy: ConversationPolicy;
-  starter: TurnStarter;
-  checkout: BranchCheckout;
-  writer: AnswerWriter;
-  answers: LocalAnswers;
-  recovery: Recovery;
-  reports: TurnReports;
+  repositories: { messages: Pick<MessageRepository, "countStreaming" | "answerTo" | "findBranched"> };
+  policy: Pick<ConversationPolicy, "require">;
+  starter: Pick<TurnStarter, "begin">;
+  checkout: Pick<BranchCheckout, "checkout">;
+  writer: Pick<AnswerWriter, "run">;
+  answers: Pick<LocalAnswers, "get" | "snapshot" | "stopAll" | "close">;
+  recovery: Pick<Recovery, "announce">;
+  reports: Pick<TurnReports, "started">;
   notifier: Notifier;
   logger: Logger;
   /** The other nodes; none on one node. */
@@ -72,7 +72,7 @@ export class ChatService {
   constructor(private readonly deps: ChatServiceDeps) {}
 
   /**
-   * Starts a turn after the head. `onOwned` runs as soon as the caller is known to be allowed to send,
+   * Starts a turn after the head. `onAllowed` runs as soon as the caller is known to be allowed to send,
    * before any event of the turn goes out: a sending socket joins the room there, so it misses nothing.
    */
   send(principal: Principal, input: SendInput, options: TurnOptions = {}): Promise<QuestionTurn> {
@@ -112,7 +112,7 @@ export class ChatService {
   private async start(principal: Principal, request: TurnRequest, options: TurnOptions): Promise<TurnStart> {
     if (this.closing)
       throw new AppError("unavailable", "this server is shutting down: send again in a moment");
-    const beginning = await this.deps.starter.begin(principal, request, options.onOwned);
+    const beginning = await this.deps.starter.begin(principal, request, options.onAllowed);
     if (beginning.kind === "repeat") return this.repeat(beginning.first);
     this.deps.recovery.announce(beginning.interrupted);
     if (beginning.kind === "stored") {
@@ -206,15 +206,15 @@ export class ChatService {
 
   /** Resolves once the answer this node writes in the conversation (if any) is stored. */
   async settled(conversationId: string): Promise<void> {
-    const generation = this.deps.answers.get(conversationId);
-    if (generation) await this.running.get(generation.messageId);
+    const answer = this.deps.answers.get(conversationId);
+    if (answer) await this.running.get(answer.messageId);
   }
 
   /** Stops the answer this node writes in the conversation, if one is still being written. */
   stopLocal(conversationId: string): boolean {
-    const generation = this.deps.answers.get(conversationId);
-    if (!generation || generation.stopped || generation.ended) return false;
-    generation.stop();
+    const answer = this.deps.answers.get(conversationId);
+    if (!answer || answer.stopped || answer.ended) return false;
+    answer.stop();
     return true;
   }
 
@@ -300,5 +300,5 @@ export type QuestionTurn = TurnStart & { message: MessageResource };
 
 export interface TurnOptions {
   /** Runs once the caller is known to be allowed to start the turn, before any of its events. */
-  onOwned?: () => void | Promise<void>;
+  onAllowed?: () => void | Promise<void>;
 }

@@ -3,7 +3,7 @@ import type { Logger } from "../observability/logger.js";
 import { OutageLog } from "../observability/outage-log.js";
 import type { GenerationSnapshot } from "../protocol/index.js";
 import type { AnswerLeases } from "./answer-leases.js";
-import type { Generation } from "./generation.js";
+import type { Answer } from "./answer.js";
 import { Periodic } from "./periodic.js";
 
 export interface LocalAnswersDeps {
@@ -23,7 +23,7 @@ export interface LocalAnswersDeps {
  * and once it gives up, answers still waiting for the database are left to recovery.
  */
 export class LocalAnswers {
-  private readonly byConversation = new Map<string, Generation>();
+  private readonly byConversation = new Map<string, Answer>();
   private readonly checkpoints: Periodic;
   private readonly renewals: Periodic;
   private readonly checkpointErrors: OutageLog;
@@ -38,18 +38,18 @@ export class LocalAnswers {
     this.renewals = new Periodic(deps.intervalMs, () => this.renew());
   }
 
-  add(generation: Generation): void {
-    this.byConversation.set(generation.conversationId, generation);
-    if (this.stoppingAll) generation.stop("shutdown"); // started as shutdown stopped the others
+  add(answer: Answer): void {
+    this.byConversation.set(answer.conversationId, answer);
+    if (this.stoppingAll) answer.stop("shutdown"); // started as shutdown stopped the others
   }
 
-  remove(generation: Generation): void {
-    if (this.byConversation.get(generation.conversationId) === generation) {
-      this.byConversation.delete(generation.conversationId);
+  remove(answer: Answer): void {
+    if (this.byConversation.get(answer.conversationId) === answer) {
+      this.byConversation.delete(answer.conversationId);
     }
   }
 
-  get(conversationId: string): Generation | undefined {
+  get(conversationId: string): Answer | undefined {
     return this.byConversation.get(conversationId);
   }
 
@@ -57,7 +57,7 @@ export class LocalAnswers {
     return this.byConversation.size;
   }
 
-  all(): Generation[] {
+  all(): Answer[] {
     return [...this.byConversation.values()];
   }
 
@@ -69,7 +69,7 @@ export class LocalAnswers {
   /** Shutdown: stops every answer being written, and any that starts from now on. */
   stopAll(): void {
     this.stoppingAll = true;
-    for (const generation of this.all()) generation.stop("shutdown");
+    for (const answer of this.all()) answer.stop("shutdown");
   }
 
   /** Aborted when shutdown stops waiting for the database. */

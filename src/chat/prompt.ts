@@ -3,6 +3,9 @@ import type { MessageHistory } from "../conversations/message-history.js";
 import { MESSAGE_OVERHEAD_TOKENS, TokenCountCache } from "../tokens/token-counter.js";
 import type { ChatPromptMessage } from "../providers/chat-model.js";
 
+/** What a prompt reads of the conversation: the window along the path, and whether a summary is on it. */
+export type PromptHistory = Pick<MessageHistory, "window" | "onPath">;
+
 export const summaryNote = (summary: string) => `Summary of the earlier conversation: ${summary}`;
 
 /** System prompts and summaries recur in every turn of a conversation: each is counted once. */
@@ -72,7 +75,7 @@ export interface Prompt {
  * Without memory, only the question.
  */
 export async function buildPrompt(
-  history: MessageHistory,
+  history: PromptHistory,
   agent: Pick<AgentRecord, "systemPrompt" | "contextTokens" | "conversationMemoryEnabled">,
   conversation: Pick<ConversationRecord, "summary" | "summaryThroughId" | "summaryThroughSeq">,
   question: PromptQuestion,

@@ -1,5 +1,5 @@
 import type { BranchedMessage, Tx } from "../db/records.js";
-import type { Repositories } from "../db/repositories/index.js";
+import type { ConversationRepository, MessageRepository } from "../db/repositories/index.js";
 import type { Notifier } from "../conversations/notifier.js";
 import { toMessageResource } from "../conversations/resources.js";
 import type { Logger } from "../observability/logger.js";
@@ -13,12 +13,15 @@ const INTERRUPTED = {
 };
 
 export interface RecoveryDeps {
-  repositories: Pick<Repositories, "messages" | "conversations">;
+  repositories: {
+    messages: Pick<MessageRepository, "stale" | "markInterrupted">;
+    conversations: Pick<ConversationRepository, "ownersOf">;
+  };
   /** This node's answers: never taken for a dead node's. */
   answers: Pick<LocalAnswers, "all">;
   notifier: Notifier;
   leases: AnswerLeases;
-  reports: TurnReports;
+  reports: Pick<TurnReports, "ended">;
   logger: Logger;
   /** A streaming answer not checkpointed for this long belongs to a dead node. */
   leaseMs: number;

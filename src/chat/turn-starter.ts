@@ -1,8 +1,16 @@
 import type { Principal } from "../auth/claims.js";
 import type { ConversationPolicy } from "../conversations/conversation-policy.js";
 import { ConversationService } from "../conversations/conversation-service.js";
-import type { BranchedMessage, ConversationRecord, MessageRecord } from "../db/records.js";
-import { DuplicateClientMessageId, type Repositories } from "../db/repositories/index.js";
+import type { AgentRecord, BranchedMessage, ConversationRecord, MessageRecord, Tx } from "../db/records.js";
+import {
+  DuplicateClientMessageId,
+  type ConversationRepository,
+  type MessageRepository,
+  type NewTurn,
+  type Repositories,
+  type StoredTurn,
+  type TurnContextRecord,
+} from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { EditInput, SendInput } from "../protocol/index.js";
@@ -11,13 +19,19 @@ import type { TurnContext } from "./answer-writer.js";
 import type { Recovery } from "./recovery.js";
 
 export interface TurnStarterDeps {
-  repositories: Pick<Repositories, "conversations" | "messages" | "transaction">;
-  policy: ConversationPolicy;
-  recovery: Recovery;
+  repositories: {
+    conversations: Pick<ConversationRepository, "lock" | "turnContext">;
+    messages: Pick<MessageRepository, "createTurn" | "findBranched" | "findByClientMessageId">;
+    transaction: Repositories["transaction"];
+  };
+  policy: Pick<ConversationPolicy, "check" | "checkAuthor">;
+  recovery: Pick<Recovery, "interruptStale">;
   /** The per-user message limit, shared by sockets and REST. */
-  limits?: RateLimits | undefined;
+  limits?: Pick<RateLimits, "consume" | "tryConsume" | "refund"> | undefined;
   /** GENERATION_LEASE_MS: an answer not checkpointed this long may belong to a dead node. */
   leaseMs: number;
+  /** Counts a message's tokens (by default the tokenizer, in bounded time). */
+  countTokens?: ((text: string) => Promise<number>) | undefined;
 }
 
 /** A turn either starts, or repeats one (the same `clientMessageId`) that started before. */
@@ -57,131 +71,238 @@ export class TurnStarter {
     request: TurnRequest,
     onAllowed: () => void | Promise<void> = () => undefined,
   ): Promise<TurnBeginning> {
-    const { limits } = this.deps;
-    const conversationId =
-      request.kind === "regenerate" ? request.conversationId : request.input.conversationId;
+    await this.deps.limits?.consume("message", principal.userId);
     const written = request.kind === "regenerate" ? undefined : request.input;
-    await limits?.consume("message", principal.userId);
     // Counted before the transaction (and never inside it): the count may yield to other clients.
-    const contentTokens = written ? await countTextTokens(written.content) : 0;
-    // A send that starts nothing (a repeat, or refused while an answer is written) costs no message,
-    // up to a bound: past it, such sends count as messages again (each cost a count and a lock).
-    const refund = async () => {
-      if (limits && (await limits.tryConsume("refusedSend", principal.userId)))
-        await limits.refund("message", principal.userId);
+    const countTokens = this.deps.countTokens ?? countTextTokens;
+    const attempt: TurnAttempt = {
+      principal,
+      request,
+      conversationId: request.kind === "regenerate" ? request.conversationId : request.input.conversationId,
+      written,
+      contentTokens: written ? await countTokens(written.content) : 0,
+      onAllowed,
     };
     try {
-      return await this.deps.repositories.transaction(async (tx) => {
-        const { conversations, messages } = this.deps.repositories;
-        const conversation = await conversations.lock(conversationId, tx);
-        if (!conversation) throw notFound("conversation");
-        // A statement of its own, after the lock: it sees what a turn it waited for has committed.
-        const context = await conversations.turnContext(
-          conversation,
-          principal.userId,
-          written?.clientMessageId ?? null,
-          this.deps.leaseMs / 1000,
+      return await this.deps.repositories.transaction((tx) => this.startLocked(tx, attempt));
+    } catch (err) {
+      return this.afterRefusal(attempt, err);
+    }
+  }
+
+  /**
+   * The turn under its conversation's lock, each refusal in the order a caller learns them: who may
+   * send, whether the conversation takes the turn, whether an answer is still written; then the rows.
+   */
+  private async startLocked(tx: Tx, attempt: TurnAttempt): Promise<TurnBeginning> {
+    const { conversation, context } = await this.readLocked(tx, attempt);
+    await this.admit(attempt, context);
+    const { agent, place, answers } = accepted(attempt.request, conversation, context);
+    const interrupted = await this.endDeadAnswer(tx, conversation.id, context.writing);
+    const rows = turnRows(attempt, {
+      conversation,
+      callerName: context.callerName,
+      place,
+      answerer: answers ? agent : undefined,
+    });
+    const created = await this.deps.repositories.messages.createTurn(rows, tx);
+    return beginningOf(created, { agent, place, interrupted });
+  }
+
+  /** Locks the conversation, then reads what the turn must know of it. */
+  private async readLocked(
+    tx: Tx,
+    { principal, request, conversationId, written }: TurnAttempt,
+  ): Promise<{ conversation: ConversationRecord; context: TurnContextRecord }> {
+    const { conversations } = this.deps.repositories;
+    const conversation = await conversations.lock(conversationId, tx);
+    if (!conversation) throw notFound("conversation");
+    // A statement of its own, after the lock: it sees what a turn it waited for has committed.
+    const context = await conversations.turnContext(
+      conversation,
+      {
+        caller: principal.userId,
+        clientMessageId: written?.clientMessageId ?? null,
+        leaseSeconds: this.deps.leaseMs / 1000,
+        targetId:
           request.kind === "send"
             ? null
             : request.kind === "edit"
               ? request.input.messageId
               : request.messageId,
-          tx,
-        );
-        const role = this.deps.policy.check(context.role, "write");
-        if (request.kind === "edit" && context.target?.role === "user") {
-          this.deps.policy.checkAuthor(principal, role, context.target.authorId ?? null);
-        }
-        await onAllowed();
-        const { agent, duplicateId, writing } = context;
-        // PROTOCOL.md guarantee 6: to its owner, a deleted conversation refuses turns as not active.
-        if (conversation.status === "deleted") {
-          throw new AppError("conversation_not_active", "the conversation is deleted");
-        }
-        if (duplicateId) throw new RepeatedSend(duplicateId);
-        ConversationService.assertAcceptsTurns(conversation, agent);
-        const place = placeOf(request, conversation.headId, context);
-        const answers = startsAnswer(request, conversation.assistantMode);
-        if (answers && conversation.totalTokensUsed >= agent!.maxConversationTokens) {
-          throw new AppError(
-            "token_limit_reached",
-            `the conversation has used ${conversation.totalTokensUsed} of its ${agent!.maxConversationTokens} tokens`,
-          );
-        }
-        // An answer still streaming whose lease ran out may be a dead node's: recovery decides.
-        const interrupted = writing?.stale
-          ? await this.deps.recovery.interruptStale(tx, conversation.id)
-          : [];
-        if (writing && !interrupted.some((m) => m.id === writing.id)) {
-          throw new AppError("generation_in_progress", "an answer is being written in this conversation");
-        }
-        const created = await messages.createTurn(
-          {
-            conversationId: conversation.id,
-            seq: conversation.totalMessages + 1,
-            ...(written
-              ? {
-                  question: {
-                    parentId: place.parentId,
-                    content: written.content,
-                    clientMessageId: written.clientMessageId ?? null,
-                    contentTokens,
-                    metadata: written.metadata ?? {},
-                    author: { id: principal.userId, name: context.callerName },
-                  },
-                }
-              : { answerParentId: place.parentId! }),
-            ...(answers
-              ? {
-                  answer: {
-                    modelUsed: agent!.model,
-                    llmProvider: agent!.provider,
-                    temperature: agent!.temperature,
-                  },
-                }
-              : {}),
-          },
-          tx,
-        );
-        if (!created.answer) {
-          return {
-            kind: "stored" as const,
-            conversation: created.conversation,
-            question: created.question!,
-            interrupted,
-          };
-        }
-        const turn: TurnContext = {
-          conversation: created.conversation,
-          agent: agent!,
-          question: created.question ?? place.question!,
-          newQuestion: created.question,
-          assistant: created.answer,
-        };
-        return { kind: "started" as const, turn, interrupted };
-      });
-    } catch (err) {
-      if (err instanceof RepeatedSend) {
-        await refund();
-        const first = await this.deps.repositories.messages.findBranched(err.firstId);
-        if (first) return { kind: "repeat", first };
-      }
-      if (err instanceof DuplicateClientMessageId && written?.clientMessageId) {
-        // Two nodes raced with the same clientMessageId: the unique index decided, the loser answers as a repeat.
-        const stored = await this.deps.repositories.messages.findByClientMessageId(
-          conversationId,
-          written.clientMessageId,
-        );
-        const first = stored && (await this.deps.repositories.messages.findBranched(stored.id));
-        if (first) {
-          await refund();
-          return { kind: "repeat", first };
-        }
-      }
-      if (err instanceof AppError && err.code === "generation_in_progress") await refund();
-      throw err;
-    }
+      },
+      tx,
+    );
+    return { conversation, context };
   }
+
+  /** A member who may write may send; an edit, only of a message they wrote. Then `onAllowed` runs. */
+  private async admit(
+    { principal, request, onAllowed }: TurnAttempt,
+    context: TurnContextRecord,
+  ): Promise<void> {
+    const role = this.deps.policy.check(context.role, "write");
+    if (request.kind === "edit" && context.target?.role === "user") {
+      this.deps.policy.checkAuthor(principal, role, context.target.authorId ?? null);
+    }
+    await onAllowed();
+  }
+
+  /**
+   * One answer at a time: an answer still streaming refuses the turn, unless its lease ran out and
+   * recovery stores it as a dead node's. Returns the answers recovery stored (to announce).
+   */
+  private async endDeadAnswer(
+    tx: Tx,
+    conversationId: string,
+    writing: TurnContextRecord["writing"],
+  ): Promise<BranchedMessage[]> {
+    const interrupted = writing?.stale ? await this.deps.recovery.interruptStale(tx, conversationId) : [];
+    if (writing && !interrupted.some((m) => m.id === writing.id)) {
+      throw new AppError("generation_in_progress", "an answer is being written in this conversation");
+    }
+    return interrupted;
+  }
+
+  /**
+   * After the transaction refused the turn: a repeated `clientMessageId` answers with the first
+   * message, and a send that starts nothing (a repeat, or refused while an answer is written) gives
+   * its message back; any other refusal stands.
+   */
+  private async afterRefusal(attempt: TurnAttempt, err: unknown): Promise<TurnBeginning> {
+    if (err instanceof RepeatedSend) {
+      await this.refund(attempt.principal);
+      const first = await this.deps.repositories.messages.findBranched(err.firstId);
+      if (first) return { kind: "repeat", first };
+    }
+    if (err instanceof DuplicateClientMessageId) {
+      const first = await this.raceWinner(attempt);
+      if (first) {
+        await this.refund(attempt.principal);
+        return { kind: "repeat", first };
+      }
+    }
+    if (err instanceof AppError && err.code === "generation_in_progress")
+      await this.refund(attempt.principal);
+    throw err;
+  }
+
+  /** Two nodes raced with the same clientMessageId: the unique index decided; the message it kept. */
+  private async raceWinner({ conversationId, written }: TurnAttempt): Promise<BranchedMessage | null> {
+    if (!written?.clientMessageId) return null;
+    const { messages } = this.deps.repositories;
+    const stored = await messages.findByClientMessageId(conversationId, written.clientMessageId);
+    return stored && (await messages.findBranched(stored.id));
+  }
+
+  /**
+   * A send that starts nothing costs no message, up to a bound: past it, such sends count as
+   * messages again (each cost a count and a lock).
+   */
+  private async refund(principal: Principal): Promise<void> {
+    const { limits } = this.deps;
+    if (limits && (await limits.tryConsume("refusedSend", principal.userId)))
+      await limits.refund("message", principal.userId);
+  }
+}
+
+/** One call of `begin`: who asks, for what, and the new message's token count. */
+interface TurnAttempt {
+  principal: Principal;
+  request: TurnRequest;
+  conversationId: string;
+  /** The user message the turn stores (none when an answer is regenerated). */
+  written: SendInput | undefined;
+  contentTokens: number;
+  onAllowed: () => void | Promise<void>;
+}
+
+/** Where the turn's first new message goes, and the question an answer is regenerated for. */
+type Place = ReturnType<typeof placeOf>;
+
+/**
+ * Refuses a turn the conversation does not take: deleted, a repeat, archived or its agent gone, a
+ * message misplaced, or an answer over the conversation's token budget. Returns its agent, where the
+ * turn goes and whether it starts an answer.
+ */
+function accepted(
+  request: TurnRequest,
+  conversation: ConversationRecord,
+  context: TurnContextRecord,
+): { agent: AgentRecord; place: Place; answers: boolean } {
+  // PROTOCOL.md guarantee 6: to its owner, a deleted conversation refuses turns as not active.
+  if (conversation.status === "deleted") {
+    throw new AppError("conversation_not_active", "the conversation is deleted");
+  }
+  if (context.duplicateId) throw new RepeatedSend(context.duplicateId);
+  ConversationService.assertAcceptsTurns(conversation, context.agent);
+  const agent = context.agent!;
+  const place = placeOf(request, conversation.headId, context);
+  const answers = startsAnswer(request, conversation.assistantMode);
+  if (answers && conversation.totalTokensUsed >= agent.maxConversationTokens) {
+    throw new AppError(
+      "token_limit_reached",
+      `the conversation has used ${conversation.totalTokensUsed} of its ${agent.maxConversationTokens} tokens`,
+    );
+  }
+  return { agent, place, answers };
+}
+
+/** The turn as stored: started (with its answer to write), or a user message that asks no answer. */
+function beginningOf(
+  created: StoredTurn,
+  { agent, place, interrupted }: { agent: AgentRecord; place: Place; interrupted: BranchedMessage[] },
+): TurnBeginning {
+  if (!created.answer) {
+    return { kind: "stored", conversation: created.conversation, question: created.question!, interrupted };
+  }
+  const turn: TurnContext = {
+    conversation: created.conversation,
+    agent,
+    question: created.question ?? place.question!,
+    newQuestion: created.question,
+    assistant: created.answer,
+  };
+  return { kind: "started", turn, interrupted };
+}
+
+/** The rows the turn stores: its question (unless an answer is regenerated), and its answer if any. */
+function turnRows(
+  { principal, written, contentTokens }: TurnAttempt,
+  where: {
+    conversation: ConversationRecord;
+    callerName: string | null;
+    place: Place;
+    /** The agent that answers; none when the turn starts no answer. */
+    answerer: AgentRecord | undefined;
+  },
+): NewTurn {
+  const { conversation, place, answerer } = where;
+  return {
+    conversationId: conversation.id,
+    seq: conversation.totalMessages + 1,
+    ...(written
+      ? {
+          question: {
+            parentId: place.parentId,
+            content: written.content,
+            clientMessageId: written.clientMessageId ?? null,
+            contentTokens,
+            metadata: written.metadata ?? {},
+            author: { id: principal.userId, name: where.callerName },
+          },
+        }
+      : { answerParentId: place.parentId! }),
+    ...(answerer
+      ? {
+          answer: {
+            modelUsed: answerer.model,
+            llmProvider: answerer.provider,
+            temperature: answerer.temperature,
+          },
+        }
+      : {}),
+  };
 }
 
 /**

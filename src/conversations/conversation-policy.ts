@@ -25,7 +25,7 @@ export function atLeast(role: MemberRole, least: MemberRole): boolean {
 }
 
 export interface ConversationPolicyDeps {
-  conversations: ConversationRepository;
+  conversations: Pick<ConversationRepository, "findVisibleFor">;
 }
 
 /**

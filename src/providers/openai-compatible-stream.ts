@@ -1,5 +1,8 @@
-import type { ChatStreamPart, FinishReason, Usage } from "./chat-model.js";
-import { cutOffError, malformedError } from "./provider-error.js";
+import { vendorName } from "./author-name.js";
+import type { ChatRequest, ChatStreamPart, FinishReason, Usage } from "./chat-model.js";
+import { cutOffError, malformedError, toProviderError, type SdkErrorClasses } from "./provider-error.js";
+import { guardStream } from "./stream-guard.js";
+import { vendorClientSettings, type VendorClientSettings, type VendorModelOptions } from "./vendor-client.js";
 
 /** What the chunks of OpenAI's chat-completions stream and of its compatible servers (Groq) share. */
 export interface CompatibleChunk {
@@ -17,6 +20,72 @@ export interface CompatibleDialect<C extends CompatibleChunk> {
   /** The answer's text in a choice's delta. */
   text(choice: C["choices"][number]): string | null | undefined;
   finishReason(reason: string): FinishReason;
+  /** Whether the chunk shows the vendor is answering (for the first-token limit): see `carriesAnswer`. */
+  isFirstToken(chunk: C): boolean;
+}
+
+/**
+ * What every chat-completions request of an answer holds: the model, the prompt's messages (the
+ * author of a message as its `name`), the temperature, and streaming on. Each vendor adds its own.
+ */
+export function compatibleRequest(request: ChatRequest) {
+  return {
+    model: request.model,
+    messages: request.messages.map((m) =>
+      m.name === undefined
+        ? { role: m.role, content: m.content }
+        : { role: m.role, content: m.content, name: vendorName(m.name) },
+    ),
+    temperature: request.temperature,
+    stream: true as const,
+  };
+}
+
+/** An official SDK's client class (Stainless-generated: openai and groq-sdk), with its error classes. */
+type CompatibleSdk<Client> = SdkErrorClasses & (new (settings: VendorClientSettings["client"]) => Client);
+
+/**
+ * The answers of one chat-completions server (OpenAI's, or a compatible one such as Groq's), as the
+ * models of both read them, through the vendor's official client: each request under the stream
+ * guard's time limits, its failures made provider errors that never quote the key, its chunks read
+ * into the parts of a `ChatModel`.
+ */
+export class CompatibleCompletions<C extends CompatibleChunk, Client> {
+  private readonly client: Client;
+  private readonly timeouts: VendorClientSettings["timeouts"];
+  private readonly apiKey: string;
+  private readonly sdk: CompatibleSdk<Client>;
+  private readonly dialect: CompatibleDialect<C>;
+
+  constructor(vendor: {
+    dialect: CompatibleDialect<C>;
+    sdk: CompatibleSdk<Client>;
+    options: VendorModelOptions;
+  }) {
+    const settings = vendorClientSettings(vendor.options);
+    this.client = new vendor.sdk(settings.client);
+    this.timeouts = settings.timeouts;
+    this.apiKey = vendor.options.apiKey;
+    this.sdk = vendor.sdk;
+    this.dialect = vendor.dialect;
+  }
+
+  /** One answer; `open` starts the vendor request (with SDK retries) with a signal that closes it. */
+  async *stream(
+    request: ChatRequest,
+    open: (client: Client, signal: AbortSignal) => Promise<AsyncIterable<C>>,
+  ): AsyncIterable<ChatStreamPart> {
+    const { dialect, sdk, apiKey } = this;
+    const chunks = guardStream<C>({
+      vendor: dialect.vendor,
+      abortSignal: request.abortSignal,
+      ...this.timeouts,
+      isFirstToken: (chunk) => dialect.isFirstToken(chunk),
+      open: (signal) => open(this.client, signal),
+      toError: (err, phase) => toProviderError(dialect.vendor, err, { sdk, apiKey, phase }),
+    });
+    yield* readCompatibleStream(chunks, dialect, request.abortSignal);
+  }
 }
 
 /**

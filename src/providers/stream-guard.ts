@@ -46,68 +46,40 @@ const ABORTED = Symbol("aborted");
  * SDK's retries, whose sleep ignores the signal) is raced against the abort, once.
  */
 export async function* guardStream<T>(options: StreamGuardOptions<T>): AsyncGenerator<T, void, undefined> {
-  const { vendor, abortSignal } = options;
+  const { abortSignal } = options;
   if (abortSignal.aborted) return;
   const controller = new AbortController();
   const forwardAbort = () => controller.abort(abortSignal.reason);
   abortSignal.addEventListener("abort", forwardAbort, { once: true });
-  /** Set when a time limit fired: what the stream ends with. */
-  const limit: { expired?: AppError } = {};
-  const expire = (message: string, kind: "stall" | "first_token_timeout") => () => {
-    limit.expired = providerError(message, { kind });
-    controller.abort(limit.expired);
-  };
-  // A function, so that the compiler does not take the limit for unexpired after the first check.
-  const throwIfExpired = () => {
-    if (limit.expired) throw limit.expired;
-  };
-  let timer: NodeJS.Timeout | undefined = isEnabled(options.firstTokenTimeoutMs)
-    ? setTimeout(
-        expire(
-          `${vendor} sent no first token within ${options.firstTokenTimeoutMs} ms`,
-          "first_token_timeout",
-        ),
-        options.firstTokenTimeoutMs,
-      )
-    : undefined;
-  let sawFirstToken = false;
+  const limits = new StreamLimits(options, controller);
   let phase: FailurePhase = "request";
   let finished = false;
   let iterator: AsyncIterator<T> | undefined;
 
   try {
     const iterable = await untilAborted(options.open(controller.signal), controller.signal);
-    throwIfExpired();
+    limits.throwIfExpired();
     if (iterable === ABORTED) return;
     phase = "stream";
     iterator = iterable[Symbol.asyncIterator]();
     for (;;) {
-      if (sawFirstToken) timer?.refresh(); // the stall limit counts from each read
+      limits.beforeRead();
       const result = await iterator.next();
-      throwIfExpired();
+      limits.throwIfExpired();
       if (abortSignal.aborted) return;
       if (result.done) {
         finished = true;
         return;
       }
-      if (!sawFirstToken && options.isFirstToken(result.value)) {
-        sawFirstToken = true;
-        clearTimeout(timer);
-        timer = isEnabled(options.stallTimeoutMs)
-          ? setTimeout(
-              expire(`${vendor} stalled for ${options.stallTimeoutMs} ms between chunks`, "stall"),
-              options.stallTimeoutMs,
-            )
-          : undefined;
-      }
+      if (limits.awaitingFirstToken && options.isFirstToken(result.value)) limits.firstTokenCame();
       yield result.value;
     }
   } catch (err) {
-    throwIfExpired();
+    limits.throwIfExpired();
     if (abortSignal.aborted) return;
     throw err instanceof AppError ? err : options.toError(err, phase);
   } finally {
-    clearTimeout(timer);
+    limits.clear();
     abortSignal.removeEventListener("abort", forwardAbort);
     if (!finished) {
       // Closes the HTTP request whether we timed out, the caller aborted, or the consumer stopped
@@ -115,6 +87,70 @@ export async function* guardStream<T>(options: StreamGuardOptions<T>): AsyncGene
       controller.abort();
       iterator?.return?.().catch(() => undefined);
     }
+  }
+}
+
+/**
+ * The time limits of one guarded stream, on one timer: the first-token limit from the start, then
+ * the stall limit, re-armed before each read. A limit that fires aborts the vendor request and
+ * keeps the error the stream ends with.
+ */
+class StreamLimits {
+  private timer: NodeJS.Timeout | undefined;
+  /** Set when a time limit fired: what the stream ends with. */
+  private expired: AppError | undefined;
+  awaitingFirstToken = true;
+
+  constructor(
+    private readonly options: Pick<
+      StreamGuardOptions<unknown>,
+      "vendor" | "firstTokenTimeoutMs" | "stallTimeoutMs"
+    >,
+    private readonly controller: AbortController,
+  ) {
+    const { vendor, firstTokenTimeoutMs } = options;
+    this.timer = this.arm(
+      firstTokenTimeoutMs,
+      `${vendor} sent no first token within ${firstTokenTimeoutMs} ms`,
+      "first_token_timeout",
+    );
+  }
+
+  /** The stall limit counts from each read. */
+  beforeRead(): void {
+    if (!this.awaitingFirstToken) this.timer?.refresh();
+  }
+
+  /** The first sign of an answer: from now on, the stall limit. */
+  firstTokenCame(): void {
+    const { vendor, stallTimeoutMs } = this.options;
+    this.awaitingFirstToken = false;
+    clearTimeout(this.timer);
+    this.timer = this.arm(
+      stallTimeoutMs,
+      `${vendor} stalled for ${stallTimeoutMs} ms between chunks`,
+      "stall",
+    );
+  }
+
+  throwIfExpired(): void {
+    if (this.expired) throw this.expired;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+
+  private arm(
+    ms: number,
+    message: string,
+    kind: "stall" | "first_token_timeout",
+  ): NodeJS.Timeout | undefined {
+    if (!isEnabled(ms)) return undefined;
+    return setTimeout(() => {
+      this.expired = providerError(message, { kind });
+      this.controller.abort(this.expired);
+    }, ms);
   }
 }
 

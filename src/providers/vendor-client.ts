@@ -35,3 +35,6 @@ export function vendorClientSettings(options: VendorModelOptions) {
     },
   };
 }
+
+/** The settings of `vendorClientSettings`: the SDK client's, and the stream guard's time limits. */
+export type VendorClientSettings = ReturnType<typeof vendorClientSettings>;

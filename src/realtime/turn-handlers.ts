@@ -18,20 +18,20 @@ function sendAck(turn: QuestionTurn) {
  * The sender sees the whole turn even if it never joined: it enters the room as soon as the
  * conversation is known to be its own, inside the turn, before any event of it.
  */
-function joinOnceOwned(socket: ChatSocket, conversationId: string) {
-  return { onOwned: () => socket.join(conversationRoom(conversationId)) };
+function joinOnceAllowed(socket: ChatSocket, conversationId: string) {
+  return { onAllowed: () => socket.join(conversationRoom(conversationId)) };
 }
 
 /** `message:send`: a question, and the answer it starts. */
 export function sendMessage(socket: ChatSocket, deps: TurnDeps): ChatHandler<"message:send"> {
   return async (p) =>
-    sendAck(await deps.chat.send(socket.data.principal, p, joinOnceOwned(socket, p.conversationId)));
+    sendAck(await deps.chat.send(socket.data.principal, p, joinOnceAllowed(socket, p.conversationId)));
 }
 
 /** `message:edit`: a new version of a question, beside the old one, and the answer it starts. */
 export function editMessage(socket: ChatSocket, deps: TurnDeps): ChatHandler<"message:edit"> {
   return async (p) =>
-    sendAck(await deps.chat.edit(socket.data.principal, p, joinOnceOwned(socket, p.conversationId)));
+    sendAck(await deps.chat.edit(socket.data.principal, p, joinOnceAllowed(socket, p.conversationId)));
 }
 
 /** `message:regenerate`: another answer to the same question. */
@@ -40,7 +40,7 @@ export function regenerateAnswer(socket: ChatSocket, deps: TurnDeps): ChatHandle
     const turn = await deps.chat.regenerate(
       socket.data.principal,
       p,
-      joinOnceOwned(socket, p.conversationId),
+      joinOnceAllowed(socket, p.conversationId),
     );
     return { assistantMessageId: turn.assistantMessageId };
   };

@@ -21,6 +21,51 @@ export interface ConversationFilter {
   agentId?: string | undefined;
 }
 
+/** What a turn (or a checkout) asks of its locked conversation. */
+export interface TurnLookup {
+  /** Who starts the turn. */
+  caller: string;
+  /** A message already carrying it makes the turn a repeat. */
+  clientMessageId: string | null;
+  /** An answer still streaming whose last checkpoint is older than this may be a dead node's. */
+  leaseSeconds: number;
+  /** The message an edit, a regeneration or a checkout names. */
+  targetId: string | null;
+}
+
+/** What `turnContext` reads. */
+export interface TurnContextRecord {
+  /** The caller's role in the conversation (null: no member), and its name. */
+  role: MemberRecord["role"] | null;
+  callerName: string | null;
+  agent: AgentRecord | null;
+  duplicateId: string | null;
+  writing: { id: string; stale: boolean } | null;
+  target: MessageRecord | null;
+  targetParent: MessageRecord | null;
+}
+
+/**
+ * What a turn reads of its locked conversation, in one statement: the agent, a repeat of the
+ * `clientMessageId`, the answer being written (one at most) and whether its lease ran out, the
+ * caller's role and name, and the message the turn names with its parent, under the prefixes `a_`,
+ * `t_` and `p_` of the column lists given.
+ */
+const TURN_CONTEXT = (selected: { agent: string; target: string; targetParent: string }) => `
+  SELECT ${selected.agent}, ${selected.target}, ${selected.targetParent},
+         (SELECT d.id FROM messages d
+           WHERE d.conversation_id = $conversationId AND d.client_message_id = $clientMessageId) AS "duplicateId",
+         w.id AS "writingId", w.updated_at < now() - make_interval(secs => $leaseSeconds) AS "writingStale",
+         (SELECT cm.role FROM conversation_members cm
+           WHERE cm.conversation_id = $conversationId AND cm.user_id = $caller) AS "memberRole",
+         (SELECT u.name FROM users u WHERE u.id = $caller) AS "callerName"
+    FROM (SELECT 1) AS one
+    LEFT JOIN agents a ON a.id = $agentId
+    LEFT JOIN messages t ON t.id = $targetId::uuid AND t.conversation_id = $conversationId
+    LEFT JOIN messages p ON p.id = t.parent_id
+    LEFT JOIN LATERAL (SELECT id, updated_at FROM messages
+                        WHERE conversation_id = $conversationId AND status = 'streaming' LIMIT 1) w ON true`;
+
 /** The `conversations` table. */
 export class ConversationRepository {
   constructor(private readonly models: Models) {}
@@ -95,40 +140,20 @@ export class ConversationRepository {
    */
   async turnContext(
     conversation: { id: string; agentId: string },
-    caller: string,
-    clientMessageId: string | null,
-    leaseSeconds: number,
-    targetId: string | null,
+    lookup: TurnLookup,
     tx: Tx,
-  ): Promise<{
-    /** The caller's role in the conversation (null: no member), and its name. */
-    role: MemberRecord["role"] | null;
-    callerName: string | null;
-    agent: AgentRecord | null;
-    duplicateId: string | null;
-    writing: { id: string; stale: boolean } | null;
-    target: MessageRecord | null;
-    targetParent: MessageRecord | null;
-  }> {
+  ): Promise<TurnContextRecord> {
     const { Agent, Message } = this.models;
-    const [row] = await this.sequelize.query<Record<string, unknown>>(
-      `SELECT ${columnsOf(Agent, "a", "a_")}, ${columnsOf(Message, "t", "t_")}, ${columnsOf(Message, "p", "p_")},
-              (SELECT d.id FROM messages d WHERE d.conversation_id = $1 AND d.client_message_id = $3) AS "duplicateId",
-              w.id AS "writingId", w.updated_at < now() - make_interval(secs => $4) AS "writingStale",
-              (SELECT cm.role FROM conversation_members cm WHERE cm.conversation_id = $1 AND cm.user_id = $6) AS "memberRole",
-              (SELECT u.name FROM users u WHERE u.id = $6) AS "callerName"
-         FROM (SELECT 1) AS one
-         LEFT JOIN agents a ON a.id = $2
-         LEFT JOIN messages t ON t.id = $5::uuid AND t.conversation_id = $1
-         LEFT JOIN messages p ON p.id = t.parent_id
-         LEFT JOIN LATERAL (SELECT id, updated_at FROM messages
-                             WHERE conversation_id = $1 AND status = 'streaming' LIMIT 1) w ON true`,
-      {
-        bind: [conversation.id, conversation.agentId, clientMessageId, leaseSeconds, targetId, caller],
-        type: QueryTypes.SELECT,
-        transaction: tx,
-      },
-    );
+    const selected = {
+      agent: columnsOf(Agent, "a", "a_"),
+      target: columnsOf(Message, "t", "t_"),
+      targetParent: columnsOf(Message, "p", "p_"),
+    };
+    const [row] = await this.sequelize.query<Record<string, unknown>>(TURN_CONTEXT(selected), {
+      bind: { conversationId: conversation.id, agentId: conversation.agentId, ...lookup },
+      type: QueryTypes.SELECT,
+      transaction: tx,
+    });
     return {
       role: (row?.memberRole as MemberRecord["role"] | null | undefined) ?? null,
       callerName: (row?.callerName as string | null | undefined) ?? null,

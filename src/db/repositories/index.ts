@@ -20,8 +20,8 @@ export {
   TemplateRepository,
   UserRepository,
 };
-export type { ConversationFilter } from "./conversation-repository.js";
-export type { MessageText, TreeRow } from "./message-repository.js";
+export type { ConversationFilter, TurnContextRecord, TurnLookup } from "./conversation-repository.js";
+export type { MessageText, NewTurn, StoredTurn, TreeRow } from "./message-repository.js";
 export { DuplicateClientMessageId } from "./message-repository.js";
 
 /** Every query of the server, one repository per table family. */

@@ -33,6 +33,96 @@ const BRANCH_COLUMNS = `
     THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL)
     ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) END AS "branchCount"`;
 
+/** A turn to store: its question (none when an answer is regenerated) and its answer (if one starts). */
+export interface NewTurn {
+  conversationId: string;
+  /** The `seq` of its first new message. */
+  seq: number;
+  question?: {
+    parentId: string | null;
+    content: string;
+    clientMessageId: string | null;
+    contentTokens: number;
+    metadata: Record<string, unknown>;
+    author: { id: string; name: string | null };
+  };
+  /** The answer's parent when there is no new question (a regenerated answer). */
+  answerParentId?: string;
+  /** Absent when the question starts no answer (`assistantMode` manual or off). */
+  answer?: { modelUsed: string; llmProvider: string; temperature: number };
+}
+
+/** A turn as stored, and its conversation moved on. */
+export interface StoredTurn {
+  question: BranchedMessage | null;
+  answer: BranchedMessage | null;
+  conversation: ConversationRecord;
+}
+
+/**
+ * A turn's rows, in one statement: `v` holds every value, bound and typed once (a turn without a
+ * question or without an answer binds nulls for that part, which PostgreSQL accepts only when their
+ * types are given); the question is inserted when `$storesQuestion`, the answer when `$startsAnswer`,
+ * and the conversation moves on to the last of them. Returns the new messages (ascending) with their
+ * conversation, under the prefixes `m_` and `c_` of the column lists given (the models' columns,
+ * known once the models are set up).
+ */
+const CREATE_TURN = (returned: { message: string; conversation: string }) => `
+  WITH v AS (
+    SELECT gen_random_uuid() AS question, gen_random_uuid() AS answer,
+           $conversationId::uuid AS conversation_id, $seq::int AS seq,
+           $storesQuestion::boolean AS stores_question, $startsAnswer::boolean AS starts_answer,
+           $parentId::uuid AS parent_id, $content::text AS content, $clientMessageId::text AS client_message_id,
+           $contentTokens::int AS content_tokens, $metadata::jsonb AS metadata,
+           $authorId::text AS author_id, $authorName::text AS author_name,
+           $modelUsed::text AS model_used, $llmProvider::text AS llm_provider, $temperature::float8 AS temperature
+  ), inserted AS (
+    INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, status, client_message_id,
+                          content_tokens, metadata, model_used, llm_provider, temperature, author_id, author_name)
+    SELECT question, conversation_id, parent_id, seq, 'user', content, 'complete', client_message_id,
+           content_tokens, metadata, NULL::text, NULL::text, NULL::float8, author_id, author_name
+      FROM v WHERE stores_question
+    UNION ALL
+    SELECT answer, conversation_id, CASE WHEN stores_question THEN question ELSE parent_id END,
+           seq + stores_question::int, 'assistant', '', 'streaming', NULL::text,
+           0, '{}'::jsonb, model_used, llm_provider, temperature, NULL::text, NULL::text
+      FROM v WHERE starts_answer
+    RETURNING *
+  ), moved AS (
+    UPDATE conversations
+       SET total_messages = (SELECT seq + (stores_question AND starts_answer)::int FROM v),
+           head_id = (SELECT CASE WHEN starts_answer THEN answer ELSE question END FROM v),
+           last_message_at = now(), updated_at = now()
+     WHERE id = $conversationId::uuid RETURNING *
+  )
+  SELECT ${returned.message}, ${returned.conversation},
+         -- The new messages are the newest of their siblings: the statement's snapshot does not see
+         -- them, so count the others and add one.
+         CASE WHEN m.parent_id IS NULL
+           THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL)
+           ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) END + 1 AS "branchCount"
+    FROM inserted m CROSS JOIN moved c ORDER BY m.seq`;
+
+/** The values of `CREATE_TURN`, by name; those of a part the turn does not store are null. */
+function turnParameters({ conversationId, seq, question, answerParentId, answer }: NewTurn) {
+  return {
+    conversationId,
+    seq,
+    storesQuestion: question !== undefined,
+    startsAnswer: answer !== undefined,
+    parentId: question?.parentId ?? answerParentId ?? null,
+    content: question?.content ?? null,
+    clientMessageId: question?.clientMessageId ?? null,
+    contentTokens: question?.contentTokens ?? 0,
+    metadata: JSON.stringify(question?.metadata ?? {}),
+    authorId: question?.author.id ?? null,
+    authorName: question?.author.name ?? null,
+    modelUsed: answer?.modelUsed ?? null,
+    llmProvider: answer?.llmProvider ?? null,
+    temperature: answer?.temperature ?? null,
+  };
+}
+
 /**
  * The `messages` table. A conversation is a tree (each message follows a parent), and reads follow
  * a path up from a message through the `(parent_id)` links: a page, the window, a summary's
@@ -233,95 +323,22 @@ export class MessageRepository {
    * the conversation's `totalMessages`, `lastMessageAt` and head (to the answer). Throws
    * `DuplicateClientMessageId` when the unique index finds the `clientMessageId` already there.
    */
-  async createTurn(
-    turn: {
-      conversationId: string;
-      seq: number;
-      question?: {
-        parentId: string | null;
-        content: string;
-        clientMessageId: string | null;
-        contentTokens: number;
-        metadata: Record<string, unknown>;
-        author: { id: string; name: string | null };
-      };
-      /** The answer's parent when there is no new question (a regenerated answer). */
-      answerParentId?: string;
-      /** Absent when the question starts no answer (`assistantMode` manual or off). */
-      answer?: { modelUsed: string; llmProvider: string; temperature: number };
-    },
-    tx: Tx,
-  ): Promise<{
-    question: BranchedMessage | null;
-    answer: BranchedMessage | null;
-    conversation: ConversationRecord;
-  }> {
+  async createTurn(turn: NewTurn, tx: Tx): Promise<StoredTurn> {
     const { Message, Conversation } = this.models;
-    const q = turn.question;
-    const a = turn.answer;
-    // Every value is bound and typed once, in `v`: a turn without a question or without an answer
-    // leaves some unused, which PostgreSQL accepts only when their types are given.
-    const bind = [
-      turn.conversationId,
-      turn.seq,
-      a?.modelUsed ?? null,
-      a?.llmProvider ?? null,
-      a?.temperature ?? null,
-      q?.parentId ?? turn.answerParentId ?? null,
-      q?.content ?? null,
-      q?.clientMessageId ?? null,
-      q?.contentTokens ?? 0,
-      JSON.stringify(q?.metadata ?? {}),
-      q?.author.id ?? null,
-      q?.author.name ?? null,
-    ];
-    const rowsToInsert = [
-      ...(q
-        ? [
-            `SELECT v.question, v.conversation, v.parent, v.seq, 'user', v.content, 'complete', v.client_message_id,
-                    v.tokens, v.metadata, NULL::text, NULL::text, NULL::float8, v.author_id, v.author_name FROM v`,
-          ]
-        : []),
-      ...(a
-        ? [
-            `SELECT v.answer, v.conversation, ${q ? "v.question" : "v.parent"}, v.seq${q ? " + 1" : ""}, 'assistant', '',
-                    'streaming', NULL::text, 0, '{}'::jsonb, v.model, v.provider, v.temperature, NULL::text, NULL::text FROM v`,
-          ]
-        : []),
-    ];
-    const last = q && a ? "v.seq + 1" : "v.seq";
-    const head = a ? "v.answer" : "v.question";
+    const returned = {
+      message: columnsOf(Message, "m", "m_"),
+      conversation: columnsOf(Conversation, "c", "c_"),
+    };
     try {
-      const rows = await this.sequelize.query<Record<string, unknown>>(
-        `WITH v AS (
-           SELECT gen_random_uuid() AS question, gen_random_uuid() AS answer, $1::uuid AS conversation,
-                  $2::int AS seq, $3::text AS model, $4::text AS provider, $5::float8 AS temperature,
-                  $6::uuid AS parent, $7::text AS content, $8::text AS client_message_id, $9::int AS tokens,
-                  $10::jsonb AS metadata, $11::text AS author_id, $12::text AS author_name
-         ), inserted AS (
-           INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, status, client_message_id,
-                                 content_tokens, metadata, model_used, llm_provider, temperature, author_id, author_name)
-           ${rowsToInsert.join(" UNION ALL ")}
-           RETURNING *
-         ), moved AS (
-           UPDATE conversations SET total_messages = (SELECT ${last} FROM v), last_message_at = now(),
-                  updated_at = now(), head_id = (SELECT ${head} FROM v)
-            WHERE id = $1::uuid RETURNING *
-         )
-         SELECT ${columnsOf(Message, "m", "m_")}, ${columnsOf(Conversation, "c", "c_")},
-                -- The new messages are the newest of their siblings: the statement's snapshot does
-                -- not see them, so count the others and add one.
-                CASE WHEN m.parent_id IS NULL
-                  THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL)
-                  ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) END + 1 AS "branchCount"
-           FROM inserted m CROSS JOIN moved c ORDER BY m.seq`,
-        { bind, type: QueryTypes.SELECT, transaction: tx },
-      );
-      const branchedRows = rows.map((r) => ({ ...r, branchIndex: r.branchCount }));
-      const messages = branchedRows.map((r) => this.branched(r));
+      const rows = await this.sequelize.query<Record<string, unknown>>(CREATE_TURN(returned), {
+        bind: turnParameters(turn),
+        type: QueryTypes.SELECT,
+        transaction: tx,
+      });
+      const messages = rows.map((r) => this.branched({ ...r, branchIndex: r.branchCount }));
       return {
-        question: q ? messages[0]! : null,
-        answer: a ? messages.at(-1)! : null,
+        question: turn.question ? messages[0]! : null,
+        answer: turn.answer ? messages.at(-1)! : null,
         conversation: recordOf<ConversationRecord>(Conversation, rows[0]!, "c_")!,
       };
     } catch (err) {

@@ -43,23 +43,7 @@ export class AnthropicChatModel implements ChatModel {
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
-    const system = request.messages
-      .filter((m) => m.role === "system")
-      .map((m) => m.content)
-      .join("\n\n");
-    // No temperature: API version 2026-10-21, which this SDK sends, rejects temperature (even 1.0)
-    // with a 400, and the SDK no longer has the field.
-    const body: MessageCreateParamsStreaming = {
-      model: request.model,
-      max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-      ...(system ? { system } : {}),
-      messages: request.messages.flatMap((m) =>
-        m.role === "system"
-          ? []
-          : [{ role: m.role, content: m.name === undefined ? m.content : namePrefix(m.name, m.content) }],
-      ),
-      stream: true,
-    };
+    const body = messagesRequest(request);
     const events = guardStream<RawMessageStreamEvent>({
       vendor: VENDOR,
       abortSignal: request.abortSignal,
@@ -69,47 +53,79 @@ export class AnthropicChatModel implements ChatModel {
       open: (signal) => this.client.messages.create(body, { signal }),
       toError: (err, phase) => toProviderError(VENDOR, err, { sdk: Anthropic, apiKey: this.apiKey, phase }),
     });
-
-    let inputUsage: AnthropicUsage | undefined;
-    let outputUsage: MessageDeltaUsage | AnthropicUsage | undefined;
-    let modelUsed: string | undefined;
-    let finishReason: FinishReason | undefined;
-    let stopped = false;
-    for await (const event of events) {
-      if (!isEvent(event)) throw malformedError(VENDOR);
-      switch (event.type) {
-        case "message_start":
-          inputUsage = event.message.usage;
-          outputUsage = event.message.usage;
-          modelUsed = event.message.model;
-          break;
-        case "content_block_delta":
-          // Thinking, signatures, citations and tool input are not part of the visible answer.
-          if (event.delta.type === "text_delta" && event.delta.text) {
-            yield { type: "text-delta", delta: event.delta.text };
-          }
-          break;
-        case "message_delta":
-          finishReason = mapAnthropicFinishReason(event.delta.stop_reason);
-          outputUsage = event.usage ?? outputUsage;
-          break;
-        case "message_stop":
-          stopped = true;
-          break;
-        default:
-          break;
-      }
-    }
-    if (request.abortSignal.aborted) return;
-    // The SDK ends quietly when the body ends early; only message_stop proves the answer is whole.
-    if (!stopped) throw cutOffError(VENDOR);
-    yield {
-      type: "finish",
-      finishReason: finishReason ?? "other",
-      usage: convertAnthropicUsage(inputUsage, outputUsage),
-      ...(modelUsed ? { modelUsed } : {}),
-    };
+    yield* readMessageStream(events, request.abortSignal);
   }
+}
+
+/** The prompt as the Messages API takes it: system messages apart, authors' names as a prefix. */
+function messagesRequest(request: ChatRequest): MessageCreateParamsStreaming {
+  const system = request.messages
+    .filter((m) => m.role === "system")
+    .map((m) => m.content)
+    .join("\n\n");
+  // No temperature: API version 2026-10-21, which this SDK sends, rejects temperature (even 1.0)
+  // with a 400, and the SDK no longer has the field.
+  return {
+    model: request.model,
+    max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    ...(system ? { system } : {}),
+    messages: request.messages.flatMap((m) =>
+      m.role === "system"
+        ? []
+        : [{ role: m.role, content: m.name === undefined ? m.content : namePrefix(m.name, m.content) }],
+    ),
+    stream: true,
+  };
+}
+
+/**
+ * Turns the guarded events into the parts of a `ChatModel`: the text deltas, then one `finish` with
+ * the mapped stop reason, the usage (input from `message_start`, output from the last
+ * `message_delta`) and the model. Only `message_stop` proves the answer is whole.
+ */
+async function* readMessageStream(
+  events: AsyncIterable<RawMessageStreamEvent>,
+  abortSignal: AbortSignal,
+): AsyncIterable<ChatStreamPart> {
+  let inputUsage: AnthropicUsage | undefined;
+  let outputUsage: MessageDeltaUsage | AnthropicUsage | undefined;
+  let modelUsed: string | undefined;
+  let finishReason: FinishReason | undefined;
+  let stopped = false;
+  for await (const event of events) {
+    if (!isEvent(event)) throw malformedError(VENDOR);
+    switch (event.type) {
+      case "message_start":
+        inputUsage = event.message.usage;
+        outputUsage = event.message.usage;
+        modelUsed = event.message.model;
+        break;
+      case "content_block_delta":
+        // Thinking, signatures, citations and tool input are not part of the visible answer.
+        if (event.delta.type === "text_delta" && event.delta.text) {
+          yield { type: "text-delta", delta: event.delta.text };
+        }
+        break;
+      case "message_delta":
+        finishReason = mapAnthropicFinishReason(event.delta.stop_reason);
+        outputUsage = event.usage ?? outputUsage;
+        break;
+      case "message_stop":
+        stopped = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (abortSignal.aborted) return;
+  // The SDK ends quietly when the body ends early; only message_stop proves the answer is whole.
+  if (!stopped) throw cutOffError(VENDOR);
+  yield {
+    type: "finish",
+    finishReason: finishReason ?? "other",
+    usage: convertAnthropicUsage(inputUsage, outputUsage),
+    ...(modelUsed ? { modelUsed } : {}),
+  };
 }
 
 /** Valid JSON can still lack what an event needs; that is malformed data, not a crash. */

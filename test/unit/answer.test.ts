@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { Generation } from "../../src/chat/generation.js";
+import { Answer } from "../../src/chat/answer.js";
 import type { AssistantDeltaEvent } from "../../src/protocol/index.js";
 
-function generation(flushMs: number, now: () => number) {
+function answer(flushMs: number, now: () => number) {
   const events: AssistantDeltaEvent[] = [];
-  const g = new Generation({
+  const g = new Answer({
     conversationId: "c",
     messageId: "m",
     flushMs,
@@ -14,9 +14,9 @@ function generation(flushMs: number, now: () => number) {
   return { g, events };
 }
 
-describe("a generation's deltas", () => {
+describe("an answer's deltas", () => {
   it("keeps a surrogate pair cut between two chunks whole, and makes what PostgreSQL cannot store U+FFFD", () => {
-    const { g, events } = generation(0, () => 0);
+    const { g, events } = answer(0, () => 0);
     g.append("smile \ud83d");
     g.append("\ude00 and NUL \u0000, lone \udc00");
     g.append("end \ud83d");
@@ -28,7 +28,7 @@ describe("a generation's deltas", () => {
   });
 
   it("sends one event per chunk with STREAM_FLUSH_MS=0, numbered from 1", () => {
-    const { g, events } = generation(0, () => 0);
+    const { g, events } = answer(0, () => 0);
     for (const chunk of ["a", "b", "c"]) g.append(chunk);
     expect(events.map((e) => [e.seq, e.delta])).to.deep.equal([
       [1, "a"],
@@ -39,7 +39,7 @@ describe("a generation's deltas", () => {
 
   it("merges chunks into at most one event per flush interval, the first at once", async () => {
     let clock = 0;
-    const { g, events } = generation(20, () => clock);
+    const { g, events } = answer(20, () => clock);
     g.append("Hel");
     g.append("lo");
     g.append(", ");
@@ -58,7 +58,7 @@ describe("a generation's deltas", () => {
 
   it("gives a snapshot that the later deltas complete exactly", () => {
     let clock = 0;
-    const { g, events } = generation(50, () => clock);
+    const { g, events } = answer(50, () => clock);
     g.append("one ");
     g.append("two ");
     const snapshot = g.snapshot();
@@ -73,7 +73,7 @@ describe("a generation's deltas", () => {
 
   it("keeps what was produced on stop, and accepts nothing after", () => {
     const clock = 0;
-    const { g, events } = generation(1000, () => clock);
+    const { g, events } = answer(1000, () => clock);
     g.append("kept ");
     g.append("also kept");
     g.stop();

@@ -1,6 +1,6 @@
 import type { AssistantDeltaEvent, GenerationSnapshot } from "../protocol/index.js";
 
-export interface GenerationOptions {
+export interface AnswerOptions {
   conversationId: string;
   messageId: string;
   /** Deltas are merged into at most one event per this many ms; 0 sends one event per chunk. */
@@ -14,7 +14,7 @@ export interface GenerationOptions {
  * per `flushMs`, the first one at once) and knows, at every moment, the text those deltas cover:
  * a tab that joins gets that snapshot and then every delta with a larger `seq`.
  */
-export class Generation {
+export class Answer {
   readonly conversationId: string;
   readonly messageId: string;
   private readonly abortController = new AbortController();
@@ -30,7 +30,7 @@ export class Generation {
   /** A high surrogate that ended the last chunk, waiting for its other half. */
   private carry = "";
 
-  constructor(options: GenerationOptions) {
+  constructor(options: AnswerOptions) {
     this.conversationId = options.conversationId;
     this.messageId = options.messageId;
     this.flushMs = options.flushMs;
