@@ -17,7 +17,11 @@ export default tseslint.config(
     },
   },
   // Functions stay short enough to read at a glance (every line counted, nested functions included):
-  // the client faces and the SDK at 80 lines.
+  // the server at 60 lines, the client faces and the SDK at 80.
+  {
+    files: ["src/**/*.ts", "migrations/**/*.ts", "seeders/**/*.ts"],
+    rules: { "max-lines-per-function": ["error", { max: 60 }] },
+  },
   {
     files: ["sdk/**/*.ts", "widget/**/*.ts", "client-example/**/*.{ts,tsx}"],
     rules: { "max-lines-per-function": ["error", { max: 80 }] },
