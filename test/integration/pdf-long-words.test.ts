@@ -2,21 +2,9 @@
 // src/http/ export route.
 import { randomBytes } from "node:crypto";
 import { expect } from "chai";
-import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
+import { pdfText } from "../support/pdf-text.js";
 import { seedConversation } from "../support/seeded-conversation.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
-
-/** The text of every page of a PDF, as pdf.js extracts it. */
-async function pdfText(bytes: Uint8Array): Promise<string> {
-  const pdf = await getDocument({ data: bytes, useSystemFonts: false, isEvalSupported: false }).promise;
-  const pages: string[] = [];
-  for (let n = 1; n <= pdf.numPages; n++) {
-    const content = await (await pdf.getPage(n)).getTextContent();
-    pages.push(content.items.map((item) => ("str" in item ? item.str : "")).join(" "));
-  }
-  await pdf.destroy();
-  return pages.join("\n");
-}
 
 /** Random letters and digits, with no place to wrap between them (base64 without `+` and `/`). */
 function unbroken(length: number): string {

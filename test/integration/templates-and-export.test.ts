@@ -1,7 +1,7 @@
 // Covers: src/templates/template-service.ts, src/agents/agent-service.ts (starters), the template routes of
 // src/http/routes/, src/conversations/conversation-export.ts, src/conversations/conversation-pdf.ts.
 import { expect } from "chai";
-import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
+import { pdfText } from "../support/pdf-text.js";
 import type {
   AgentResource,
   ConversationResource,
@@ -13,18 +13,6 @@ import { FakeChatModel } from "../support/fake-chat-model.js";
 import { pollHealthz, rest } from "../support/rest.js";
 import { seedConversation } from "../support/seeded-conversation.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
-
-/** The text of every page of a PDF, as pdf.js extracts it. */
-async function pdfText(bytes: Uint8Array): Promise<string> {
-  const pdf = await getDocument({ data: bytes, useSystemFonts: false, isEvalSupported: false }).promise;
-  const pages: string[] = [];
-  for (let n = 1; n <= pdf.numPages; n++) {
-    const content = await (await pdf.getPage(n)).getTextContent();
-    pages.push(content.items.map((item) => ("str" in item ? item.str : "")).join(" "));
-  }
-  await pdf.destroy();
-  return pages.join("\n");
-}
 
 describe("templates and starters", () => {
   let server: TestServer;
