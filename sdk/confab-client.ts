@@ -14,7 +14,7 @@ import type {
   UserResource,
 } from "../src/protocol/index.js";
 import { request, type AckDataOf, type AckEvent, type ChatSocket, type PayloadOf } from "./acks.js";
-import { ConversationHandle, type HandleHost, type RoomEvent } from "./conversation-handle.js";
+import { ConversationHandle, ROOM_EVENTS, type HandleHost } from "./conversation-handle.js";
 import { ConversationList } from "./conversation-list.js";
 import { Emitter } from "./emitter.js";
 import { ConfabError, asConfabError, closedError } from "./errors.js";
@@ -43,23 +43,6 @@ type ClientEvents = {
   /** A failure nobody asked for: the connection refused for good, a token that cannot be had. */
   error: (error: ConfabError) => void;
 };
-
-/** Every room event, routed to the handle of its conversation. */
-const ROOM_EVENTS: readonly RoomEvent[] = [
-  "message:created",
-  "assistant:start",
-  "assistant:delta",
-  "assistant:saving",
-  "assistant:done",
-  "assistant:error",
-  "conversation:updated",
-  "conversation:deleted",
-  "member:joined",
-  "member:updated",
-  "member:left",
-  "presence:update",
-  "typing",
-];
 
 type RoomPayload = { conversationId?: string; conversation?: { id: string } };
 

@@ -74,21 +74,23 @@ export interface SendOptions {
   metadata?: Record<string, unknown>;
 }
 
-/** The room events a handle receives, routed to it by its client. */
-export type RoomEvent =
-  | "message:created"
-  | "assistant:start"
-  | "assistant:delta"
-  | "assistant:saving"
-  | "assistant:done"
-  | "assistant:error"
-  | "conversation:updated"
-  | "conversation:deleted"
-  | "member:joined"
-  | "member:updated"
-  | "member:left"
-  | "presence:update"
-  | "typing";
+/** The room events a handle receives, routed to it by its client (`receive` has one entry each). */
+export const ROOM_EVENTS = [
+  "message:created",
+  "assistant:start",
+  "assistant:delta",
+  "assistant:saving",
+  "assistant:done",
+  "assistant:error",
+  "conversation:updated",
+  "conversation:deleted",
+  "member:joined",
+  "member:updated",
+  "member:left",
+  "presence:update",
+  "typing",
+] as const satisfies readonly (keyof ServerToClientEvents)[];
+export type RoomEvent = (typeof ROOM_EVENTS)[number];
 
 const WRITERS: readonly (MemberRole | null)[] = ["owner", "participant"];
 

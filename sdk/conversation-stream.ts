@@ -94,10 +94,6 @@ export class ConversationStream {
     this.buffer ??= [];
   }
 
-  get joining(): boolean {
-    return this.buffer !== null;
-  }
-
   /** The `afterSeq` for a re-join: every message up to it is shown and settled. */
   afterSeq(): number | undefined {
     let highestSettled: number | undefined;
@@ -223,21 +219,6 @@ export class ConversationStream {
   /** A message the stream holds, by id. */
   find(id: string): MessageView | undefined {
     return this.views.get(id);
-  }
-
-  /** Whether this message is shown (on the path, or a local send). */
-  shows(key: string): boolean {
-    const view = this.views.get(key);
-    return view !== undefined && (view.id === null || this.path().includes(view));
-  }
-
-  /** The messages sharing this one's parent that the stream holds, in seq order. */
-  siblingsHeld(key: string): MessageView[] {
-    const view = this.views.get(key);
-    if (!view || view.id === null) return [];
-    return [...this.views.values()]
-      .filter((v) => v.id !== null && v.parentId === view.parentId)
-      .sort(compareViews);
   }
 
   /** The path ending at the head, as far up as the stream holds it, oldest first. */

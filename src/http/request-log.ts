@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Request, RequestHandler } from "express";
+import type { RequestHandler } from "express";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import "./request-context.js";
+import { servedRoute } from "./route-pattern.js";
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -11,12 +12,6 @@ declare module "express-serve-static-core" {
 }
 
 const GIVEN_ID = /^[\w.-]{1,128}$/;
-
-/** The route's pattern (`/api/v1/conversations/:id`), never the raw path: metrics labels stay few. */
-function routeOf(req: Request): string {
-  const pattern = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof pattern === "string" ? `${req.baseUrl}${pattern}` : "unmatched";
-}
 
 /**
  * Every REST request gets an id (the caller's `X-Request-Id` when it is sane), echoed in the response
@@ -29,7 +24,8 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
     res.setHeader("X-Request-Id", req.id);
     const started = performance.now();
     res.on("finish", () => {
-      const route = routeOf(req);
+      // The route's pattern, never the raw path: metrics labels stay few.
+      const route = servedRoute(req);
       const seconds = (performance.now() - started) / 1000;
       metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       metrics.httpDuration.observe({ method: req.method, route }, seconds);

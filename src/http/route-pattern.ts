@@ -24,7 +24,14 @@ export function routePattern(req: Request): string {
   const method = req.method === "HEAD" ? "GET" : req.method;
   const path = req.originalUrl.split("?")[0] ?? "";
   const documented = DOCUMENTED.find((r) => r.method === method && r.regexp.test(path));
-  if (documented) return documented.pattern;
+  return documented ? documented.pattern : servedRoute(req);
+}
+
+/**
+ * The pattern of the route that served a request (`/api/v1/conversations/:id`), or `unmatched`: what
+ * the request log and the metrics' labels use, found at no cost once Express has routed it.
+ */
+export function servedRoute(req: Request): string {
   const served = (req.route as { path?: unknown } | undefined)?.path;
   return typeof served === "string" ? `${req.baseUrl}${served}` : "unmatched";
 }

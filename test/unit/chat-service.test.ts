@@ -122,19 +122,8 @@ describe("a turn, as the transports see it", () => {
 
   it("tells the room once of a dead node's answer that a send found", async () => {
     const { store } = parts;
-    const conversation = store.conversation("ana");
-    const question = store.seed({
-      conversationId: conversation.id,
-      seq: 1,
-      role: "user",
-      status: "complete",
-    });
-    const orphan = store.seed({
-      conversationId: conversation.id,
-      seq: 2,
-      role: "assistant",
+    const { conversation, answer: orphan } = store.seedTurn("ana", {
       status: "streaming",
-      parentId: question.id,
       content: "cut sh",
     });
     store.now += LEASE_MS + 1;

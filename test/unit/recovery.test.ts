@@ -10,19 +10,8 @@ describe("recovering a dead node's answers", () => {
   /** An answer left streaming with `content` as its last checkpoint, `ageMs` ago. */
   function orphan(content: string, ageMs = LEASE_MS + 1000) {
     const { store } = parts;
-    const conversation = store.conversation("ana");
-    const question = store.seed({
-      conversationId: conversation.id,
-      seq: 1,
-      role: "user",
-      status: "complete",
-    });
-    const row = store.seed({
-      conversationId: conversation.id,
-      seq: 2,
-      role: "assistant",
+    const { answer: row } = store.seedTurn("ana", {
       status: "streaming",
-      parentId: question.id,
       content,
       modelUsed: "demo-1",
       llmProvider: "demo",

@@ -19,24 +19,11 @@ describe("starting a turn", () => {
 
   /** A conversation of Ana's with one ended turn (question, answer) on its path. */
   function conversationWithOneTurn(overrides: Parameters<typeof parts.store.conversation>[1] = {}) {
-    const { store } = parts;
-    const conversation = store.conversation("ana", overrides);
-    const question = store.seed({
-      conversationId: conversation.id,
-      seq: 1,
-      role: "user",
-      status: "complete",
-    });
-    const answer = store.seed({
-      conversationId: conversation.id,
-      seq: 2,
-      role: "assistant",
-      status: "complete",
-      parentId: question.id,
-      content: "an answer",
-      contentTokens: 2,
-    });
-    return { conversation, question, answer };
+    return parts.store.seedTurn(
+      "ana",
+      { status: "complete", content: "an answer", contentTokens: 2 },
+      overrides,
+    );
   }
 
   beforeEach(() => (parts = chatOnFakes()));

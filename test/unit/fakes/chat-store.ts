@@ -85,6 +85,27 @@ export class FakeChatStore {
     if (name !== undefined) this.names.set(userId, name);
   }
 
+  /**
+   * A conversation of `ownerId`'s with one turn on its path: a question, and its answer as `answer`
+   * says (ended, or left streaming by a node that died).
+   */
+  seedTurn(
+    ownerId: string,
+    answer: Pick<MessageRecord, "status"> & Partial<MessageRecord>,
+    overrides: Partial<ConversationRecord> = {},
+  ): { conversation: ConversationRecord; question: MessageRecord; answer: MessageRecord } {
+    const conversation = this.conversation(ownerId, overrides);
+    const question = this.seed({ conversationId: conversation.id, seq: 1, role: "user", status: "complete" });
+    const stored = this.seed({
+      conversationId: conversation.id,
+      seq: 2,
+      role: "assistant",
+      parentId: question.id,
+      ...answer,
+    });
+    return { conversation: this.conversationRows.get(conversation.id)!, question, answer: stored };
+  }
+
   /** A message stored as it is, moving its conversation on to it. */
   seed(fields: Parameters<typeof messageRecord>[0]): MessageRecord {
     const message = messageRecord(fields, new Date(this.now));
