@@ -6,6 +6,7 @@ import addSummaryThroughSeq from "./0005-add-summary-through-seq.js";
 import createMaintenanceJobs from "./0006-create-maintenance-jobs.js";
 import branchesAndTemplates from "./0007-branches-and-templates.js";
 import membersInvitesAuthors from "./0008-members-invites-authors.js";
+import partsToolsApproval from "./0009-parts-tools-approval.js";
 import type { MigrationStep } from "./context.js";
 
 /** Every migration, in the order they run. A new one is added at the end. */
@@ -18,4 +19,5 @@ export const migrations: MigrationStep[] = [
   createMaintenanceJobs,
   branchesAndTemplates,
   membersInvitesAuthors,
+  partsToolsApproval,
 ];

@@ -41,6 +41,9 @@ export function toAgentResource(a: AgentRecord): AgentResource {
     autoGenerateSummary: a.autoGenerateSummary,
     active: a.active,
     starters: a.starters,
+    toolIds: a.toolIds,
+    maxSteps: a.maxSteps,
+    reasoning: a.reasoning ?? null,
   };
 }
 
@@ -67,6 +70,7 @@ export function toConversationResource(
     headId: c.headId ?? null,
     role,
     assistantMode: c.assistantMode,
+    toolApproval: c.toolApproval,
   };
 }
 
@@ -97,6 +101,7 @@ export function toMessageResource(m: BranchedMessage): MessageResource {
     role: m.role,
     author: m.authorId ? { id: m.authorId, name: m.authorName ?? m.authorId } : null,
     content: m.content,
+    parts: m.parts,
     status: m.status,
     clientMessageId: m.clientMessageId ?? null,
     inputTokens: m.inputTokens ?? null,

@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   generation_in_progress: 409,
   conversation_not_active: 409,
   token_limit_reached: 409,
+  /** A tool call was decided already (the first decision wins). */
+  conflict: 409,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,

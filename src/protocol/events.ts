@@ -11,6 +11,8 @@ import {
   sendPayload,
   typingPayload,
 } from "./inputs.js";
+import type { MessagePart, ToolPart } from "./parts.js";
+import { decidePayload } from "./tools.js";
 import {
   conversationResource,
   generationSnapshot,
@@ -78,6 +80,7 @@ export const chatEvents = {
   "message:regenerate": regeneratePayload,
   "conversation:checkout": checkoutPayload,
   "generation:stop": conversationPayload,
+  "tool:decide": decidePayload,
   "auth:refresh": refreshPayload,
 } as const;
 
@@ -92,6 +95,7 @@ export interface ChatAcks {
   "message:regenerate": { assistantMessageId: string };
   "conversation:checkout": { conversation: ConversationResource };
   "generation:stop": StopResult;
+  "tool:decide": { part: ToolPart };
   "auth:refresh": RefreshResult;
 }
 
@@ -124,6 +128,18 @@ export interface AssistantDeltaEvent {
   delta: string;
 }
 
+/** Reasoning text of an answer, coalesced like its deltas; it shares their `seq`. */
+export type AssistantReasoningEvent = AssistantDeltaEvent;
+
+/** A non-text part added or changed: the whole part as it now is, at its `index` in `parts`. */
+export interface AssistantPartEvent {
+  conversationId: string;
+  messageId: string;
+  seq: number;
+  index: number;
+  part: MessagePart;
+}
+
 /** An answer that has ended and is kept by its node until the database can store it. */
 export interface AssistantSavingEvent {
   conversationId: string;
@@ -151,6 +167,8 @@ export interface ServerToClientEvents {
   "message:created": (event: { conversationId: string; message: MessageResource }) => void;
   "assistant:start": (event: AssistantStartEvent) => void;
   "assistant:delta": (event: AssistantDeltaEvent) => void;
+  "assistant:reasoning": (event: AssistantReasoningEvent) => void;
+  "assistant:part": (event: AssistantPartEvent) => void;
   "assistant:saving": (event: AssistantSavingEvent) => void;
   "assistant:done": (event: { conversationId: string; message: MessageResource }) => void;
   "assistant:error": (event: AssistantErrorEvent) => void;
@@ -181,6 +199,10 @@ export type ActivityType =
   | "generation.started"
   | "generation.finished"
   | "generation.failed"
+  | "tool.called"
+  | "tool.approval_requested"
+  | "tool.decided"
+  | "tool.failed"
   | "member.joined"
   | "member.left";
 

@@ -6,6 +6,7 @@ import {
   MEMBER_ROLES,
   MESSAGE_ROLES,
   PROVIDERS,
+  TOOL_APPROVERS,
 } from "./resources.js";
 import { textProblem } from "./text.js";
 
@@ -96,15 +97,11 @@ export const patchConversationBody = z
     tags: tags.optional(),
     metadata: metadata.optional(),
     assistantMode: z.enum(ASSISTANT_MODES).optional(),
+    toolApproval: z.enum(TOOL_APPROVERS).optional(),
   })
-  .refine(
-    (b) =>
-      b.title !== undefined ||
-      b.tags !== undefined ||
-      b.metadata !== undefined ||
-      b.assistantMode !== undefined,
-    { message: "give at least one of title, tags, metadata, assistantMode" },
-  );
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: "give at least one of title, tags, metadata, assistantMode, toolApproval",
+  });
 
 // --- REST: members and invites ----------------------------------------------------------------
 
@@ -171,6 +168,9 @@ const agentFields = {
   autoGenerateSummary: z.boolean(),
   active: z.boolean(),
   starters: z.array(notBlank(200)).max(6),
+  toolIds: z.array(id).max(64),
+  maxSteps: z.number().int().min(1).max(50),
+  reasoning: z.strictObject({ budgetTokens: z.number().int().min(1024).max(128_000) }).nullable(),
 };
 
 /** `POST /admin/agents`: name, provider and model are required; the rest has the documented defaults. */
@@ -187,6 +187,9 @@ export const createAgentBody = z.strictObject({
   autoGenerateSummary: agentFields.autoGenerateSummary.optional(),
   active: agentFields.active.optional(),
   starters: agentFields.starters.optional(),
+  toolIds: agentFields.toolIds.optional(),
+  maxSteps: agentFields.maxSteps.optional(),
+  reasoning: agentFields.reasoning.optional(),
 });
 
 export const patchAgentBody = z

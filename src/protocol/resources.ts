@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { messagePart } from "./parts.js";
 
 /**
  * The JSON shapes of PROTOCOL.md section 3, as clients receive them. Written once, as zod schemas:
@@ -13,7 +14,17 @@ export type ProviderName = (typeof PROVIDERS)[number];
 export const ROLES = ["user", "admin"] as const;
 export const CONVERSATION_STATUSES = ["active", "archived", "deleted"] as const;
 export const MESSAGE_ROLES = ["user", "assistant", "system"] as const;
-export const MESSAGE_STATUSES = ["complete", "streaming", "cancelled", "error", "interrupted"] as const;
+export const MESSAGE_STATUSES = [
+  "complete",
+  "streaming",
+  "awaiting_approval",
+  "cancelled",
+  "error",
+  "interrupted",
+] as const;
+/** Who may decide a tool call in a conversation: any participant (and the owner), or only the owner. */
+export const TOOL_APPROVERS = ["participant", "owner"] as const;
+export type ToolApprover = (typeof TOOL_APPROVERS)[number];
 /** A member's role in a conversation, from the least to the most it may do. */
 export const MEMBER_ROLES = ["viewer", "participant", "owner"] as const;
 export type MemberRole = (typeof MEMBER_ROLES)[number];
@@ -46,6 +57,12 @@ export const agentResource = z
     autoGenerateSummary: z.boolean(),
     active: z.boolean(),
     starters: z.array(z.string()).describe("prompts a widget offers on an empty conversation"),
+    toolIds: z.array(z.string()).describe("the tools the agent may call"),
+    maxSteps: z.number().int().describe("model calls per answer"),
+    reasoning: z
+      .object({ budgetTokens: z.number().int() })
+      .nullable()
+      .describe("extended thinking, where the vendor has it (Anthropic)"),
   })
   .meta({ id: "Agent" });
 
@@ -71,6 +88,7 @@ export const conversationResource = z
       .nullable()
       .describe("the caller's role in the conversation; null only in /admin answers (an admin is no member)"),
     assistantMode: z.enum(ASSISTANT_MODES),
+    toolApproval: z.enum(TOOL_APPROVERS).describe("who may decide the assistant's tool calls"),
   })
   .meta({ id: "Conversation" });
 
@@ -123,7 +141,8 @@ export const messageResource = z
       .describe(
         "the member who wrote a user message; null for answers, a template's messages, an erased user",
       ),
-    content: z.string(),
+    content: z.string().describe("the text of its text parts"),
+    parts: z.array(messagePart),
     status: z.enum(MESSAGE_STATUSES),
     clientMessageId: z.string().nullable(),
     inputTokens: z.number().int().nullable(),
@@ -166,11 +185,15 @@ export const templateResource = z
   })
   .meta({ id: "Template" });
 
-/** An answer still being written: its text so far, which covers its deltas up to `seq`. */
+/**
+ * An answer still being written (or waiting for approval): its text and parts so far, which cover its
+ * events up to `seq`.
+ */
 export const generationSnapshot = z.object({
   messageId: z.string(),
   seq: z.number().int(),
   content: z.string(),
+  parts: z.array(messagePart),
 });
 
 export type UserResource = z.output<typeof userResource>;

@@ -5,13 +5,42 @@
  * request; the stream then ends quietly, without a `finish`.
  */
 export interface ChatPromptMessage {
-  role: "system" | "user" | "assistant";
+  role: "system" | "user" | "assistant" | "tool";
+  /** The text (for a `tool` message: the result, as JSON text, or the error's reason). */
   content: string;
   /**
    * Who wrote a user message, when people of more than one name wrote in the window (PROTOCOL.md:
    * history with several people): OpenAI and Groq send it as `name`, Anthropic as a `Name: ` prefix.
    */
   name?: string;
+  /** An assistant message's tool calls, after its text (each vendor's own format on the wire). */
+  toolCalls?: PromptToolCall[];
+  /**
+   * An assistant message's signed thinking, sent back only within one answer's steps where the
+   * vendor requires it (Anthropic): never as history of earlier answers.
+   */
+  thinking?: { text: string; signature: string }[];
+  /** A `tool` message: the call it answers. */
+  toolCallId?: string;
+  toolName?: string;
+  /** A `tool` message that reports a failure or a denial (Anthropic's `is_error`). */
+  isError?: boolean;
+}
+
+/** A tool call as the model made it. */
+export interface PromptToolCall {
+  id: string;
+  name: string;
+  /** The input as the model gave it: parsed JSON, or its raw text when it was not JSON. */
+  input: unknown;
+}
+
+/** A tool the model may call, as every vendor takes it. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of an object. */
+  inputSchema: Record<string, unknown>;
 }
 
 export interface ChatRequest {
@@ -30,6 +59,10 @@ export interface ChatRequest {
    * a sensible title or summary instead of its usual reply.
    */
   purpose?: "answer" | "title" | "summary";
+  /** The tools the model may call (none: it may call none). */
+  tools?: ToolSpec[];
+  /** Extended thinking, where the vendor has it (Anthropic); others ignore it. */
+  reasoning?: { budgetTokens: number } | undefined;
 }
 
 export interface Usage {
@@ -41,8 +74,19 @@ export interface Usage {
 
 export type FinishReason = "stop" | "length" | "content_filter" | "tool_calls" | "error" | "other";
 
+/**
+ * What a model streams: text and reasoning deltas, tool calls (their input in pieces, then whole),
+ * then exactly one `finish` (`tool_calls` when the model waits for the results of its calls).
+ */
 export type ChatStreamPart =
   | { type: "text-delta"; delta: string }
+  | { type: "reasoning-delta"; delta: string }
+  /** The signature that closes a block of signed thinking (Anthropic), to send back within the answer. */
+  | { type: "reasoning-signature"; signature: string }
+  | { type: "tool-input-start"; toolCallId: string; toolName: string }
+  | { type: "tool-input-delta"; toolCallId: string; delta: string }
+  /** A whole tool call; `input` is the raw JSON text the model wrote ("" for none). */
+  | { type: "tool-call"; toolCallId: string; toolName: string; input: string }
   | { type: "finish"; finishReason: FinishReason; usage: Usage | undefined; modelUsed?: string };
 
 export interface ChatModel {

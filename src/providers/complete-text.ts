@@ -11,7 +11,7 @@ export async function completeText(
   let finished = false;
   for await (const part of model.stream(request)) {
     if (part.type === "text-delta") text += part.delta;
-    else {
+    else if (part.type === "finish") {
       finished = true;
       usage = part.usage;
     }

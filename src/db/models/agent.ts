@@ -25,6 +25,12 @@ export class Agent extends Model<InferAttributes<Agent>, InferCreationAttributes
   declare active: CreationOptional<boolean>;
   /** Prompts a widget offers on an empty conversation. */
   declare starters: CreationOptional<string[]>;
+  /** The tools it may call. */
+  declare toolIds: CreationOptional<string[]>;
+  /** Model calls per answer. */
+  declare maxSteps: CreationOptional<number>;
+  /** Extended thinking, where the vendor has it. */
+  declare reasoning: CreationOptional<{ budgetTokens: number } | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -44,6 +50,9 @@ export class Agent extends Model<InferAttributes<Agent>, InferCreationAttributes
         autoGenerateSummary: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
         active: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
         starters: { type: DataTypes.ARRAY(DataTypes.STRING(200)), allowNull: false, defaultValue: [] },
+        toolIds: { type: DataTypes.ARRAY(DataTypes.UUID), allowNull: false, defaultValue: [] },
+        maxSteps: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 5 },
+        reasoning: { type: DataTypes.JSONB, allowNull: true },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },

@@ -7,7 +7,7 @@ import {
   type Sequelize,
 } from "sequelize";
 
-import type { AssistantMode, ConversationResource } from "../../protocol/index.js";
+import type { AssistantMode, ConversationResource, ToolApprover } from "../../protocol/index.js";
 
 export type ConversationStatus = ConversationResource["status"];
 
@@ -34,6 +34,8 @@ export class Conversation extends Model<
   /** The newest message of the path the conversation shows (the same for every tab). */
   declare headId: CreationOptional<string | null>;
   declare assistantMode: CreationOptional<AssistantMode>;
+  /** Who may decide the assistant's tool calls. */
+  declare toolApproval: CreationOptional<ToolApprover>;
   declare tags: CreationOptional<string[]>;
   declare metadata: CreationOptional<Record<string, unknown>>;
   declare createdAt: CreationOptional<Date>;
@@ -57,6 +59,7 @@ export class Conversation extends Model<
         summaryThroughId: { type: DataTypes.UUID, allowNull: true },
         headId: { type: DataTypes.UUID, allowNull: true },
         assistantMode: { type: DataTypes.STRING(8), allowNull: false, defaultValue: "auto" },
+        toolApproval: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "participant" },
         tags: { type: DataTypes.ARRAY(DataTypes.STRING(50)), allowNull: false, defaultValue: [] },
         metadata: { type: DataTypes.JSONB, allowNull: false, defaultValue: {} },
         createdAt: DataTypes.DATE,

@@ -7,11 +7,27 @@ import {
   type Sequelize,
 } from "sequelize";
 
-import type { MessageResource } from "../../protocol/index.js";
+import type { MessagePart, MessageResource } from "../../protocol/index.js";
 
 export type MessageRole = MessageResource["role"];
 export type MessageStatus = MessageResource["status"];
 export type MessageError = NonNullable<MessageResource["error"]>;
+
+/** What an answer that waits for approval keeps for its next step. */
+export interface AnswerState {
+  /** Model calls made so far. */
+  steps: number;
+  /** Tokens the earlier steps used, as the vendor reported them (or estimated). */
+  inputTokens: number;
+  outputTokens: number;
+  usageEstimated: boolean;
+  /** The time to the first token of the first step. */
+  timeToFirstTokenMs: number | null;
+  /** Milliseconds the earlier steps took (waiting for a decision not counted). */
+  responseTimeMs: number;
+  /** Signed thinking of the current step, by tool call (Anthropic needs it sent back). */
+  thinking?: { text: string; signature: string }[];
+}
 
 /** One message of a conversation, numbered by `seq` (1, 2, 3, … with no gaps). */
 export class Message extends Model<InferAttributes<Message>, InferCreationAttributes<Message>> {
@@ -26,6 +42,12 @@ export class Message extends Model<InferAttributes<Message>, InferCreationAttrib
   /** The author's name as it was when they wrote. */
   declare authorName: CreationOptional<string | null>;
   declare content: string;
+  /** Its parts in order (PROTOCOL.md: parts); `content` is the text of its text parts. */
+  declare parts: CreationOptional<MessagePart[]>;
+  /** The `seq` of the last event of the answer (its deltas, reasoning and parts) the row covers. */
+  declare streamSeq: CreationOptional<number>;
+  /** What a later step of an answer needs (its usage so far, steps taken); null once it ended. */
+  declare answerState: CreationOptional<AnswerState | null>;
   declare status: MessageStatus;
   declare clientMessageId: CreationOptional<string | null>;
   /** The tokenizer's count of `content`, kept so the history window never re-counts old messages. */
@@ -55,7 +77,10 @@ export class Message extends Model<InferAttributes<Message>, InferCreationAttrib
         authorId: { type: DataTypes.STRING(255), allowNull: true },
         authorName: { type: DataTypes.STRING(255), allowNull: true },
         content: { type: DataTypes.TEXT, allowNull: false, defaultValue: "" },
-        status: { type: DataTypes.STRING(16), allowNull: false },
+        parts: { type: DataTypes.JSONB, allowNull: false, defaultValue: [] },
+        streamSeq: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        answerState: { type: DataTypes.JSONB, allowNull: true },
+        status: { type: DataTypes.STRING(24), allowNull: false },
         clientMessageId: { type: DataTypes.STRING(255), allowNull: true },
         contentTokens: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         inputTokens: { type: DataTypes.INTEGER, allowNull: true },

@@ -214,6 +214,7 @@ export class ConversationRepository {
           seq: i + 1,
           role: m.role,
           content: m.content,
+          parts: [{ type: "text" as const, text: m.content }],
           contentTokens: m.contentTokens,
           status: "complete" as const,
           metadata: {},

@@ -77,14 +77,15 @@ const CREATE_TURN = (returned: { message: string; conversation: string }) => `
            $authorId::text AS author_id, $authorName::text AS author_name,
            $modelUsed::text AS model_used, $llmProvider::text AS llm_provider, $temperature::float8 AS temperature
   ), inserted AS (
-    INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, status, client_message_id,
+    INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, parts, status, client_message_id,
                           content_tokens, metadata, model_used, llm_provider, temperature, author_id, author_name)
-    SELECT question, conversation_id, parent_id, seq, 'user', content, 'complete', client_message_id,
+    SELECT question, conversation_id, parent_id, seq, 'user', content,
+           jsonb_build_array(jsonb_build_object('type', 'text', 'text', content)), 'complete', client_message_id,
            content_tokens, metadata, NULL::text, NULL::text, NULL::float8, author_id, author_name
       FROM v WHERE stores_question
     UNION ALL
     SELECT answer, conversation_id, CASE WHEN stores_question THEN question ELSE parent_id END,
-           seq + stores_question::int, 'assistant', '', 'streaming', NULL::text,
+           seq + stores_question::int, 'assistant', '', '[]'::jsonb, 'streaming', NULL::text,
            0, '{}'::jsonb, model_used, llm_provider, temperature, NULL::text, NULL::text
       FROM v WHERE starts_answer
     RETURNING *
