@@ -19,8 +19,8 @@ export default sqlMigration(
     `ALTER TABLE messages ADD COLUMN answer_state jsonb`,
     `UPDATE messages SET parts = jsonb_build_array(jsonb_build_object('type', 'text', 'text', content))
       WHERE content <> ''`,
-    // The answers waiting for a decision, for the sweep that ends those nobody decides.
-    `CREATE INDEX messages_awaiting_approval ON messages (updated_at) WHERE status = 'awaiting_approval'`,
+    // The answer of a conversation that waits for a decision (a turn is refused meanwhile).
+    `CREATE INDEX messages_awaiting_approval ON messages (conversation_id) WHERE status = 'awaiting_approval'`,
     `CREATE TABLE mcp_servers (
        id uuid PRIMARY KEY,
        name varchar(255) NOT NULL,

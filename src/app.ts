@@ -39,6 +39,8 @@ import { DemoChatModel } from "./providers/demo/demo-chat-model.js";
 import { ModelRegistry } from "./providers/model-registry.js";
 import { vendorModels } from "./providers/vendor-models.js";
 import { registerAdminNamespace, type AdminNamespace } from "./realtime/admin-namespace.js";
+import { ToolDecisions } from "./chat/tool-decisions.js";
+import type { ToolCatalog } from "./tools/tool-box.js";
 import { registerChatNamespace, type ChatNamespace } from "./realtime/chat-namespace.js";
 import { OtherNodes } from "./realtime/other-nodes.js";
 import { Presence } from "./realtime/presence.js";
@@ -56,6 +58,8 @@ export interface ConfabOptions {
   logger?: Logger;
   /** Replaces the chat model of a provider (tests use fakes that record their calls). */
   chatModels?: Partial<Record<ProviderName, ChatModel>>;
+  /** Replaces where answers get their agents' tools (tests give tools of their own). */
+  toolCatalog?: ToolCatalog;
   /** Serve the client example at `/` (default: outside production). */
   serveClientExample?: boolean;
   /** How long running answers may finish on shutdown (default: SHUTDOWN_GRACE_MS). */
@@ -95,7 +99,15 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const measures = buildMeasures({ ...base, ...sockets, ...answers });
   const delivery = buildDelivery({ ...base, ...sockets });
   const services = buildServices({ ...base, ...delivery, modelRegistry });
-  const turns = buildTurns({ ...base, ...sockets, ...answers, ...measures, ...delivery, ...services });
+  const turns = buildTurns({
+    ...base,
+    ...sockets,
+    ...answers,
+    ...measures,
+    ...delivery,
+    ...services,
+    toolCatalog: options.toolCatalog,
+  });
   const admin = buildAdmin({ ...base, ...identity, ...sockets, ...delivery, ...services, ...turns });
   const parts = { ...base, ...identity, ...sockets, ...measures, ...delivery, ...services, ...turns, admin };
   registerNamespaces(parts);
@@ -279,18 +291,27 @@ function buildServices(parts: Base & Delivery & { modelRegistry: ModelRegistry }
 /** Turns and answers: the chat service and what it is made of, summaries, and recovery. */
 interface Turns {
   chat: ChatService;
+  decisions: ToolDecisions;
   summaries: Summaries;
   recovery: Recovery;
 }
 
-function buildTurns(parts: Base & Sockets & Answers & Measures & Delivery & Services): Turns {
+function buildTurns(
+  parts: Base & Sockets & Answers & Measures & Delivery & Services & { toolCatalog: ToolCatalog | undefined },
+): Turns {
   const { config, repositories, redis, logger, answers, leases, notifier, policy, modelRegistry } = parts;
   const leaseMs = config.generationLeaseMs;
   const gate = new BackgroundGate(() => repositories.busy());
   const summaries = new Summaries({ repositories, modelRegistry, notifier, logger, gate });
   const reports = new TurnReports({ notifier, metrics: parts.metrics });
   const recovery = new Recovery({ repositories, answers, notifier, leases, reports, logger, leaseMs });
-  const chat = new ChatService({
+  const decisions: ToolDecisions = new ToolDecisions({
+    repositories,
+    policy,
+    notifier,
+    resume: (turn, from) => chat.resume(turn, from),
+  });
+  const chat: ChatService = new ChatService({
     repositories,
     policy,
     starter: new TurnStarter({ repositories, policy, recovery, limits: parts.limits, leaseMs }),
@@ -307,6 +328,7 @@ function buildTurns(parts: Base & Sockets & Answers & Measures & Delivery & Serv
       summaries,
       streamFlushMs: config.streamFlushMs,
       maxOutputTokens: config.maxOutputTokens,
+      tools: parts.toolCatalog,
     }),
     answers,
     recovery,
@@ -314,8 +336,9 @@ function buildTurns(parts: Base & Sockets & Answers & Measures & Delivery & Serv
     notifier,
     logger,
     ...(redis ? { otherNodes: parts.otherNodes } : {}),
+    cancelAwaiting: (conversationId, byUserId) => decisions.cancel(conversationId, byUserId),
   });
-  return { chat, summaries, recovery };
+  return { chat, decisions, summaries, recovery };
 }
 
 function buildAdmin(parts: Base & Identity & Sockets & Delivery & Services & Turns): AdminService {
@@ -353,6 +376,7 @@ function registerNamespaces(parts: Parts): void {
     ...realtime,
     conversations: parts.conversations,
     chat: parts.chat,
+    decisions: parts.decisions,
     presence: parts.presence,
     typing: parts.typing,
     membersChanged: (conversationId) => notifier.forgetAudience(conversationId),
@@ -368,6 +392,7 @@ async function buildHttp(parts: Parts, serveClientExample: boolean): Promise<Exp
     users: parts.users,
     conversations: parts.conversations,
     chat: parts.chat,
+    decisions: parts.decisions,
     agents: parts.agents,
     templates: parts.templates,
     members: parts.members,

@@ -15,6 +15,10 @@ import { Answer } from "./answer.js";
 import type { LocalAnswers } from "./local-answers.js";
 import { buildPrompt, type Prompt, type PromptHistory } from "./prompt.js";
 import type { Summaries } from "./summaries.js";
+import { AnswerSteps, type StepsResult } from "./answer-steps.js";
+import type { AnswerState } from "../db/records.js";
+import type { MessagePart } from "../protocol/index.js";
+import { NO_TOOLS, type ToolCatalog } from "../tools/tool-box.js";
 import type { TurnReports } from "./turn-reports.js";
 
 /** A turn whose user message and answer row are stored: what its answer is written from. */
@@ -30,7 +34,7 @@ export interface TurnContext {
 
 export interface AnswerWriterDeps {
   repositories: {
-    messages: Pick<MessageRepository, "finish" | "findBranched">;
+    messages: Pick<MessageRepository, "finish" | "findBranched" | "awaitApproval">;
     conversations: Pick<ConversationRepository, "findById">;
   };
   /** Where the prompt's history is read (the conversation service's). */
@@ -47,6 +51,15 @@ export interface AnswerWriterDeps {
   streamFlushMs: number;
   /** MAX_OUTPUT_TOKENS. */
   maxOutputTokens: number;
+  /** Where an answer gets its agent's tools; none: agents have no tools. */
+  tools?: ToolCatalog | undefined;
+}
+
+/** Where an answer that waited for approval goes on from (PROTOCOL.md: approval, shared). */
+export interface Resumption {
+  seq: number;
+  parts: MessagePart[];
+  state: AnswerState;
 }
 
 /** How long one attempt to store an ended answer may take before it counts as the database being away. */
@@ -65,19 +78,27 @@ export class AnswerWriter {
    * Writes and stores the answer. `onSaving` is called once if the ended answer cannot be stored at
    * first (the database is away): the writer keeps retrying until it is stored.
    */
-  async run(ctx: TurnContext, onSaving: (err: AppError) => void): Promise<MessageResource> {
+  async run(
+    ctx: TurnContext,
+    onSaving: (err: AppError) => void,
+    resume?: Resumption,
+  ): Promise<MessageResource> {
     const { conversation, assistant } = ctx;
-    const { answers, logger } = this.deps;
+    const { answers, logger, notifier } = this.deps;
     const answer = new Answer({
       conversationId: conversation.id,
       messageId: assistant.id,
       flushMs: this.deps.streamFlushMs,
-      emit: (event) => this.deps.notifier.assistantDelta(event),
+      emit: (event) => notifier.assistantDelta(event),
+      emitReasoning: (event) => notifier.assistantReasoning(event),
+      emitPart: (event) => notifier.assistantPart(event),
+      resumeFrom: resume,
     });
     answers.add(answer);
     try {
-      const { result, prompt } = await this.write(ctx, answer);
-      const row = answerOutcome(result);
+      const { result, prompt } = await this.write(ctx, answer, resume?.state);
+      if (result.awaiting) return await this.awaitApproval(ctx, answer, result);
+      const row = { ...answerOutcome(result), ...partsRow(answer), answerState: null };
       const stored = await this.store(ctx, row, onSaving);
       // The stored row now holds the text: its lease can go before the end is announced.
       await this.deps.leases
@@ -94,34 +115,40 @@ export class AnswerWriter {
     }
   }
 
-  /** Writes the model's text into the answer; returns how the stream went. */
+  /** Writes the model's steps into the answer; returns how they went. */
   private async write(
     ctx: TurnContext,
     answer: Answer,
-  ): Promise<{ result: StreamResult; prompt: Prompt | undefined }> {
-    const startedAt = performance.now();
+    state: AnswerState | undefined,
+  ): Promise<{ result: StreamResult & StepsResult; prompt: Prompt | undefined }> {
+    const startedAt = performance.now() - (state?.responseTimeMs ?? 0);
     let prompt: Prompt | undefined;
-    let streamed = nothingStreamed(ctx.agent);
+    let steps: StepsResult = AnswerSteps.nothing(ctx.agent, state);
     try {
       // Outside the vendor's error handling: a database that is slow or away is not the vendor's
       // failure, and the answer can wait for it.
       prompt = await this.prompt(ctx, answer);
-      if (prompt && !answer.stopped) streamed = await this.stream(ctx, answer, prompt);
+      if (prompt && !answer.stopped) {
+        const tools = await this.toolsOf(ctx);
+        steps = await new AnswerSteps({ ...this.deps, tools }).run(ctx, answer, prompt, state);
+      }
     } catch (err) {
-      streamed.failure = new AppError("internal", "the answer could not be prepared", { cause: err });
+      steps.failure = new AppError("internal", "the answer could not be prepared", { cause: err });
       this.deps.logger.error({ err, messageId: ctx.assistant.id }, "the prompt could not be built");
     } finally {
       answer.end();
     }
     const endedAt = performance.now();
     const text = answer.text;
+    const ttft = state?.timeToFirstTokenMs;
     return {
       prompt,
       result: {
-        ...streamed,
+        ...steps,
+        firstTokenAt: ttft === null || ttft === undefined ? steps.firstTokenAt : startedAt + ttft,
         text,
-        // The answer's text is counted once, here; its count is stored with it.
-        textTokens: await countTextTokens(text),
+        // The answer's text (and its tool calls) is counted once, here; its count is stored with it.
+        textTokens: await countTextTokens(text + toolText(answer.currentParts())),
         promptTokens: prompt?.promptTokens ?? 0,
         stopReason: answer.stopReason,
         startedAt,
@@ -130,50 +157,60 @@ export class AnswerWriter {
     };
   }
 
-  /**
-   * Streams the model's parts into the answer: its text, then its usage, finish reason and
-   * model. A vendor's failure (or a stream that ends unfinished) is returned, never thrown; one after
-   * a stop is no failure: the answer was stopped.
-   */
-  private async stream(ctx: TurnContext, answer: Answer, prompt: Prompt): Promise<Streamed> {
-    const { agent, assistant, conversation } = ctx;
-    const streamed = nothingStreamed(agent);
+  /** The agent's tools; none when they cannot be read (the answer goes on without them). */
+  private async toolsOf(ctx: TurnContext) {
+    if (!this.deps.tools || ctx.agent.toolIds.length === 0) return NO_TOOLS;
     try {
-      const model = this.deps.modelRegistry.forAgent(agent);
-      for await (const part of model.stream({
-        model: agent.model,
-        messages: prompt.messages,
-        temperature: agent.temperature,
-        maxOutputTokens: this.deps.maxOutputTokens,
-        abortSignal: answer.signal,
-        purpose: "answer",
-      })) {
-        if (answer.stopped) break;
-        if (part.type === "text-delta") {
-          streamed.firstTokenAt ??= performance.now();
-          answer.append(part.delta);
-        } else {
-          streamed.usage = part.usage;
-          streamed.finishReason = part.finishReason;
-          if (part.modelUsed) streamed.modelUsed = part.modelUsed;
-        }
-      }
-      if (!answer.stopped && streamed.finishReason === undefined) {
-        throw new AppError("provider_error", "the model's stream ended before the answer was finished");
-      }
+      return await this.deps.tools.forAgent(ctx.agent);
     } catch (err) {
-      if (!answer.stopped) {
-        streamed.failure =
-          err instanceof AppError && err.code === "provider_error"
-            ? err
-            : new AppError("provider_error", "the model failed to answer", { cause: err });
-        this.deps.logger.warn(
-          { err, conversationId: conversation.id, messageId: assistant.id },
-          "generation failed",
-        );
-      }
+      this.deps.logger.warn({ err, messageId: ctx.assistant.id }, "the agent's tools could not be read");
+      return NO_TOOLS;
     }
-    return streamed;
+  }
+
+  /**
+   * Stores the answer as waiting for approval (held by no node: its lease goes) with what its next
+   * step needs, and tells the operators; the tabs have seen the request as `assistant:part`.
+   */
+  private async awaitApproval(
+    ctx: TurnContext,
+    answer: Answer,
+    result: StreamResult & StepsResult,
+  ): Promise<MessageResource> {
+    const { conversation, assistant } = ctx;
+    const state: AnswerState = {
+      steps: result.steps,
+      inputTokens: result.usage?.inputTokens ?? 0,
+      outputTokens: result.usage?.outputTokens ?? 0,
+      usageEstimated: result.usage?.estimated === true,
+      timeToFirstTokenMs:
+        result.firstTokenAt === undefined ? null : Math.round(result.firstTokenAt - result.startedAt),
+      responseTimeMs: Math.round(result.endedAt - result.startedAt),
+    };
+    const stored = await withTimeLimit(
+      this.deps.repositories.messages.awaitApproval(assistant.id, {
+        ...partsRow(answer),
+        content: answer.text,
+        answerState: state,
+      }),
+      STORE_TIME_LIMIT_MS,
+    );
+    await this.deps.leases
+      .release({ conversationId: conversation.id, messageId: assistant.id })
+      .catch(() => undefined);
+    const current = stored ?? (await this.deps.repositories.messages.findBranched(assistant.id));
+    for (const part of answer.currentParts()) {
+      if (part.type !== "tool" || part.state !== "approval-requested") continue;
+      this.deps.notifier.activity({
+        type: "tool.approval_requested",
+        at: new Date().toISOString(),
+        userId: conversation.userId,
+        conversationId: conversation.id,
+        messageId: assistant.id,
+        toolName: part.toolName,
+      });
+    }
+    return toMessageResource(current ?? assistant);
   }
 
   /** The prompt, waiting while the database is away (the answer is stopped meanwhile if asked). */
@@ -287,20 +324,6 @@ export class AnswerWriter {
   }
 }
 
-/** What the model's stream told: its usage, finish reason and model, its first token's time, or its failure. */
-type Streamed = Pick<StreamResult, "usage" | "finishReason" | "modelUsed" | "failure" | "firstTokenAt">;
-
-/** Before the stream: the agent's model, and nothing else known. */
-function nothingStreamed(agent: AgentRecord): Streamed {
-  return {
-    usage: undefined,
-    finishReason: undefined,
-    modelUsed: agent.model,
-    failure: undefined,
-    firstTokenAt: undefined,
-  };
-}
-
 /** An answer as stored, and its conversation with the new totals. */
 interface StoredAnswer {
   message: BranchedMessage;
@@ -311,4 +334,18 @@ interface StoredAnswer {
 export function isDeadlock(err: unknown): boolean {
   const driver = (err as { parent?: { code?: unknown } } | null)?.parent;
   return driver?.code === "40P01";
+}
+
+/** The parts of an answer as stored, and the `seq` of the last event they cover. */
+function partsRow(answer: Answer): { parts: MessagePart[]; streamSeq: number } {
+  return { parts: answer.currentParts(), streamSeq: answer.lastSeq };
+}
+
+/** The tool calls' inputs and outputs as text, counted with the answer (they go back to the model). */
+function toolText(parts: MessagePart[]): string {
+  let text = "";
+  for (const p of parts)
+    if (p.type === "tool")
+      text += ` ${JSON.stringify(p.input ?? null)} ${JSON.stringify(p.output ?? p.error ?? null)}`;
+  return text;
 }

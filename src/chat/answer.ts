@@ -1,4 +1,10 @@
-import type { AssistantDeltaEvent, GenerationSnapshot } from "../protocol/index.js";
+import type {
+  AssistantDeltaEvent,
+  AssistantPartEvent,
+  GenerationSnapshot,
+  MessagePart,
+} from "../protocol/index.js";
+import { textOfParts } from "../protocol/index.js";
 
 export interface AnswerOptions {
   conversationId: string;
@@ -6,24 +12,35 @@ export interface AnswerOptions {
   /** Deltas are merged into at most one event per this many ms; 0 sends one event per chunk. */
   flushMs: number;
   emit: (event: AssistantDeltaEvent) => void;
+  /** Reasoning deltas, coalesced like the text; none: reasoning is kept but not sent. */
+  emitReasoning?: (event: AssistantDeltaEvent) => void;
+  /** A non-text part added or changed. */
+  emitPart?: (event: AssistantPartEvent) => void;
+  /** Where an answer that waited for approval goes on from: its stored parts and their `seq`. */
+  resumeFrom?: { seq: number; parts: MessagePart[] };
   now?: () => number;
 }
 
+type Streamed = "text" | "reasoning";
+
 /**
- * One answer being written. It coalesces the model's chunks into numbered deltas (at most one event
- * per `flushMs`, the first one at once) and knows, at every moment, the text those deltas cover:
- * a tab that joins gets that snapshot and then every delta with a larger `seq`.
+ * One answer being written. It coalesces the model's text and reasoning into numbered deltas (at
+ * most one event per `flushMs`, the first one at once) and numbers each change of a non-text part on
+ * the same `seq`; it knows, at every moment, the parts those events cover: a tab that joins gets that
+ * snapshot and then every event with a larger `seq`.
  */
 export class Answer {
   readonly conversationId: string;
   readonly messageId: string;
   private readonly abortController = new AbortController();
   private readonly flushMs: number;
-  private readonly emitDelta: (event: AssistantDeltaEvent) => void;
+  private readonly options: AnswerOptions;
   private readonly now: () => number;
-  private emitted = "";
-  private seq = 0;
+  /** The parts the events sent so far cover. */
+  private readonly parts: MessagePart[];
+  private seq: number;
   private pending = "";
+  private pendingKind: Streamed = "text";
   private lastEmitAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private streamEnded = false;
@@ -34,8 +51,10 @@ export class Answer {
     this.conversationId = options.conversationId;
     this.messageId = options.messageId;
     this.flushMs = options.flushMs;
-    this.emitDelta = options.emit;
+    this.options = options;
     this.now = options.now ?? (() => performance.now());
+    this.parts = structuredClone(options.resumeFrom?.parts ?? []);
+    this.seq = options.resumeFrom?.seq ?? 0;
   }
 
   get signal(): AbortSignal {
@@ -46,13 +65,26 @@ export class Answer {
     return this.abortController.signal.aborted;
   }
 
-  /** Everything the model has produced so far, emitted or not. */
+  /** The text the model has produced so far, emitted or not. */
   get text(): string {
-    return this.emitted + this.pending;
+    return textOfParts(this.parts) + (this.pendingKind === "text" ? this.pending : "");
   }
 
   append(chunk: string): void {
+    this.add("text", chunk);
+  }
+
+  appendReasoning(chunk: string): void {
+    this.add("reasoning", chunk);
+  }
+
+  private add(kind: Streamed, chunk: string): void {
     if (chunk.length === 0 || this.stopped || this.streamEnded) return;
+    if (kind !== this.pendingKind) {
+      this.settleCarry();
+      this.flush();
+      this.pendingKind = kind;
+    }
     const text = this.carry + chunk;
     const last = text.charCodeAt(text.length - 1);
     const split = last >= 0xd800 && last <= 0xdbff; // a pair cut between two chunks
@@ -66,22 +98,67 @@ export class Answer {
     else this.timer = setTimeout(() => this.flush(), wait);
   }
 
+  private settleCarry(): void {
+    if (this.carry) this.pending += storable(this.carry);
+    this.carry = "";
+  }
+
   /** Sends what is pending as one delta, now. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.length === 0) return;
     const delta = this.pending;
+    const kind = this.pendingKind;
     this.pending = "";
     this.seq += 1;
-    this.emitted += delta;
+    const last = this.parts.at(-1);
+    if (last && last.type === kind) last.text += delta;
+    else this.parts.push({ type: kind, text: delta });
     this.lastEmitAt = this.now();
-    this.emitDelta({ conversationId: this.conversationId, messageId: this.messageId, seq: this.seq, delta });
+    const event = { conversationId: this.conversationId, messageId: this.messageId, seq: this.seq, delta };
+    if (kind === "text") this.options.emit(event);
+    else this.options.emitReasoning?.(event);
   }
 
-  /** The text covered by the deltas sent so far, and the `seq` of the last of them. */
+  /**
+   * Adds a part (no `index`) or replaces the one at `index`, as one numbered event after what is
+   * pending; returns its index.
+   */
+  setPart(part: MessagePart, index?: number): number {
+    this.settleCarry();
+    this.flush();
+    const at = index ?? this.parts.length;
+    this.parts[at] = structuredClone(part);
+    this.seq += 1;
+    this.options.emitPart?.({
+      conversationId: this.conversationId,
+      messageId: this.messageId,
+      seq: this.seq,
+      index: at,
+      part,
+    });
+    return at;
+  }
+
+  /** The parts the events sent so far cover (a copy). */
+  currentParts(): MessagePart[] {
+    return structuredClone(this.parts);
+  }
+
+  /** The `seq` of the last event sent. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** The parts covered by the events sent so far, and the `seq` of the last of them. */
   snapshot(): GenerationSnapshot {
-    return { messageId: this.messageId, seq: this.seq, content: this.emitted };
+    return {
+      messageId: this.messageId,
+      seq: this.seq,
+      content: textOfParts(this.parts),
+      parts: structuredClone(this.parts),
+    };
   }
 
   /** Whether the model's stream is over: the answer is being stored, and there is nothing left to stop. */
@@ -91,8 +168,7 @@ export class Answer {
 
   /** The stream is over: what is pending is sent, and nothing more is accepted. */
   end(): void {
-    if (this.carry) this.pending += storable(this.carry);
-    this.carry = "";
+    this.settleCarry();
     this.flush();
     this.streamEnded = true;
   }

@@ -14,7 +14,7 @@ import type {
   MessageResource,
   SendInput,
 } from "../protocol/index.js";
-import type { AnswerWriter, TurnContext } from "./answer-writer.js";
+import type { AnswerWriter, Resumption, TurnContext } from "./answer-writer.js";
 import type { LocalAnswers } from "./local-answers.js";
 import type { Recovery } from "./recovery.js";
 import type { TurnReports } from "./turn-reports.js";
@@ -56,6 +56,8 @@ export interface ChatServiceDeps {
   logger: Logger;
   /** The other nodes; none on one node. */
   otherNodes?: OtherNodesOfChat | undefined;
+  /** Stops an answer waiting for approval (denies what is pending); false when none waits. */
+  cancelAwaiting?: ((conversationId: string, byUserId: string | null) => Promise<boolean>) | undefined;
 }
 
 /**
@@ -142,6 +144,17 @@ export class ChatService {
     return { message, assistantMessageId: turn.assistant.id, answer };
   }
 
+  /** Goes on writing, on this node, an answer whose tool calls are all decided. */
+  resume(turn: TurnContext, from: Resumption): void {
+    const run = this.deps.writer.run(turn, () => undefined, from);
+    const tracked = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.set(turn.assistant.id, tracked);
+    void tracked.then(() => this.running.delete(turn.assistant.id));
+  }
+
   private announceStart({ conversation, agent, newQuestion, assistant }: TurnContext): void {
     const { notifier } = this.deps;
     if (newQuestion) notifier.messageCreated(toMessageResource(newQuestion));
@@ -167,7 +180,7 @@ export class ChatService {
   /** Stops the caller's answer being written in the conversation, on whichever node writes it. */
   async stop(principal: Principal, conversationId: string): Promise<boolean> {
     await this.deps.policy.require(principal, conversationId, "write");
-    return this.stopAnywhere(conversationId);
+    return this.stopAnywhere(conversationId, { by: principal.userId });
   }
 
   /**
@@ -175,13 +188,18 @@ export class ChatService {
    * With `settle`, resolves only once that answer is stored (erasure deletes right after). Throws
    * `unavailable` when an answer is being written but the node writing it cannot be reached.
    */
-  async stopAnywhere(conversationId: string, options: { settle?: boolean } = {}): Promise<boolean> {
+  async stopAnywhere(
+    conversationId: string,
+    options: { settle?: boolean; by?: string } = {},
+  ): Promise<boolean> {
     const settle = options.settle ?? false;
     const stopped = this.stopLocal(conversationId);
     if (this.deps.answers.get(conversationId)) {
       if (settle) await this.settled(conversationId);
       return stopped;
     }
+    // An answer waiting for approval is held by no node: it is stopped in the database.
+    if (await this.deps.cancelAwaiting?.(conversationId, options.by ?? null)) return true;
     if (!this.deps.otherNodes) return false;
     // Only when an answer is being written somewhere is there another node to reach.
     if ((await this.deps.repositories.messages.countStreaming(conversationId)) === 0) return false;

@@ -89,7 +89,10 @@ export class LocalAnswers {
     for (const g of writing) g.flush();
     try {
       const streaming = await this.deps.messages.checkpoint(
-        writing.map((g) => ({ id: g.messageId, content: g.snapshot().content })),
+        writing.map((g) => {
+          const { content, parts, seq } = g.snapshot();
+          return { id: g.messageId, content, parts, seq };
+        }),
       );
       this.checkpointErrors.recovered();
       // Another node declared these writers dead and stored the answers interrupted: its word stands.

@@ -1,4 +1,4 @@
-import type { BranchedMessage, ConversationRecord } from "../db/records.js";
+import type { BranchedMessage, ConversationRecord, MessageRecord } from "../db/records.js";
 import type { MessageRepository, MessageText } from "../db/repositories/index.js";
 import { notFound } from "../errors.js";
 import { MESSAGE_OVERHEAD_TOKENS } from "../tokens/token-counter.js";
@@ -51,15 +51,15 @@ export class MessageHistory {
     return this.deps.messages.path(leafId, limit);
   }
 
-  /** Whether the head is an answer still streaming, read from `page` when it holds it. */
-  async headIsStreaming(
+  /** The head when it is an answer being written or waiting for approval (read from `page` when it holds it). */
+  async writingHead(
     conversation: Pick<ConversationRecord, "headId">,
     page: BranchedMessage[],
-  ): Promise<boolean> {
+  ): Promise<MessageRecord | null> {
     const { headId } = conversation;
-    if (!headId) return false;
+    if (!headId) return null;
     const head = page.find((m) => m.id === headId) ?? (await this.deps.messages.findById(headId));
-    return head?.status === "streaming";
+    return head?.status === "streaming" || head?.status === "awaiting_approval" ? head : null;
   }
 
   /** Every message after `afterSeq`, on every branch, ascending. */

@@ -4,6 +4,7 @@ import type {
   MemberResource,
   ActivityEvent,
   AssistantDeltaEvent,
+  AssistantPartEvent,
   AssistantSavingEvent,
   AssistantStartEvent,
 } from "../protocol/index.js";
@@ -29,6 +30,9 @@ export interface Notifier {
   messageCreated(message: MessageResource): void;
   assistantStart(event: AssistantStartEvent): void;
   assistantDelta(event: AssistantDeltaEvent): void;
+  assistantReasoning(event: AssistantDeltaEvent): void;
+  /** A non-text part of an answer added or changed (a tool call and its approval, a source). */
+  assistantPart(event: AssistantPartEvent): void;
   /** The answer has ended but cannot be stored yet (the database is away); done or error follows. */
   assistantSaving(event: AssistantSavingEvent): void;
   assistantDone(message: MessageResource): void;

@@ -19,6 +19,8 @@ export type MemberConversation = ConversationRecord & { role: MemberRecord["role
 /** A message with its place among its siblings (the messages that share its parent). */
 export type BranchedMessage = MessageRecord & { branch: { index: number; count: number } };
 
+export type { AnswerState } from "./models/message.js";
+
 /** A database transaction, handed from one repository call to the next. */
 export type Tx = Transaction;
 

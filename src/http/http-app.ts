@@ -1,5 +1,6 @@
 import cors from "cors";
 import express, { type Express, type Router } from "express";
+import type { ToolDecisions } from "../chat/tool-decisions.js";
 import type { MemberService } from "../members/member-service.js";
 import { memberRoutes } from "./routes/member-routes.js";
 import helmet from "helmet";
@@ -31,6 +32,7 @@ export interface HttpAppDeps {
   users: UserDirectory;
   conversations: ConversationService;
   chat: ChatService;
+  decisions: ToolDecisions;
   agents: AgentService;
   templates: TemplateService;
   members: MemberService;

@@ -42,7 +42,11 @@ export const toolPart = z.object({
   /** Set once someone decided (or the time ran out); null while approval is pending or not needed. */
   approval: toolApproval.nullable().optional(),
 });
-export const sourcePart = z.object({ type: z.literal("source"), url: z.string(), title: z.string().optional() });
+export const sourcePart = z.object({
+  type: z.literal("source"),
+  url: z.string(),
+  title: z.string().optional(),
+});
 
 export const messagePart = z
   .discriminatedUnion("type", [textPart, reasoningPart, toolPart, sourcePart])

@@ -14,7 +14,7 @@ export const toolName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 
 /** A JSON Schema for an object (a tool's input): checked to compile when the tool is saved. */
 export const inputSchema = z
   .record(z.string(), z.unknown())
-  .refine((s) => s.type === "object", "must be a JSON Schema with type \"object\"");
+  .refine((s) => s.type === "object", 'must be a JSON Schema with type "object"');
 
 const httpUrl = z
   .string()

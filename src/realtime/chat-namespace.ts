@@ -22,7 +22,8 @@ import {
 import type { SocketData } from "./socket-data.js";
 import { checkoutBranch, joinConversation, leaveConversation } from "./conversation-handlers.js";
 import { answerOtherNodes } from "./node-requests.js";
-import { editMessage, regenerateAnswer, sendMessage, stopAnswer } from "./turn-handlers.js";
+import { decideTool, editMessage, regenerateAnswer, sendMessage, stopAnswer } from "./turn-handlers.js";
+import type { ToolDecisions } from "../chat/tool-decisions.js";
 import type { Presence } from "./presence.js";
 import type { Typing } from "./typing.js";
 
@@ -39,6 +40,8 @@ export interface ChatNamespaceDeps {
   users: UserDirectory;
   conversations: ConversationService;
   chat: ChatService;
+  /** Tool calls decided by the people in a conversation. */
+  decisions: ToolDecisions;
   limits: RateLimits;
   /** Take the client IP from X-Forwarded-For. */
   trustProxy: boolean;
@@ -128,6 +131,7 @@ function listenToTab(socket: ChatSocket, deps: ChatNamespaceDeps, deadlines: Dea
   socket.on("message:regenerate", chatAck("message:regenerate", logger, regenerateAnswer(socket, deps)));
   socket.on("conversation:checkout", chatAck("conversation:checkout", logger, checkoutBranch(socket, deps)));
   socket.on("generation:stop", chatAck("generation:stop", logger, stopAnswer(socket, deps)));
+  socket.on("tool:decide", chatAck("tool:decide", logger, decideTool(socket, deps)));
   socket.on("typing", relayTyping(socket, deps.typing));
   socket.on("auth:refresh", chatAck("auth:refresh", logger, renewToken(expiry, deps)));
 }

@@ -52,13 +52,17 @@ export function joinConversation(socket: ChatSocket, deps: JoinDeps): ChatHandle
       p.afterSeq !== undefined
         ? { messages: await history.after(conversation.id, p.afterSeq), hasMore: false }
         : await history.page(conversation, 50);
-    // An answer is written only if the head is one still streaming (the head stays on it).
-    const writing = await history.headIsStreaming(conversation, page.messages);
+    // An answer is written only if the head is one still streaming (the head stays on it); one that
+    // waits for approval is held by no node: the stored row is its snapshot.
+    const head = await history.writingHead(conversation, page.messages);
     return {
       conversation: toConversationResource(conversation, conversation.role),
       messages: page.messages.map(toMessageResource),
       hasMore: page.hasMore,
-      generation: await deps.chat.snapshot(conversation.id, writing),
+      generation:
+        head?.status === "awaiting_approval"
+          ? { messageId: head.id, seq: head.streamSeq, content: head.content, parts: head.parts }
+          : await deps.chat.snapshot(conversation.id, head !== null),
       presence: await present(socket, deps, conversation.id),
     };
   };

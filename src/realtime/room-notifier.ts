@@ -11,6 +11,7 @@ import {
   userRoom,
   type ActivityEvent,
   type AssistantDeltaEvent,
+  type AssistantPartEvent,
   type AssistantSavingEvent,
   type AssistantStartEvent,
   type MemberResource,
@@ -135,6 +136,14 @@ export class RoomNotifier implements Notifier {
 
   assistantDelta(event: AssistantDeltaEvent): void {
     this.chat.to(conversationRoom(event.conversationId)).emit("assistant:delta", event);
+  }
+
+  assistantReasoning(event: AssistantDeltaEvent): void {
+    this.chat.to(conversationRoom(event.conversationId)).emit("assistant:reasoning", event);
+  }
+
+  assistantPart(event: AssistantPartEvent): void {
+    this.chat.to(conversationRoom(event.conversationId)).emit("assistant:part", event);
   }
 
   assistantSaving(event: AssistantSavingEvent): void {

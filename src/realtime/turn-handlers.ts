@@ -50,3 +50,11 @@ export function regenerateAnswer(socket: ChatSocket, deps: TurnDeps): ChatHandle
 export function stopAnswer(socket: ChatSocket, deps: TurnDeps): ChatHandler<"generation:stop"> {
   return async (p) => ({ stopped: await deps.chat.stop(socket.data.principal, p.conversationId) });
 }
+
+/** `tool:decide`: a person approves or denies a tool call of the answer; the first decision wins. */
+export function decideTool(
+  socket: ChatSocket,
+  deps: Pick<ChatNamespaceDeps, "decisions">,
+): ChatHandler<"tool:decide"> {
+  return async (p) => ({ part: await deps.decisions.decide(socket.data.principal, p) });
+}

@@ -18,7 +18,9 @@ class OtherNode implements OtherNodesOfChat {
 
   snapshot(conversationId: string) {
     const content = this.writing.get(conversationId);
-    return Promise.resolve(content === undefined ? null : { messageId: "theirs", seq: 1, content });
+    return Promise.resolve(
+      content === undefined ? null : { messageId: "theirs", seq: 1, content, parts: [] },
+    );
   }
 }
 
@@ -162,6 +164,7 @@ describe("a turn, as the transports see it", () => {
       messageId: turn.assistantMessageId,
       seq: 1,
       content: "Hello",
+      parts: [{ type: "text", text: "Hello" }],
     });
     parts.model.release();
     await turn.answer;
@@ -186,6 +189,7 @@ describe("a turn, as the transports see it", () => {
       messageId: "theirs",
       seq: 1,
       content: "Half",
+      parts: [],
     });
   });
 });

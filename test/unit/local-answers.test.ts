@@ -50,8 +50,8 @@ describe("the answers a node writes", () => {
     ended.end();
     await eventually(() => store.checkpointCalls.length > 0, "a checkpoint");
     expect(store.checkpointCalls[0]).to.deep.equal([
-      { id: one.messageId, content: "one" },
-      { id: two.messageId, content: "two" },
+      { id: one.messageId, content: "one", parts: [{ type: "text", text: "one" }], seq: 1 },
+      { id: two.messageId, content: "two", parts: [{ type: "text", text: "two" }], seq: 1 },
     ]);
     expect(store.message(two.messageId)?.content).to.equal("two");
   });

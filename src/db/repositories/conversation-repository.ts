@@ -47,7 +47,7 @@ export interface TurnContextRecord {
 
 /**
  * What a turn reads of its locked conversation, in one statement: the agent, a repeat of the
- * `clientMessageId`, the answer being written (one at most) and whether its lease ran out, the
+ * `clientMessageId`, the answer being written or waiting for approval (one at most) and whether its lease ran out, the
  * caller's role and name, and the message the turn names with its parent, under the prefixes `a_`,
  * `t_` and `p_` of the column lists given.
  */
@@ -55,7 +55,8 @@ const TURN_CONTEXT = (selected: { agent: string; target: string; targetParent: s
   SELECT ${selected.agent}, ${selected.target}, ${selected.targetParent},
          (SELECT d.id FROM messages d
            WHERE d.conversation_id = $conversationId AND d.client_message_id = $clientMessageId) AS "duplicateId",
-         w.id AS "writingId", w.updated_at < now() - make_interval(secs => $leaseSeconds) AS "writingStale",
+         w.id AS "writingId",
+         w.status = 'streaming' AND w.updated_at < now() - make_interval(secs => $leaseSeconds) AS "writingStale",
          (SELECT cm.role FROM conversation_members cm
            WHERE cm.conversation_id = $conversationId AND cm.user_id = $caller) AS "memberRole",
          (SELECT u.name FROM users u WHERE u.id = $caller) AS "callerName"
@@ -63,8 +64,12 @@ const TURN_CONTEXT = (selected: { agent: string; target: string; targetParent: s
     LEFT JOIN agents a ON a.id = $agentId
     LEFT JOIN messages t ON t.id = $targetId::uuid AND t.conversation_id = $conversationId
     LEFT JOIN messages p ON p.id = t.parent_id
-    LEFT JOIN LATERAL (SELECT id, updated_at FROM messages
-                        WHERE conversation_id = $conversationId AND status = 'streaming' LIMIT 1) w ON true`;
+    LEFT JOIN LATERAL (
+      (SELECT id, status, updated_at FROM messages WHERE conversation_id = $conversationId AND status = 'streaming')
+      UNION ALL
+      (SELECT id, status, updated_at FROM messages
+        WHERE conversation_id = $conversationId AND status = 'awaiting_approval')
+      LIMIT 1) w ON true`;
 
 /** The `conversations` table. */
 export class ConversationRepository {

@@ -1,6 +1,6 @@
 import { QueryTypes, UniqueConstraintError } from "sequelize";
 import type { Models } from "../models/index.js";
-import type { AdminStats } from "../../protocol/index.js";
+import type { AdminStats, MessagePart } from "../../protocol/index.js";
 import {
   inTx,
   type BranchedMessage,
@@ -32,6 +32,17 @@ const BRANCH_COLUMNS = `
   CASE WHEN m.parent_id IS NULL
     THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL)
     ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) END AS "branchCount"`;
+
+/**
+ * The parts of the row `m` with every tool call that has not ended made an error: what is stored
+ * when its answer ends without it (a dead node).
+ */
+const UNSETTLED_TOOLS_FAILED = `(
+  SELECT COALESCE(jsonb_agg(
+           CASE WHEN p->>'type' = 'tool' AND p->>'state' NOT IN ('output-available', 'output-error', 'denied')
+                THEN p || '{"state": "output-error", "error": "the answer was interrupted"}'::jsonb ELSE p END
+           ORDER BY i), '[]'::jsonb)
+    FROM jsonb_array_elements(m.parts) WITH ORDINALITY AS x(p, i))`;
 
 /** A turn to store: its question (none when an answer is regenerated) and its answer (if one starts). */
 export interface NewTurn {
@@ -356,16 +367,105 @@ export class MessageRepository {
    * interrupted by another node. The text is bound, never written into the SQL, so it appears in no
    * statement and no error.
    */
-  async checkpoint(answers: { id: string; content: string }[]): Promise<Set<string>> {
+  async checkpoint(
+    answers: { id: string; content: string; parts: MessagePart[]; seq: number }[],
+  ): Promise<Set<string>> {
     if (answers.length === 0) return new Set();
     const rows = await this.sequelize.query<{ id: string }>(
-      `UPDATE messages m SET content = v.content, updated_at = now()
-         FROM unnest($1::uuid[], $2::text[]) AS v(id, content)
+      `UPDATE messages m SET content = v.content, parts = v.parts, stream_seq = v.seq, updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[]) AS v(id, content, parts, seq)
         WHERE m.id = v.id AND m.status = 'streaming'
        RETURNING m.id`,
-      { bind: [answers.map((a) => a.id), answers.map((a) => a.content)], type: QueryTypes.SELECT },
+      {
+        bind: [
+          answers.map((a) => a.id),
+          answers.map((a) => a.content),
+          answers.map((a) => JSON.stringify(a.parts)),
+          answers.map((a) => a.seq),
+        ],
+        type: QueryTypes.SELECT,
+      },
     );
     return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Stores an answer that is still streaming as waiting for approval, with its parts and what its
+   * next step needs; null when it no longer streams.
+   */
+  async awaitApproval(
+    id: string,
+    fields: Pick<MessageRecord, "content" | "parts" | "streamSeq" | "answerState">,
+  ): Promise<BranchedMessage | null> {
+    const rows = await this.sequelize.query<Record<string, unknown>>(
+      `UPDATE messages m SET status = 'awaiting_approval', content = $2, parts = $3::jsonb, stream_seq = $4,
+              answer_state = $5::jsonb, updated_at = now()
+        WHERE m.id = $1 AND m.status = 'streaming'
+       RETURNING ${columnsOf(this.models.Message, "m", "m_")}, ${BRANCH_COLUMNS}`,
+      {
+        bind: [
+          id,
+          fields.content,
+          JSON.stringify(fields.parts),
+          fields.streamSeq,
+          JSON.stringify(fields.answerState),
+        ],
+        type: QueryTypes.SELECT,
+      },
+    );
+    return rows[0] ? this.branched(rows[0]) : null;
+  }
+
+  /** The answer of the conversation that waits for approval, locked until the transaction ends. */
+  async lockAwaiting(
+    conversationId: string,
+    messageId: string | null,
+    tx: Tx,
+  ): Promise<MessageRecord | null> {
+    const row = await this.models.Message.findOne({
+      where: {
+        conversationId,
+        status: "awaiting_approval",
+        ...(messageId ? { id: messageId } : {}),
+      },
+      lock: tx.LOCK.UPDATE,
+      transaction: tx,
+    });
+    return row?.get({ plain: true }) ?? null;
+  }
+
+  /**
+   * Changes an answer that waits for approval: its parts and `seq`, and its status (`streaming` when
+   * the last decision lets it go on: its lease starts now; `cancelled` when it was stopped).
+   */
+  async decide(
+    id: string,
+    fields: Pick<MessageRecord, "parts" | "streamSeq" | "status"> & { content?: string },
+    tx: Tx,
+  ): Promise<BranchedMessage> {
+    const ended = fields.status === "cancelled";
+    const rows = await this.sequelize.query<Record<string, unknown>>(
+      `UPDATE messages m SET parts = $2::jsonb, stream_seq = $3, status = $4, updated_at = now()
+              ${ended ? ", finish_reason = 'cancelled', answer_state = NULL" : ""}
+        WHERE m.id = $1
+       RETURNING ${columnsOf(this.models.Message, "m", "m_")}, ${BRANCH_COLUMNS}`,
+      {
+        bind: [id, JSON.stringify(fields.parts), fields.streamSeq, fields.status],
+        type: QueryTypes.SELECT,
+        transaction: tx,
+      },
+    );
+    return this.branched(rows[0]!);
+  }
+
+  /** Answers that have waited for approval longer than `seconds`, oldest first. */
+  async awaitingSince(seconds: number, limit: number): Promise<{ id: string; conversationId: string }[]> {
+    return this.sequelize.query<{ id: string; conversationId: string }>(
+      `SELECT id, conversation_id AS "conversationId" FROM messages
+        WHERE status = 'awaiting_approval' AND updated_at < now() - make_interval(secs => $1)
+        ORDER BY updated_at LIMIT $2`,
+      { bind: [seconds, limit], type: QueryTypes.SELECT },
+    );
   }
 
   /**
@@ -379,7 +479,7 @@ export class MessageRepository {
     const { Message, Conversation } = this.models;
     const attributes = Message.getAttributes();
     const set = Object.entries(fields).filter(([, v]) => v !== undefined);
-    const json = (name: string) => name === "error" || name === "metadata";
+    const json = (name: string) => ["error", "metadata", "parts", "answerState"].includes(name);
     const assignments = set.map(([name], i) => {
       const column = attributes[name as keyof typeof attributes]?.field ?? name;
       return `"${column}" = $${i + 3}${json(name) ? "::jsonb" : ""}`;
@@ -484,7 +584,10 @@ export class MessageRepository {
     );
   }
 
-  /** Marks these answers interrupted, if they are still streaming; returns those it marked. */
+  /**
+   * Marks these answers interrupted, if they are still streaming; returns those it marked. A tool call
+   * that had not ended ends as an error: nobody knows whether it ran.
+   */
   async markInterrupted(
     ids: string[],
     error: { code: string; message: string },
@@ -492,7 +595,7 @@ export class MessageRepository {
   ): Promise<BranchedMessage[]> {
     const rows = await this.sequelize.query<Record<string, unknown>>(
       `UPDATE messages m SET status = 'interrupted', finish_reason = 'interrupted', error = $2::jsonb,
-              updated_at = now()
+              parts = ${UNSETTLED_TOOLS_FAILED}, stream_seq = m.stream_seq + 1, updated_at = now()
         WHERE m.id = ANY($1::uuid[]) AND m.status = 'streaming'
        RETURNING ${columnsOf(this.models.Message, "m", "m_")}, ${BRANCH_COLUMNS}`,
       { bind: [ids, JSON.stringify(error)], type: QueryTypes.SELECT, ...inTx(tx) },

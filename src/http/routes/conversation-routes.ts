@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from "express";
+import type { ToolDecisions } from "../../chat/tool-decisions.js";
 import type { AgentService } from "../../agents/agent-service.js";
 import type { ChatService, QuestionTurn } from "../../chat/chat-service.js";
 import type { Principal } from "../../auth/claims.js";
@@ -7,6 +8,8 @@ import { toMarkdown } from "../../conversations/conversation-export.js";
 import { toPdf } from "../../conversations/conversation-pdf.js";
 import type { ConversationService } from "../../conversations/conversation-service.js";
 import {
+  decideBody,
+  decidePayload,
   archiveBody,
   checkoutBody,
   createConversationBody,
@@ -30,6 +33,7 @@ import { principalOf } from "../request-context.js";
 export interface ConversationRoutesDeps {
   conversations: ConversationService;
   chat: ChatService;
+  decisions: ToolDecisions;
   agents: AgentService;
   summaries: Summaries;
   limits: RateLimits;
@@ -52,6 +56,7 @@ export function conversationRoutes(deps: ConversationRoutesDeps): Router {
   router.post("/:id/checkout", checkoutBranch(deps));
   router.get("/:id/tree", conversationTree(deps));
   router.post("/:id/stop", stopAnswer(deps));
+  router.post("/:id/messages/:messageId/tools/:toolCallId/decision", decideTool(deps));
   router.patch("/:id", updateConversation(deps));
   router.post("/:id/archive", archiveConversation(deps));
   router.delete("/:id", deleteConversation(deps));
@@ -186,6 +191,19 @@ function conversationTree({ conversations }: ConversationRoutesDeps): RequestHan
 function stopAnswer({ chat }: ConversationRoutesDeps): RequestHandler {
   return async (req, res) => {
     res.json({ stopped: await chat.stop(principalOf(req), idParam(req.params.id)) });
+  };
+}
+
+function decideTool({ decisions }: ConversationRoutesDeps): RequestHandler {
+  return async (req, res) => {
+    const body = parse(decideBody, req.body, "body");
+    const part = await decisions.decide(principalOf(req), {
+      ...body,
+      conversationId: idParam(req.params.id),
+      messageId: messageParam(req.params.messageId),
+      toolCallId: parse(decidePayload.shape.toolCallId, req.params.toolCallId, "tool call id"),
+    });
+    res.json({ part });
   };
 }
 

@@ -20,7 +20,8 @@ export class DemoChatModel implements ChatModel {
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
-    const reply = await composeReply(request);
+    const call = toolCallFor(request);
+    const reply = call ? call.preface : await composeReply(request);
     const words = reply.match(/\S+\s*/g) ?? [];
     for (const word of words) {
       if (request.abortSignal.aborted) return;
@@ -33,11 +34,20 @@ export class DemoChatModel implements ChatModel {
       }
       yield { type: "text-delta", delta: word };
     }
+    if (call) {
+      yield { type: "tool-input-start", toolCallId: call.id, toolName: call.name };
+      yield {
+        type: "tool-call",
+        toolCallId: call.id,
+        toolName: call.name,
+        input: JSON.stringify(call.input),
+      };
+    }
     let inputTokens = 0;
     for (const m of request.messages) inputTokens += (await countTextTokens(m.content)) + 4;
     yield {
       type: "finish",
-      finishReason: "stop",
+      finishReason: call ? "tool_calls" : "stop",
       usage: { inputTokens, outputTokens: await countTextTokens(reply) },
       modelUsed: request.model,
     };
@@ -49,9 +59,49 @@ const quote = (text: string, max = 60) => {
   return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 };
 
+/**
+ * The demo model asks for a tool it was given, deterministically: the time when the newest message
+ * asks for it (`current_time`), a ticket when it asks to open one (`open_ticket`). Once the results
+ * are in (the prompt ends with them), it answers with them instead.
+ */
+function toolCallFor(
+  request: ChatRequest,
+): { id: string; name: string; input: Record<string, unknown>; preface: string } | undefined {
+  const last = request.messages.at(-1);
+  if (!request.tools || (request.purpose !== undefined && request.purpose !== "answer")) return undefined;
+  if (last?.role !== "user") return undefined;
+  const has = (name: string) => request.tools?.some((t) => t.name === name) === true;
+  const id = `call_${request.messages.length}`;
+  if (/\bticket\b/i.test(last.content) && has("open_ticket"))
+    return {
+      id,
+      name: "open_ticket",
+      input: { title: quote(last.content, 80) },
+      preface: "I will open a ticket for this; someone here has to approve it first. ",
+    };
+  if (/\b(time|clock)\b/i.test(last.content) && has("current_time"))
+    return { id, name: "current_time", input: {}, preface: "Let me look at the clock. " };
+  return undefined;
+}
+
+/** After tool calls: what each returned, or that it failed or was denied. */
+function composeAfterTools(request: ChatRequest): string {
+  const results = [];
+  for (let i = request.messages.length - 1; i >= 0 && request.messages[i]?.role === "tool"; i--)
+    results.unshift(request.messages[i]!);
+  return results
+    .map((r) =>
+      r.isError
+        ? `The tool ${r.toolName ?? "call"} did not run: ${quote(r.content, 120)}`
+        : `The tool ${r.toolName ?? "call"} answered ${quote(r.content, 200)}.`,
+    )
+    .join(" ");
+}
+
 export async function composeReply(request: ChatRequest): Promise<string> {
   if (request.purpose === "title") return composeTitle(request);
   if (request.purpose === "summary") return composeSummary(request);
+  if (request.messages.at(-1)?.role === "tool") return composeAfterTools(request);
   const userMessages = request.messages.filter((m) => m.role === "user");
   const latest = userMessages.at(-1)?.content ?? "";
   const turn = userMessages.length;

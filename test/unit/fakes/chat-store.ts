@@ -14,7 +14,7 @@ import {
   type NewTurn,
   type StoredTurn,
 } from "../../../src/db/repositories/index.js";
-import type { MemberRole } from "../../../src/protocol/index.js";
+import type { MemberRole, MessagePart } from "../../../src/protocol/index.js";
 import { MESSAGE_OVERHEAD_TOKENS } from "../../../src/tokens/token-counter.js";
 import { agentRecord, conversationRecord, messageRecord } from "./records.js";
 
@@ -34,6 +34,7 @@ type FakeMessages = Pick<
   | "countStreaming"
   | "checkpoint"
   | "finish"
+  | "awaitApproval"
   | "stale"
   | "markInterrupted"
   | "newestUnder"
@@ -58,7 +59,7 @@ export class FakeChatStore {
   /** What the next calls of `checkpoint` throw, one each. */
   readonly checkpointFailures: unknown[] = [];
   /** Every call of `checkpoint`, with the answers it was given. */
-  readonly checkpointCalls: { id: string; content: string }[][] = [];
+  readonly checkpointCalls: { id: string; content: string; parts: MessagePart[]; seq: number }[][] = [];
   /** How many transactions were begun. */
   transactions = 0;
 
@@ -217,6 +218,14 @@ export class FakeChatStore {
           .map((m) => ({ id: m.id, conversationId: m.conversationId })),
       ),
     markInterrupted: (ids, error) => later(() => this.markInterrupted(ids, error)),
+    awaitApproval: (id, fields) =>
+      later(() => {
+        const row = this.messageRows.get(id);
+        if (row?.status !== "streaming") return null;
+        const waiting: MessageRecord = { ...row, ...fields, status: "awaiting_approval" };
+        this.messageRows.set(id, waiting);
+        return this.branched(waiting);
+      }),
   };
 
   /** The history a prompt reads: every complete or cancelled message on the path, all of it. */
@@ -248,14 +257,16 @@ export class FakeChatStore {
     }
   }
 
-  private checkpoint(answers: { id: string; content: string }[]): Set<string> {
+  private checkpoint(
+    answers: { id: string; content: string; parts: MessagePart[]; seq: number }[],
+  ): Set<string> {
     this.checkpointCalls.push(answers);
     if (this.checkpointFailures.length > 0) throw this.checkpointFailures.shift();
     const saved = new Set<string>();
-    for (const { id, content } of answers) {
+    for (const { id, content, parts, seq } of answers) {
       const row = this.messageRows.get(id);
       if (row?.status !== "streaming") continue;
-      this.messageRows.set(id, { ...row, content, updatedAt: new Date(this.now) });
+      this.messageRows.set(id, { ...row, content, parts, streamSeq: seq, updatedAt: new Date(this.now) });
       saved.add(id);
     }
     return saved;

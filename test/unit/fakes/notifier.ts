@@ -3,6 +3,7 @@ import type { Notifier } from "../../../src/conversations/notifier.js";
 import type {
   ActivityEvent,
   AssistantDeltaEvent,
+  AssistantPartEvent,
   AssistantSavingEvent,
   AssistantStartEvent,
   ConversationResource,
@@ -20,6 +21,8 @@ export type Notice =
   | { kind: "messageCreated"; message: MessageResource }
   | { kind: "assistantStart"; event: AssistantStartEvent }
   | { kind: "assistantDelta"; event: AssistantDeltaEvent }
+  | { kind: "assistantReasoning"; event: AssistantDeltaEvent }
+  | { kind: "assistantPart"; event: AssistantPartEvent }
   | { kind: "assistantSaving"; event: AssistantSavingEvent }
   | { kind: "assistantDone"; message: MessageResource }
   | { kind: "assistantError"; message: MessageResource; error: { code: string; message: string } }
@@ -69,6 +72,14 @@ export class RecordingNotifier implements Notifier {
   assistantStart(event: AssistantStartEvent): void {
     this.keep({ kind: "assistantStart", event });
   }
+  assistantReasoning(event: AssistantDeltaEvent): void {
+    this.keep({ kind: "assistantReasoning", event });
+  }
+
+  assistantPart(event: AssistantPartEvent): void {
+    this.keep({ kind: "assistantPart", event });
+  }
+
   assistantDelta(event: AssistantDeltaEvent): void {
     this.keep({ kind: "assistantDelta", event });
   }
