@@ -195,11 +195,13 @@ export class ChatService {
     const settle = options.settle ?? false;
     const stopped = this.stopLocal(conversationId);
     if (this.deps.answers.get(conversationId)) {
-      if (settle) await this.settled(conversationId);
-      return stopped;
+      if (settle || !stopped) await this.settled(conversationId);
+      // An answer whose stream had ended may have been stored as waiting for approval.
+      if (stopped) return true;
     }
     // An answer waiting for approval is held by no node: it is stopped in the database.
     if (await this.deps.cancelAwaiting?.(conversationId, options.by ?? null)) return true;
+    if (stopped || this.deps.answers.get(conversationId)) return stopped;
     if (!this.deps.otherNodes) return false;
     // Only when an answer is being written somewhere is there another node to reach.
     if ((await this.deps.repositories.messages.countStreaming(conversationId)) === 0) return false;
