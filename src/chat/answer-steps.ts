@@ -173,7 +173,7 @@ export class AnswerSteps {
       if (problem) answer.setPart({ ...base, state: "output-error", error: problem, approval: null });
       else if (approval === "always") {
         waits = true;
-        answer.setPart({ ...base, state: "approval-requested", approval: null });
+        answer.setPart({ ...base, state: "approval-requested", approval: null }, undefined, true);
       } else answer.setPart({ ...base, state: "input-available", approval: null });
     }
     return waits;

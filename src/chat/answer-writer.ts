@@ -195,6 +195,8 @@ export class AnswerWriter {
       }),
       STORE_TIME_LIMIT_MS,
     );
+    // Stored: a decision finds it now, so the tabs may see the requests.
+    answer.releaseHeld();
     await this.deps.leases
       .release({ conversationId: conversation.id, messageId: assistant.id })
       .catch(() => undefined);

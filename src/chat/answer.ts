@@ -39,6 +39,7 @@ export class Answer {
   /** The parts the events sent so far cover. */
   private readonly parts: MessagePart[];
   private seq: number;
+  private readonly held: AssistantPartEvent[] = [];
   private pending = "";
   private pendingKind: Streamed = "text";
   private lastEmitAt = Number.NEGATIVE_INFINITY;
@@ -123,22 +124,30 @@ export class Answer {
 
   /**
    * Adds a part (no `index`) or replaces the one at `index`, as one numbered event after what is
-   * pending; returns its index.
+   * pending; returns its index. With `hold`, the event waits for `releaseHeld` (an approval request
+   * is announced only once the answer is stored as waiting, so that a decision always finds it).
    */
-  setPart(part: MessagePart, index?: number): number {
+  setPart(part: MessagePart, index?: number, hold = false): number {
     this.settleCarry();
     this.flush();
     const at = index ?? this.parts.length;
     this.parts[at] = structuredClone(part);
     this.seq += 1;
-    this.options.emitPart?.({
+    const event = {
       conversationId: this.conversationId,
       messageId: this.messageId,
       seq: this.seq,
       index: at,
       part,
-    });
+    };
+    if (hold) this.held.push(event);
+    else this.options.emitPart?.(event);
     return at;
+  }
+
+  /** Sends the part events held back, in order. */
+  releaseHeld(): void {
+    for (const event of this.held.splice(0)) this.options.emitPart?.(event);
   }
 
   /** The parts the events sent so far cover (a copy). */

@@ -200,6 +200,7 @@ export class ConversationService {
     if (input.tags !== undefined) changes.tags = [...new Set(input.tags)];
     if (input.metadata !== undefined) changes.metadata = input.metadata;
     if (input.assistantMode !== undefined) changes.assistantMode = input.assistantMode;
+    if (input.toolApproval !== undefined) changes.toolApproval = input.toolApproval;
     return this.announce(await this.changed(id, changes), role);
   }
 

@@ -203,4 +203,30 @@ describe("tools and shared approval (demo model, two tools)", function () {
       await admin.patch(`/api/v1/admin/agents/${DEMO_AGENT_ID}`, { maxSteps: 5 });
     }
   });
+
+  it("lets only the owner decide when the owner says so", async () => {
+    const { id, olga, pete } = await shared();
+    const patched = await api("olga").patch<ConversationResource>(`/api/v1/conversations/${id}`, {
+      toolApproval: "owner",
+    });
+    expect(patched.body.toolApproval).to.equal("owner");
+    const requested = awaitingRequest(olga);
+    const done = observeAnswer(olga, id);
+    await call(pete, "message:send", { conversationId: id, content: "open a ticket" });
+    const ask = await requested;
+    const decide = {
+      conversationId: id,
+      messageId: ask.messageId,
+      toolCallId: (ask.part as ToolPart).toolCallId,
+      approved: true,
+    };
+    const byParticipant = await request(pete, "tool:decide", decide);
+    expect(byParticipant.ok ? null : byParticipant.error.code).to.equal("forbidden");
+    const unknown = await request(olga, "tool:decide", { ...decide, toolCallId: "nope" });
+    expect(unknown.ok ? null : unknown.error.code).to.equal("not_found");
+    const malformed = await request(olga, "tool:decide", { ...decide, approved: "yes" });
+    expect(malformed.ok ? null : malformed.error.code).to.equal("validation_failed");
+    await call(olga, "tool:decide", decide);
+    expect((await done).end.message.status).to.equal("complete");
+  });
 });
