@@ -2,6 +2,8 @@ import type { AgentRecord, ConversationRecord } from "../db/records.js";
 import type { MessageHistory } from "../conversations/message-history.js";
 import { MESSAGE_OVERHEAD_TOKENS, TokenCountCache } from "../tokens/token-counter.js";
 import type { ChatPromptMessage } from "../providers/chat-model.js";
+import type { MessagePart } from "../protocol/index.js";
+import { stepMessages, textAfterLastStep } from "./tool-steps.js";
 
 /** What a prompt reads of the conversation: the window along the path, and whether a summary is on it. */
 export type PromptHistory = Pick<MessageHistory, "window" | "onPath">;
@@ -50,6 +52,24 @@ export function withAuthors(
       ? { role: m.role, content: m.content, name: names.get(m.authorId)! }
       : { role: m.role, content: m.content },
   );
+}
+
+/**
+ * The window's answers that called tools go back to the model as their steps (each vendor's own
+ * format: the calls, then their results), then the text written after the last step. `named` holds
+ * the window's messages in order, then the question.
+ */
+function withSteps(
+  window: { role: string; parts?: MessagePart[] | undefined }[],
+  named: ChatPromptMessage[],
+): ChatPromptMessage[] {
+  if (!window.some((m) => m.parts?.some((p) => p.type === "tool"))) return named;
+  return named.flatMap((message, i) => {
+    const parts = window[i]?.parts;
+    if (!parts?.some((p) => p.type === "tool")) return [message];
+    const after = textAfterLastStep(parts);
+    return [...stepMessages(parts), ...(after ? [{ role: "assistant" as const, content: after }] : [])];
+  });
 }
 
 export interface Prompt {
@@ -116,15 +136,18 @@ export async function buildPrompt(
     onPath && conversation.summary ? { summary: conversation.summary, through: anchor } : null;
   const summary: ChatPromptMessage[] =
     summaryOnPath && note !== undefined ? [{ role: "system", content: note }] : [];
-  const named = withAuthors([
-    ...window.messages,
-    {
-      role: "user",
-      content: question.content,
-      authorId: question.authorId ?? null,
-      authorName: question.authorName ?? null,
-    },
-  ]);
+  const named = withSteps(
+    window.messages,
+    withAuthors([
+      ...window.messages,
+      {
+        role: "user",
+        content: question.content,
+        authorId: question.authorId ?? null,
+        authorName: question.authorName ?? null,
+      },
+    ]),
+  );
   return {
     messages: [...system, ...summary, ...named],
     leftOut,

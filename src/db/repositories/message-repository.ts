@@ -14,7 +14,10 @@ import { columnsOf, recordOf } from "../row-mapping.js";
 export type MessageText = Pick<
   MessageRecord,
   "seq" | "role" | "content" | "contentTokens" | "status" | "authorId" | "authorName"
->;
+> & {
+  /** The window's answers carry their parts (tool calls go back to the model); a transcript's need not. */
+  parts?: MessageRecord["parts"];
+};
 
 /** A message of the tree without its text. */
 export type TreeRow = Pick<MessageRecord, "id" | "parentId" | "seq" | "role" | "status" | "createdAt"> & {
@@ -531,6 +534,7 @@ export class MessageRepository {
       status: MessageText["status"];
       authorId: string | null;
       authorName: string | null;
+      parts: MessageRecord["parts"] | null;
       used: string | null;
       more: boolean | null;
     }>(
@@ -547,7 +551,8 @@ export class MessageRepository {
           WHERE up.used <= $2 AND up.depth < $4
        )
        SELECT m.id, m.seq, m.role, m.content, m.content_tokens AS "contentTokens", m.status,
-              m.author_id AS "authorId", m.author_name AS "authorName", up.used,
+              m.author_id AS "authorId", m.author_name AS "authorName",
+              CASE WHEN m.role = 'assistant' THEN m.parts END AS parts, up.used,
               -- Left out: a message over the budget was reached, or the walk stopped before the start.
               (SELECT bool_or(u.used > $2 OR (u.parent_id IS NOT NULL AND u.depth >= $4)) FROM up u) AS more
          FROM (SELECT 1) AS one
@@ -556,8 +561,8 @@ export class MessageRepository {
         ORDER BY m.seq`,
       { bind: [fromId, budget, overhead, maxSteps], type: QueryTypes.SELECT },
     );
-    const kept = rows.flatMap(({ id, seq, used: _used, more: _more, ...m }) =>
-      id === null || seq === null ? [] : [{ id, seq, ...m }],
+    const kept = rows.flatMap(({ id, seq, used: _used, more: _more, parts, ...m }) =>
+      id === null || seq === null ? [] : [{ id, seq, ...m, ...(parts ? { parts } : {}) }],
     );
     this.rowsRead += kept.length;
     return { messages: kept, excluded: rows[0]?.more === true };
