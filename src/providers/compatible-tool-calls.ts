@@ -37,7 +37,7 @@ export class CompatibleToolCalls {
     for (const [position, piece] of (pieces as unknown[]).entries()) {
       if (typeof piece !== "object" || piece === null) throw malformedError(this.vendor);
       const { index, id, function: fn } = piece as ToolCallPiece;
-      const key = typeof index === "number" ? index : position;
+      const key = typeof index === "number" ? index : this.keyWithoutIndex(id, position);
       let call = this.calls.get(key);
       if (!call) {
         call = { id: id || `call_${randomUUID()}`, name: fn?.name ?? "", input: "" };
@@ -52,6 +52,18 @@ export class CompatibleToolCalls {
         yield { type: "tool-input-delta", toolCallId: call.id, delta };
       }
     }
+  }
+
+  /**
+   * Where a piece without an index belongs (servers that leave it out): a new id opens a new call,
+   * anything else continues the last one.
+   */
+  private keyWithoutIndex(id: string | null | undefined, position: number): number {
+    const keys = [...this.calls.keys()];
+    const known = [...this.calls.values()].some((call) => call.id === id);
+    if (keys.length === 0) return position;
+    if (id && !known) return Math.max(...keys) + 1;
+    return keys.at(-1)!;
   }
 
   /** Every call, whole, in index order. */
