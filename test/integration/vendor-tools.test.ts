@@ -376,6 +376,12 @@ for (const c of CASES) {
             request(c.model, { reasoning: { budgetTokens: 2048 }, maxOutputTokens: 8000 }),
           );
           expect(sentBody(server)).to.deep.include({ max_tokens: 8000 });
+          // The API takes no budget under 1024.
+          await collect(c.create(server), request(c.model, { reasoning: { budgetTokens: 100 } }));
+          expect(sentBody(server)).to.deep.include({
+            thinking: { type: "enabled", budget_tokens: 1024 },
+            max_tokens: 2048,
+          });
           await collect(c.create(server), request(c.model));
           expect(sentBody(server)).not.to.have.property("thinking");
         });

@@ -16,8 +16,9 @@ import { setTimeout as sleep } from "node:timers/promises";
  * Groq (OpenAI's format with `x_groq.usage` on the last chunk). Streams are rebuilt from
  * recorded-format fixtures, with the scripted text and usage put in.
  *
- * It records every request and can be scripted per test: an answer, error statuses for the next
- * requests, a connection cut, malformed data, a wait before the first token, a stall.
+ * It records every request and can be scripted per test: an answer (with reasoning and tool calls,
+ * each in the vendor's own events), error statuses for the next requests, a connection cut,
+ * malformed data, a wait before the first token, a stall.
  */
 
 export type Vendor = "openai" | "anthropic" | "groq";

@@ -9,11 +9,13 @@ import { DEFAULT_MAX_OUTPUT_TOKENS, type ChatPromptMessage, type ChatRequest } f
 
 /** What the API asks on top of the thinking budget, so that the answer itself has room. */
 const ANSWER_ROOM_TOKENS = 1024;
+/** The smallest thinking budget the API takes. */
+const MIN_THINKING_BUDGET_TOKENS = 1024;
 
 /**
  * The prompt as the Messages API takes it: system messages apart, authors' names as a prefix, the
- * tools when there are any, and extended thinking when the request asks for it (`max_tokens` must
- * exceed its budget, so it grows to leave the answer room).
+ * tools when there are any, and extended thinking when the request asks for it (its budget at least
+ * the API's 1024; `max_tokens` must exceed it, so it grows to leave the answer room).
  */
 export function messagesRequest(request: ChatRequest): MessageCreateParamsStreaming {
   const system = request.messages
@@ -21,7 +23,8 @@ export function messagesRequest(request: ChatRequest): MessageCreateParamsStream
     .map((m) => m.content)
     .join("\n\n");
   const maxTokens = request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
-  const budget = request.reasoning?.budgetTokens;
+  const asked = request.reasoning?.budgetTokens;
+  const budget = asked === undefined ? undefined : Math.max(asked, MIN_THINKING_BUDGET_TOKENS);
   // No temperature: API version 2026-10-21, which this SDK sends, rejects temperature (even 1.0)
   // with a 400, and the SDK no longer has the field.
   return {

@@ -57,8 +57,8 @@ const GROQ_DIALECT: CompatibleDialect<GroqChunk> = {
   },
   usage: (chunk) => convertGroqUsage(chunk.x_groq?.usage ?? chunk.usage),
   text: (choice) => choice.delta?.content,
-  // Reasoning models stream their thinking in `reasoning` (reasoning_format "parsed", the default
-  // when tools are given).
+  // Reasoning models stream their thinking in `reasoning` (GPT-OSS by default, others with
+  // reasoning_format "parsed"); with "raw" it comes inside the content, between <think> tags.
   reasoning: (choice) => choice.delta?.reasoning,
   finishReason: mapGroqFinishReason,
   isFirstToken: (chunk) =>
