@@ -1,5 +1,6 @@
-import { vendorName } from "./author-name.js";
 import type { ChatRequest, ChatStreamPart, FinishReason, Usage } from "./chat-model.js";
+import { compatibleMessages, compatibleTools } from "./compatible-messages.js";
+import { CompatibleToolCalls } from "./compatible-tool-calls.js";
 import { cutOffError, malformedError, toProviderError, type SdkErrorClasses } from "./provider-error.js";
 import { guardStream } from "./stream-guard.js";
 import { vendorClientSettings, type VendorClientSettings, type VendorModelOptions } from "./vendor-client.js";
@@ -19,23 +20,23 @@ export interface CompatibleDialect<C extends CompatibleChunk> {
   usage(chunk: C): Usage | undefined;
   /** The answer's text in a choice's delta. */
   text(choice: C["choices"][number]): string | null | undefined;
+  /** The model's reasoning in a choice's delta (each server has its own field). */
+  reasoning(choice: C["choices"][number]): unknown;
   finishReason(reason: string): FinishReason;
   /** Whether the chunk shows the vendor is answering (for the first-token limit): see `carriesAnswer`. */
   isFirstToken(chunk: C): boolean;
 }
 
 /**
- * What every chat-completions request of an answer holds: the model, the prompt's messages (the
- * author of a message as its `name`), the temperature, and streaming on. Each vendor adds its own.
+ * What every chat-completions request of an answer holds: the model, the prompt's messages (see
+ * `compatibleMessages`), the tools when there are any, the temperature, and streaming on. Each
+ * vendor adds its own.
  */
 export function compatibleRequest(request: ChatRequest) {
   return {
     model: request.model,
-    messages: request.messages.map((m) =>
-      m.name === undefined
-        ? { role: m.role, content: m.content }
-        : { role: m.role, content: m.content, name: vendorName(m.name) },
-    ),
+    messages: compatibleMessages(request.messages),
+    ...compatibleTools(request.tools),
     temperature: request.temperature,
     stream: true as const,
   };
@@ -89,9 +90,10 @@ export class CompatibleCompletions<C extends CompatibleChunk, Client> {
 }
 
 /**
- * Turns a guarded chat-completions stream into the parts of a `ChatModel`: text deltas, then one
- * `finish` with the mapped reason, the usage and the model the vendor names. A stream that ends
- * without a finish reason was cut off (the SDKs end quietly when the body ends without `[DONE]`).
+ * Turns a guarded chat-completions stream into the parts of a `ChatModel`: reasoning and text
+ * deltas, tool calls in pieces, then every tool call whole and one `finish` with the mapped reason,
+ * the usage and the model the vendor names. A stream that ends without a finish reason was cut off
+ * (the SDKs end quietly when the body ends without `[DONE]`).
  */
 export async function* readCompatibleStream<C extends CompatibleChunk>(
   chunks: AsyncIterable<C>,
@@ -101,6 +103,7 @@ export async function* readCompatibleStream<C extends CompatibleChunk>(
   let finishReason: FinishReason | undefined;
   let usage: Usage | undefined;
   let modelUsed: string | undefined;
+  const toolCalls = new CompatibleToolCalls(dialect.vendor);
   for await (const chunk of chunks) {
     if (!isCompatibleChunk(chunk)) throw malformedError(dialect.vendor);
     dialect.check?.(chunk);
@@ -109,12 +112,19 @@ export async function* readCompatibleStream<C extends CompatibleChunk>(
     usage = dialect.usage(chunk) ?? usage;
     const choice = chunk.choices[0];
     if (!choice) continue;
+    const reasoning = dialect.reasoning(choice);
+    if (typeof reasoning === "string" && reasoning) yield { type: "reasoning-delta", delta: reasoning };
     const text = dialect.text(choice);
     if (text) yield { type: "text-delta", delta: text };
+    yield* toolCalls.read((choice.delta as { tool_calls?: unknown } | null | undefined)?.tool_calls);
     if (choice.finish_reason) finishReason = dialect.finishReason(choice.finish_reason);
   }
   if (abortSignal.aborted) return;
   if (finishReason === undefined) throw cutOffError(dialect.vendor);
+  yield* toolCalls.finished();
+  // Some compatible servers (older Ollama, vLLM) say "stop" after calling tools: the model still
+  // waits for their results.
+  if (finishReason === "stop" && toolCalls.made) finishReason = "tool_calls";
   yield { type: "finish", finishReason, usage, ...(modelUsed ? { modelUsed } : {}) };
 }
 

@@ -16,15 +16,38 @@ import { setTimeout as sleep } from "node:timers/promises";
  * Groq (OpenAI's format with `x_groq.usage` on the last chunk). Streams are rebuilt from
  * recorded-format fixtures, with the scripted text and usage put in.
  *
- * It records every request and can be scripted per test: an answer, error statuses for the next
- * requests, a connection cut, malformed data, a wait before the first token, a stall.
+ * It records every request and can be scripted per test: an answer (with reasoning and tool calls,
+ * each in the vendor's own events), error statuses for the next requests, a connection cut,
+ * malformed data, a wait before the first token, a stall.
  */
 
 export type Vendor = "openai" | "anthropic" | "groq";
 
+/** A tool call the scripted answer makes, its arguments in pieces as the vendor streams them. */
+export interface ScriptedToolCall {
+  id: string;
+  name: string;
+  /** The pieces of the arguments' JSON text, one per SSE event (none: a call without input). */
+  argumentsChunks: string[];
+}
+
 export interface AnswerScript {
   /** The text chunks, one per SSE event. */
   chunks: string[];
+  /**
+   * Reasoning chunks before the text, one per SSE event: `reasoning_content` deltas (OpenAI-compatible
+   * servers), `reasoning` deltas (Groq), a thinking block closed by a `signature_delta` (Anthropic).
+   */
+  reasoningChunks?: string[];
+  /** Anthropic only: the thinking block's signature; a fixed one when absent. */
+  reasoningSignature?: string;
+  /**
+   * Tool calls after the text, each streamed in pieces: `tool_calls` deltas with an index (OpenAI,
+   * Groq), a `tool_use` block with `input_json_delta`s (Anthropic). With calls the finish reason is
+   * the vendor's own for them ("tool_calls", "tool_use") unless `finishReason` says otherwise. All
+   * these events count as chunks for the `…AfterChunks` options.
+   */
+  toolCalls?: ScriptedToolCall[];
   /** Token counts to report; null reports none (no usage chunk / field). */
   usage?: { inputTokens: number; outputTokens: number } | null;
   /** The vendor's own finish reason ("length", "max_tokens"…); the fixture's when absent. */
@@ -254,12 +277,17 @@ function openAIFormatFrames(vendor: "openai" | "groq", script: AnswerScript): Fr
   const withModel = (c: Json): Json => (script.model ? { ...c, model: script.model } : c);
   const frame = (c: Json) => `data: ${JSON.stringify(withModel(c))}\n\n`;
 
-  const text = script.chunks.map((t) =>
-    frame({ ...content, choices: [{ ...choiceOf(content), delta: { content: t } }] }),
-  );
+  const delta = (d: Json) => frame({ ...content, choices: [{ ...choiceOf(content), delta: d }] });
+  const reasoningField = vendor === "groq" ? "reasoning" : "reasoning_content";
+  const text = [
+    ...(script.reasoningChunks ?? []).map((t) => delta({ [reasoningField]: t })),
+    ...script.chunks.map((t) => delta({ content: t })),
+    ...(script.toolCalls ?? []).flatMap((call, index) => toolCallDeltas(call, index).map(delta)),
+  ];
+  const finishReason = script.finishReason ?? (script.toolCalls?.length ? "tool_calls" : undefined);
   const finishChunk: Json = {
     ...finish,
-    choices: [{ ...choiceOf(finish), finish_reason: script.finishReason ?? choiceOf(finish)?.finish_reason }],
+    choices: [{ ...choiceOf(finish), finish_reason: finishReason ?? choiceOf(finish)?.finish_reason }],
   };
   const ending: string[] = [];
   if (vendor === "groq") {
@@ -294,6 +322,15 @@ function openAIFormatFrames(vendor: "openai" | "groq", script: AnswerScript): Fr
   };
 }
 
+/** A tool call as chat completions stream it: its id and name first, then its arguments in pieces. */
+function toolCallDeltas(call: ScriptedToolCall, index: number): Json[] {
+  const opening = { index, id: call.id, type: "function", function: { name: call.name, arguments: "" } };
+  return [
+    { tool_calls: [opening] },
+    ...call.argumentsChunks.map((piece) => ({ tool_calls: [{ index, function: { arguments: piece } }] })),
+  ];
+}
+
 function withUsage(recorded: unknown, usage: { inputTokens: number; outputTokens: number }): Json {
   return {
     ...(recorded as Json),
@@ -303,7 +340,11 @@ function withUsage(recorded: unknown, usage: { inputTokens: number; outputTokens
   };
 }
 
-/** message_start, content_block_start, ping, deltas, content_block_stop, message_delta, message_stop. */
+/**
+ * message_start, then the content blocks (thinking with its signature, text, tool_use with its JSON
+ * in pieces), each opened by content_block_start and closed by content_block_stop, with a ping after
+ * the first opening, then message_delta and message_stop.
+ */
 function anthropicFrames(script: AnswerScript): Frames {
   const events = FIXTURES.anthropic.map((e) => ({ event: e.event, data: JSON.parse(e.data) as Json }));
   const frame = (event: string, data: Json) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -313,12 +354,10 @@ function anthropicFrames(script: AnswerScript): Frames {
   const message = { ...(start.message as Json) };
   if (script.model) message.model = script.model;
   const delta = find("message_delta");
+  const stopReason = script.finishReason ?? (script.toolCalls?.length ? "tool_use" : undefined);
   const messageDelta: Json = {
     ...delta,
-    delta: {
-      ...(delta.delta as Json),
-      stop_reason: script.finishReason ?? (delta.delta as Json).stop_reason,
-    },
+    delta: { ...(delta.delta as Json), stop_reason: stopReason ?? (delta.delta as Json).stop_reason },
   };
   if (script.usage) {
     message.usage = { ...(message.usage as Json), input_tokens: script.usage.inputTokens, output_tokens: 1 };
@@ -333,24 +372,112 @@ function anthropicFrames(script: AnswerScript): Frames {
     delete messageDelta.usage;
   }
   const textDelta = find("content_block_delta");
-  const text = script.chunks.map((t) =>
-    frame("content_block_delta", { ...textDelta, delta: { ...(textDelta.delta as Json), text: t } }),
-  );
+  const blocks = anthropicBlocks(script, textDelta, find("content_block_start"));
+  const sequence = blocks.flatMap((b, i) => [
+    { frame: frame("content_block_start", b.start), counted: false },
+    ...(i === 0 ? [{ frame: frame("ping", find("ping")), counted: false }] : []),
+    ...b.deltas.map((d) => ({ frame: frame("content_block_delta", d.data), counted: d.counted })),
+    {
+      frame: frame("content_block_stop", { type: "content_block_stop", index: b.start.index }),
+      counted: false,
+    },
+  ]);
+  const grouped = groupFrames(sequence);
   return {
-    preamble: [
-      frame("message_start", { ...start, message }),
-      frame("content_block_start", find("content_block_start")),
-      frame("ping", find("ping")),
-    ],
-    text,
+    preamble: [frame("message_start", { ...start, message }), ...grouped.leading],
+    text: grouped.counted,
     ending: [
-      frame("content_block_stop", find("content_block_stop")),
+      ...grouped.trailing,
       frame("message_delta", messageDelta),
       frame("message_stop", find("message_stop")),
     ],
     malformed: frame("content_block_delta", textDelta).slice(0, 70) + "\n\n",
     errorEvent: frame("error", ERRORS.anthropic.stream as Json),
   };
+}
+
+interface AnthropicBlock {
+  start: Json & { index: number };
+  /** The block's deltas; the uncounted ones go out with the next counted one. */
+  deltas: { data: Json; counted: boolean }[];
+}
+
+/** The content blocks a script makes: thinking, text (also when nothing else), tool uses. */
+function anthropicBlocks(script: AnswerScript, textDelta: Json, textStart: Json): AnthropicBlock[] {
+  const blocks: AnthropicBlock[] = [];
+  const deltaAt = (index: number, delta: Json, counted = true) => ({
+    data: { type: "content_block_delta", index, delta },
+    counted,
+  });
+  if (script.reasoningChunks?.length) {
+    const index = blocks.length;
+    const signature = script.reasoningSignature ?? "EqQBCkgIARABGAIiQL2mWsig2e0bV3Pq";
+    blocks.push({
+      start: {
+        type: "content_block_start",
+        index,
+        content_block: { type: "thinking", thinking: "", signature: "" },
+      },
+      deltas: [
+        ...script.reasoningChunks.map((t) => deltaAt(index, { type: "thinking_delta", thinking: t })),
+        deltaAt(index, { type: "signature_delta", signature }),
+      ],
+    });
+  }
+  const toolCalls = script.toolCalls ?? [];
+  if (script.chunks.length > 0 || blocks.length + toolCalls.length === 0) {
+    const index = blocks.length;
+    blocks.push({
+      start: { ...textStart, index },
+      deltas: script.chunks.map((t) => ({
+        data: { ...textDelta, index, delta: { ...(textDelta.delta as Json), text: t } },
+        counted: true,
+      })),
+    });
+  }
+  for (const call of toolCalls) {
+    const index = blocks.length;
+    blocks.push({
+      start: {
+        type: "content_block_start",
+        index,
+        content_block: { type: "tool_use", id: call.id, name: call.name, input: {} },
+      },
+      deltas: [
+        // The API opens every tool input with an empty piece.
+        deltaAt(index, { type: "input_json_delta", partial_json: "" }, false),
+        ...call.argumentsChunks.map((piece) =>
+          deltaAt(index, { type: "input_json_delta", partial_json: piece }),
+        ),
+      ],
+    });
+  }
+  return blocks;
+}
+
+/**
+ * Frames for the chunk counting of the scripted failures: the events before the first counted one
+ * each on their own (the preamble), every counted event with the uncounted ones just before it in
+ * one write, and those after the last counted one (the ending).
+ */
+function groupFrames(sequence: { frame: string; counted: boolean }[]): {
+  leading: string[];
+  counted: string[];
+  trailing: string[];
+} {
+  const firstCounted = sequence.findIndex((e) => e.counted);
+  if (firstCounted === -1) return { leading: sequence.map((e) => e.frame), counted: [], trailing: [] };
+  const leading = sequence.slice(0, firstCounted).map((e) => e.frame);
+  const counted: string[] = [];
+  let pending: string[] = [];
+  for (const e of sequence.slice(firstCounted)) {
+    pending.push(e.frame);
+    if (e.counted) {
+      counted.push(pending.join(""));
+      pending = [];
+    }
+  }
+  return { leading, counted, trailing: pending };
 }
 
 function requestIdHeader(vendor: Vendor): Record<string, string> {

@@ -1,23 +1,17 @@
-import { namePrefix } from "../author-name.js";
 import Anthropic from "@anthropic-ai/sdk";
 import type {
-  MessageCreateParamsStreaming,
   MessageDeltaUsage,
   RawMessageStreamEvent,
   Usage as AnthropicUsage,
 } from "@anthropic-ai/sdk/resources/messages";
-import {
-  DEFAULT_MAX_OUTPUT_TOKENS,
-  type ChatModel,
-  type ChatRequest,
-  type ChatStreamPart,
-  type FinishReason,
-} from "../chat-model.js";
+import type { ChatModel, ChatRequest, ChatStreamPart, FinishReason } from "../chat-model.js";
 import { cutOffError, malformedError, toProviderError } from "../provider-error.js";
 import { guardStream } from "../stream-guard.js";
 import { vendorClientSettings, type VendorModelOptions } from "../vendor-client.js";
+import { messagesRequest } from "./anthropic-messages.js";
 import { convertAnthropicUsage } from "./convert-anthropic-usage.js";
 import { mapAnthropicFinishReason } from "./map-anthropic-finish-reason.js";
+import { MessageContentBlocks } from "./message-content-blocks.js";
 
 export interface AnthropicChatModelOptions extends VendorModelOptions {
   /** Default https://api.anthropic.com; the SDK appends /v1/messages. */
@@ -57,30 +51,9 @@ export class AnthropicChatModel implements ChatModel {
   }
 }
 
-/** The prompt as the Messages API takes it: system messages apart, authors' names as a prefix. */
-function messagesRequest(request: ChatRequest): MessageCreateParamsStreaming {
-  const system = request.messages
-    .filter((m) => m.role === "system")
-    .map((m) => m.content)
-    .join("\n\n");
-  // No temperature: API version 2026-10-21, which this SDK sends, rejects temperature (even 1.0)
-  // with a 400, and the SDK no longer has the field.
-  return {
-    model: request.model,
-    max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-    ...(system ? { system } : {}),
-    messages: request.messages.flatMap((m) =>
-      m.role === "system"
-        ? []
-        : [{ role: m.role, content: m.name === undefined ? m.content : namePrefix(m.name, m.content) }],
-    ),
-    stream: true,
-  };
-}
-
 /**
- * Turns the guarded events into the parts of a `ChatModel`: the text deltas, then one `finish` with
- * the mapped stop reason, the usage (input from `message_start`, output from the last
+ * Turns the guarded events into the parts of a `ChatModel` (see `MessageContentBlocks`), then one
+ * `finish` with the mapped stop reason, the usage (input from `message_start`, output from the last
  * `message_delta`) and the model. Only `message_stop` proves the answer is whole.
  */
 async function* readMessageStream(
@@ -92,6 +65,7 @@ async function* readMessageStream(
   let modelUsed: string | undefined;
   let finishReason: FinishReason | undefined;
   let stopped = false;
+  const blocks = new MessageContentBlocks(VENDOR);
   for await (const event of events) {
     if (!isEvent(event)) throw malformedError(VENDOR);
     switch (event.type) {
@@ -100,11 +74,14 @@ async function* readMessageStream(
         outputUsage = event.message.usage;
         modelUsed = event.message.model;
         break;
+      case "content_block_start":
+        yield* blocks.start(event);
+        break;
       case "content_block_delta":
-        // Thinking, signatures, citations and tool input are not part of the visible answer.
-        if (event.delta.type === "text_delta" && event.delta.text) {
-          yield { type: "text-delta", delta: event.delta.text };
-        }
+        yield* blocks.delta(event);
+        break;
+      case "content_block_stop":
+        yield* blocks.stop(event);
         break;
       case "message_delta":
         finishReason = mapAnthropicFinishReason(event.delta.stop_reason);
@@ -134,6 +111,10 @@ function isEvent(event: unknown): event is RawMessageStreamEvent {
   switch (event.type) {
     case "message_start":
       return isRecord(event.message);
+    case "content_block_start":
+      return isRecord(event.content_block) && typeof event.index === "number";
+    case "content_block_stop":
+      return typeof event.index === "number";
     case "content_block_delta":
     case "message_delta":
       return isRecord(event.delta);

@@ -56,8 +56,10 @@ const GROQ_DIALECT: CompatibleDialect<GroqChunk> = {
       throw providerError(`groq stopped the answer early: ${streamError}`, { kind: "stream_error" });
   },
   usage: (chunk) => convertGroqUsage(chunk.x_groq?.usage ?? chunk.usage),
-  // `reasoning` deltas of reasoning models are left out: they are not the answer.
   text: (choice) => choice.delta?.content,
+  // Reasoning models stream their thinking in `reasoning` (GPT-OSS by default, others with
+  // reasoning_format "parsed"); with "raw" it comes inside the content, between <think> tags.
+  reasoning: (choice) => choice.delta?.reasoning,
   finishReason: mapGroqFinishReason,
   isFirstToken: (chunk) =>
     carriesAnswer(chunk, (c) => Boolean(c.usage || c.x_groq?.usage || c.x_groq?.error)),

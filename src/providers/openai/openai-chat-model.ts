@@ -49,6 +49,12 @@ const OPENAI_DIALECT: CompatibleDialect<ChatCompletionChunk> = {
   usage: (chunk) => convertOpenAIUsage(chunk.usage),
   // A refusal replaces the content; it is still what the person should read.
   text: (choice) => choice.delta?.content ?? choice.delta?.refusal,
+  // OpenAI's own API streams no reasoning; compatible servers do: `reasoning_content` (DeepSeek,
+  // vLLM, LM Studio) or `reasoning` (Ollama, OpenRouter, newer vLLM).
+  reasoning: (choice) => {
+    const delta = choice.delta as { reasoning_content?: unknown; reasoning?: unknown } | undefined;
+    return delta?.reasoning_content ?? delta?.reasoning;
+  },
   finishReason: mapOpenAIFinishReason,
   isFirstToken: (chunk) => carriesAnswer(chunk, (c) => Boolean(c.usage)),
 };
