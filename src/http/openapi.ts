@@ -1,5 +1,7 @@
 import { z } from "zod";
 import {
+  decideBody,
+  toolPart,
   acceptedInvite,
   addMemberBody,
   adminConversationDetail,
@@ -134,6 +136,13 @@ export const OPERATIONS: Operation[] = [
     path: "/conversations/:id/messages/:messageId/regenerate",
     summary: "A new answer beside an ended one, sent the history of its path",
     ok: [201, regenerateResult],
+  },
+  {
+    method: "post",
+    path: "/conversations/:id/messages/:messageId/tools/:toolCallId/decision",
+    summary: "Approve or deny a tool call waiting for approval; the first decision wins (409 conflict after)",
+    body: decideBody,
+    ok: [200, z.object({ part: toolPart })],
   },
   {
     method: "post",

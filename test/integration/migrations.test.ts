@@ -42,8 +42,10 @@ describe("migrations", () => {
       "conversations",
       "invites",
       "maintenance_jobs",
+      "mcp_servers",
       "messages",
       "templates",
+      "tools",
       "users",
     ]);
     expect(await migrateDown(sequelize, logger, true)).to.have.length(migrations.length);
@@ -62,8 +64,10 @@ describe("migrations", () => {
       "conversations",
       "invites",
       "maintenance_jobs",
+      "mcp_servers",
       "messages",
       "templates",
+      "tools",
       "users",
     ]);
   });
@@ -124,6 +128,7 @@ describe("migrations", () => {
   it("turns a conversation made before branches into one path, its head at the newest message", async () => {
     const sequelize = connect();
     await migrateUp(sequelize, logger);
+    expect(await migrateDown(sequelize, logger)).to.deep.equal(["0009-parts-tools-approval"]);
     expect(await migrateDown(sequelize, logger)).to.deep.equal(["0008-members-invites-authors"]);
     expect(await migrateDown(sequelize, logger)).to.deep.equal(["0007-branches-and-templates"]);
     // A conversation as the schema before branches stored it, with a summary through seq 2.
@@ -159,6 +164,7 @@ describe("migrations", () => {
   it("makes the user of a conversation made before members its owner and the author of its questions", async () => {
     const sequelize = connect();
     await migrateUp(sequelize, logger);
+    expect(await migrateDown(sequelize, logger)).to.deep.equal(["0009-parts-tools-approval"]);
     expect(await migrateDown(sequelize, logger)).to.deep.equal(["0008-members-invites-authors"]);
     await sequelize.query(
       `INSERT INTO users (id, name, role) VALUES ('solo', 'Solo Person', 'user');

@@ -80,7 +80,7 @@ export class UserRepository {
           WHERE c.user_id <> $1 AND c.id IN (SELECT DISTINCT conversation_id FROM messages WHERE author_id = $1)`,
       );
       await q(
-        `UPDATE messages SET content = '', author_id = NULL, author_name = NULL, metadata = '{"erased": true}'::jsonb
+        `UPDATE messages SET content = '', parts = '[]'::jsonb, author_id = NULL, author_name = NULL, metadata = '{"erased": true}'::jsonb
           WHERE author_id = $1`,
       );
       await q(`DELETE FROM users WHERE id = $1`);
