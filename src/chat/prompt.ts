@@ -72,6 +72,20 @@ function withSteps(
   });
 }
 
+/** The window and the question, their authors named, earlier tool calls sent as steps. */
+function conversationMessages(
+  window: Parameters<typeof withAuthors>[0] & Parameters<typeof withSteps>[0],
+  question: PromptQuestion,
+): ChatPromptMessage[] {
+  const last = {
+    role: "user" as const,
+    content: question.content,
+    authorId: question.authorId ?? null,
+    authorName: question.authorName ?? null,
+  };
+  return withSteps(window, withAuthors([...window, last]));
+}
+
 export interface Prompt {
   messages: ChatPromptMessage[];
   /** Whether older messages of the path were left out of the window. */
@@ -136,18 +150,7 @@ export async function buildPrompt(
     onPath && conversation.summary ? { summary: conversation.summary, through: anchor } : null;
   const summary: ChatPromptMessage[] =
     summaryOnPath && note !== undefined ? [{ role: "system", content: note }] : [];
-  const named = withSteps(
-    window.messages,
-    withAuthors([
-      ...window.messages,
-      {
-        role: "user",
-        content: question.content,
-        authorId: question.authorId ?? null,
-        authorName: question.authorName ?? null,
-      },
-    ]),
-  );
+  const named = conversationMessages(window.messages, question);
   return {
     messages: [...system, ...summary, ...named],
     leftOut,
