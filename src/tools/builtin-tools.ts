@@ -12,7 +12,8 @@ export interface BuiltinTool extends ToolSpec {
 /** The time now, in a time zone (UTC by default). Needs no approval. */
 const currentTime: BuiltinTool = {
   name: "current_time",
-  description: "The current date and time, in a time zone (an IANA name such as Europe/Paris; UTC by default).",
+  description:
+    "The current date and time, in a time zone (an IANA name such as Europe/Paris; UTC by default).",
   inputSchema: {
     type: "object",
     properties: { timeZone: { type: "string", description: "An IANA time zone, such as Europe/Paris" } },

@@ -46,7 +46,11 @@ class StoredToolBox implements ToolBox {
   ) {
     const sorted = [...tools].sort((a, b) => a.name.localeCompare(b.name));
     this.byName = new Map(sorted.map((t) => [t.name, t]));
-    this.specs = sorted.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema }));
+    this.specs = sorted.map((t) => ({
+      name: t.name,
+      description: t.description,
+      inputSchema: t.inputSchema,
+    }));
   }
 
   approvalOf(toolName: string): ToolApprovalMode | undefined {

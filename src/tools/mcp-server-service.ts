@@ -8,8 +8,7 @@ import type {
   PatchMcpServerInput,
 } from "../protocol/index.js";
 import type { InputChecker } from "./input-checker.js";
-import { listMcpTools } from "./mcp-tool-executor.js";
-import { failureReason } from "./tool-failure.js";
+import { listMcpTools, mcpFailure } from "./mcp-tool-executor.js";
 
 export interface McpServerServiceDeps {
   mcpServers: McpServerRepository;
@@ -68,8 +67,10 @@ export class McpServerService {
     try {
       return await listMcpTools(server, signal);
     } catch (err) {
-      const reason = signal.aborted ? "it did not answer in time" : mcpReason(err, signal);
-      throw new AppError("provider_error", `the MCP server could not list its tools: ${reason}`);
+      throw new AppError(
+        "provider_error",
+        `the MCP server could not list its tools: ${mcpFailure(err, signal)}`,
+      );
     }
   }
 
@@ -141,9 +142,4 @@ export function sanitizedName(name: string): string {
 
 function withSuffix(base: string, suffix: string): string {
   return `${base.slice(0, 64 - suffix.length)}${suffix}`;
-}
-
-function mcpReason(err: unknown, signal: AbortSignal): string {
-  if (err instanceof Error && /^MCP error/.test(err.message)) return err.message.slice(0, 300);
-  return failureReason(err, signal).replace(/^the tool's server/, "it");
 }

@@ -1,5 +1,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { OfferedTool } from "../protocol/index.js";
 import type { ToolCallContext, ToolExecutor, ToolOutcome } from "./tool-executor.js";
 import { failureReason, shortReason } from "./tool-failure.js";
@@ -89,18 +92,32 @@ export class McpToolExecutor implements ToolExecutor {
       );
       return outcomeOf(result);
     } catch (err) {
-      if (!call.signal.aborted && err instanceof Error && /^MCP error/.test(err.message)) {
-        return { error: shortReason(err.message) };
-      }
-      return { error: failureReason(err, call.signal) };
+      return { error: mcpFailure(err, call.signal) };
     }
   }
 }
 
+/**
+ * Why a request to an MCP server failed, shortly: the time ran out or the call was stopped, the
+ * server answered an HTTP error, the server said why (a JSON-RPC error), or it could not be reached.
+ */
+export function mcpFailure(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return failureReason(err, signal);
+  if (err instanceof StreamableHTTPError && typeof err.code === "number" && err.code >= 300) {
+    return `the MCP server answered HTTP ${err.code}`;
+  }
+  if (err instanceof Error && /^MCP error/.test(err.message)) return shortReason(err.message);
+  return failureReason(err, signal);
+}
+
 /** The result of `tools/call` as an outcome. */
 function outcomeOf(result: Record<string, unknown>): ToolOutcome {
-  const content = Array.isArray(result.content) ? (result.content as { type?: unknown; text?: unknown }[]) : [];
-  const texts = content.filter((c) => c.type === "text" && typeof c.text === "string").map((c) => c.text as string);
+  const content = Array.isArray(result.content)
+    ? (result.content as { type?: unknown; text?: unknown }[])
+    : [];
+  const texts = content
+    .filter((c) => c.type === "text" && typeof c.text === "string")
+    .map((c) => c.text as string);
   if (result.isError === true) return { error: shortReason(texts.join("\n") || "the MCP tool failed") };
   if (result.structuredContent !== undefined) return { output: result.structuredContent };
   if ("toolResult" in result) return { output: result.toolResult };

@@ -9,7 +9,11 @@ export function newSigningSecret(): string {
  * The `Confab-Signature` header of a body (PROTOCOL.md, webhooks): `t=<unix seconds>,v1=<hex
  * HMAC-SHA256 of "<t>.<body>">` with the secret.
  */
-export function signatureHeader(secret: string, body: string, nowSeconds = Math.floor(Date.now() / 1000)): string {
+export function signatureHeader(
+  secret: string,
+  body: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): string {
   const v1 = createHmac("sha256", secret).update(`${nowSeconds}.${body}`).digest("hex");
   return `t=${nowSeconds},v1=${v1}`;
 }

@@ -48,7 +48,8 @@ export class WebhookToolExecutor implements ToolExecutor {
 /** What the answer says: `{output}` on a 2xx, otherwise the reason the tool gave or its status. */
 function outcomeOf(status: number, text: string): ToolOutcome {
   const json = parseJson(text);
-  const error = json && typeof json === "object" && "error" in json ? (json as { error: unknown }).error : undefined;
+  const error =
+    json && typeof json === "object" && "error" in json ? (json as { error: unknown }).error : undefined;
   if (status < 200 || status > 299) {
     const said = typeof error === "string" ? `: ${error}` : "";
     const redirect = status >= 300 && status < 400 ? " (redirects are not followed)" : "";
@@ -56,7 +57,8 @@ function outcomeOf(status: number, text: string): ToolOutcome {
   }
   if (json === undefined) return { error: "the tool's answer is not JSON" };
   if (typeof error === "string") return { error: shortReason(error) };
-  if (json && typeof json === "object" && "output" in json) return { output: (json as { output: unknown }).output };
+  if (json && typeof json === "object" && "output" in json)
+    return { output: (json as { output: unknown }).output };
   return { error: "the tool's answer has neither output nor error" };
 }
 
