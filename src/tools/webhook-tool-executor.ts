@@ -48,8 +48,7 @@ export class WebhookToolExecutor implements ToolExecutor {
 /** What the answer says: `{output}` on a 2xx, otherwise the reason the tool gave or its status. */
 function outcomeOf(status: number, text: string): ToolOutcome {
   const json = parseJson(text);
-  const error =
-    json && typeof json === "object" && "error" in json ? (json as { error: unknown }).error : undefined;
+  const error = json && typeof json === "object" && "error" in json ? json.error : undefined;
   if (status < 200 || status > 299) {
     const said = typeof error === "string" ? `: ${error}` : "";
     const redirect = status >= 300 && status < 400 ? " (redirects are not followed)" : "";
@@ -57,8 +56,7 @@ function outcomeOf(status: number, text: string): ToolOutcome {
   }
   if (json === undefined) return { error: "the tool's answer is not JSON" };
   if (typeof error === "string") return { error: shortReason(error) };
-  if (json && typeof json === "object" && "output" in json)
-    return { output: (json as { output: unknown }).output };
+  if (json && typeof json === "object" && "output" in json) return { output: json.output };
   return { error: "the tool's answer has neither output nor error" };
 }
 
@@ -82,8 +80,8 @@ async function readCapped(res: Response, limit: number): Promise<string | null> 
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+    if (done || !value) break;
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
