@@ -24,7 +24,7 @@ export class InputChecker {
   /** Why the schema does not compile (a short reason), or null when it does. */
   schemaProblem(schema: Record<string, unknown>): string | null {
     try {
-      this.ajv.compile(schema);
+      this.ajv.compile(compilable(schema));
       return null;
     } catch (err) {
       return err instanceof Error ? err.message.slice(0, 300) : "the schema does not compile";
@@ -44,7 +44,7 @@ export class InputChecker {
     let validate = this.compiled.get(key);
     if (!validate) {
       try {
-        validate = this.ajv.compile(tool.inputSchema);
+        validate = this.ajv.compile(compilable(tool.inputSchema));
       } catch {
         return null;
       }
@@ -53,6 +53,16 @@ export class InputChecker {
     }
     return validate;
   }
+}
+
+/**
+ * The schema as ajv compiles it: without a top-level `$schema` (MCP servers may name draft 2020-12,
+ * which the default dialect does not load; the keywords tools use are the same) nor `$id` (two tools
+ * may share one, which ajv would refuse as a duplicate).
+ */
+function compilable(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _dialect, $id: _id, ...rest } = schema;
+  return rest;
 }
 
 /** The first error as `input/path message`. */

@@ -437,6 +437,28 @@ describe("tools", () => {
       });
     });
 
+    it("takes schemas that name draft 2020-12 or share an $id", async () => {
+      const schema = {
+        $schema: "https://json-schema.org/draft/2020-12/schema",
+        $id: "https://example.com/same",
+        type: "object",
+        properties: { email: { type: "string", format: "email" } },
+      };
+      const one = await createTool({
+        name: "dialect_one",
+        inputSchema: schema,
+        execution: { type: "builtin", name: "current_time" },
+      });
+      const two = await createTool({
+        name: "dialect_two",
+        inputSchema: schema,
+        execution: { type: "builtin", name: "current_time" },
+      });
+      const box = await boxOf([one.id, two.id]);
+      expect(box.check("dialect_one", { email: "a@example.com" })).to.equal(null);
+      expect(box.check("dialect_two", { email: "nope" })).to.equal('input/email must match format "email"');
+    });
+
     it("gives an agent without tools, or with inactive ones, no tools", async () => {
       expect((await boxOf([])).specs).to.deep.equal([]);
       const tool = await createTool({
