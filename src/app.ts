@@ -50,6 +50,11 @@ import { Typing } from "./realtime/typing.js";
 import { RoomNotifier } from "./realtime/room-notifier.js";
 import { createSocketServer, type ConfabServer } from "./realtime/socket-server.js";
 import { connectRedis, type RedisConnection } from "./redis/redis-connection.js";
+import { DbToolCatalog } from "./tools/db-tool-catalog.js";
+import { InputChecker } from "./tools/input-checker.js";
+import { McpServerService } from "./tools/mcp-server-service.js";
+import type { ToolCatalog } from "./tools/tool-box.js";
+import { ToolService } from "./tools/tool-service.js";
 
 export type { ConfabServer };
 
@@ -81,6 +86,8 @@ export interface Confab {
   readonly answers: LocalAnswers;
   readonly metrics: Metrics;
   readonly admin: AdminService;
+  /** The agents' tools, as answers get them. */
+  readonly toolCatalog: ToolCatalog;
   /** Signs tokens with the server's key (absent when only a public key is configured). */
   readonly signer: TokenSigner | undefined;
   listen(port?: number, host?: string): Promise<AddressInfo>;
@@ -98,7 +105,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const answers = buildAnswers(base);
   const measures = buildMeasures({ ...base, ...sockets, ...answers });
   const delivery = buildDelivery({ ...base, ...sockets });
-  const services = buildServices({ ...base, ...delivery, modelRegistry });
+  const services = buildServices({ ...base, ...delivery, ...measures, modelRegistry });
   const turns = buildTurns({
     ...base,
     ...sockets,
@@ -106,7 +113,8 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     ...measures,
     ...delivery,
     ...services,
-    toolCatalog: options.toolCatalog,
+    // Tests may give tools of their own.
+    toolCatalog: options.toolCatalog ?? services.toolCatalog,
   });
   const admin = buildAdmin({ ...base, ...identity, ...sockets, ...delivery, ...services, ...turns });
   const parts = { ...base, ...identity, ...sockets, ...measures, ...delivery, ...services, ...turns, admin };
@@ -268,12 +276,21 @@ interface Services {
   members: MemberService;
   agents: AgentService;
   templates: TemplateService;
+  /** Tools and MCP servers as admins manage them, and the agents' tools as answers get them. */
+  tools: ToolService;
+  mcpServers: McpServerService;
+  toolCatalog: ToolCatalog;
 }
 
-function buildServices(parts: Base & Delivery & { modelRegistry: ModelRegistry }): Services {
+function buildServices(parts: Base & Delivery & Measures & { modelRegistry: ModelRegistry }): Services {
   const { repositories, notifier, presence, modelRegistry } = parts;
   const policy = new ConversationPolicy({ conversations: repositories.conversations });
+  const checker = new InputChecker();
+  const { tools, mcpServers } = repositories;
   return {
+    tools: new ToolService({ tools, mcpServers, checker }),
+    mcpServers: new McpServerService({ tools, mcpServers, checker }),
+    toolCatalog: new DbToolCatalog({ tools, mcpServers, checker, metrics: parts.metrics }),
     modelRegistry,
     policy,
     conversations: new ConversationService({ repositories, policy, notifier }),
@@ -283,7 +300,7 @@ function buildServices(parts: Base & Delivery & { modelRegistry: ModelRegistry }
       notifier,
       online: async (conversationId) => new Set((await presence.online(conversationId)).map((u) => u.userId)),
     }),
-    agents: new AgentService({ agents: repositories.agents, modelRegistry }),
+    agents: new AgentService({ agents: repositories.agents, tools, modelRegistry }),
     templates: new TemplateService({ templates: repositories.templates, agents: repositories.agents }),
   };
 }
@@ -296,9 +313,7 @@ interface Turns {
   recovery: Recovery;
 }
 
-function buildTurns(
-  parts: Base & Sockets & Answers & Measures & Delivery & Services & { toolCatalog: ToolCatalog | undefined },
-): Turns {
+function buildTurns(parts: Base & Sockets & Answers & Measures & Delivery & Services): Turns {
   const { config, repositories, redis, logger, answers, leases, notifier, policy, modelRegistry } = parts;
   const leaseMs = config.generationLeaseMs;
   const gate = new BackgroundGate(() => repositories.busy());
@@ -400,6 +415,8 @@ async function buildHttp(parts: Parts, serveClientExample: boolean): Promise<Exp
     limits: parts.limits,
     logger: parts.logger,
     admin: parts.admin,
+    tools: parts.tools,
+    mcpServers: parts.mcpServers,
     metrics: parts.metrics,
     corsOrigins: config.corsOrigins,
     isProduction: config.isProduction,
@@ -433,6 +450,7 @@ function assemble(
     answers: parts.answers,
     metrics: parts.metrics,
     admin: parts.admin,
+    toolCatalog: parts.toolCatalog,
     signer: parts.signer,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import type { AgentRecord } from "../db/records.js";
-import type { AgentRepository } from "../db/repositories/index.js";
+import type { AgentRepository, ToolRepository } from "../db/repositories/index.js";
 import type { ProviderName } from "../protocol/index.js";
 import { notFound, validationFailed } from "../errors.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
@@ -13,7 +13,13 @@ const KEY_VARIABLE: Record<Exclude<ProviderName, "demo">, string> = {
 
 /** Agents, as admins manage them. Deleting deactivates: the agent's conversations stay readable. */
 export class AgentService {
-  constructor(private readonly deps: { agents: AgentRepository; modelRegistry: ModelRegistry }) {}
+  constructor(
+    private readonly deps: {
+      agents: AgentRepository;
+      tools: Pick<ToolRepository, "findByIds">;
+      modelRegistry: ModelRegistry;
+    },
+  ) {}
 
   list(): Promise<AgentRecord[]> {
     return this.deps.agents.list({ activeOnly: false });
@@ -31,6 +37,7 @@ export class AgentService {
 
   async create(input: CreateAgentInput): Promise<AgentRecord> {
     this.assertConfigured(input.provider);
+    if (input.toolIds) await this.assertTools(input.toolIds);
     return this.deps.agents.create({
       name: input.name.trim(),
       provider: input.provider,
@@ -48,6 +55,9 @@ export class AgentService {
       ...(input.autoGenerateSummary !== undefined ? { autoGenerateSummary: input.autoGenerateSummary } : {}),
       ...(input.active !== undefined ? { active: input.active } : {}),
       ...(input.starters !== undefined ? { starters: input.starters.map((s) => s.trim()) } : {}),
+      ...(input.toolIds !== undefined ? { toolIds: [...new Set(input.toolIds)] } : {}),
+      ...(input.maxSteps !== undefined ? { maxSteps: input.maxSteps } : {}),
+      ...(input.reasoning !== undefined ? { reasoning: input.reasoning } : {}),
     });
   }
 
@@ -55,12 +65,14 @@ export class AgentService {
     const agent = await this.get(id);
     if (input.provider !== undefined && input.provider !== agent.provider)
       this.assertConfigured(input.provider);
+    if (input.toolIds) await this.assertTools(input.toolIds);
     const changes: Partial<AgentRecord> = Object.fromEntries(
       Object.entries(input).filter(([, v]) => v !== undefined),
     );
     if (changes.name !== undefined) changes.name = changes.name.trim();
     if (changes.model !== undefined) changes.model = changes.model.trim();
     if (changes.starters !== undefined) changes.starters = changes.starters.map((s) => s.trim());
+    if (changes.toolIds !== undefined) changes.toolIds = [...new Set(changes.toolIds)];
     return this.changed(id, changes);
   }
 
@@ -78,6 +90,16 @@ export class AgentService {
     const updated = await this.deps.agents.update(id, different);
     if (!updated) throw notFound("agent");
     return updated;
+  }
+
+  /** Every id must be a tool's (inactive ones included: an admin may give a tool before turning it on). */
+  private async assertTools(toolIds: string[]): Promise<void> {
+    const found = new Set((await this.deps.tools.findByIds(toolIds, { activeOnly: false })).map((t) => t.id));
+    const unknown = toolIds.filter((id) => !found.has(id));
+    if (unknown.length === 0) return;
+    throw validationFailed(`there is no tool of id ${unknown.join(", ")}`, {
+      issues: unknown.map((id) => ({ path: "toolIds", message: `no tool of id ${id}` })),
+    });
   }
 
   /** An agent whose vendor has no key would fail every turn: refuse it up front, naming the variable. */

@@ -1,5 +1,15 @@
 import type { InferAttributes, Transaction } from "sequelize";
-import type { Agent, Conversation, Invite, Member, Message, Template, User } from "./models/index.js";
+import type {
+  Agent,
+  Conversation,
+  Invite,
+  McpServer,
+  Member,
+  Message,
+  Template,
+  Tool,
+  User,
+} from "./models/index.js";
 
 /**
  * Rows as the rest of the server sees them: plain data, never a model instance, so that only the
@@ -12,6 +22,8 @@ export type MessageRecord = InferAttributes<Message>;
 export type TemplateRecord = InferAttributes<Template>;
 export type MemberRecord = InferAttributes<Member>;
 export type InviteRecord = InferAttributes<Invite>;
+export type ToolRecord = InferAttributes<Tool>;
+export type McpServerRecord = InferAttributes<McpServer>;
 /** A member with the name it goes by (its user's, or its id when it has none). */
 export type NamedMember = MemberRecord & { name: string };
 /** A conversation as a member sees it: with the caller's role (null for an admin, no member). */

@@ -16,6 +16,8 @@ import type { Logger } from "../observability/logger.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { AdminService } from "../admin/admin-service.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { McpServerService } from "../tools/mcp-server-service.js";
+import type { ToolService } from "../tools/tool-service.js";
 import { requireUser } from "./auth-middleware.js";
 import { openApiDocument } from "./openapi.js";
 import { corsOptions } from "./origin-policy.js";
@@ -49,6 +51,8 @@ export interface HttpAppDeps {
   browserModules: Router;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   admin: AdminService;
+  tools: ToolService;
+  mcpServers: McpServerService;
   metrics: Metrics;
   /** CORS_ORIGINS; unset: any origin outside production, same origin only in production. */
   corsOrigins: readonly string[] | undefined;

@@ -50,6 +50,15 @@ import {
   turnResult,
   userResource,
   userStats,
+  createdTool,
+  createMcpServerBody,
+  createToolBody,
+  importMcpToolsBody,
+  mcpServerResource,
+  offeredTool,
+  patchMcpServerBody,
+  patchToolBody,
+  toolResource,
 } from "../protocol/index.js";
 
 /**
@@ -68,6 +77,84 @@ interface Operation {
   /** The success response: its status and schema (none for 204). */
   ok: [number, z.ZodType | null, string?];
 }
+
+const toolList = z.object({ tools: z.array(toolResource) });
+const mcpServerList = z.object({ mcpServers: z.array(mcpServerResource) });
+const offeredTools = z.object({ tools: z.array(offeredTool) });
+
+/** `/admin/tools` and `/admin/mcp-servers` (PROTOCOL.md: tools). */
+const TOOL_OPERATIONS: Operation[] = [
+  { method: "get", path: "/admin/tools", summary: "All tools", admin: true, ok: [200, toolList] },
+  {
+    method: "post",
+    path: "/admin/tools",
+    summary: "Define a tool (a webhook tool's secret is in this answer only)",
+    admin: true,
+    body: createToolBody,
+    ok: [201, createdTool],
+  },
+  {
+    method: "patch",
+    path: "/admin/tools/:id",
+    summary: "Change a tool",
+    admin: true,
+    body: patchToolBody,
+    ok: [200, createdTool],
+  },
+  { method: "delete", path: "/admin/tools/:id", summary: "Delete a tool", admin: true, ok: [204, null] },
+  {
+    method: "post",
+    path: "/admin/tools/:id/rotate-secret",
+    summary: "A new signing secret for a webhook tool (shown in this answer only)",
+    admin: true,
+    ok: [200, createdTool],
+  },
+  {
+    method: "get",
+    path: "/admin/mcp-servers",
+    summary: "All MCP servers (header values are never returned)",
+    admin: true,
+    ok: [200, mcpServerList],
+  },
+  {
+    method: "post",
+    path: "/admin/mcp-servers",
+    summary: "Register an MCP server (Streamable HTTP)",
+    admin: true,
+    body: createMcpServerBody,
+    ok: [201, mcpServerResource],
+  },
+  {
+    method: "patch",
+    path: "/admin/mcp-servers/:id",
+    summary: "Change an MCP server",
+    admin: true,
+    body: patchMcpServerBody,
+    ok: [200, mcpServerResource],
+  },
+  {
+    method: "delete",
+    path: "/admin/mcp-servers/:id",
+    summary: "Delete an MCP server and the tools imported from it",
+    admin: true,
+    ok: [204, null],
+  },
+  {
+    method: "get",
+    path: "/admin/mcp-servers/:id/tools",
+    summary: "The tools the MCP server offers",
+    admin: true,
+    ok: [200, offeredTools],
+  },
+  {
+    method: "post",
+    path: "/admin/mcp-servers/:id/import",
+    summary: "Make tools of the MCP server's tools",
+    admin: true,
+    body: importMcpToolsBody,
+    ok: [200, toolList],
+  },
+];
 
 const errorResponse = z.object({ error: errorBody.omit({ retryAfterMs: true }) }).meta({ id: "Error" });
 
@@ -353,6 +440,7 @@ export const OPERATIONS: Operation[] = [
     body: purgeBody,
     ok: [200, purgeResult],
   },
+  ...TOOL_OPERATIONS,
 ];
 
 type JsonSchema = Record<string, unknown>;

@@ -71,6 +71,25 @@ function requestMetrics(registers: Registry[]) {
   };
 }
 
+/** What tool calls are measured by: their outcomes (output, error, timeout) and durations. */
+function toolMetrics(registers: Registry[]) {
+  return {
+    toolCalls: new Counter({
+      name: "confab_tool_calls_total",
+      help: "Tool calls run, by tool and outcome (output, error, timeout, stopped)",
+      labelNames: ["tool", "outcome"],
+      registers,
+    }),
+    toolDuration: new Histogram({
+      name: "confab_tool_call_seconds",
+      help: "How long tool calls took, by tool",
+      labelNames: ["tool"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers,
+    }),
+  };
+}
+
 /**
  * The Prometheus metrics of one node (prom-client), in a registry of its own so that several nodes in
  * one process (tests) never share counters. Served as text at `/metrics`.
@@ -87,6 +106,8 @@ export class Metrics {
   readonly rateLimited: Counter<"limit">;
   readonly httpRequests: Counter<"method" | "route" | "status">;
   readonly httpDuration: Histogram<"method" | "route">;
+  readonly toolCalls: Counter<"tool" | "outcome">;
+  readonly toolDuration: Histogram<"tool">;
 
   constructor(deps: MetricsDeps) {
     const registers = [this.registry];
@@ -120,6 +141,7 @@ export class Metrics {
       httpRequests: this.httpRequests,
       httpDuration: this.httpDuration,
     } = requestMetrics(registers));
+    ({ toolCalls: this.toolCalls, toolDuration: this.toolDuration } = toolMetrics(registers));
   }
 
   /** An answer ended: its outcome, timings and usage. */

@@ -2,12 +2,14 @@ import type { Sequelize } from "sequelize";
 import { Agent } from "./agent.js";
 import { Conversation } from "./conversation.js";
 import { Invite } from "./invite.js";
+import { McpServer } from "./mcp-server.js";
 import { Member } from "./member.js";
 import { Message } from "./message.js";
 import { Template } from "./template.js";
+import { Tool } from "./tool.js";
 import { User } from "./user.js";
 
-export { Agent, Conversation, Invite, Member, Message, Template, User };
+export { Agent, Conversation, Invite, McpServer, Member, Message, Template, Tool, User };
 export type { ConversationStatus } from "./conversation.js";
 export type { Role } from "./user.js";
 
@@ -19,6 +21,8 @@ export interface Models {
   Template: typeof Template;
   Member: typeof Member;
   Invite: typeof Invite;
+  Tool: typeof Tool;
+  McpServer: typeof McpServer;
 }
 
 /**
@@ -34,6 +38,8 @@ export function createModels(sequelize: Sequelize): Models {
     Template: class extends Template {},
     Member: class extends Member {},
     Invite: class extends Invite {},
+    Tool: class extends Tool {},
+    McpServer: class extends McpServer {},
   };
   models.User.initModel(sequelize);
   models.Agent.initModel(sequelize);
@@ -42,5 +48,7 @@ export function createModels(sequelize: Sequelize): Models {
   models.Template.initModel(sequelize);
   models.Member.initModel(sequelize);
   models.Invite.initModel(sequelize);
+  models.Tool.initModel(sequelize);
+  models.McpServer.initModel(sequelize);
   return models;
 }

@@ -4,10 +4,12 @@ import type { Tx } from "../records.js";
 import { AgentRepository } from "./agent-repository.js";
 import { ConversationRepository } from "./conversation-repository.js";
 import { InviteRepository } from "./invite-repository.js";
+import { McpServerRepository } from "./mcp-server-repository.js";
 import { MemberRepository } from "./member-repository.js";
 import { MaintenanceRepository } from "./maintenance-repository.js";
 import { MessageRepository } from "./message-repository.js";
 import { TemplateRepository } from "./template-repository.js";
+import { ToolRepository } from "./tool-repository.js";
 import { UserRepository } from "./user-repository.js";
 
 export {
@@ -15,9 +17,11 @@ export {
   ConversationRepository,
   InviteRepository,
   MaintenanceRepository,
+  McpServerRepository,
   MemberRepository,
   MessageRepository,
   TemplateRepository,
+  ToolRepository,
   UserRepository,
 };
 export type { ConversationFilter, TurnContextRecord, TurnLookup } from "./conversation-repository.js";
@@ -33,6 +37,8 @@ export interface Repositories {
   templates: TemplateRepository;
   members: MemberRepository;
   invites: InviteRepository;
+  tools: ToolRepository;
+  mcpServers: McpServerRepository;
   maintenance: MaintenanceRepository;
   /** Runs `work` in one transaction, handed to each repository call that is part of it. */
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
@@ -51,6 +57,8 @@ export function createRepositories(sequelize: Sequelize, models: Models): Reposi
     templates: new TemplateRepository(models),
     members: new MemberRepository(models),
     invites: new InviteRepository(models),
+    tools: new ToolRepository(sequelize, models),
+    mcpServers: new McpServerRepository(models),
     maintenance: new MaintenanceRepository(sequelize),
     transaction: (work) => sequelize.transaction(work),
     ping: async () => {

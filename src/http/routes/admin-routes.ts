@@ -13,8 +13,9 @@ import { id } from "../../protocol/index.js";
 import { toAgentResource, toTemplateResource } from "../../conversations/resources.js";
 import { parse } from "../../validation.js";
 import { requireAdmin } from "../auth-middleware.js";
+import { toolRoutes, type ToolRoutesDeps } from "./tool-routes.js";
 
-export interface AdminRoutesDeps {
+export interface AdminRoutesDeps extends ToolRoutesDeps {
   agents: AgentService;
   templates: TemplateService;
   admin: AdminService;
@@ -27,6 +28,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   operatorRoutes(router, deps);
   agentRoutes(router, deps);
   templateRoutes(router, deps);
+  router.use(toolRoutes(deps));
   router.post("/maintenance/purge", async (req, res) => {
     const { olderThanDays } = parse(purgeBody, req.body, "body");
     res.json({ purged: await deps.admin.purge(olderThanDays) });
