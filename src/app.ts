@@ -53,7 +53,6 @@ import { connectRedis, type RedisConnection } from "./redis/redis-connection.js"
 import { DbToolCatalog } from "./tools/db-tool-catalog.js";
 import { InputChecker } from "./tools/input-checker.js";
 import { McpServerService } from "./tools/mcp-server-service.js";
-import type { ToolCatalog } from "./tools/tool-box.js";
 import { ToolService } from "./tools/tool-service.js";
 
 export type { ConfabServer };
