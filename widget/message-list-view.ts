@@ -24,6 +24,7 @@ const STATUS: Record<MessageStatus, string> = {
   complete: "",
   sending: "sending…",
   streaming: "writing…",
+  awaiting_approval: "waiting for approval",
   saving: "saving… (stored as soon as the server's database is back)",
   cancelled: "stopped",
   error: "error",

@@ -47,11 +47,7 @@ describe("tools and shared approval (demo model, two tools)", function () {
 
   before(async () => {
     server = await startTestServer({ toolCatalog: tools });
-    const admin = rest(server.url, server.token("root", { role: "admin" }));
-    const patched = await admin.patch(`/api/v1/admin/agents/${DEMO_AGENT_ID}`, {
-      toolIds: ["00000000-0000-4000-8000-00000000aaaa"],
-    });
-    expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+    // The demo agent has the seeded tools; this catalog stands in for them.
   });
   after(async () => {
     await server.close();
@@ -228,5 +224,54 @@ describe("tools and shared approval (demo model, two tools)", function () {
     expect(malformed.ok ? null : malformed.error.code).to.equal("validation_failed");
     await call(olga, "tool:decide", decide);
     expect((await done).end.message.status).to.equal("complete");
+  });
+});
+
+describe("the demo agent's tools out of the box (npm start with no key)", function () {
+  let server: TestServer;
+  const tabs = new Tabs();
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+  afterEach(() => tabs.closeAll());
+
+  it("tells the time with a tool that needs no approval, and opens a ticket once someone approves", async () => {
+    const api = rest(server.url, server.token("dana", { name: "Dana" }));
+    const c = await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID });
+    const dana = await tabs.connect(server.url, server.token("dana", { name: "Dana" }));
+    await call(dana, "conversation:join", { conversationId: c.body.id });
+
+    const timed = observeAnswer(dana, c.body.id);
+    await call(dana, "message:send", { conversationId: c.body.id, content: "What time is it?" });
+    const time = (await timed).end.message;
+    const clock = time.parts.find((p): p is ToolPart => p.type === "tool")!;
+    expect(clock).to.include({ toolName: "current_time", state: "output-available" });
+    expect(time.content).to.contain("current_time answered");
+
+    const asked = nextEvent(
+      dana,
+      "assistant:part",
+      (e) => e.part.type === "tool" && e.part.state === "approval-requested",
+    );
+    const ticketed = observeAnswer(dana, c.body.id);
+    await call(dana, "message:send", {
+      conversationId: c.body.id,
+      content: "Open a ticket: the printer is on fire",
+    });
+    const ask = await asked;
+    await call(dana, "tool:decide", {
+      conversationId: c.body.id,
+      messageId: ask.messageId,
+      toolCallId: (ask.part as ToolPart).toolCallId,
+      approved: true,
+    });
+    const ticket = (await ticketed).end.message;
+    const opened = ticket.parts.find((p): p is ToolPart => p.type === "tool")!;
+    expect(opened).to.include({ toolName: "open_ticket", state: "output-available" });
+    expect(opened.approval?.decidedBy).to.deep.equal({ id: "dana", name: "Dana" });
+    expect(ticket.content).to.match(/T-\d+/);
   });
 });
