@@ -6,10 +6,12 @@
  * after a reload, on any node. Only the `ai` package's types are used: nothing of it is bundled.
  */
 import type { ChatTransport, UIMessage, UIMessageChunk } from "ai";
+import type { MessagePart } from "../src/protocol/index.js";
 import { ConfabClient, type ConfabClientOptions } from "./confab-client.js";
 import type { ConversationHandle } from "./conversation-handle.js";
-import type { MessageView } from "./conversation-stream.js";
+import { settled, type MessageView } from "./conversation-stream.js";
 import { ConfabError } from "./errors.js";
+import { UIChunkMapper, uiParts } from "./ui-chunks.js";
 
 export type ConfabChatTransportOptions = ConfabClientOptions | { client: ConfabClient };
 
@@ -32,6 +34,10 @@ export class ConfabChatTransport<
     const handle = this.client.conversation(options.chatId);
     await handle.ready();
     const held = handle.messages();
+    const decisions = approvalResponses(options.messages.at(-1));
+    if (options.trigger === "submit-message" && decisions) {
+      return this.decide(handle, decisions, options.abortSignal);
+    }
     let answerId: string | null;
     if (options.trigger === "submit-message") {
       const last = options.messages.findLast((m) => m.role === "user");
@@ -56,7 +62,34 @@ export class ConfabChatTransport<
         throw new ConfabError({ code: "validation_failed", message: "there is no answer to regenerate" });
       answerId = await handle.regenerate(target);
     }
-    return answerStream(handle, answerId, options.abortSignal);
+    return answerStream(handle, { answerId, abortSignal: options.abortSignal });
+  }
+
+  /**
+   * `addToolApprovalResponse` (with `sendAutomaticallyWhen:
+   * lastAssistantMessageIsCompleteWithApprovalResponses`): each decision goes to Confab as
+   * `tool:decide`, and the same answer streams on from where the UI message is. A decision someone
+   * else took first (`conflict`) is theirs: the answer goes on with it.
+   */
+  private async decide(
+    handle: ConversationHandle,
+    responses: ApprovalResponses,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<ReadableStream<UIMessageChunk>> {
+    const view = handle.messages().find((m) => m.id === responses.messageId);
+    const seeded = view?.parts ?? [];
+    for (const { toolCallId, approved, reason } of responses.decisions) {
+      const pending = seeded.some(
+        (p) => p.type === "tool" && p.toolCallId === toolCallId && p.state === "approval-requested",
+      );
+      if (!pending) continue;
+      try {
+        await handle.decide(responses.messageId, toolCallId, approved, reason);
+      } catch (err) {
+        if (!(err instanceof ConfabError && err.code === "conflict")) throw err;
+      }
+    }
+    return answerStream(handle, { answerId: responses.messageId, abortSignal, seeded });
   }
 
   /**
@@ -68,12 +101,14 @@ export class ConfabChatTransport<
     await handle.ready();
     return handle
       .messages()
-      .filter(
-        (m) => m.id !== null && m.role !== "system" && m.status !== "streaming" && m.status !== "saving",
-      )
+      .filter((m) => m.id !== null && m.role !== "system" && settled(m.status))
       .map(
         (m) =>
-          ({ id: m.id!, role: m.role, parts: [{ type: "text", text: m.content }] }) as unknown as UI_MESSAGE,
+          ({
+            id: m.id!,
+            role: m.role,
+            parts: uiParts(m.parts, m.role === "assistant"),
+          }) as unknown as UI_MESSAGE,
       );
   }
 
@@ -84,23 +119,52 @@ export class ConfabChatTransport<
   }): Promise<ReadableStream<UIMessageChunk> | null> {
     const handle = this.client.conversation(options.chatId);
     await handle.ready();
-    // Being written, or ended and being stored (`saving`): either is the answer still to come.
-    const writing = handle.messages().find((m) => m.status === "streaming" || m.status === "saving");
+    // Being written, waiting for a decision, or ended and being stored (`saving`): the answer to come.
+    const writing = handle.messages().find((m) => m.role === "assistant" && !settled(m.status));
     if (!writing?.id) return null;
-    return answerStream(handle, writing.id, options.abortSignal);
+    return answerStream(handle, { answerId: writing.id, abortSignal: options.abortSignal });
   }
 }
 
+/** The decisions `addToolApprovalResponse` put on the last assistant message, if it has any. */
+interface ApprovalResponses {
+  messageId: string;
+  decisions: { toolCallId: string; approved: boolean; reason?: string }[];
+}
+
+/** A tool part of a UI message (static `tool-<name>` or `dynamic-tool`) in `approval-responded`. */
+function approvalResponses(last: UIMessage | undefined): ApprovalResponses | null {
+  if (!last || last.role !== "assistant") return null;
+  const decisions: ApprovalResponses["decisions"] = [];
+  for (const part of last.parts) {
+    if (!("toolCallId" in part) || !("state" in part) || part.state !== "approval-responded") continue;
+    const { approval } = part;
+    decisions.push({
+      // Confab's approval id is the tool call's id.
+      toolCallId: approval.id,
+      approved: approval.approved,
+      ...(approval.reason === undefined ? {} : { reason: approval.reason }),
+    });
+  }
+  return decisions.length > 0 ? { messageId: last.id, decisions } : null;
+}
+
+/** How an answer stream begins: from the start, or continuing parts the UI message already holds. */
+interface StreamStart {
+  answerId: string | null;
+  abortSignal: AbortSignal | undefined;
+  /** The parts already sent to the UI message (a continuation after an approval). */
+  seeded?: readonly MessagePart[];
+}
+
 /**
- * An answer as UI message chunks: `start` (with Confab's message id), `text-start`, a `text-delta`
- * per piece the conversation's tabs receive (what was written before, as one piece), `text-end`, then
- * `finish`, `abort` (stopped) or `error` (with the contract's code).
+ * An answer as UI message chunks: `start` (with Confab's message id), then its parts as they grow
+ * (`UIChunkMapper`), then `finish`, `abort` (stopped) or `error` (with the contract's code). An answer
+ * that stops to wait for a decision ends its stream with `finish` (`tool-calls`): the decision, given
+ * through `addToolApprovalResponse`, comes back as a new `sendMessages` that continues it.
  */
-function answerStream(
-  handle: ConversationHandle,
-  answerId: string | null,
-  abortSignal: AbortSignal | undefined,
-): ReadableStream<UIMessageChunk> {
+function answerStream(handle: ConversationHandle, from: StreamStart): ReadableStream<UIMessageChunk> {
+  const { answerId, abortSignal } = from;
   let off = () => {};
   return new ReadableStream<UIMessageChunk>({
     start(controller) {
@@ -111,29 +175,17 @@ function answerStream(
         controller.close();
         return;
       }
-      const textId = `${answerId}:text`;
-      let sent = 0;
-      let opened = false;
+      const mapper = new UIChunkMapper(answerId);
+      if (from.seeded) mapper.seed(from.seeded);
       controller.enqueue({ type: "start", messageId: answerId });
       const step = (view: MessageView | undefined) => {
         if (!view) return;
-        if (!opened) {
-          controller.enqueue({ type: "text-start", id: textId });
-          opened = true;
-        }
-        if (view.content.length > sent) {
-          controller.enqueue({ type: "text-delta", id: textId, delta: view.content.slice(sent) });
-          sent = view.content.length;
-        }
-        if (view.status === "streaming" || view.status === "saving") return;
+        for (const chunk of mapper.update(view.parts)) controller.enqueue(chunk);
+        const waiting = view.status === "awaiting_approval";
+        if (!waiting && !settled(view.status)) return;
         off();
-        controller.enqueue({ type: "text-end", id: textId });
-        if (view.status === "complete") controller.enqueue({ type: "finish", finishReason: "stop" });
-        else if (view.status === "cancelled") controller.enqueue({ type: "abort", reason: "stopped" });
-        else {
-          const error = view.error ?? { code: view.status, message: `the answer ended ${view.status}` };
-          controller.enqueue({ type: "error", errorText: `${error.code}: ${error.message}` });
-        }
+        for (const chunk of mapper.end()) controller.enqueue(chunk);
+        for (const chunk of endChunks(view)) controller.enqueue(chunk);
         controller.close();
       };
       const find = () => handle.messages().find((m) => m.id === answerId);
@@ -150,4 +202,20 @@ function answerStream(
       off();
     },
   });
+}
+
+/** The last chunk of an answer's stream, from how it ended (or that it waits for a decision). */
+function endChunks(view: MessageView): UIMessageChunk[] {
+  switch (view.status) {
+    case "complete":
+      return [{ type: "finish", finishReason: "stop" }];
+    case "awaiting_approval":
+      return [{ type: "finish", finishReason: "tool-calls" }];
+    case "cancelled":
+      return [{ type: "abort", reason: "stopped" }];
+    default: {
+      const error = view.error ?? { code: view.status, message: `the answer ended ${view.status}` };
+      return [{ type: "error", errorText: `${error.code}: ${error.message}` }];
+    }
+  }
 }
