@@ -3,7 +3,11 @@
  * `useChat({id: conversationId, transport})` talks to a Confab conversation: a submitted message is
  * sent (and its answer streamed as UI message chunks), a regenerate asks Confab for a new version,
  * aborting stops the answer for every tab, and `reconnectToStream` picks up the answer being written
- * after a reload, on any node. Only the `ai` package's types are used: nothing of it is bundled.
+ * after a reload, on any node. An answer's reasoning, tool calls and sources arrive as their own chunks
+ * (`UIChunkMapper`); an answer waiting for a decision ends its stream there, and the decision given
+ * through `addToolApprovalResponse` (with `sendAutomaticallyWhen:
+ * lastAssistantMessageIsCompleteWithApprovalResponses`) reaches Confab as `tool:decide`. Only the `ai`
+ * package's types are used: nothing of it is bundled.
  */
 import type { ChatTransport, UIMessage, UIMessageChunk } from "ai";
 import type { MessagePart } from "../src/protocol/index.js";
@@ -19,6 +23,11 @@ export class ConfabChatTransport<
   UI_MESSAGE extends UIMessage = UIMessage,
 > implements ChatTransport<UI_MESSAGE> {
   readonly client: ConfabClient;
+  /**
+   * The parts sent of answers whose stream ended to wait for a decision: if someone else decides (in
+   * another tab, the widget), `resumeStream()` continues the UI message from there.
+   */
+  private readonly waiting = new Map<string, readonly MessagePart[]>();
 
   constructor(options: ConfabChatTransportOptions) {
     this.client = "client" in options ? options.client : new ConfabClient(options);
@@ -62,7 +71,12 @@ export class ConfabChatTransport<
         throw new ConfabError({ code: "validation_failed", message: "there is no answer to regenerate" });
       answerId = await handle.regenerate(target);
     }
-    return answerStream(handle, { answerId, abortSignal: options.abortSignal });
+    return this.stream(handle, { answerId, abortSignal: options.abortSignal });
+  }
+
+  private stream(handle: ConversationHandle, from: StreamStart): ReadableStream<UIMessageChunk> {
+    if (from.answerId !== null) this.waiting.delete(from.answerId);
+    return answerStream(handle, from, (id, parts) => this.waiting.set(id, parts));
   }
 
   /**
@@ -89,7 +103,7 @@ export class ConfabChatTransport<
         if (!(err instanceof ConfabError && err.code === "conflict")) throw err;
       }
     }
-    return answerStream(handle, { answerId: responses.messageId, abortSignal, seeded });
+    return this.stream(handle, { answerId: responses.messageId, abortSignal, seeded });
   }
 
   /**
@@ -122,7 +136,12 @@ export class ConfabChatTransport<
     // Being written, waiting for a decision, or ended and being stored (`saving`): the answer to come.
     const writing = handle.messages().find((m) => m.role === "assistant" && !settled(m.status));
     if (!writing?.id) return null;
-    return answerStream(handle, { answerId: writing.id, abortSignal: options.abortSignal });
+    const seeded = this.waiting.get(writing.id);
+    return this.stream(handle, {
+      answerId: writing.id,
+      abortSignal: options.abortSignal,
+      ...(seeded ? { seeded } : {}),
+    });
   }
 }
 
@@ -163,7 +182,11 @@ interface StreamStart {
  * that stops to wait for a decision ends its stream with `finish` (`tool-calls`): the decision, given
  * through `addToolApprovalResponse`, comes back as a new `sendMessages` that continues it.
  */
-function answerStream(handle: ConversationHandle, from: StreamStart): ReadableStream<UIMessageChunk> {
+function answerStream(
+  handle: ConversationHandle,
+  from: StreamStart,
+  waits: (answerId: string, sent: readonly MessagePart[]) => void,
+): ReadableStream<UIMessageChunk> {
   const { answerId, abortSignal } = from;
   let off = () => {};
   return new ReadableStream<UIMessageChunk>({
@@ -184,6 +207,7 @@ function answerStream(handle: ConversationHandle, from: StreamStart): ReadableSt
         const waiting = view.status === "awaiting_approval";
         if (!waiting && !settled(view.status)) return;
         off();
+        if (waiting) waits(answerId, view.parts);
         for (const chunk of mapper.end()) controller.enqueue(chunk);
         for (const chunk of endChunks(view)) controller.enqueue(chunk);
         controller.close();
