@@ -342,6 +342,9 @@ export class ConversationStream {
     if (message.clientMessageId) this.remove("local:" + message.clientMessageId);
     const existing = this.views.get(message.id);
     const incoming = fromResource(message);
+    // The same parts again (a repeated or echoed message) keep their identity: nothing to draw.
+    if (existing && JSON.stringify(existing.parts) === JSON.stringify(incoming.parts))
+      incoming.parts = existing.parts;
     if (existing) {
       if (settled(existing.status) && !settled(incoming.status)) return;
       if (!settled(incoming.status) && this.lastDelta.has(message.id)) {
