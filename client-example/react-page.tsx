@@ -4,8 +4,8 @@
  * (`resume: true` → `reconnectToStream`).
  */
 import { useChat } from "@ai-sdk/react";
-import type { UIMessage } from "ai";
-import { useEffect, useState } from "react";
+import { lastAssistantMessageIsCompleteWithApprovalResponses, type UIMessage } from "ai";
+import { useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { ConfabChatTransport, fetchDevToken } from "../sdk/index.js";
 
@@ -21,12 +21,15 @@ function Chat({
   chatId: string;
   initial: UIMessage[];
 }) {
-  const { messages, sendMessage, status, stop } = useChat({
+  const { messages, sendMessage, status, stop, addToolApprovalResponse, resumeStream } = useChat({
     id: chatId,
     transport,
     messages: initial,
     resume: true,
+    // An approval given here goes to Confab as `tool:decide`, and the answer streams on.
+    sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
   });
+  useDecidedElsewhere(transport, chatId, status, resumeStream);
   const [input, setInput] = useState("");
   const online = useOnline(transport, chatId);
   return (
@@ -37,6 +40,7 @@ function Chat({
           <li key={m.id} className={m.role} data-id={m.id}>
             <b>{m.role === "user" ? "You" : "Assistant"}: </b>
             <span className="text">{m.parts.map((p) => (p.type === "text" ? p.text : "")).join("")}</span>
+            <Parts message={m} decide={(id, approved) => void addToolApprovalResponse({ id, approved })} />
           </li>
         ))}
       </ol>
@@ -59,6 +63,71 @@ function Chat({
         </button>
       </form>
     </main>
+  );
+}
+
+/**
+ * An answer's reasoning (a collapsed "Thinking" block) and tool calls (cards: name, state, input and
+ * output as JSON text, Approve/Deny while approval is requested). React escapes all of it: text only.
+ */
+function Parts({ message, decide }: { message: UIMessage; decide: (id: string, approved: boolean) => void }) {
+  return (
+    <>
+      {message.parts.map((p, i) => {
+        if (p.type === "reasoning")
+          return (
+            <details key={i} className="thinking">
+              <summary>Thinking</summary>
+              <pre>{p.text}</pre>
+            </details>
+          );
+        if (p.type !== "dynamic-tool") return null;
+        return (
+          <div key={p.toolCallId} className="tool-card" data-state={p.state}>
+            <b className="tool-name">{p.toolName}</b> <span className="tool-state">{p.state}</span>
+            <pre className="tool-input">{JSON.stringify(p.input, null, 2)}</pre>
+            {p.state === "output-available" && (
+              <pre className="tool-output">{JSON.stringify(p.output, null, 2)}</pre>
+            )}
+            {p.state === "output-error" && <pre className="tool-output">{p.errorText}</pre>}
+            {p.state === "approval-requested" && (
+              <span>
+                <button type="button" className="approve" onClick={() => decide(p.approval.id, true)}>
+                  Approve
+                </button>
+                <button type="button" className="deny" onClick={() => decide(p.approval.id, false)}>
+                  Deny
+                </button>
+              </span>
+            )}
+          </div>
+        );
+      })}
+    </>
+  );
+}
+
+/**
+ * A tool call decided in another tab (or the widget): the answer goes on without this `useChat`
+ * asking, so it picks the stream up again from where its message is.
+ */
+function useDecidedElsewhere(
+  transport: ConfabChatTransport,
+  chatId: string,
+  status: string,
+  resumeStream: () => Promise<void>,
+): void {
+  const handle = transport.client.conversation(chatId);
+  const waiting = useRef(new Set<string>());
+  useEffect(
+    () =>
+      handle.on("message", (view) => {
+        if (view.id === null || view.role !== "assistant") return;
+        if (view.status === "awaiting_approval") waiting.current.add(view.id);
+        else if (waiting.current.delete(view.id) && view.status === "streaming" && status === "ready")
+          void resumeStream();
+      }),
+    [handle, status, resumeStream],
   );
 }
 

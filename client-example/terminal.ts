@@ -220,6 +220,8 @@ class Printer {
   /** Client message ids sent from here: their text is already on screen. */
   private readonly mine = new Set<string>();
   private readonly printed = new Map<string, string>();
+  /** Answers told to be waiting for a decision on their tool calls (told once; they go on after). */
+  private readonly waitingNoted = new Set<string>();
   private readonly done = new Set<string>();
   private readonly waiting = new Map<string, () => void>();
   private open: string | null = null;
@@ -289,7 +291,10 @@ class Printer {
     else out(`\n${dim("(corrected)")} ${printable(view.content)}`);
     this.printed.set(view.key, view.content);
     if (view.status === "saving") out(` ${dim("[saving: the server stores it once its database is back]")}`);
-    else if (view.status !== "streaming") this.settle(view);
+    else if (view.status === "awaiting_approval") {
+      if (!this.waitingNoted.has(view.key)) out(` ${dim("[waiting for approval of a tool call]")}`);
+      this.waitingNoted.add(view.key);
+    } else if (view.status !== "streaming") this.settle(view);
   }
 
   private settle(view: MessageView): void {

@@ -3,13 +3,19 @@
  * `useChat({id: conversationId, transport})` talks to a Confab conversation: a submitted message is
  * sent (and its answer streamed as UI message chunks), a regenerate asks Confab for a new version,
  * aborting stops the answer for every tab, and `reconnectToStream` picks up the answer being written
- * after a reload, on any node. Only the `ai` package's types are used: nothing of it is bundled.
+ * after a reload, on any node. An answer's reasoning, tool calls and sources arrive as their own chunks
+ * (`UIChunkMapper`); an answer waiting for a decision ends its stream there, and the decision given
+ * through `addToolApprovalResponse` (with `sendAutomaticallyWhen:
+ * lastAssistantMessageIsCompleteWithApprovalResponses`) reaches Confab as `tool:decide`. Only the `ai`
+ * package's types are used: nothing of it is bundled.
  */
 import type { ChatTransport, UIMessage, UIMessageChunk } from "ai";
+import type { MessagePart } from "../src/protocol/index.js";
 import { ConfabClient, type ConfabClientOptions } from "./confab-client.js";
 import type { ConversationHandle } from "./conversation-handle.js";
-import type { MessageView } from "./conversation-stream.js";
+import { settled, type MessageView } from "./conversation-stream.js";
 import { ConfabError } from "./errors.js";
+import { UIChunkMapper, uiParts } from "./ui-chunks.js";
 
 export type ConfabChatTransportOptions = ConfabClientOptions | { client: ConfabClient };
 
@@ -17,6 +23,11 @@ export class ConfabChatTransport<
   UI_MESSAGE extends UIMessage = UIMessage,
 > implements ChatTransport<UI_MESSAGE> {
   readonly client: ConfabClient;
+  /**
+   * The parts sent of answers whose stream ended to wait for a decision: if someone else decides (in
+   * another tab, the widget), `resumeStream()` continues the UI message from there.
+   */
+  private readonly waiting = new Map<string, readonly MessagePart[]>();
 
   constructor(options: ConfabChatTransportOptions) {
     this.client = "client" in options ? options.client : new ConfabClient(options);
@@ -32,6 +43,10 @@ export class ConfabChatTransport<
     const handle = this.client.conversation(options.chatId);
     await handle.ready();
     const held = handle.messages();
+    const decisions = approvalResponses(options.messages.at(-1));
+    if (options.trigger === "submit-message" && decisions) {
+      return this.decide(handle, decisions, options.abortSignal);
+    }
     let answerId: string | null;
     if (options.trigger === "submit-message") {
       const last = options.messages.findLast((m) => m.role === "user");
@@ -56,7 +71,39 @@ export class ConfabChatTransport<
         throw new ConfabError({ code: "validation_failed", message: "there is no answer to regenerate" });
       answerId = await handle.regenerate(target);
     }
-    return answerStream(handle, answerId, options.abortSignal);
+    return this.stream(handle, { answerId, abortSignal: options.abortSignal });
+  }
+
+  private stream(handle: ConversationHandle, from: StreamStart): ReadableStream<UIMessageChunk> {
+    if (from.answerId !== null) this.waiting.delete(from.answerId);
+    return answerStream(handle, from, (id, parts) => this.waiting.set(id, parts));
+  }
+
+  /**
+   * `addToolApprovalResponse` (with `sendAutomaticallyWhen:
+   * lastAssistantMessageIsCompleteWithApprovalResponses`): each decision goes to Confab as
+   * `tool:decide`, and the same answer streams on from where the UI message is. A decision someone
+   * else took first (`conflict`) is theirs: the answer goes on with it.
+   */
+  private async decide(
+    handle: ConversationHandle,
+    responses: ApprovalResponses,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<ReadableStream<UIMessageChunk>> {
+    const view = handle.messages().find((m) => m.id === responses.messageId);
+    const seeded = view?.parts ?? [];
+    for (const { toolCallId, approved, reason } of responses.decisions) {
+      const pending = seeded.some(
+        (p) => p.type === "tool" && p.toolCallId === toolCallId && p.state === "approval-requested",
+      );
+      if (!pending) continue;
+      try {
+        await handle.decide(responses.messageId, toolCallId, approved, reason);
+      } catch (err) {
+        if (!(err instanceof ConfabError && err.code === "conflict")) throw err;
+      }
+    }
+    return this.stream(handle, { answerId: responses.messageId, abortSignal, seeded });
   }
 
   /**
@@ -68,12 +115,14 @@ export class ConfabChatTransport<
     await handle.ready();
     return handle
       .messages()
-      .filter(
-        (m) => m.id !== null && m.role !== "system" && m.status !== "streaming" && m.status !== "saving",
-      )
+      .filter((m) => m.id !== null && m.role !== "system" && settled(m.status))
       .map(
         (m) =>
-          ({ id: m.id!, role: m.role, parts: [{ type: "text", text: m.content }] }) as unknown as UI_MESSAGE,
+          ({
+            id: m.id!,
+            role: m.role,
+            parts: uiParts(m.parts, m.role === "assistant"),
+          }) as unknown as UI_MESSAGE,
       );
   }
 
@@ -84,23 +133,61 @@ export class ConfabChatTransport<
   }): Promise<ReadableStream<UIMessageChunk> | null> {
     const handle = this.client.conversation(options.chatId);
     await handle.ready();
-    // Being written, or ended and being stored (`saving`): either is the answer still to come.
-    const writing = handle.messages().find((m) => m.status === "streaming" || m.status === "saving");
+    // Being written, waiting for a decision, or ended and being stored (`saving`): the answer to come.
+    const writing = handle.messages().find((m) => m.role === "assistant" && !settled(m.status));
     if (!writing?.id) return null;
-    return answerStream(handle, writing.id, options.abortSignal);
+    const seeded = this.waiting.get(writing.id);
+    return this.stream(handle, {
+      answerId: writing.id,
+      abortSignal: options.abortSignal,
+      ...(seeded ? { seeded } : {}),
+    });
   }
 }
 
+/** The decisions `addToolApprovalResponse` put on the last assistant message, if it has any. */
+interface ApprovalResponses {
+  messageId: string;
+  decisions: { toolCallId: string; approved: boolean; reason?: string }[];
+}
+
+/** A tool part of a UI message (static `tool-<name>` or `dynamic-tool`) in `approval-responded`. */
+function approvalResponses(last: UIMessage | undefined): ApprovalResponses | null {
+  if (!last || last.role !== "assistant") return null;
+  const decisions: ApprovalResponses["decisions"] = [];
+  for (const part of last.parts) {
+    if (!("toolCallId" in part) || !("state" in part) || part.state !== "approval-responded") continue;
+    const { approval } = part;
+    decisions.push({
+      // Confab's approval id is the tool call's id.
+      toolCallId: approval.id,
+      approved: approval.approved,
+      ...(approval.reason === undefined ? {} : { reason: approval.reason }),
+    });
+  }
+  return decisions.length > 0 ? { messageId: last.id, decisions } : null;
+}
+
+/** How an answer stream begins: from the start, or continuing parts the UI message already holds. */
+interface StreamStart {
+  answerId: string | null;
+  abortSignal: AbortSignal | undefined;
+  /** The parts already sent to the UI message (a continuation after an approval). */
+  seeded?: readonly MessagePart[];
+}
+
 /**
- * An answer as UI message chunks: `start` (with Confab's message id), `text-start`, a `text-delta`
- * per piece the conversation's tabs receive (what was written before, as one piece), `text-end`, then
- * `finish`, `abort` (stopped) or `error` (with the contract's code).
+ * An answer as UI message chunks: `start` (with Confab's message id), then its parts as they grow
+ * (`UIChunkMapper`), then `finish`, `abort` (stopped) or `error` (with the contract's code). An answer
+ * that stops to wait for a decision ends its stream with `finish` (`tool-calls`): the decision, given
+ * through `addToolApprovalResponse`, comes back as a new `sendMessages` that continues it.
  */
 function answerStream(
   handle: ConversationHandle,
-  answerId: string | null,
-  abortSignal: AbortSignal | undefined,
+  from: StreamStart,
+  waits: (answerId: string, sent: readonly MessagePart[]) => void,
 ): ReadableStream<UIMessageChunk> {
+  const { answerId, abortSignal } = from;
   let off = () => {};
   return new ReadableStream<UIMessageChunk>({
     start(controller) {
@@ -111,29 +198,18 @@ function answerStream(
         controller.close();
         return;
       }
-      const textId = `${answerId}:text`;
-      let sent = 0;
-      let opened = false;
+      const mapper = new UIChunkMapper(answerId);
+      if (from.seeded) mapper.seed(from.seeded);
       controller.enqueue({ type: "start", messageId: answerId });
       const step = (view: MessageView | undefined) => {
         if (!view) return;
-        if (!opened) {
-          controller.enqueue({ type: "text-start", id: textId });
-          opened = true;
-        }
-        if (view.content.length > sent) {
-          controller.enqueue({ type: "text-delta", id: textId, delta: view.content.slice(sent) });
-          sent = view.content.length;
-        }
-        if (view.status === "streaming" || view.status === "saving") return;
+        for (const chunk of mapper.update(view.parts)) controller.enqueue(chunk);
+        const waiting = view.status === "awaiting_approval";
+        if (!waiting && !settled(view.status)) return;
         off();
-        controller.enqueue({ type: "text-end", id: textId });
-        if (view.status === "complete") controller.enqueue({ type: "finish", finishReason: "stop" });
-        else if (view.status === "cancelled") controller.enqueue({ type: "abort", reason: "stopped" });
-        else {
-          const error = view.error ?? { code: view.status, message: `the answer ended ${view.status}` };
-          controller.enqueue({ type: "error", errorText: `${error.code}: ${error.message}` });
-        }
+        if (waiting) waits(answerId, view.parts);
+        for (const chunk of mapper.end()) controller.enqueue(chunk);
+        for (const chunk of endChunks(view)) controller.enqueue(chunk);
         controller.close();
       };
       const find = () => handle.messages().find((m) => m.id === answerId);
@@ -150,4 +226,20 @@ function answerStream(
       off();
     },
   });
+}
+
+/** The last chunk of an answer's stream, from how it ended (or that it waits for a decision). */
+function endChunks(view: MessageView): UIMessageChunk[] {
+  switch (view.status) {
+    case "complete":
+      return [{ type: "finish", finishReason: "stop" }];
+    case "awaiting_approval":
+      return [{ type: "finish", finishReason: "tool-calls" }];
+    case "cancelled":
+      return [{ type: "abort", reason: "stopped" }];
+    default: {
+      const error = view.error ?? { code: view.status, message: `the answer ended ${view.status}` };
+      return [{ type: "error", errorText: `${error.code}: ${error.message}` }];
+    }
+  }
 }

@@ -16,6 +16,7 @@ import type {
   PresentUser,
   SendResult,
   ServerToClientEvents,
+  ToolPart,
   TreeResult,
   UserResource,
 } from "../src/protocol/index.js";
@@ -79,6 +80,8 @@ export const ROOM_EVENTS = [
   "message:created",
   "assistant:start",
   "assistant:delta",
+  "assistant:reasoning",
+  "assistant:part",
   "assistant:saving",
   "assistant:done",
   "assistant:error",
@@ -180,6 +183,17 @@ export class ConversationHandle {
   /** Whether the caller may write here now: a participant or the owner, in an active conversation. */
   get canWrite(): boolean {
     return !this.gone && WRITERS.includes(this.role) && this.resource?.status === "active";
+  }
+
+  /**
+   * Whether the caller may approve or deny the assistant's tool calls here: the owner always, a
+   * participant when the conversation's `toolApproval` is `participant`, a viewer never.
+   */
+  get canDecide(): boolean {
+    if (this.gone || !this.resource) return false;
+    return (
+      this.role === "owner" || (this.role === "participant" && this.resource.toolApproval === "participant")
+    );
   }
 
   /** Whether a message answers only when asked (`assistantMode` manual) and the caller may ask. */
@@ -334,6 +348,23 @@ export class ConversationHandle {
     return (await this.host.call("generation:stop", { conversationId: this.id })).stopped;
   }
 
+  /**
+   * Approves or denies a tool call of an answer waiting for a decision (`tool:decide`); resolves with
+   * the decided part, shown at once. The first decision wins: a later one is refused with `conflict`;
+   * a caller who may not decide gets `forbidden` (see `canDecide`).
+   */
+  async decide(messageId: string, toolCallId: string, approved: boolean, reason?: string): Promise<ToolPart> {
+    const { part } = await this.host.call("tool:decide", {
+      conversationId: this.id,
+      messageId,
+      toolCallId,
+      approved,
+      ...(reason === undefined ? {} : { reason }),
+    });
+    this.stream.applyDecided(messageId, part);
+    return part;
+  }
+
   /** Shows another version: the head moves to the newest message under `messageId`, in every tab. */
   async checkout(messageId: string): Promise<ConversationResource> {
     const { conversation } = await this.host.call("conversation:checkout", {
@@ -406,7 +437,7 @@ export class ConversationHandle {
     return new Promise((resolve) => {
       const check = () => {
         const view = this.stream.list().find((v) => v.id === messageId);
-        if (!view || view.status === "streaming" || view.status === "saving") return false;
+        if (!view || !settled(view.status)) return false;
         off();
         resolve(view);
         return true;
@@ -443,6 +474,8 @@ export class ConversationHandle {
     "message:created": (e) => this.stream.handle({ type: "created", message: e.message }),
     "assistant:start": (e) => this.stream.handle({ type: "start", event: e }),
     "assistant:delta": (e) => this.stream.handle({ type: "delta", event: e }),
+    "assistant:reasoning": (e) => this.stream.handle({ type: "reasoning", event: e }),
+    "assistant:part": (e) => this.stream.handle({ type: "part", event: e }),
     "assistant:saving": (e) => this.stream.handle({ type: "saving", messageId: e.messageId }),
     "assistant:done": (e) => this.stream.handle({ type: "done", message: e.message }),
     "assistant:error": (e) => this.stream.handle({ type: "error", message: e.message, error: e.error }),

@@ -6,11 +6,22 @@
  */
 import type {
   AssistantDeltaEvent,
+  AssistantPartEvent,
   AssistantStartEvent,
   ConversationResource,
   JoinResult,
+  MessagePart,
   MessageResource,
+  ToolPart,
 } from "../src/protocol/index.js";
+import {
+  applyDecision,
+  applyPartsEvent,
+  partEvent,
+  partsOrText,
+  pendingTools,
+  type PartsEvent,
+} from "./parts.js";
 
 /**
  * `sending`: a local message waiting for its ack. `saving`: an answer that has ended and that the
@@ -27,6 +38,8 @@ export interface MessageView {
   seq: number | null;
   role: MessageResource["role"];
   content: string;
+  /** Its parts in the order they were produced: text, reasoning, tool calls, sources. */
+  parts: MessagePart[];
   status: MessageStatus;
   error: { code: string; message: string } | null;
   clientMessageId: string | null;
@@ -53,13 +66,21 @@ export type StreamEvent =
   | { type: "created"; message: MessageResource }
   | { type: "start"; event: AssistantStartEvent }
   | { type: "delta"; event: AssistantDeltaEvent }
+  | { type: "reasoning"; event: AssistantDeltaEvent }
+  | { type: "part"; event: AssistantPartEvent }
   | { type: "saving"; messageId: string }
   | { type: "done"; message: MessageResource }
   | { type: "error"; message: MessageResource; error: { code: string; message: string } };
 
-/** Whether a message has ended: neither being sent, written nor waiting to be stored. */
+/**
+ * Whether a message has ended: neither being sent, written, waiting for a decision on its tool calls
+ * (the same answer goes on once decided) nor waiting to be stored.
+ */
 export const settled = (status: MessageStatus) =>
-  status !== "streaming" && status !== "sending" && status !== "saving";
+  status !== "streaming" && status !== "sending" && status !== "saving" && status !== "awaiting_approval";
+
+/** An answer still open: being written, or waiting for a decision on its tool calls. */
+const writing = (status: MessageStatus) => status === "streaming" || status === "awaiting_approval";
 
 /**
  * Keeps one conversation exactly in step with the server.
@@ -130,7 +151,8 @@ export class ConversationStream {
       if (!(known && settled(known.status)) && (last === undefined || generation.seq > last)) {
         const view = known ?? this.placeholder(generation.messageId);
         this.lastDelta.set(generation.messageId, generation.seq);
-        this.put({ ...view, content: generation.content, status: "streaming" });
+        const parts = partsOrText(generation.parts, generation.content);
+        this.put({ ...view, content: generation.content, parts, status: openStatus(parts) });
       }
     }
     const buffered = this.buffer ?? [];
@@ -183,6 +205,7 @@ export class ConversationStream {
       seq: null,
       role: "user",
       content,
+      parts: partsOrText([], content),
       status: "sending",
       error: null,
       clientMessageId,
@@ -241,10 +264,21 @@ export class ConversationStream {
     this.listener.pathChanged();
   }
 
-  /** The answer being written, if any. */
+  /** The answer being written (or waiting for a decision on its tool calls), if any. */
   streaming(): MessageView | undefined {
-    for (const view of this.views.values()) if (view.status === "streaming") return view;
+    for (const view of this.views.values()) if (writing(view.status)) return view;
     return undefined;
+  }
+
+  /**
+   * A decision's ack: the decided tool call is shown at once (its `assistant:part` follows, with the
+   * answer's seq, and changes nothing more).
+   */
+  applyDecided(messageId: string, part: ToolPart): void {
+    const view = this.views.get(messageId);
+    if (!view || !writing(view.status)) return;
+    const parts = applyDecision(view.parts, part);
+    this.put({ ...view, parts, status: openStatus(parts) });
   }
 
   /** The seq of the oldest message of the path held: where "load earlier messages" pages from. */
@@ -277,19 +311,30 @@ export class ConversationStream {
         if (view && !settled(view.status)) this.put({ ...view, status: "saving" });
         return;
       }
-      case "delta": {
-        const { messageId, seq, delta } = event.event;
-        const view = this.views.get(messageId) ?? this.placeholder(messageId);
-        if (settled(view.status)) return;
-        // Undefined: a checkpoint read from the database, whose deltas are unknown. Its
-        // `assistant:done` or `assistant:error` will bring the text; adding to it could repeat some.
-        const last = this.lastDelta.get(messageId);
-        if (last === undefined || seq <= last) return;
-        this.lastDelta.set(messageId, seq);
-        this.put({ ...view, content: view.content + delta });
-        return;
-      }
+      case "delta":
+        return this.applySeq(event.event, { type: "text", delta: event.event.delta });
+      case "reasoning":
+        return this.applySeq(event.event, { type: "reasoning", delta: event.event.delta });
+      case "part":
+        return this.applySeq(event.event, partEvent(event.event));
     }
+  }
+
+  /** One event of an answer (text, reasoning or a part), applied once, in seq order. */
+  private applySeq(event: { messageId: string; seq: number }, change: PartsEvent): void {
+    const { messageId, seq } = event;
+    const view = this.views.get(messageId) ?? this.placeholder(messageId);
+    if (settled(view.status)) return;
+    // Undefined: a checkpoint read from the database, whose deltas are unknown. Its
+    // `assistant:done` or `assistant:error` will bring the text; adding to it could repeat some.
+    const last = this.lastDelta.get(messageId);
+    if (last === undefined || seq <= last) return;
+    this.lastDelta.set(messageId, seq);
+    const parts = applyPartsEvent(view.parts, change);
+    const content = change.type === "text" ? view.content + change.delta : view.content;
+    // `saving` stays until the stored message comes; otherwise a pending tool call means waiting.
+    const status = view.status === "saving" ? view.status : openStatus(parts);
+    this.put({ ...view, content, parts, status });
   }
 
   /** Merges a stored message: a settled one is final; a streaming one never overwrites newer text. */
@@ -297,11 +342,14 @@ export class ConversationStream {
     if (message.clientMessageId) this.remove("local:" + message.clientMessageId);
     const existing = this.views.get(message.id);
     const incoming = fromResource(message);
+    // The same parts again (a repeated or echoed message) keep their identity: nothing to draw.
+    if (existing && JSON.stringify(existing.parts) === JSON.stringify(incoming.parts))
+      incoming.parts = existing.parts;
     if (existing) {
       if (settled(existing.status) && !settled(incoming.status)) return;
       if (!settled(incoming.status) && this.lastDelta.has(message.id)) {
         // A checkpoint read from the database may lag behind the deltas already applied.
-        this.put({ ...incoming, content: existing.content });
+        this.put({ ...incoming, content: existing.content, parts: existing.parts });
         return;
       }
     }
@@ -333,6 +381,7 @@ export class ConversationStream {
       seq: highest + 1,
       role: "assistant",
       content: "",
+      parts: [],
       status: "streaming",
       error: null,
       clientMessageId: null,
@@ -348,6 +397,7 @@ export class ConversationStream {
     if (
       existing &&
       existing.content === view.content &&
+      existing.parts === view.parts &&
       existing.status === view.status &&
       existing.seq === view.seq &&
       existing.error?.message === view.error?.message &&
@@ -372,6 +422,7 @@ function fromResource(message: MessageResource): MessageView {
     seq: message.seq,
     role: message.role,
     content: message.content,
+    parts: partsOrText(message.parts, message.content),
     status: message.status,
     error: message.error,
     clientMessageId: message.clientMessageId,
@@ -380,6 +431,11 @@ function fromResource(message: MessageResource): MessageView {
     branch: message.branch,
     author: message.author,
   };
+}
+
+/** An open answer's status from its parts: waiting while a tool call waits for a decision. */
+function openStatus(parts: readonly MessagePart[]): MessageStatus {
+  return pendingTools(parts).length > 0 ? "awaiting_approval" : "streaming";
 }
 
 /** By seq; local sends (no seq yet) last, in the order they were made. */

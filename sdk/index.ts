@@ -14,5 +14,6 @@ export { ConversationList } from "./conversation-list.js";
 export { ConversationStream, settled, type MessageStatus, type MessageView } from "./conversation-stream.js";
 export { ConfabChatTransport, type ConfabChatTransportOptions } from "./chat-transport.js";
 export { ConfabError, describeError } from "./errors.js";
+export { applyDecision, applyPartsEvent, pendingTools, type PartsEvent } from "./parts.js";
 export { type MemberView } from "./people.js";
 export { fetchDevToken } from "./rest-client.js";

@@ -2,6 +2,7 @@ import type { ConversationHandle, MessageActions } from "../sdk/conversation-han
 import type { MessageStatus, MessageView } from "../sdk/conversation-stream.js";
 import { button, el, setData, setIfChanged } from "./dom.js";
 import { addCopyButtons, renderMarkdown } from "./markdown.js";
+import { hasRichParts, PartsView } from "./parts-view.js";
 
 export interface MessageListElements {
   /** Where the rows go, one per message of the path. */
@@ -39,6 +40,10 @@ interface Row {
   actions: HTMLElement;
   /** The text drawn in the bubble, and the actions drawn: each redrawn only when it changes. */
   drawn: string | null;
+  /** An answer with more than text: its parts, drawn one by one (then `drawn` is unused). */
+  parts: PartsView | null;
+  /** Whether the caller could decide tool calls when the parts were last drawn. */
+  partsCanDecide: boolean;
   actionsKey: string;
 }
 
@@ -99,10 +104,7 @@ export class MessageListView {
       "textContent",
       several && view.role === "user" ? (view.author?.name ?? "") : "",
     );
-    if (entry.drawn !== view.content) {
-      this.drawContent(entry.bubble, view);
-      entry.drawn = view.content;
-    }
+    this.drawBubble(entry, view);
     const failure = view.error && view.status !== "complete" ? `: ${view.error.message}` : "";
     setIfChanged(entry.status, "textContent", STATUS[view.status] + failure);
     const actions = this.handle.actions(view);
@@ -123,11 +125,43 @@ export class MessageListView {
       status: el("div", "status"),
       actions: el("div", "actions"),
       drawn: null,
+      parts: null,
+      partsCanDecide: false,
       actionsKey: "",
     };
     row.append(entry.author, entry.bubble, entry.status, entry.actions);
     this.rows.set(key, entry);
     return entry;
+  }
+
+  /**
+   * An answer with reasoning, tool calls or sources is drawn part by part (a part's element kept
+   * while it grows); any other message as its text.
+   */
+  private drawBubble(entry: Row, view: MessageView): void {
+    if (view.role === "assistant" && view.id !== null && (entry.parts || hasRichParts(view.parts))) {
+      const messageId = view.id;
+      const handle = this.handle;
+      entry.parts ??= new PartsView(entry.bubble, {
+        markdown: this.options.markdown,
+        toolActions: (toolCallId) => ({
+          get canDecide() {
+            return handle.canDecide;
+          },
+          decide: (approved) => handle.decide(messageId, toolCallId, approved),
+          onError: this.options.onError,
+        }),
+      });
+      // Who may decide can change (a role, the conversation's setting): the cards ask again.
+      const canDecide = handle.canDecide;
+      entry.parts.draw(view.parts, canDecide !== entry.partsCanDecide);
+      entry.partsCanDecide = canDecide;
+      return;
+    }
+    if (entry.drawn !== view.content) {
+      this.drawContent(entry.bubble, view);
+      entry.drawn = view.content;
+    }
   }
 
   /** A question is text; an answer is sanitized Markdown, or text. Nothing else becomes HTML. */

@@ -38,6 +38,24 @@ header h2 { margin: 0; font-size: 1em; flex: 1; overflow: hidden; text-overflow:
 .bubble pre .copy { position: absolute; top: .3em; right: .3em; font-size: .75em; }
 .bubble table { border-collapse: collapse; } .bubble th, .bubble td { border: 1px solid var(--border); padding: .2em .5em; }
 .message[data-status="streaming"] .bubble::after { content: "▍"; color: var(--muted); }
+.text-part > :first-child { margin-top: 0; } .text-part > :last-child { margin-bottom: 0; }
+.bubble > * + * { margin-top: .5em; }
+.thinking { font-size: .85em; color: var(--muted); }
+.thinking summary { cursor: pointer; }
+.thinking-text { white-space: pre-wrap; padding: .3em 0 0 .8em; border-left: 2px solid var(--border); }
+.tool-card { border: 1px solid var(--border); border-radius: 8px; background: var(--panel); padding: .4em .6em; font-size: .85em; }
+.tool-head { display: flex; gap: .6em; align-items: baseline; }
+.tool-name { font-family: ui-monospace, monospace; font-weight: 600; }
+.tool-state { color: var(--muted); }
+.tool-card[data-state="approval-requested"] { border-color: #d49a1f; }
+.tool-card[data-state="denied"], .tool-card[data-state="output-error"] { border-color: #c2413a; }
+.tool-input, .tool-output { margin: .3em 0 0; padding: .4em; background: var(--soft); border-radius: 6px;
+  white-space: pre-wrap; overflow-wrap: anywhere; max-height: 16em; overflow: auto; font-size: .9em; }
+.tool-input:empty, .tool-output:empty { display: none; }
+.tool-decision { color: var(--muted); } .tool-decision:empty { display: none; }
+.tool-buttons { display: flex; gap: .4em; margin-top: .3em; } .tool-buttons:empty { display: none; }
+.tool-buttons .approve { background: var(--accent); color: #fff; border-color: var(--accent); }
+.source { display: inline-block; font-size: .8em; }
 .status { font-size: .75em; color: var(--muted); } .status:empty { display: none; }
 .actions { display: flex; gap: .3em; font-size: .75em; } .actions:empty { display: none; }
 button { font: inherit; cursor: pointer; border: 1px solid var(--border); background: var(--panel); border-radius: 6px; padding: .15em .5em; }

@@ -1,4 +1,4 @@
-// Covers: sdk/token-source.ts, sdk/typing-signal.ts, sdk/people.ts, sdk/conversation-handle.ts (joins) — the client core's rules that need no server.
+// Covers: sdk/token-source.ts, sdk/typing-signal.ts, sdk/people.ts, sdk/conversation-handle.ts (joins, tool decisions) — the client core's rules that need no server.
 import { expect } from "chai";
 import type { AgentResource, UserResource } from "../../src/protocol/index.js";
 import type { AckDataOf, AckEvent, PayloadOf } from "../../sdk/acks.js";
@@ -236,11 +236,24 @@ class FakeHost implements HandleHost {
   readonly calls: string[] = [];
   join: "answer" | "drop" = "answer";
   meFails = false;
+  /** What the joined conversation says of the caller and of who decides tool calls. */
+  seat: { role: string; toolApproval: string } = { role: "owner", toolApproval: "participant" };
+  /** The answer being written that a join gives, if any. */
+  generation: unknown = null;
+  /** What `tool:decide` answers: its part, or a refusal. */
+  decision: ConfabError | object = {};
+  readonly payloads: unknown[] = [];
   private readonly listeners = { connect: new Set<() => void>(), disconnect: new Set<() => void>() };
   private readonly waiting: (() => void)[] = [];
 
   call<E extends AckEvent>(event: E, payload: PayloadOf<E>): Promise<AckDataOf<E>> {
     this.calls.push(event);
+    this.payloads.push(payload);
+    if (event === "tool:decide") {
+      const decision = this.decision;
+      if (decision instanceof ConfabError) return Promise.reject(decision);
+      return Promise.resolve({ part: decision } as AckDataOf<E>);
+    }
     if (event !== "conversation:join") return Promise.resolve({} as AckDataOf<E>);
     if (this.join === "drop") {
       this.disconnect();
@@ -250,10 +263,10 @@ class FakeHost implements HandleHost {
     }
     const conversationId = (payload as { conversationId: string }).conversationId;
     const result = {
-      conversation: { id: conversationId, headId: null, role: "owner", status: "active", agentId: "a" },
+      conversation: { id: conversationId, headId: null, status: "active", agentId: "a", ...this.seat },
       messages: [],
       hasMore: false,
-      generation: null,
+      generation: this.generation,
       presence: [],
     };
     return Promise.resolve(result as unknown as AckDataOf<E>);
@@ -342,5 +355,67 @@ describe("the conversation handle's joins", () => {
     host.connect();
     await handle.ready();
     expect(handle.me).to.equal("me");
+  });
+});
+
+describe("the conversation handle's tool decisions", () => {
+  const requested = {
+    type: "tool" as const,
+    toolCallId: "call-1",
+    toolName: "open_ticket",
+    input: { title: "Printer" },
+    state: "approval-requested" as const,
+  };
+
+  it("lets the owner decide always, a participant when the conversation says so, a viewer never", async () => {
+    const cases = [
+      ["owner", "owner", true],
+      ["owner", "participant", true],
+      ["participant", "participant", true],
+      ["participant", "owner", false],
+      ["viewer", "participant", false],
+    ] as const;
+    for (const [role, toolApproval, may] of cases) {
+      const host = new FakeHost();
+      host.seat = { role, toolApproval };
+      const handle = new ConversationHandle(host, `d-${role}-${toolApproval}`);
+      expect(handle.canDecide).to.equal(false);
+      host.connect();
+      await handle.ready();
+      expect(handle.canDecide, `${role} with toolApproval ${toolApproval}`).to.equal(may);
+    }
+  });
+
+  it("sends tool:decide, shows the decided part at once, and passes a refusal on with its code", async () => {
+    const host = new FakeHost();
+    host.generation = { messageId: "a1", seq: 3, content: "Shall I?", parts: [requested] };
+    const handle = new ConversationHandle(host, "d1");
+    host.connect();
+    await handle.ready();
+    expect(handle.streaming()?.status).to.equal("awaiting_approval");
+    expect(handle.busy).to.equal(true);
+    const approval = {
+      decidedBy: { id: "me", name: "Me" },
+      decidedAt: "2026-01-01T00:00:00Z",
+      approved: true,
+    };
+    host.decision = { ...requested, state: "approved", approval };
+    const part = await handle.decide("a1", "call-1", true, "fine");
+    expect(part.state).to.equal("approved");
+    expect(host.payloads.at(-1)).to.deep.equal({
+      conversationId: "d1",
+      messageId: "a1",
+      toolCallId: "call-1",
+      approved: true,
+      reason: "fine",
+    });
+    expect(handle.streaming()?.parts).to.deep.equal([{ ...requested, state: "approved", approval }]);
+    expect(handle.streaming()?.status).to.equal("streaming");
+    host.decision = new ConfabError({ code: "conflict", message: "already decided" });
+    const refused = await handle.decide("a1", "call-1", false).then(
+      () => "decided",
+      (e: ConfabError) => e.code,
+    );
+    expect(refused).to.equal("conflict");
   });
 });
