@@ -421,6 +421,34 @@ describe("two people sharing a conversation in headless Chromium", () => {
     await bob.close();
     await ada.locator('.member[data-user-id="bob-babbage"][data-online="false"]').waitFor();
   });
+
+  it("shows the demo agent's approval card to both people; one approves and both see the answer go on", async () => {
+    const ada = await person("Ada Approver");
+    await ada.getByLabel("Assistant", { exact: true }).selectOption({ label: "Demo assistant" });
+    await ada.getByRole("button", { name: "New chat" }).click();
+    await ada.getByText("No messages yet. Say hello!").waitFor();
+    await ada.getByRole("button", { name: "Invite link" }).click();
+    await ada.waitForFunction(
+      () => (document.querySelector("#invite-link") as HTMLInputElement).value !== "",
+    );
+    const bob = await person("Bob Decider", await ada.locator("#invite-link").inputValue());
+    await bob.getByText("No messages yet. Say hello!").waitFor();
+
+    await say(ada, "Please open a ticket: the coffee machine is broken");
+    const asking = '.tool-card[data-state="approval-requested"]';
+    await Promise.all([ada.locator(asking).waitFor(), bob.locator(asking).waitFor()]);
+    // Both may decide (Bob is a participant); Bob does, once.
+    await bob.locator(`${asking} button.approve`).click();
+    const done = '.tool-card[data-state="output-available"]';
+    await Promise.all([ada.locator(done).waitFor(), bob.locator(done).waitFor()]);
+    for (const page of [ada, bob]) {
+      expect(await page.locator(done).textContent()).to.contain("approved by Bob Decider");
+      expect(await page.locator(`${asking} button`).count()).to.equal(0);
+    }
+    const [inAda, inBob] = await Promise.all([waitForSettled(ada, 2), waitForSettled(bob, 2)]);
+    expect(inAda).to.deep.equal(inBob);
+    expect(inAda[1]!.content).to.match(/T-\d+/);
+  });
 });
 
 describe("useChat with Confab's transport in headless Chromium", () => {
