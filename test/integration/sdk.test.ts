@@ -161,9 +161,11 @@ describe("the client SDK against a real server", () => {
     expect(textOf(message)).to.equal(answer!.content);
     expect(chunks.map((c) => c.type).filter((t, i, all) => t !== all[i - 1])).to.deep.equal([
       "start",
+      "start-step",
       "text-start",
       "text-delta",
       "text-end",
+      "finish-step",
       "finish",
     ]);
   });
@@ -291,5 +293,75 @@ describe("the SDK served to host pages", () => {
       headers: { Origin: "https://evil.example" },
     });
     expect(elsewhere.headers.get("access-control-allow-origin")).to.equal(null);
+  });
+});
+
+describe("the AI SDK transport with the demo agent's tools (readUIMessageStream from ai)", function () {
+  let server: TestServer;
+  const transports: ConfabChatTransport[] = [];
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    for (const t of transports) t.client.close();
+    await server.close();
+  });
+
+  /** Sends `text` in a new conversation and assembles the answer's stream as useChat would. */
+  async function ask(
+    text: string,
+  ): Promise<{ id: string; message: UIMessage | undefined; transport: ConfabChatTransport }> {
+    const transport = new ConfabChatTransport({ url: server.url, token: server.token("tom") });
+    transports.push(transport);
+    const { id } = await transport.client.createConversation({ agentId: DEMO_AGENT_ID });
+    const stream = await transport.sendMessages({
+      trigger: "submit-message",
+      chatId: id,
+      messageId: undefined,
+      messages: [userMessage(text)],
+      abortSignal: undefined,
+    });
+    return { id, message: await assemble(stream), transport };
+  }
+
+  it("assembles a tool call run inside the answer as a tool part with its output", async () => {
+    const { message } = await ask("What time is it?");
+    const tool = message?.parts.find((p) => p.type === "dynamic-tool");
+    expect(tool).to.include({ toolName: "current_time", state: "output-available" });
+    expect(textOf(message)).to.contain("current_time answered");
+  });
+
+  it("ends the stream at an approval request, assembled as useChat's approval-requested tool part", async () => {
+    const { message } = await ask("Open a ticket for me");
+    const tool = message?.parts.find((p) => p.type === "dynamic-tool");
+    expect(tool).to.include({ toolName: "open_ticket", state: "approval-requested" });
+    expect((tool as { approval?: { id: string } }).approval?.id).to.be.a("string");
+  });
+
+  it("takes useChat's approval response as tool:decide and goes on with the same answer", async () => {
+    const { id, message, transport } = await ask("Open a ticket about the lift");
+    const asked = message!;
+    // What useChat holds after addToolApprovalResponse({id, approved: true}).
+    const responded: UIMessage = {
+      ...asked,
+      parts: asked.parts.map((p) =>
+        p.type === "dynamic-tool" && p.state === "approval-requested"
+          ? { ...p, state: "approval-responded" as const, approval: { id: p.approval.id, approved: true } }
+          : p,
+      ),
+    };
+    const stream = await transport.sendMessages({
+      trigger: "submit-message",
+      chatId: id,
+      messageId: asked.id,
+      messages: [userMessage("Open a ticket about the lift"), responded],
+      abortSignal: undefined,
+    });
+    // useChat goes on from the message it holds.
+    let continued: UIMessage | undefined;
+    for await (const m of readUIMessageStream({ stream, message: responded })) continued = m;
+    const tool = continued?.parts.find((p) => p.type === "dynamic-tool");
+    expect(tool).to.include({ toolName: "open_ticket", state: "output-available" });
+    expect(textOf(continued)).to.match(/T-\d+/);
   });
 });
