@@ -16,6 +16,11 @@ export interface AnswerStepsDeps {
   logger: Logger;
   maxOutputTokens: number;
   tools: ToolBox;
+  /**
+   * Saves the answer as it is before its tools run (one statement per tool step), so that a node
+   * that dies meanwhile leaves the calls on record (recovery ends them as errors).
+   */
+  saveBeforeTools?: (answer: Answer) => Promise<void>;
 }
 
 /** How the steps of an answer went. */
@@ -200,6 +205,8 @@ export class AnswerSteps {
     const ready = parts.flatMap((p, index) =>
       p.type === "tool" && (p.state === "input-available" || p.state === "approved") ? [{ p, index }] : [],
     );
+    if (ready.length === 0) return;
+    await this.deps.saveBeforeTools?.(answer);
     await Promise.all(ready.map(({ p, index }) => this.runOne(ctx, answer, p, index)));
   }
 

@@ -34,7 +34,7 @@ export interface TurnContext {
 
 export interface AnswerWriterDeps {
   repositories: {
-    messages: Pick<MessageRepository, "finish" | "findBranched" | "awaitApproval">;
+    messages: Pick<MessageRepository, "finish" | "findBranched" | "awaitApproval" | "checkpoint">;
     conversations: Pick<ConversationRepository, "findById">;
   };
   /** Where the prompt's history is read (the conversation service's). */
@@ -130,7 +130,13 @@ export class AnswerWriter {
       prompt = await this.prompt(ctx, answer);
       if (prompt && !answer.stopped) {
         const tools = await this.toolsOf(ctx);
-        steps = await new AnswerSteps({ ...this.deps, tools }).run(ctx, answer, prompt, state);
+        const saveBeforeTools = (a: Answer) => this.saveBeforeTools(a);
+        steps = await new AnswerSteps({ ...this.deps, tools, saveBeforeTools }).run(
+          ctx,
+          answer,
+          prompt,
+          state,
+        );
       }
     } catch (err) {
       steps.failure = new AppError("internal", "the answer could not be prepared", { cause: err });
@@ -155,6 +161,22 @@ export class AnswerWriter {
         endedAt,
       },
     };
+  }
+
+  /** A checkpoint of the answer before its tools run; a failure only delays the record to the next one. */
+  private async saveBeforeTools(answer: Answer): Promise<void> {
+    const { content, parts, seq } = answer.snapshot();
+    try {
+      await withTimeLimit(
+        this.deps.repositories.messages.checkpoint([{ id: answer.messageId, content, parts, seq }]),
+        STORE_TIME_LIMIT_MS,
+      );
+    } catch (err) {
+      this.deps.logger.warn(
+        { err, messageId: answer.messageId },
+        "the answer could not be saved before its tools",
+      );
+    }
   }
 
   /** The agent's tools; none when they cannot be read (the answer goes on without them). */

@@ -1,12 +1,15 @@
 // Covers: src/chat/ (recovery.ts, answer-leases.ts, local-answers.ts checkpoints, shutdown), src/main.ts
 // (signals), src/realtime/ (presence-store.ts: the users of a dead node go offline).
 import { randomBytes } from "node:crypto";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { TokenSigner } from "../../src/auth/token-signer.js";
 import type { MessageResource } from "../../src/conversations/resources.js";
+import type { ToolPart } from "../../src/protocol/index.js";
 import { call, nextEvent, seenText, Tabs, type ChatClient } from "../support/clients.js";
 import { REDIS_URL } from "../support/cluster.js";
 import { createConversation } from "../support/conversations.js";
@@ -39,7 +42,11 @@ describe("nodes that die or are stopped mid-answer", () => {
       RECOVERY_INTERVAL_MS: "500",
     };
   });
+  let receiver: Server | undefined;
   afterEach(async () => {
+    receiver?.closeAllConnections();
+    receiver?.close();
+    receiver = undefined;
     openTabs.closeAll();
     for (const p of processes.splice(0)) await p.stop("SIGKILL");
     await database.drop();
@@ -184,5 +191,70 @@ describe("nodes that die or are stopped mid-answer", () => {
       ["dana", true],
       ["emil", false],
     ]);
+  });
+
+  it("keeps an answer waiting for approval through its node's death: a decision on another node goes on with it", async () => {
+    const [writerNode, otherNode] = [await node(), await node()];
+    const conversationId = await conversationOn(otherNode);
+    const watcher = await tab(otherNode);
+    await call(watcher, "conversation:join", { conversationId });
+    const asked = nextEvent(
+      watcher,
+      "assistant:part",
+      (e) => e.part.type === "tool" && e.part.state === "approval-requested",
+    );
+    const writer = await tab(writerNode);
+    await call(writer, "message:send", { conversationId, content: "open a ticket, the node will die" });
+    const ask = await asked;
+    await writerNode.stop("SIGKILL");
+
+    const done = nextEvent(watcher, "assistant:done");
+    const decided = await call(watcher, "tool:decide", {
+      conversationId,
+      messageId: ask.messageId,
+      toolCallId: (ask.part as ToolPart).toolCallId,
+      approved: true,
+    });
+    expect(decided.part.state).to.equal("approved");
+    const { message } = await done;
+    expect(message.status).to.equal("complete");
+    expect(message.parts.find((p) => p.type === "tool")).to.include({ state: "output-available" });
+  });
+
+  it("ends a tool call running on a node that dies as an error, the answer interrupted", async () => {
+    const hung: ServerResponse[] = [];
+    const called = new Promise<void>((resolve) => {
+      receiver = createServer((_req, res) => {
+        hung.push(res);
+        resolve();
+      });
+    });
+    await new Promise<void>((resolve) => receiver!.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(receiver!.address() as AddressInfo).port}/tool`;
+    const [writerNode, otherNode] = [await node(), await node()];
+    // The demo model asks for current_time: an admin points that tool at a webhook that never answers.
+    const admin = rest(otherNode.url, signer.mint({ sub: "root", role: "admin" }));
+    const { body } = await admin.get<{ tools: { id: string; name: string }[] }>("/api/v1/admin/tools");
+    const clock = body.tools.find((t) => t.name === "current_time")!;
+    const patched = await admin.patch(`/api/v1/admin/tools/${clock.id}`, {
+      execution: { type: "webhook", url },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+
+    const conversationId = await conversationOn(otherNode);
+    const watcher = await tab(otherNode);
+    await call(watcher, "conversation:join", { conversationId });
+    const failed = nextEvent(watcher, "assistant:error");
+    const writer = await tab(writerNode);
+    await call(writer, "message:send", { conversationId, content: "what time is it?" });
+    await called;
+    await writerNode.stop("SIGKILL");
+    const { message } = await failed;
+    expect(message.status).to.equal("interrupted");
+    expect(message.parts.find((p) => p.type === "tool")).to.include({
+      state: "output-error",
+      error: "the answer was interrupted",
+    });
+    for (const res of hung) res.destroy();
   });
 });
