@@ -122,6 +122,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   sockets.httpServer.on("request", app);
   const stopBackgroundJobs = await startBackgroundJobs({
     recovery: turns.recovery,
+    decisions: turns.decisions,
     admin,
     logger,
     ...config,

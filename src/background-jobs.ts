@@ -1,24 +1,33 @@
 import type { AdminService } from "./admin/admin-service.js";
 import type { Recovery } from "./chat/recovery.js";
+import type { ToolDecisions } from "./chat/tool-decisions.js";
 import type { Logger } from "./observability/logger.js";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
- * What every node does by itself: sweep for dead nodes' answers (at start, then every
- * `recoveryIntervalMs`), and look hourly whether the daily purge is due (the first node to find it
+ * What every node does by itself: sweep for dead nodes' answers and for tool calls nobody decided in
+ * time (at start, then every `recoveryIntervalMs`), and look hourly whether the daily purge is due (the first node to find it
  * due runs it, see `AdminService.purgeIfDue`). Returns what stops them.
  */
 export async function startBackgroundJobs(deps: {
   recovery: Recovery;
   admin: AdminService;
+  decisions: Pick<ToolDecisions, "expire">;
   recoveryIntervalMs: number;
+  toolApprovalTtlSeconds: number;
   purgeAfterDays: number;
   logger: Logger;
 }): Promise<() => void> {
   const { recovery, admin, logger } = deps;
-  const sweep = () => recovery.sweep().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
+  const sweep = async () => {
+    await recovery.sweep().catch((err: unknown) => logger.warn({ err }, "recovery sweep failed"));
+    // Tool calls nobody decided in time are denied, and their answers go on.
+    await deps.decisions
+      .expire(deps.toolApprovalTtlSeconds)
+      .catch((err: unknown) => logger.warn({ err }, "the approval sweep failed"));
+  };
   const sweeper = setInterval(() => void sweep(), deps.recoveryIntervalMs);
   sweeper.unref();
   await sweep();

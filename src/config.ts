@@ -123,6 +123,8 @@ const schema = z.object({
   PRESENCE_TTL_MS: integer(45_000, 1_000, 600_000),
   /** How often each node looks for dead nodes' answers (default 5000). */
   RECOVERY_INTERVAL_MS: integer(5_000, 500, 600_000),
+  /** A tool call nobody decides within this many seconds is denied (default 86400). */
+  TOOL_APPROVAL_TTL_SECONDS: integer(86_400, 1, 31_536_000),
   /** Prefix of every Redis key and channel, so that several deployments can share one Redis (default "confab"). */
   REDIS_KEY_PREFIX: z.preprocess(
     empty,
@@ -176,6 +178,8 @@ export interface Config {
   /** A node's presence entries live this long unless renewed (every third of it). */
   readonly presenceTtlMs: number;
   readonly recoveryIntervalMs: number;
+  /** A tool call nobody decides within this many seconds is denied. */
+  readonly toolApprovalTtlSeconds: number;
   readonly trustProxy: boolean;
   readonly purgeAfterDays: number;
   readonly providerTimeouts: { readonly firstTokenMs: number; readonly stallMs: number };
@@ -234,6 +238,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     generationLeaseMs: e.GENERATION_LEASE_MS,
     presenceTtlMs: e.PRESENCE_TTL_MS,
     recoveryIntervalMs: e.RECOVERY_INTERVAL_MS,
+    toolApprovalTtlSeconds: e.TOOL_APPROVAL_TTL_SECONDS,
     trustProxy: e.TRUST_PROXY === "true" || e.TRUST_PROXY === "1",
     purgeAfterDays: e.PURGE_AFTER_DAYS,
     providerTimeouts: {

@@ -11,13 +11,16 @@ import type {
   UserRepository,
 } from "../db/repositories/index.js";
 import { AppError, notFound } from "../errors.js";
-import type { DecideInput, ToolPart } from "../protocol/index.js";
+import type { AssistantPartEvent, DecideInput, ToolPart } from "../protocol/index.js";
 import { isPendingApproval } from "../protocol/index.js";
 import type { Resumption, TurnContext } from "./answer-writer.js";
 
 export interface ToolDecisionsDeps {
   repositories: {
-    messages: Pick<MessageRepository, "lockAwaiting" | "decide" | "findById" | "findBranched">;
+    messages: Pick<
+      MessageRepository,
+      "lockAwaiting" | "decide" | "findById" | "findBranched" | "awaitingSince"
+    >;
     conversations: Pick<ConversationRepository, "findById">;
     agents: Pick<AgentRepository, "findById">;
     users: Pick<UserRepository, "findById">;
@@ -130,6 +133,47 @@ export class ToolDecisions {
       { conversation, agent, question, newQuestion: null, assistant: message },
       { seq: message.streamSeq, parts: message.parts, state: message.answerState },
     );
+  }
+
+  /**
+   * Denies the calls nobody decided within `ttlSeconds` (`decidedBy: null`); each answer so freed
+   * goes on, on this node. Returns how many answers it freed.
+   */
+  async expire(ttlSeconds: number): Promise<number> {
+    const overdue = await this.deps.repositories.messages.awaitingSince(ttlSeconds, 20);
+    let freed = 0;
+    for (const { id, conversationId } of overdue) {
+      const decided = await this.deps.repositories.transaction((tx) =>
+        this.denyPending(tx, conversationId, id),
+      );
+      if (!decided) continue;
+      for (const change of decided.changed) this.deps.notifier.assistantPart(change);
+      freed += 1;
+      await this.goOn(decided.message);
+    }
+    return freed;
+  }
+
+  /** Under the answer's lock: every pending call denied with nobody's name. */
+  private async denyPending(tx: Tx, conversationId: string, messageId: string) {
+    const { messages } = this.deps.repositories;
+    const row = await messages.lockAwaiting(conversationId, messageId, tx);
+    if (!row) return null;
+    const decidedAt = new Date().toISOString();
+    let seq = row.streamSeq;
+    const changed: AssistantPartEvent[] = [];
+    const parts = row.parts.map((p, index) => {
+      if (!isPendingApproval(p)) return p;
+      const part: ToolPart = {
+        ...p,
+        state: "denied",
+        approval: { decidedBy: null, decidedAt, approved: false, reason: "no decision in time" },
+      };
+      changed.push({ conversationId, messageId, seq: ++seq, index, part });
+      return part;
+    });
+    const message = await messages.decide(row.id, { parts, streamSeq: seq, status: "streaming" }, tx);
+    return { message, changed };
   }
 
   /**

@@ -275,3 +275,29 @@ describe("the demo agent's tools out of the box (npm start with no key)", functi
     expect(ticket.content).to.match(/T-\d+/);
   });
 });
+
+describe("a tool call nobody decides in time", function () {
+  let server: TestServer;
+  const tabs = new Tabs();
+  before(async () => {
+    server = await startTestServer({ env: { TOOL_APPROVAL_TTL_SECONDS: "1", RECOVERY_INTERVAL_MS: "500" } });
+  });
+  after(async () => {
+    tabs.closeAll();
+    await server.close();
+  });
+
+  it("is denied with nobody's name after TOOL_APPROVAL_TTL_SECONDS, and the answer goes on", async () => {
+    const api = rest(server.url, server.token("ian"));
+    const c = await api.post<ConversationResource>("/api/v1/conversations", { agentId: DEMO_AGENT_ID });
+    const ian = await tabs.connect(server.url, server.token("ian"));
+    await call(ian, "conversation:join", { conversationId: c.body.id });
+    const done = observeAnswer(ian, c.body.id);
+    await call(ian, "message:send", { conversationId: c.body.id, content: "open a ticket and wait" });
+    const { end } = await done;
+    expect(end.message.status).to.equal("complete");
+    const tool = end.message.parts.find((p): p is ToolPart => p.type === "tool")!;
+    expect(tool.state).to.equal("denied");
+    expect(tool.approval).to.include({ decidedBy: null, approved: false, reason: "no decision in time" });
+  });
+});
