@@ -21,6 +21,8 @@ export interface AnswerStepsDeps {
    * that dies meanwhile leaves the calls on record (recovery ends them as errors).
    */
   saveBeforeTools?: (answer: Answer) => Promise<void>;
+  /** A tool call ended (for the operators' feed). */
+  toolEnded?: (ctx: TurnContext, part: ToolPart) => void;
 }
 
 /** How the steps of an answer went. */
@@ -236,6 +238,7 @@ export class AnswerSteps {
           }
         : { ...part, state: "output-available" as const, output: outcome.output };
     answer.setPart(ended, index);
+    this.deps.toolEnded?.(ctx, ended);
   }
 }
 

@@ -17,7 +17,7 @@ import { buildPrompt, type Prompt, type PromptHistory } from "./prompt.js";
 import type { Summaries } from "./summaries.js";
 import { AnswerSteps, type StepsResult } from "./answer-steps.js";
 import type { AnswerState } from "../db/records.js";
-import type { MessagePart } from "../protocol/index.js";
+import type { MessagePart, ToolPart } from "../protocol/index.js";
 import { NO_TOOLS, type ToolCatalog } from "../tools/tool-box.js";
 import type { TurnReports } from "./turn-reports.js";
 
@@ -131,7 +131,8 @@ export class AnswerWriter {
       if (prompt && !answer.stopped) {
         const tools = await this.toolsOf(ctx);
         const saveBeforeTools = (a: Answer) => this.saveBeforeTools(a);
-        steps = await new AnswerSteps({ ...this.deps, tools, saveBeforeTools }).run(
+        const toolEnded = (c: TurnContext, part: ToolPart) => this.toolEnded(c, part);
+        steps = await new AnswerSteps({ ...this.deps, tools, saveBeforeTools, toolEnded }).run(
           ctx,
           answer,
           prompt,
@@ -161,6 +162,19 @@ export class AnswerWriter {
         endedAt,
       },
     };
+  }
+
+  /** Tells the operators' feed how a tool call ended (never its input or output: they may be private). */
+  private toolEnded({ conversation, assistant }: TurnContext, part: ToolPart): void {
+    this.deps.notifier.activity({
+      type: part.state === "output-available" ? "tool.called" : "tool.failed",
+      at: new Date().toISOString(),
+      userId: conversation.userId,
+      conversationId: conversation.id,
+      messageId: assistant.id,
+      toolName: part.toolName,
+      ...(part.error ? { error: part.error } : {}),
+    });
   }
 
   /** A checkpoint of the answer before its tools run; a failure only delays the record to the next one. */

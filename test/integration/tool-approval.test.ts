@@ -4,7 +4,16 @@
 import { expect } from "chai";
 import type { ConversationResource, MessageResource, ToolPart } from "../../src/protocol/index.js";
 import type { ToolBox, ToolCatalog } from "../../src/tools/tool-box.js";
-import { call, nextEvent, observeAnswer, request, Tabs, type ChatClient } from "../support/clients.js";
+import {
+  call,
+  connectAdmin,
+  nextActivity,
+  nextEvent,
+  observeAnswer,
+  request,
+  Tabs,
+  type ChatClient,
+} from "../support/clients.js";
 import { DEMO_AGENT_ID } from "../support/conversations.js";
 import { rest } from "../support/rest.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -244,12 +253,16 @@ describe("the demo agent's tools out of the box (npm start with no key)", functi
     const dana = await tabs.connect(server.url, server.token("dana", { name: "Dana" }));
     await call(dana, "conversation:join", { conversationId: c.body.id });
 
+    const feed = await connectAdmin(server.url, server.token("ops", { role: "admin" }));
+    const called = nextActivity(feed, "tool.called");
     const timed = observeAnswer(dana, c.body.id);
     await call(dana, "message:send", { conversationId: c.body.id, content: "What time is it?" });
     const time = (await timed).end.message;
     const clock = time.parts.find((p): p is ToolPart => p.type === "tool")!;
     expect(clock).to.include({ toolName: "current_time", state: "output-available" });
     expect(time.content).to.contain("current_time answered");
+    expect(await called).to.include({ conversationId: c.body.id, toolName: "current_time" });
+    const decidedOnFeed = nextActivity(feed, "tool.decided");
 
     const asked = nextEvent(
       dana,
@@ -269,6 +282,8 @@ describe("the demo agent's tools out of the box (npm start with no key)", functi
       approved: true,
     });
     const ticket = (await ticketed).end.message;
+    expect(await decidedOnFeed).to.include({ toolName: "open_ticket", approved: true });
+    feed.close();
     const opened = ticket.parts.find((p): p is ToolPart => p.type === "tool")!;
     expect(opened).to.include({ toolName: "open_ticket", state: "output-available" });
     expect(opened.approval?.decidedBy).to.deep.equal({ id: "dana", name: "Dana" });
