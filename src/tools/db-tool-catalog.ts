@@ -18,9 +18,19 @@ export interface DbToolCatalogDeps {
   checker?: InputChecker;
 }
 
-/** The agents' tools as stored: read in one query per answer (per step after a decision). */
+/**
+ * How long a node reuses the tools it read for a set of tool ids: a busy node reads them once per
+ * this long, not once per answer, and a change an admin makes reaches every node's answers within it.
+ */
+const TOOLS_FRESH_MS = 2_000;
+
+/**
+ * The agents' tools as stored: read in one query (at most once per `TOOLS_FRESH_MS` for the same
+ * tool ids), so that a text turn of an agent with tools costs no statement more than one without.
+ */
 export class DbToolCatalog implements ToolCatalog {
   private readonly checker: InputChecker;
+  private readonly recent = new Map<string, { at: number; tools: Promise<ToolRecord[]> }>();
 
   constructor(private readonly deps: DbToolCatalogDeps) {
     this.checker = deps.checker ?? new InputChecker();
@@ -28,9 +38,22 @@ export class DbToolCatalog implements ToolCatalog {
 
   async forAgent(agent: Pick<AgentRecord, "id" | "toolIds">): Promise<ToolBox> {
     if (agent.toolIds.length === 0) return NO_TOOLS;
-    const tools = await this.deps.tools.findByIds(agent.toolIds, { activeOnly: true });
+    const tools = await this.read(agent.toolIds);
     if (tools.length === 0) return NO_TOOLS;
     return new StoredToolBox(tools, this.checker, this.deps);
+  }
+
+  private read(ids: string[]): Promise<ToolRecord[]> {
+    const key = [...ids].sort().join(",");
+    const now = performance.now();
+    const held = this.recent.get(key);
+    if (held && now - held.at < TOOLS_FRESH_MS) return held.tools;
+    const tools = this.deps.tools.findByIds(ids, { activeOnly: true });
+    if (this.recent.size > 1000) this.recent.clear();
+    this.recent.set(key, { at: now, tools });
+    // A failed read is not kept: the next answer asks again.
+    tools.catch(() => this.recent.delete(key));
+    return tools;
   }
 }
 
