@@ -3,7 +3,7 @@ import type { AnswerState } from "../db/records.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { ToolPart } from "../protocol/index.js";
-import type { ChatPromptMessage, FinishReason, Usage } from "../providers/chat-model.js";
+import type { ChatPromptMessage, ChatStreamPart, FinishReason, Usage } from "../providers/chat-model.js";
 import type { ModelRegistry } from "../providers/model-registry.js";
 import type { ToolBox } from "../tools/tool-box.js";
 import type { TurnContext } from "./answer-writer.js";
@@ -36,6 +36,8 @@ export interface StepsResult {
   steps: number;
   /** The answer stopped at a tool call that waits for someone's decision. */
   awaiting: boolean;
+  /** Signed thinking of the steps, by each step's first tool call (see `AnswerState.thinking`). */
+  thinking: Record<string, { text: string; signature: string }[]>;
 }
 
 /** A tool call as one step's stream gave it. */
@@ -73,6 +75,7 @@ export class AnswerSteps {
       firstTokenAt: undefined,
       steps: state?.steps ?? 0,
       awaiting: false,
+      thinking: { ...state?.thinking },
     };
   }
 
@@ -85,7 +88,10 @@ export class AnswerSteps {
         result.finishReason = "length";
         break;
       }
-      const messages = [...prompt.messages, ...stepMessages(answer.currentParts())];
+      const messages = [
+        ...prompt.messages,
+        ...withThinking(stepMessages(answer.currentParts()), result.thinking),
+      ];
       const calls = await this.step(ctx, answer, messages, result);
       result.steps += 1;
       if (result.failure || answer.stopped || result.finishReason !== "tool_calls" || calls.length === 0)
@@ -112,7 +118,7 @@ export class AnswerSteps {
     result: StepsResult,
   ): Promise<Call[]> {
     const { agent, assistant, conversation } = ctx;
-    const calls: Call[] = [];
+    const read: StepRead = { calls: [], thinking: [], thought: "" };
     result.finishReason = undefined;
     try {
       const model = this.deps.modelRegistry.forAgent(agent);
@@ -128,23 +134,13 @@ export class AnswerSteps {
       });
       for await (const part of stream) {
         if (answer.stopped) break;
-        if (part.type === "text-delta" || part.type === "reasoning-delta") {
-          result.firstTokenAt ??= performance.now();
-          if (part.type === "text-delta") answer.append(part.delta);
-          else answer.appendReasoning(part.delta);
-        } else if (part.type === "tool-input-start") {
-          result.firstTokenAt ??= performance.now();
-        } else if (part.type === "tool-call") {
-          calls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
-        } else if (part.type === "finish") {
-          result.usage = addUsage(result.usage, part.usage);
-          result.finishReason = part.finishReason;
-          if (part.modelUsed) result.modelUsed = part.modelUsed;
-        }
+        absorb(part, answer, result, read);
       }
       if (!answer.stopped && result.finishReason === undefined) {
         throw new AppError("provider_error", "the model's stream ended before the answer was finished");
       }
+      const first = read.calls[0];
+      if (first && read.thinking.length > 0) result.thinking[first.toolCallId] = read.thinking;
     } catch (err) {
       if (!answer.stopped) {
         result.failure =
@@ -157,7 +153,7 @@ export class AnswerSteps {
         );
       }
     }
-    return calls;
+    return read.calls;
   }
 
   /**
@@ -251,4 +247,53 @@ function addUsage(before: Usage | undefined, step: Usage | undefined): Usage | u
     outputTokens: before.outputTokens + step.outputTokens,
     ...(before.estimated || step.estimated ? { estimated: true } : {}),
   };
+}
+
+/** Each step's signed thinking goes back with its calls (the first call's id names the step). */
+function withThinking(messages: ChatPromptMessage[], thinking: StepsResult["thinking"]): ChatPromptMessage[] {
+  return messages.map((m) => {
+    const first = m.toolCalls?.[0]?.id;
+    const signed = first === undefined ? undefined : thinking[first];
+    return signed ? { ...m, thinking: signed } : m;
+  });
+}
+
+/** What one step's stream has given so far, besides its text. */
+interface StepRead {
+  calls: Call[];
+  thinking: { text: string; signature: string }[];
+  /** Reasoning since the last signature. */
+  thought: string;
+}
+
+/** One part of a step's stream: into the answer, the step's record, or the result. */
+function absorb(part: ChatStreamPart, answer: Answer, result: StepsResult, read: StepRead): void {
+  switch (part.type) {
+    case "text-delta":
+      result.firstTokenAt ??= performance.now();
+      answer.append(part.delta);
+      break;
+    case "reasoning-delta":
+      result.firstTokenAt ??= performance.now();
+      answer.appendReasoning(part.delta);
+      read.thought += part.delta;
+      break;
+    case "reasoning-signature":
+      read.thinking.push({ text: read.thought, signature: part.signature });
+      read.thought = "";
+      break;
+    case "tool-input-start":
+      result.firstTokenAt ??= performance.now();
+      break;
+    case "tool-call":
+      read.calls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
+      break;
+    case "finish":
+      result.usage = addUsage(result.usage, part.usage);
+      result.finishReason = part.finishReason;
+      if (part.modelUsed) result.modelUsed = part.modelUsed;
+      break;
+    default:
+      break;
+  }
 }

@@ -222,6 +222,7 @@ export class AnswerWriter {
       timeToFirstTokenMs:
         result.firstTokenAt === undefined ? null : Math.round(result.firstTokenAt - result.startedAt),
       responseTimeMs: Math.round(result.endedAt - result.startedAt),
+      ...(Object.keys(result.thinking).length > 0 ? { thinking: result.thinking } : {}),
     };
     const stored = await withTimeLimit(
       this.deps.repositories.messages.awaitApproval(assistant.id, {

@@ -247,4 +247,58 @@ describe("conversations with each vendor, through the official SDKs", () => {
     expect(third.body.error.code).to.equal("token_limit_reached");
     expect(v.requests).to.have.length(2);
   });
+
+  it("runs a tool for an Anthropic agent that thinks, sends its signed thinking back with the call, and stores the reasoning", async () => {
+    const v = vendors.anthropic!;
+    const { body } = await admin.get<{ tools: { id: string; name: string }[] }>("/api/v1/admin/tools");
+    const clock = body.tools.find((t) => t.name === "current_time")!;
+    const agent = await agentFor("anthropic", {
+      toolIds: [clock.id],
+      maxSteps: 2,
+      reasoning: { budgetTokens: 2048 },
+    });
+    const conversationId = await conversationWith(agent.id);
+    // Every call of the model thinks and asks for the time: the second is past the step limit.
+    v.answer({
+      reasoningChunks: ["The user ", "wants the time."],
+      reasoningSignature: "sig-step-1",
+      chunks: ["Checking. "],
+      toolCalls: [{ id: "toolu_01", name: "current_time", argumentsChunks: ["{", "}"] }],
+      usage: { inputTokens: 20, outputTokens: 8 },
+    });
+    const res = await user.post<{ assistantMessage: MessageResource }>(
+      `/api/v1/conversations/${conversationId}/messages`,
+      { content: "What time is it?" },
+    );
+    const answer = res.body.assistantMessage;
+    expect(answer).to.include({ status: "complete", finishReason: "length" });
+    expect(answer.parts.map((p) => p.type)).to.deep.equal([
+      "reasoning",
+      "text",
+      "tool",
+      "reasoning",
+      "text",
+      "tool",
+    ]);
+    expect(answer.parts[0]).to.deep.equal({ type: "reasoning", text: "The user wants the time." });
+    expect(answer.parts[2]).to.include({ state: "output-available", toolName: "current_time" });
+    expect(answer.totalTokens).to.equal(56);
+    // The second call carries the first step back in Anthropic's own blocks: thinking first.
+    expect(v.requests).to.have.length(2);
+    const sent = v.requests[1]!.body as { messages: { role: string; content: unknown }[]; thinking: unknown };
+    expect(sent.thinking).to.deep.equal({ type: "enabled", budget_tokens: 2048 });
+    const [assistant, results] = sent.messages.slice(-2);
+    expect(assistant!.role).to.equal("assistant");
+    expect((assistant!.content as { type: string }[]).map((b) => b.type)).to.deep.equal([
+      "thinking",
+      "text",
+      "tool_use",
+    ]);
+    expect((assistant!.content as { signature?: string }[])[0]!.signature).to.equal("sig-step-1");
+    expect(results!.role).to.equal("user");
+    expect((results!.content as { type: string; tool_use_id: string }[])[0]).to.include({
+      type: "tool_result",
+      tool_use_id: "toolu_01",
+    });
+  });
 });

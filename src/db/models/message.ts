@@ -25,8 +25,11 @@ export interface AnswerState {
   timeToFirstTokenMs: number | null;
   /** Milliseconds the earlier steps took (waiting for a decision not counted). */
   responseTimeMs: number;
-  /** Signed thinking of the current step, by tool call (Anthropic needs it sent back). */
-  thinking?: { text: string; signature: string }[];
+  /**
+   * Signed thinking of the answer's steps, by the id of each step's first tool call: Anthropic needs
+   * it sent back with the step's calls, within the answer.
+   */
+  thinking?: Record<string, { text: string; signature: string }[]>;
 }
 
 /** One message of a conversation, numbered by `seq` (1, 2, 3, … with no gaps). */
