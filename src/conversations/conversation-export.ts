@@ -63,7 +63,36 @@ export function toMarkdown(data: ConversationExport): string {
   if (c.summary) lines.push("## Summary", "", c.summary, "");
   for (const m of pathOf(data)) {
     const { who, when, status } = headingOf(m);
-    lines.push(`## ${who}${status ? ` (${status})` : ""}`, "", `_${when}_`, "", m.content, "");
+    lines.push(`## ${who}${status ? ` (${status})` : ""}`, "", `_${when}_`, "", ...bodyOf(m), "");
   }
   return lines.join("\n");
 }
+
+/**
+ * A message's body in Markdown: its text, and where it has more than text, each part in order
+ * (reasoning quoted, each tool call named with its input and its outcome as JSON code blocks).
+ */
+function bodyOf(m: MessageResource): string[] {
+  if (m.parts.every((p) => p.type === "text")) return [m.content];
+  return m.parts.flatMap((p): string[] => {
+    switch (p.type) {
+      case "text":
+        return [p.text];
+      case "reasoning":
+        return ["> **Thinking:** " + p.text.replace(/\n/g, "\n> ")];
+      case "source":
+        return [`Source: <${p.url}>`];
+      case "tool": {
+        const decided = p.approval?.decidedBy
+          ? ` (${p.approval.approved ? "approved" : "denied"} by ${p.approval.decidedBy.name})`
+          : "";
+        const outcome = p.state === "output-available" ? json(p.output) : json(p.error ?? p.state);
+        return [`**Tool ${p.toolName}**: ${p.state}${decided}`, "", json(p.input), "", outcome];
+      }
+      default:
+        return [];
+    }
+  });
+}
+
+const json = (value: unknown) => "```json\n" + JSON.stringify(value ?? null, null, 2) + "\n```";

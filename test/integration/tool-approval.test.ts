@@ -283,6 +283,13 @@ describe("the demo agent's tools out of the box (npm start with no key)", functi
     });
     const ticket = (await ticketed).end.message;
     expect(await decidedOnFeed).to.include({ toolName: "open_ticket", approved: true });
+    // The Markdown export names each tool call, its input and outcome, and who approved it.
+    const exported = await fetch(`${server.url}/api/v1/conversations/${c.body.id}/export?format=markdown`, {
+      headers: { authorization: `Bearer ${server.token("dana")}` },
+    });
+    const markdown = await exported.text();
+    expect(markdown).to.contain("**Tool current_time**: output-available");
+    expect(markdown).to.contain("**Tool open_ticket**: output-available (approved by Dana)");
     feed.close();
     const opened = ticket.parts.find((p): p is ToolPart => p.type === "tool")!;
     expect(opened).to.include({ toolName: "open_ticket", state: "output-available" });
