@@ -324,6 +324,7 @@ function buildTurns(parts: Base & Sockets & Answers & Measures & Delivery & Serv
     repositories,
     policy,
     notifier,
+    reports,
     resume: (turn, from) => chat.resume(turn, from),
   });
   const chat: ChatService = new ChatService({

@@ -44,7 +44,7 @@ export interface AnswerWriterDeps {
   answers: Pick<LocalAnswers, "add" | "remove" | "giveUp">;
   leases: AnswerLeases;
   logger: Logger;
-  reports: Pick<TurnReports, "ended">;
+  reports: Pick<TurnReports, "ended" | "tool">;
   /** Titles and summaries written after answers; none in tests that do not want them. */
   summaries?: Pick<Summaries, "titleInBackground" | "refreshInBackground"> | undefined;
   /** STREAM_FLUSH_MS. */
@@ -164,17 +164,13 @@ export class AnswerWriter {
     };
   }
 
-  /** Tells the operators' feed how a tool call ended (never its input or output: they may be private). */
+  /** Tells the operators of a tool call's new state. */
   private toolEnded({ conversation, assistant }: TurnContext, part: ToolPart): void {
-    this.deps.notifier.activity({
-      type: part.state === "output-available" ? "tool.called" : "tool.failed",
-      at: new Date().toISOString(),
-      userId: conversation.userId,
-      conversationId: conversation.id,
-      messageId: assistant.id,
-      toolName: part.toolName,
-      ...(part.error ? { error: part.error } : {}),
-    });
+    this.deps.reports.tool(
+      conversation.userId,
+      { conversationId: conversation.id, messageId: assistant.id },
+      part,
+    );
   }
 
   /** A checkpoint of the answer before its tools run; a failure only delays the record to the next one. */
@@ -239,15 +235,7 @@ export class AnswerWriter {
       .catch(() => undefined);
     const current = stored ?? (await this.deps.repositories.messages.findBranched(assistant.id));
     for (const part of answer.currentParts()) {
-      if (part.type !== "tool" || part.state !== "approval-requested") continue;
-      this.deps.notifier.activity({
-        type: "tool.approval_requested",
-        at: new Date().toISOString(),
-        userId: conversation.userId,
-        conversationId: conversation.id,
-        messageId: assistant.id,
-        toolName: part.toolName,
-      });
+      if (part.type === "tool" && part.state === "approval-requested") this.toolEnded(ctx, part);
     }
     return toMessageResource(current ?? assistant);
   }

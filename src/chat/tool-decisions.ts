@@ -14,6 +14,7 @@ import { AppError, notFound } from "../errors.js";
 import type { AssistantPartEvent, DecideInput, ToolPart } from "../protocol/index.js";
 import { isPendingApproval } from "../protocol/index.js";
 import type { Resumption, TurnContext } from "./answer-writer.js";
+import type { TurnReports } from "./turn-reports.js";
 
 export interface ToolDecisionsDeps {
   repositories: {
@@ -28,6 +29,7 @@ export interface ToolDecisionsDeps {
   };
   policy: Pick<ConversationPolicy, "require">;
   notifier: Notifier;
+  reports: Pick<TurnReports, "tool">;
   /** Goes on writing an answer on this node once nothing of it waits for a decision. */
   resume(turn: TurnContext, from: Resumption): void;
 }
@@ -109,15 +111,7 @@ export class ToolDecisions {
       index,
       part,
     });
-    notifier.activity({
-      type: "tool.decided",
-      at: new Date().toISOString(),
-      userId: ownerId,
-      conversationId: message.conversationId,
-      messageId: message.id,
-      toolName: part.toolName,
-      approved: part.approval?.approved ?? false,
-    });
+    this.deps.reports.tool(ownerId, { conversationId: message.conversationId, messageId: message.id }, part);
   }
 
   /** Nothing waits any more: this node goes on writing the answer. */

@@ -1,6 +1,7 @@
 import type { Notifier } from "../conversations/notifier.js";
 import type { MessageResource } from "../conversations/resources.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { ActivityType, ToolPart } from "../protocol/index.js";
 
 /** What operators learn of turns: the `/admin` activity feed and the Prometheus metrics. */
 export class TurnReports {
@@ -61,4 +62,30 @@ export class TurnReports {
       failureKind: labels.failureKind,
     });
   }
+
+  /**
+   * A tool call changed state: approval asked (`tool.approval_requested`), decided (`tool.decided`),
+   * ran (`tool.called`) or failed (`tool.failed`). Never its input or output: they may be private.
+   */
+  tool(userId: string, answer: { conversationId: string; messageId: string }, part: ToolPart): void {
+    const type = TOOL_ACTIVITY[part.state];
+    if (!type) return;
+    this.deps.notifier.activity({
+      type,
+      at: new Date().toISOString(),
+      userId,
+      ...answer,
+      toolName: part.toolName,
+      ...(type === "tool.decided" ? { approved: part.approval?.approved ?? false } : {}),
+      ...(type === "tool.failed" && part.error ? { error: part.error } : {}),
+    });
+  }
 }
+
+const TOOL_ACTIVITY: Partial<Record<ToolPart["state"], ActivityType>> = {
+  "approval-requested": "tool.approval_requested",
+  approved: "tool.decided",
+  denied: "tool.decided",
+  "output-available": "tool.called",
+  "output-error": "tool.failed",
+};
