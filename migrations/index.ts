@@ -7,6 +7,7 @@ import createMaintenanceJobs from "./0006-create-maintenance-jobs.js";
 import branchesAndTemplates from "./0007-branches-and-templates.js";
 import membersInvitesAuthors from "./0008-members-invites-authors.js";
 import partsToolsApproval from "./0009-parts-tools-approval.js";
+import files from "./0010-files.js";
 import type { MigrationStep } from "./context.js";
 
 /** Every migration, in the order they run. A new one is added at the end. */
@@ -20,4 +21,5 @@ export const migrations: MigrationStep[] = [
   branchesAndTemplates,
   membersInvitesAuthors,
   partsToolsApproval,
+  files,
 ];

@@ -44,6 +44,7 @@ export function toAgentResource(a: AgentRecord): AgentResource {
     toolIds: a.toolIds,
     maxSteps: a.maxSteps,
     reasoning: a.reasoning ?? null,
+    acceptsFiles: a.acceptsFiles,
   };
 }
 

@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   /** A tool call was decided already (the first decision wins). */
   conflict: 409,
   payload_too_large: 413,
+  /** A file whose bytes are not of a media type Confab takes (PROTOCOL.md: files). */
+  unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
   provider_error: 502,

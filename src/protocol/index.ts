@@ -5,6 +5,7 @@
  */
 export * from "./errors.js";
 export * from "./events.js";
+export * from "./files.js";
 export * from "./inputs.js";
 export * from "./metadata.js";
 export * from "./parts.js";

@@ -9,6 +9,7 @@ import {
   TOOL_APPROVERS,
 } from "./resources.js";
 import { textProblem } from "./text.js";
+import { FILE_MEDIA_TYPES, MAX_FILES_PER_MESSAGE } from "./files.js";
 
 /**
  * What clients may send (PROTOCOL.md section 4, input limits), shared by REST and Socket.IO. Objects
@@ -171,6 +172,10 @@ const agentFields = {
   toolIds: z.array(id).max(64),
   maxSteps: z.number().int().min(1).max(50),
   reasoning: z.strictObject({ budgetTokens: z.number().int().min(1024).max(128_000) }).nullable(),
+  acceptsFiles: z
+    .array(z.enum(FILE_MEDIA_TYPES))
+    .max(FILE_MEDIA_TYPES.length)
+    .refine((types) => new Set(types).size === types.length, "must not repeat a media type"),
 };
 
 /** `POST /admin/agents`: name, provider and model are required; the rest has the documented defaults. */
@@ -190,6 +195,7 @@ export const createAgentBody = z.strictObject({
   toolIds: agentFields.toolIds.optional(),
   maxSteps: agentFields.maxSteps.optional(),
   reasoning: agentFields.reasoning.optional(),
+  acceptsFiles: agentFields.acceptsFiles.optional(),
 });
 
 export const patchAgentBody = z
@@ -245,17 +251,34 @@ export const joinPayload = z.strictObject({
   afterSeq: z.number().int().min(0).optional(),
 });
 export const conversationPayload = z.strictObject({ conversationId: id });
-export const sendPayload = z.strictObject({
+const sendFields = {
   conversationId: id,
-  content,
+  /** May be empty when the message carries files. */
+  content: text(10_000),
   clientMessageId: clientMessageId.optional(),
   metadata: metadata.optional(),
   /** In `manual` mode, whether this message asks the assistant to answer. */
   askAssistant: z.boolean().optional(),
-});
+  /** Files uploaded to the conversation and not sent yet: each becomes a `file` part. */
+  fileIds: z
+    .array(id)
+    .max(MAX_FILES_PER_MESSAGE)
+    .refine((ids) => new Set(ids).size === ids.length, "must not repeat a file")
+    .optional(),
+};
+/** A message says something: its text is not blank, or it carries files. */
+const saysSomething = (m: { content: string; fileIds?: string[] | undefined }, ctx: z.RefinementCtx) => {
+  if (m.content.trim().length > 0 || (m.fileIds?.length ?? 0) > 0) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["content"],
+    message: m.content.length === 0 ? "must not be empty" : "must not be blank",
+  });
+};
+export const sendPayload = z.strictObject(sendFields).superRefine(saysSomething);
 export const refreshPayload = z.strictObject({ token: z.string().min(1).max(16_384) });
 /** `message:edit`: a new user message beside `messageId` (same parent), then its answer. */
-export const editPayload = sendPayload.extend({ messageId: id });
+export const editPayload = z.strictObject({ ...sendFields, messageId: id }).superRefine(saysSomething);
 /** `message:regenerate`: a new answer beside `messageId` (an ended answer). */
 export const regeneratePayload = z.strictObject({ conversationId: id, messageId: id });
 /** `conversation:checkout`: the head becomes the newest message under `messageId`. */

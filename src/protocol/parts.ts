@@ -48,14 +48,32 @@ export const sourcePart = z.object({
   title: z.string().optional(),
 });
 
+/**
+ * A file a person attached to a user message (PROTOCOL.md: files). Its bytes are read at
+ * `GET /files/:id/content` or through a signed link from `GET /files/:id/url`.
+ */
+export const filePart = z.object({
+  type: z.literal("file"),
+  fileId: z.string(),
+  /** The name it was uploaded with: a display name only, never a path. */
+  name: z.string(),
+  /** The media type read from its bytes. */
+  mediaType: z.string(),
+  size: z.number().int(),
+  /** An image's size in pixels, read from its header. */
+  width: z.number().int().optional(),
+  height: z.number().int().optional(),
+});
+
 export const messagePart = z
-  .discriminatedUnion("type", [textPart, reasoningPart, toolPart, sourcePart])
+  .discriminatedUnion("type", [textPart, reasoningPart, toolPart, sourcePart, filePart])
   .meta({ id: "Part" });
 
 export type TextPart = z.output<typeof textPart>;
 export type ReasoningPart = z.output<typeof reasoningPart>;
 export type ToolPart = z.output<typeof toolPart>;
 export type SourcePart = z.output<typeof sourcePart>;
+export type FilePart = z.output<typeof filePart>;
 export type MessagePart = z.output<typeof messagePart>;
 export type ToolApproval = z.output<typeof toolApproval>;
 

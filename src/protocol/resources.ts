@@ -63,6 +63,7 @@ export const agentResource = z
       .object({ budgetTokens: z.number().int() })
       .nullable()
       .describe("extended thinking, where the vendor has it (Anthropic)"),
+    acceptsFiles: z.array(z.string()).describe("the media types of files the agent's model reads"),
   })
   .meta({ id: "Agent" });
 
@@ -159,6 +160,24 @@ export const messageResource = z
     metadata: z.record(z.string(), z.unknown()),
   })
   .meta({ id: "Message" });
+
+/** A file uploaded to a conversation (PROTOCOL.md: files). */
+export const fileResource = z
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    name: z.string().describe("the name it was uploaded with: a display name, never a path"),
+    mediaType: z.string().describe("read from its bytes"),
+    size: z.number().int(),
+    sha256: z.string().describe("hex"),
+    width: z.number().int().optional().describe("an image's width in pixels"),
+    height: z.number().int().optional().describe("an image's height in pixels"),
+    uploadedBy: author,
+    /** The user message it was sent with; null until it is sent. */
+    messageId: z.string().nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: "File" });
 
 /** A message of the tree, without its text (`GET /conversations/:id/tree`). */
 export const treeNode = z.object({

@@ -25,6 +25,24 @@ export interface ChatPromptMessage {
   toolName?: string;
   /** A `tool` message that reports a failure or a denial (Anthropic's `is_error`). */
   isError?: boolean;
+  /**
+   * A user message's files, with their bytes (PROTOCOL.md: files), sent in each vendor's own format
+   * before the text: images as image input, PDFs as documents, text files as text.
+   */
+  files?: PromptFile[];
+}
+
+/** A file of a user message, as the model is sent it. */
+export interface PromptFile {
+  /** The display name it was uploaded with. */
+  name: string;
+  /** One of FILE_MEDIA_TYPES, read from its bytes. */
+  mediaType: string;
+  size: number;
+  /** An image's size in pixels. */
+  width?: number;
+  height?: number;
+  data: Buffer;
 }
 
 /** A tool call as the model made it. */

@@ -6,6 +6,7 @@ import {
   type InferCreationAttributes,
   type Sequelize,
 } from "sequelize";
+import { DEFAULT_ACCEPTED_FILES } from "../../protocol/index.js";
 
 import type { ProviderName } from "../../protocol/index.js";
 
@@ -31,6 +32,8 @@ export class Agent extends Model<InferAttributes<Agent>, InferCreationAttributes
   declare maxSteps: CreationOptional<number>;
   /** Extended thinking, where the vendor has it. */
   declare reasoning: CreationOptional<{ budgetTokens: number } | null>;
+  /** The media types of files its model reads (PROTOCOL.md: files); default: text. */
+  declare acceptsFiles: CreationOptional<string[]>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -53,6 +56,11 @@ export class Agent extends Model<InferAttributes<Agent>, InferCreationAttributes
         toolIds: { type: DataTypes.ARRAY(DataTypes.UUID), allowNull: false, defaultValue: [] },
         maxSteps: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 5 },
         reasoning: { type: DataTypes.JSONB, allowNull: true },
+        acceptsFiles: {
+          type: DataTypes.ARRAY(DataTypes.TEXT),
+          allowNull: false,
+          defaultValue: [...DEFAULT_ACCEPTED_FILES],
+        },
         createdAt: DataTypes.DATE,
         updatedAt: DataTypes.DATE,
       },
