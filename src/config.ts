@@ -137,9 +137,27 @@ const schema = z.object({
   PURGE_AFTER_DAYS: integer(90, 0, 36_500),
   /** Take the client IP from X-Forwarded-For (behind a load balancer); default false. */
   TRUST_PROXY: z.preprocess(empty, z.enum(["true", "false", "1", "0"]).default("false")),
+  /** Where files' bytes are kept: "postgres" (default, the database itself) or "s3" (a bucket). */
+  FILE_STORE: z.preprocess(
+    empty,
+    z.enum(["postgres", "s3"], { message: 'must be "postgres" or "s3"' }).default("postgres"),
+  ),
+  /** The bucket of files when FILE_STORE=s3 (required then); credentials come from the AWS variables. */
+  S3_BUCKET: optionalString,
+  /** An S3-compatible service's URL (MinIO, R2…); unset for AWS S3. Buckets are then in the path. */
+  S3_ENDPOINT: url(["http:", "https:"]),
+  /** The bucket's region (default us-east-1). */
+  S3_REGION: z.preprocess(empty, z.string().default("us-east-1")),
 });
 
 type Env = z.infer<typeof schema>;
+
+export interface S3Settings {
+  readonly bucket: string;
+  /** Unset: AWS S3 itself. */
+  readonly endpoint: string | undefined;
+  readonly region: string;
+}
 
 export interface Config {
   readonly env: Env["NODE_ENV"];
@@ -184,6 +202,10 @@ export interface Config {
   readonly purgeAfterDays: number;
   readonly providerTimeouts: { readonly firstTokenMs: number; readonly stallMs: number };
   readonly logLevel: Env["LOG_LEVEL"];
+  /** Where files' bytes are kept. */
+  readonly fileStore: Env["FILE_STORE"];
+  /** The bucket, when `fileStore` is "s3". */
+  readonly s3: S3Settings | undefined;
 }
 
 export class ConfigError extends Error {
@@ -200,6 +222,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (source.NODE_ENV?.trim() === "production" && !set("JWT_SECRET") && !set("JWT_PUBLIC_KEY")) {
     problems.push("JWT_SECRET: is required in production (or set JWT_PUBLIC_KEY)");
   }
+  problems.push(...fileStoreProblems(source));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return deepFreeze({
@@ -246,7 +269,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       stallMs: e.PROVIDER_STALL_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
+    fileStore: e.FILE_STORE,
+    s3: s3Settings(e),
   });
+}
+
+/** The settings a file store needs besides its name. */
+function fileStoreProblems(source: NodeJS.ProcessEnv): string[] {
+  if (source.FILE_STORE?.trim() === "s3" && (source.S3_BUCKET ?? "").trim() === "") {
+    return ["S3_BUCKET: is required when FILE_STORE=s3"];
+  }
+  return [];
+}
+
+function s3Settings(e: Env): S3Settings | undefined {
+  if (e.FILE_STORE !== "s3" || e.S3_BUCKET === undefined) return undefined;
+  return { bucket: e.S3_BUCKET, endpoint: e.S3_ENDPOINT, region: e.S3_REGION };
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -50,4 +50,41 @@ describe("configuration", () => {
     expect(c.corsOrigins).to.deep.equal(["https://a.example", "https://b.example"]);
     expect(Object.isFrozen(c) && Object.isFrozen(c.jwt)).to.equal(true);
   });
+
+  it("keeps files in PostgreSQL unless FILE_STORE=s3 names a bucket", () => {
+    const byDefault = loadConfig({ S3_BUCKET: "ignored" });
+    expect(byDefault.fileStore).to.equal("postgres");
+    expect(byDefault.s3).to.equal(undefined);
+    expect(loadConfig({ FILE_STORE: "s3", S3_BUCKET: "confab-files" }).s3).to.deep.equal({
+      bucket: "confab-files",
+      endpoint: undefined,
+      region: "us-east-1",
+    });
+    const compatible = loadConfig({
+      FILE_STORE: "s3",
+      S3_BUCKET: "confab-files",
+      S3_ENDPOINT: "http://127.0.0.1:9000",
+      S3_REGION: "eu-west-3",
+    });
+    expect(compatible.s3).to.deep.equal({
+      bucket: "confab-files",
+      endpoint: "http://127.0.0.1:9000",
+      region: "eu-west-3",
+    });
+  });
+
+  it("refuses an unknown FILE_STORE, and FILE_STORE=s3 without a bucket or with a bad endpoint", () => {
+    expect(() => loadConfig({ FILE_STORE: "disk" })).to.throw(
+      ConfigError,
+      /FILE_STORE: must be "postgres" or "s3"/,
+    );
+    expect(() => loadConfig({ FILE_STORE: "s3" })).to.throw(
+      ConfigError,
+      /S3_BUCKET: is required when FILE_STORE=s3/,
+    );
+    expect(() => loadConfig({ FILE_STORE: "s3", S3_BUCKET: "b", S3_ENDPOINT: "localhost:9000" })).to.throw(
+      ConfigError,
+      /S3_ENDPOINT/,
+    );
+  });
 });

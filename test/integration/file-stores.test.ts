@@ -1,0 +1,204 @@
+import { expect } from "chai";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { AppError } from "../../src/errors.js";
+import type { FileStore } from "../../src/files/file-store.js";
+import { S3FileStore } from "../../src/files/s3-file-store.js";
+import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from "../support/s3-server.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
+
+const MB = 1024 * 1024;
+
+/**
+ * `data` as an upload sends it: in small chunks, one per turn of the event loop; when `failAfter` is
+ * set, the stream fails with `failWith` after that many bytes, as a cut connection or a limit does.
+ */
+function uploadBody(
+  data: Buffer,
+  options: { chunk?: number; failAfter?: number; failWith?: Error } = {},
+): Readable {
+  const chunk = options.chunk ?? 64 * 1024;
+  let sent = 0;
+  return new Readable({
+    read() {
+      setImmediate(() => {
+        if (options.failAfter !== undefined && sent >= options.failAfter) {
+          this.destroy(options.failWith ?? new Error("the upload was cut"));
+          return;
+        }
+        if (sent >= data.length) {
+          this.push(null);
+          return;
+        }
+        this.push(data.subarray(sent, sent + chunk));
+        sent += chunk;
+      });
+    },
+  });
+}
+
+async function sha256(stream: Readable): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+const sha256Of = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  expect.fail("expected the promise to reject");
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  const err = await rejection(promise);
+  expect(err, String(err)).to.be.instanceOf(AppError);
+  expect((err as AppError).code).to.equal(code);
+}
+
+interface Backend {
+  kind: string;
+  open(): Promise<{ store: FileStore; close: () => Promise<void> }>;
+}
+
+const s3Backend: Backend = {
+  kind: "s3 (s3rver)",
+  async open() {
+    const server = await startS3Server();
+    const store = new S3FileStore({
+      bucket: server.bucket,
+      endpoint: server.endpoint,
+      region: "us-east-1",
+      credentials: S3RVER_CREDENTIALS,
+    });
+    return {
+      store,
+      async close() {
+        store.close();
+        await server.stop();
+      },
+    };
+  },
+};
+
+for (const backend of [s3Backend]) {
+  describe(`file store: ${backend.kind}`, () => {
+    let store: FileStore;
+    let close: () => Promise<void>;
+
+    before(async () => {
+      ({ store, close } = await backend.open());
+    });
+    after(async () => close());
+
+    it("gives back the very bytes of a 10 MB file streamed in small chunks", async () => {
+      const data = randomBytes(10 * MB);
+      const id = randomUUID();
+      await store.put(id, uploadBody(data));
+      expect(await sha256(await store.get(id))).to.equal(sha256Of(data));
+    });
+
+    it("keeps a small file (one request, no parts) and an empty one", async () => {
+      const small = Buffer.from("hello, files\n");
+      const [smallId, emptyId] = [randomUUID(), randomUUID()];
+      await store.put(smallId, uploadBody(small));
+      await store.put(emptyId, uploadBody(Buffer.alloc(0)));
+      expect(await sha256(await store.get(smallId))).to.equal(sha256Of(small));
+      expect(await sha256(await store.get(emptyId))).to.equal(sha256Of(Buffer.alloc(0)));
+    });
+
+    it("answers not_found for a file it never stored", async () => {
+      await expectCode(store.get(randomUUID()), "not_found");
+    });
+
+    it("rejects with the body's error and keeps nothing when the upload is cut midway", async () => {
+      for (const failAfter of [100 * 1024, 7 * MB]) {
+        const id = randomUUID();
+        const err = await rejection(store.put(id, uploadBody(randomBytes(10 * MB), { failAfter })));
+        expect((err as Error).message).to.equal("the upload was cut");
+        await expectCode(store.get(id), "not_found");
+      }
+    });
+
+    it("passes on an AppError the body fails with (an upload past the limit)", async () => {
+      const tooLarge = new AppError("payload_too_large", "the file is larger than 10 MB");
+      const body = uploadBody(randomBytes(MB), { failAfter: 512 * 1024, failWith: tooLarge });
+      expect(await rejection(store.put(randomUUID(), body))).to.equal(tooLarge);
+    });
+
+    it("deletes files, skipping ids it has nothing for", async () => {
+      const data = randomBytes(1024);
+      const [kept, gone1, gone2] = [randomUUID(), randomUUID(), randomUUID()];
+      for (const id of [kept, gone1, gone2]) await store.put(id, uploadBody(data));
+      await store.delete([gone1, randomUUID(), gone2]);
+      await expectCode(store.get(gone1), "not_found");
+      await expectCode(store.get(gone2), "not_found");
+      expect(await sha256(await store.get(kept))).to.equal(sha256Of(data));
+      await store.delete([]);
+      await store.delete([randomUUID()]);
+    });
+  });
+}
+
+describe("file store: s3 when the service cannot be reached", () => {
+  let server: S3Server;
+  let proxy: TcpProxy;
+  let store: S3FileStore;
+
+  before(async () => {
+    server = await startS3Server();
+    proxy = await TcpProxy.start("127.0.0.1", Number(new URL(server.endpoint).port));
+    store = new S3FileStore({
+      bucket: server.bucket,
+      endpoint: proxy.urlThrough(server.endpoint),
+      region: "us-east-1",
+      credentials: S3RVER_CREDENTIALS,
+      // Short, so that a frozen connection fails the test's requests within its time.
+      timeoutMs: 2_000,
+    });
+  });
+  after(async () => {
+    store.close();
+    await proxy.close();
+    await server.stop();
+  });
+  // Restored after each test even when it failed (thaw is the freeze test's own: on connections that
+  // were never frozen it would join them a second time).
+  afterEach(() => proxy.restore());
+
+  it("fails put, get and delete with unavailable while cut off, and has every byte when back", async () => {
+    const data = randomBytes(6 * MB);
+    const before = randomUUID();
+    await store.put(before, uploadBody(data));
+
+    proxy.cut();
+    const during = randomUUID();
+    await expectCode(store.put(during, uploadBody(randomBytes(6 * MB))), "unavailable");
+    await expectCode(store.put(randomUUID(), uploadBody(Buffer.from("small"))), "unavailable");
+    await expectCode(store.get(before), "unavailable");
+    await expectCode(store.delete([before]), "unavailable");
+
+    proxy.restore();
+    expect(await sha256(await store.get(before))).to.equal(sha256Of(data));
+    await expectCode(store.get(during), "not_found");
+  });
+
+  it("fails put and get with unavailable when the service stops answering, instead of hanging", async () => {
+    const data = randomBytes(MB);
+    const id = randomUUID();
+    await store.put(id, uploadBody(data));
+
+    proxy.freeze();
+    try {
+      await expectCode(store.get(id), "unavailable");
+      await expectCode(store.put(randomUUID(), uploadBody(randomBytes(6 * MB))), "unavailable");
+    } finally {
+      proxy.thaw();
+    }
+    expect(await sha256(await store.get(id))).to.equal(sha256Of(data));
+  });
+});
