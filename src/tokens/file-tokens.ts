@@ -1,13 +1,20 @@
 import { isImageType, isTextType, type ProviderName } from "../protocol/index.js";
+import { countPdfPages } from "./pdf-page-count.js";
 
-/** What the estimate needs of a file: its type, its size in bytes, an image's size in pixels. */
+/**
+ * What the estimate needs of a file: its type, its size in bytes, an image's size in pixels. A
+ * PDF's pages are counted from its bytes when they are given (a `PromptFile` has them), else
+ * estimated from its size.
+ */
 export interface FileForTokens {
   mediaType: string;
   size: number;
-  width?: number;
-  height?: number;
-  /** A PDF's page count, when known (otherwise estimated from the size). */
-  pages?: number;
+  width?: number | undefined;
+  height?: number | undefined;
+  /** A PDF's page count, when the caller knows it. */
+  pages?: number | undefined;
+  /** The bytes, to count a PDF's pages (see `countPdfPages`: a few milliseconds for 10 MB). */
+  data?: Buffer | undefined;
 }
 
 /**
@@ -40,8 +47,8 @@ const ANTHROPIC_MAX_PIXELS = 784 * 1568;
 const ANTHROPIC_PIXELS_PER_TOKEN = 750;
 
 /**
- * PDFs. Unless the caller knows the page count, it is estimated from the size, a page taken as this
- * many bytes. Measured on text documents (the Debian manuals of libtasn1 and shared-mime-info, made
+ * PDFs. Without the bytes to count the pages in (nor a count), they are estimated from the size, a
+ * page taken as this many bytes. Measured on text documents (the Debian manuals of libtasn1 and shared-mime-info, made
  * by LaTeX and DocBook): 7.3 and 8.3 KB a page; scans and pages with pictures weigh far more. 16 KB
  * sits between, so that a text PDF is not under-counted by much and a scan not over-counted by too
  * much: it is a guess either way.
@@ -69,9 +76,10 @@ const UNREAD_FILE_TOKENS = 30;
 const BYTES_PER_TEXT_TOKEN = 4;
 
 /**
- * About how many input tokens a file costs with a vendor, from each vendor's published estimate
- * (without its bytes, so it is cheap enough to run for every file of a window at send time). An
- * image without its size in pixels is counted at the most the vendor charges for one.
+ * About how many input tokens a file costs with a vendor, from each vendor's published estimate:
+ * cheap enough to run for every file of a window at send time (only a PDF's bytes are read, and only
+ * when given, to count its pages). An image without its size in pixels is counted at the most the
+ * vendor charges for one.
  */
 export function estimateFileTokens(provider: ProviderName, file: FileForTokens): number {
   if (isImageType(file.mediaType)) {
@@ -79,7 +87,8 @@ export function estimateFileTokens(provider: ProviderName, file: FileForTokens):
   }
   if (file.mediaType === "application/pdf") {
     if (provider === "groq") return UNREAD_FILE_TOKENS;
-    const pages = file.pages ?? Math.ceil(file.size / PDF_BYTES_PER_PAGE);
+    const pages =
+      file.pages ?? (file.data && countPdfPages(file.data)) ?? Math.ceil(file.size / PDF_BYTES_PER_PAGE);
     return Math.min(PDF_MAX_PAGES, Math.max(1, pages)) * PDF_TOKENS_PER_PAGE;
   }
   if (isTextType(file.mediaType)) return Math.ceil(file.size / BYTES_PER_TEXT_TOKEN);

@@ -1,5 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { expect } from "chai";
+import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { estimateFileTokens } from "../../src/tokens/file-tokens.js";
+import { countPdfPages } from "../../src/tokens/pdf-page-count.js";
+import { objectStreamPdf, pdfkitPdf } from "../support/prompt-files.js";
 
 /**
  * Each figure is worked out by hand from the vendor's published rule (see file-tokens.ts), so that a
@@ -83,6 +87,43 @@ describe("the token estimate of a file", () => {
 
     it("counts with Groq only the sentence saying it could not be read", () => {
       expect(estimateFileTokens("groq", { mediaType: "application/pdf", size: 40 * 1024 })).to.equal(30);
+    });
+  });
+
+  describe("a PDF's pages, counted from its bytes when it comes with them", () => {
+    /** What pdf.js, a real reader, counts. */
+    async function readerPages(data: Buffer): Promise<number> {
+      const pdf = await getDocument({ data: new Uint8Array(data), isEvalSupported: false }).promise;
+      const pages = pdf.numPages;
+      await pdf.destroy();
+      return pages;
+    }
+
+    it("counts the pages a reader counts, with page objects in the open (pdfkit, PDF 1.3)", async () => {
+      const pdf = await pdfkitPdf(7);
+      expect(await readerPages(pdf)).to.equal(7);
+      expect(countPdfPages(pdf)).to.equal(7);
+      const file = { mediaType: "application/pdf", size: pdf.length, data: pdf };
+      expect(estimateFileTokens("anthropic", file)).to.equal(21_000);
+    });
+
+    it("counts the pages inside compressed object streams (PDF 1.5 writers)", async () => {
+      const pdf = objectStreamPdf(12);
+      expect(await readerPages(pdf)).to.equal(12);
+      expect(countPdfPages(pdf)).to.equal(12);
+      // 644 bytes would be one page by the size.
+      expect(
+        estimateFileTokens("openai", { mediaType: "application/pdf", size: pdf.length, data: pdf }),
+      ).to.equal(36_000);
+    });
+
+    it("falls back on the size for bytes where it finds no page, or that are no PDF", () => {
+      const noise = Buffer.concat([Buffer.from("%PDF-1.7\n"), randomBytes(100 * 1024)]);
+      expect(countPdfPages(noise)).to.equal(undefined);
+      expect(countPdfPages(Buffer.from("<< /Type /Page >>"))).to.equal(undefined);
+      // 100 KB + 9 bytes at 16 KB a page: 7 pages.
+      const file = { mediaType: "application/pdf", size: noise.length, data: noise };
+      expect(estimateFileTokens("anthropic", file)).to.equal(21_000);
     });
   });
 
