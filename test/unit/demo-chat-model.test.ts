@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { ChatRequest, ChatStreamPart } from "../../src/providers/chat-model.js";
 import { DemoChatModel } from "../../src/providers/demo/demo-chat-model.js";
-import { imageFile, pdfFile, textFile } from "../support/prompt-files.js";
+import { imageFile, objectStreamPdf, textFile } from "../support/prompt-files.js";
 
 async function collect(model: DemoChatModel, request: ChatRequest): Promise<ChatStreamPart[]> {
   const parts: ChatStreamPart[] = [];
@@ -78,19 +78,21 @@ describe("the demo chat model", () => {
       expect(text).to.not.include("You said");
     });
 
-    it("streams that answer word by word, then quotes the text sent with the files", async () => {
+    it("streams that answer word by word, a PDF's pages in it, then quotes the text", async () => {
+      const data = objectStreamPdf(3);
+      const report = { name: "Q3 report.pdf", mediaType: "application/pdf", size: data.length, data };
       const parts = await collect(
         model,
         request([
           { role: "user", content: "Hello" },
           { role: "assistant", content: "Hi." },
-          { role: "user", content: "What is in this report?", files: [pdfFile("Q3 report.pdf")] },
+          { role: "user", content: "What is in this report?", files: [report] },
         ]),
       );
       const deltas = parts.filter((p) => p.type === "text-delta");
       expect(deltas.length).to.be.greaterThan(10);
       expect(textOf(parts)).to.match(
-        /^You sent 1 file: Q3 report\.pdf \(application\/pdf, \d+ bytes\)\. You said: "What is in this report\?"\./,
+        /^You sent 1 file: Q3 report\.pdf \(application\/pdf, \d+ bytes, 3 pages\)\. You said: "What is in this report\?"\./,
       );
       expect(parts.at(-1)?.type).to.equal("finish");
     });
