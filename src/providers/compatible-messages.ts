@@ -73,14 +73,14 @@ export function compatibleMessages<P>(
 
 /**
  * A user message's content: its text alone as a string when it has no files (as it always was);
- * otherwise the files, then the text when there is any. When every part is text (text files, a file
+ * otherwise the files, then the text when there is any (not only spaces). When every part is text (text files, a file
  * the model cannot read), they go as one string, paragraphs apart: servers and models that take no
  * images (most of Groq's, Ollama's and vLLM's) may accept only a string, and a string says the same.
  */
 function userContent<P>(m: ChatPromptMessage, filePart: CompatibleFilePart<P>): CompatibleUserContent<P> {
   if (!m.files?.length) return m.content;
   const parts = m.files.map(filePart);
-  if (m.content !== "") parts.push({ type: "text", text: m.content });
+  if (m.content.trim() !== "") parts.push({ type: "text", text: m.content });
   const texts = parts.filter(isTextPart);
   if (texts.length === parts.length) return texts.map((p) => p.text).join("\n\n");
   return parts;

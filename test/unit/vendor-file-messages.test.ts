@@ -93,8 +93,8 @@ describe("the vendors' messages with files", () => {
       ]);
     });
 
-    it("takes a text file as a text part beside an image, and leaves out an empty text", () => {
-      expect(openAI([user("", [PHOTO, NOTES])])).to.deep.equal([
+    it("takes a text file as a text part beside an image, and leaves out a blank text", () => {
+      expect(openAI([user(" \n", [PHOTO, NOTES])])).to.deep.equal([
         {
           role: "user",
           content: [
@@ -177,8 +177,8 @@ describe("the vendors' messages with files", () => {
       ]);
     });
 
-    it("says who sent files without text by the name alone, and sends no empty text block", () => {
-      expect(anthropicMessages([user("", [PHOTO], "Ada"), user("", [REPORT])])).to.deep.equal([
+    it("says who sent files without text by the name alone, and sends no blank text block", () => {
+      expect(anthropicMessages([user(" ", [PHOTO], "Ada"), user("", [REPORT])])).to.deep.equal([
         {
           role: "user",
           content: [

@@ -95,13 +95,14 @@ function anthropicMessage(m: ChatPromptMessage): MessageParam {
 /**
  * A user message's content: its text as a string when it has no files (as it always was); otherwise
  * the files first (Anthropic advises images and documents before the question), then the text. With
- * no text, the author's name alone still says who sent the files ("Ada:"); an empty text block is
- * left out, since the API rejects one.
+ * no text (or only spaces), the author's name alone still says who sent the files ("Ada:"); a blank
+ * text block is left out, since the API rejects one.
  */
 function userContent(m: ChatPromptMessage, text: string): MessageParam["content"] {
   if (!m.files?.length) return text;
   const blocks = m.files.map(anthropicFileBlock);
-  const said = m.content === "" ? text.trimEnd() : text;
+  const said =
+    m.content.trim() === "" ? (m.name === undefined ? "" : namePrefix(m.name, "").trimEnd()) : text;
   if (said !== "") blocks.push({ type: "text", text: said });
   return blocks;
 }

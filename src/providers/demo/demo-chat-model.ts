@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { estimateFileTokens } from "../../tokens/file-tokens.js";
 import { countTextTokens } from "../../tokens/token-counter.js";
-import type { ChatModel, ChatRequest, ChatStreamPart } from "../chat-model.js";
+import type { ChatModel, ChatRequest, ChatStreamPart, PromptFile } from "../chat-model.js";
 import { describeFiles } from "./describe-files.js";
 
 export interface DemoChatModelOptions {
@@ -131,10 +131,7 @@ export async function composeReply(request: ChatRequest): Promise<string> {
 }
 
 /** A message with files: what the model was sent (it reads no file), and the text if there is one. */
-function composeAboutFiles(
-  files: NonNullable<ChatRequest["messages"][number]["files"]>,
-  text: string,
-): string {
+function composeAboutFiles(files: PromptFile[], text: string): string {
   const said = text.trim() === "" ? "" : ` You said: "${quote(text)}".`;
   return `${describeFiles(files)}${said} I am the demo model: I can tell what you sent, but not read it.`;
 }
