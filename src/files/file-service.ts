@@ -161,8 +161,9 @@ export class FileService {
           mediaType: file.mediaType,
         });
       }
-      parts.push(filePartOf(file));
-      tokens += estimateFileTokens(request.agent.provider, file);
+      const part = filePartOf(file);
+      parts.push(part);
+      tokens += estimateFileTokens(request.agent.provider, part);
     }
     return { parts, tokens };
   }
