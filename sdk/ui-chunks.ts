@@ -189,7 +189,7 @@ export function uiParts(parts: readonly MessagePart[], answer = true): UIPart[] 
         url: part.url,
         ...(part.title === undefined ? {} : { title: part.title }),
       });
-    else out.push(uiTool(part));
+    else if (part.type === "tool") out.push(uiTool(part));
   }
   return out;
 }

@@ -67,6 +67,13 @@ export class PartsView {
         const view = new ToolCardView(this.options.toolActions(part.toolCallId));
         return { type: part.type, element: view.element, draw: (p) => p.type === "tool" && view.draw(p) };
       }
+      case "file": {
+        const element = el("div", "file-part");
+        const draw = (p: MessagePart) => {
+          if (p.type === "file") element.textContent = p.name;
+        };
+        return { type: part.type, element, draw };
+      }
       case "source": {
         const element = el("a", "source");
         return { type: part.type, element, draw: (p) => p.type === "source" && drawSource(element, p) };

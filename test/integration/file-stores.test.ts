@@ -3,9 +3,13 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { AppError } from "../../src/errors.js";
 import type { FileStore } from "../../src/files/file-store.js";
+import { PostgresFileStore } from "../../src/files/postgres-file-store.js";
 import { S3FileStore } from "../../src/files/s3-file-store.js";
+import { newConversation } from "../support/conversations.js";
+import { uploadFile } from "../support/files.js";
 import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from "../support/s3-server.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
+import { startTestServer } from "../support/test-server.js";
 
 const MB = 1024 * 1024;
 
@@ -60,10 +64,31 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
   expect((err as AppError).code).to.equal(code);
 }
 
+interface OpenStore {
+  store: FileStore;
+  /** What the service does before a store sees a file (the PostgreSQL store's rows hang off it). */
+  begin: (fileId: string) => Promise<void>;
+  close: () => Promise<void>;
+}
+
 interface Backend {
   kind: string;
-  open(): Promise<{ store: FileStore; close: () => Promise<void> }>;
+  open(): Promise<OpenStore>;
 }
+
+const postgresBackend: Backend = {
+  kind: "postgres",
+  async open() {
+    const server = await startTestServer();
+    const { repositories } = server.confab.db;
+    const conversationId = await newConversation(server, "files-owner");
+    return {
+      store: new PostgresFileStore(repositories.fileChunks),
+      begin: (id) => repositories.files.begin({ id, conversationId, uploadedBy: "files-owner", name: "f" }),
+      close: () => server.close(),
+    };
+  },
+};
 
 const s3Backend: Backend = {
   kind: "s3 (s3rver)",
@@ -77,6 +102,7 @@ const s3Backend: Backend = {
     });
     return {
       store,
+      begin: () => Promise.resolve(),
       async close() {
         store.close();
         await server.stop();
@@ -85,26 +111,33 @@ const s3Backend: Backend = {
   },
 };
 
-for (const backend of [s3Backend]) {
+for (const backend of [postgresBackend, s3Backend]) {
   describe(`file store: ${backend.kind}`, () => {
+    let opened: OpenStore;
     let store: FileStore;
-    let close: () => Promise<void>;
+    /** A new file's id, as the service has it when the store is given the bytes. */
+    const newFile = async () => {
+      const id = randomUUID();
+      await opened.begin(id);
+      return id;
+    };
 
     before(async () => {
-      ({ store, close } = await backend.open());
+      opened = await backend.open();
+      store = opened.store;
     });
-    after(async () => close());
+    after(async () => opened.close());
 
     it("gives back the very bytes of a 10 MB file streamed in small chunks", async () => {
       const data = randomBytes(10 * MB);
-      const id = randomUUID();
+      const id = await newFile();
       await store.put(id, uploadBody(data));
       expect(await sha256(await store.get(id))).to.equal(sha256Of(data));
     });
 
-    it("keeps a small file (one request, no parts)", async () => {
+    it("keeps a file smaller than one chunk or part", async () => {
       const small = Buffer.from("hello, files\n");
-      const id = randomUUID();
+      const id = await newFile();
       await store.put(id, uploadBody(small));
       expect(await sha256(await store.get(id))).to.equal(sha256Of(small));
     });
@@ -115,7 +148,7 @@ for (const backend of [s3Backend]) {
 
     it("rejects with the body's error and keeps nothing when the upload is cut midway", async () => {
       for (const failAfter of [100 * 1024, 7 * MB]) {
-        const id = randomUUID();
+        const id = await newFile();
         const err = await rejection(store.put(id, uploadBody(randomBytes(10 * MB), { failAfter })));
         expect((err as Error).message).to.equal("the upload was cut");
         await expectCode(store.get(id), "not_found");
@@ -125,12 +158,12 @@ for (const backend of [s3Backend]) {
     it("passes on an AppError the body fails with (an upload past the limit)", async () => {
       const tooLarge = new AppError("payload_too_large", "the file is larger than 10 MB");
       const body = uploadBody(randomBytes(MB), { failAfter: 512 * 1024, failWith: tooLarge });
-      expect(await rejection(store.put(randomUUID(), body))).to.equal(tooLarge);
+      expect(await rejection(store.put(await newFile(), body))).to.equal(tooLarge);
     });
 
     it("deletes files, skipping ids it has nothing for", async () => {
       const data = randomBytes(1024);
-      const [kept, gone1, gone2] = [randomUUID(), randomUUID(), randomUUID()];
+      const [kept, gone1, gone2] = [await newFile(), await newFile(), await newFile()];
       for (const id of [kept, gone1, gone2]) await store.put(id, uploadBody(data));
       await store.delete([gone1, randomUUID(), gone2]);
       await expectCode(store.get(gone1), "not_found");
@@ -198,5 +231,56 @@ describe("file store: s3 when the service cannot be reached", () => {
       proxy.thaw();
     }
     expect(await sha256(await store.get(id))).to.equal(sha256Of(data));
+  });
+});
+
+describe("a server with FILE_STORE=s3", () => {
+  const aws = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] as const;
+  const saved = Object.fromEntries(aws.map((name) => [name, process.env[name]]));
+  let s3: S3Server;
+
+  before(async () => {
+    s3 = await startS3Server();
+    // The store is given no credentials: the SDK's own chain finds them in the standard variables.
+    for (const name of aws) delete process.env[name];
+    process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+  });
+  after(async () => {
+    for (const name of aws) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    await s3.stop();
+  });
+
+  it("keeps an upload in the bucket and serves it from there", async () => {
+    const server = await startTestServer({
+      env: { FILE_STORE: "s3", S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint },
+    });
+    const bucket = new S3FileStore({
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: "us-east-1",
+      credentials: S3RVER_CREDENTIALS,
+    });
+    try {
+      const token = server.token("s3-owner");
+      const conversationId = await newConversation(server, "s3-owner");
+      const text = Buffer.from("name,size\nreport.pdf,1024\n".repeat(20_000));
+      const uploaded = await uploadFile(server.url, token, conversationId, text, "sizes.csv", "text/csv");
+      expect(uploaded.status, JSON.stringify(uploaded.body)).to.equal(201);
+      const fileId = uploaded.body.file!.id;
+
+      expect(await sha256(await bucket.get(fileId))).to.equal(sha256Of(text));
+      const served = await fetch(`${server.url}/api/v1/files/${fileId}/content`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(served.status).to.equal(200);
+      expect(sha256Of(Buffer.from(await served.arrayBuffer()))).to.equal(sha256Of(text));
+    } finally {
+      bucket.close();
+      await server.close();
+    }
   });
 });
