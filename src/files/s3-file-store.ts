@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   NoSuchKey,
@@ -88,19 +89,40 @@ export class S3FileStore implements FileStore {
     body.on("error", onError);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: this.key(fileId), Body: body },
+      // A stream of its own: given the caller's, the SDK would take its `size`, `length` or `path`
+      // (the inspector's byte count so far, a file's) for the length of the whole upload.
+      params: {
+        Bucket: this.bucket,
+        Key: this.key(fileId),
+        Body: Readable.from(body, { objectMode: false }),
+      },
       partSize: this.partSize,
       queueSize: this.queueSize,
-      // A failed multipart upload is aborted, so that its parts are not kept (and billed).
-      leavePartsOnError: false,
+      // The multipart upload is aborted here rather than by the SDK, whose failed abort would take
+      // the place of the error that caused it.
+      leavePartsOnError: true,
     });
     try {
       await upload.done();
     } catch (err) {
+      await this.abort(fileId, upload.uploadId);
       throw bodyError ?? toStoreError(err);
     } finally {
       body.off("error", onError);
     }
+  }
+
+  /**
+   * Drops the parts of a failed multipart upload, so that they are not kept (and billed). When that
+   * fails too, they stay until the bucket's lifecycle rule for incomplete uploads removes them.
+   */
+  private async abort(fileId: string, uploadId: string | undefined): Promise<void> {
+    if (uploadId === undefined) return;
+    await this.client
+      .send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key(fileId), UploadId: uploadId }),
+      )
+      .catch(() => undefined);
   }
 
   async get(fileId: string): Promise<Readable> {

@@ -50,6 +50,8 @@ async function startServer(env: Record<string, string>): Promise<Server> {
       out += d.toString();
       const m = /listening (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
+      // The server's log (TEST_LOG_LEVEL=error to see why an upload failed).
+      if (process.env.TEST_LOG_LEVEL) process.stderr.write(d);
     });
     child.once("exit", (code) => reject(new Error(`the server exited with ${code}`)));
   });
