@@ -9,7 +9,6 @@
  * uploads. Nothing is asserted.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { ConversationResource } from "../../src/protocol/index.js";
@@ -37,7 +36,8 @@ interface Server {
 
 async function startServer(env: Record<string, string>): Promise<Server> {
   const file = path.join(PROJECT_ROOT, "test/bench/support/files-process.ts");
-  const child = spawn(process.execPath, ["--import", "tsx", file], {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", file], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit", "ipc"],
@@ -80,36 +80,41 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   };
 }
 
-/** 10 MB of text (base64 lines), its first line unique, so that no two uploads are the same file. */
-function textFile(n: number): Buffer<ArrayBuffer> {
-  const text = randomBytes((FILE_BYTES * 3) / 4)
-    .toString("base64")
-    .replace(/.{76}/g, "$&\n");
-  const body = Buffer.alloc(FILE_BYTES);
-  body.write(text, 0, "latin1");
-  body.write(`upload ${n} `.padEnd(20, "."), 0);
-  return body;
-}
-
-async function upload(
-  url: string,
-  token: string,
-  conversationId: string,
-  data: Buffer<ArrayBuffer>,
-): Promise<number> {
-  const form = new FormData();
-  form.append("file", new Blob([data], { type: "text/plain" }), "bench.txt");
-  const started = performance.now();
-  const res = await fetch(`${url}/api/v1/conversations/${conversationId}/files`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
-  });
-  const body = (await res.json()) as { file?: { size: number } };
-  if (res.status !== 201 || body.file?.size !== data.length) {
-    throw new Error(`upload refused: ${res.status} ${JSON.stringify(body)}`);
-  }
-  return performance.now() - started;
+/** The uploading clients, in a process of their own; `go` sends the files and resolves with each one's ms. */
+async function uploader(job: {
+  url: string;
+  token: string;
+  conversationId: string;
+  count: number;
+  atOnce: boolean;
+}): Promise<{ go: () => Promise<number[]> }> {
+  const file = path.join(PROJECT_ROOT, "test/bench/support/uploader-process.ts");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", file, JSON.stringify({ ...job, bytes: FILE_BYTES })],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "pipe", "inherit", "ipc"],
+    },
+  );
+  const failed = new Promise<never>((_, reject) =>
+    child.once("exit", (code) => reject(new Error(`the uploader exited with ${code}`))),
+  );
+  await Promise.race([
+    failed,
+    new Promise<void>((resolve) =>
+      child.stdout!.on("data", (d: Buffer) => /ready/.test(d.toString()) && resolve()),
+    ),
+  ]);
+  return {
+    go: () => {
+      const answer = new Promise<number[]>((resolve) =>
+        child.once("message", (m) => resolve((m as { times: number[] }).times)),
+      );
+      child.send("go");
+      return Promise.race([answer, failed]);
+    },
+  };
 }
 
 /** Samples `measure` every `everyMs` until stopped; resolves with the samples. */
@@ -176,17 +181,22 @@ async function observe(server: Server, socket: ChatClient, answerIn: string, wor
     }
   })();
   await sleep(200);
+  await server.ask({ kind: "loop" });
   const started = performance.now();
   await work();
   const seconds = (performance.now() - started) / 1000;
+  const loop = await server.ask<{ p50: number; p99: number; max: number }>({ kind: "loop" });
   working = false;
   await Promise.all([pings.stop(), rss.stop(), heap.stop(), answers]);
   socket.off("assistant:delta", onDelta);
-  return { seconds, healthz, gaps, peakRss, peakHeap };
+  return { seconds, healthz, gaps, peakRss, peakHeap, loop };
 }
 
 const ms = (values: number[]) =>
   `${fmt(percentile(values, 50), 0)}/${fmt(percentile(values, 99), 0)}/${fmt(Math.max(...values), 0)}`;
+
+const loopMs = (l: { p50: number; p99: number; max: number }) =>
+  `${fmt(l.p50, 0)}/${fmt(l.p99, 0)}/${fmt(l.max, 0)}`;
 
 async function bench(kind: "postgres" | "s3") {
   let s3: S3Server | undefined;
@@ -211,18 +221,16 @@ async function bench(kind: "postgres" | "s3") {
     const [filesIn, answerIn] = [await create("files"), await create("answers")];
     const socket = await connect(server.url, token);
     await call(socket, "conversation:join", { conversationId: answerIn });
-    const files = Array.from({ length: UPLOADS }, (_, i) => textFile(i));
+    const job = { url: server.url, token, conversationId: filesIn };
 
+    // One at a time first: it also warms the server up, so that at rest is measured warm.
+    const one = await (await uploader({ ...job, count: ONE_AT_A_TIME, atOnce: false })).go();
     await sleep(REST_MS);
     const restRss = await rssOf(server.child.pid!);
     const restHeap = (await server.ask<{ heapUsed: number }>({ kind: "memory" })).heapUsed;
     const atRest = await observe(server, socket, answerIn, () => sleep(REST_MS));
-
-    const one: number[] = [];
-    for (let i = 0; i < ONE_AT_A_TIME; i++) one.push(await upload(server.url, token, filesIn, files[i]!));
-    const during = await observe(server, socket, answerIn, () =>
-      Promise.all(files.map((f) => upload(server.url, token, filesIn, f))),
-    );
+    const all = await uploader({ ...job, count: UPLOADS, atOnce: true });
+    const during = await observe(server, socket, answerIn, all.go);
     socket.close();
     return {
       kind,
@@ -233,6 +241,7 @@ async function bench(kind: "postgres" | "s3") {
       heap: `${fmt(restHeap / 2 ** 20, 0)} → ${fmt(during.peakHeap / 2 ** 20, 0)}`,
       healthz: `${ms(atRest.healthz)} → ${ms(during.healthz)}`,
       gaps: `${ms(atRest.gaps)} → ${ms(during.gaps)}`,
+      loop: `${loopMs(atRest.loop)} → ${loopMs(during.loop)}`,
     };
   } finally {
     await server.stop();
@@ -240,7 +249,9 @@ async function bench(kind: "postgres" | "s3") {
   }
 }
 
-const rows = [await bench("postgres"), await bench("s3")];
+const stores = (process.env.BENCH_STORES ?? "postgres,s3").split(",") as ("postgres" | "s3")[];
+const rows = [];
+for (const kind of stores) rows.push(await bench(kind));
 console.log(
   `\n${UPLOADS} uploads of ${FILE_BYTES / MB} MB at once; one at a time: the median of ${ONE_AT_A_TIME}. ` +
     `Latencies in ms as p50/p99/max, at rest → during the ${UPLOADS} uploads; memory in MiB, at rest → highest.\n`,
@@ -262,6 +273,7 @@ const table = rows.map((r) => [
   r.heap,
   r.healthz,
   r.gaps,
+  r.loop,
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
 for (const row of [header, ...table]) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  "));

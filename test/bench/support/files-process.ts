@@ -4,8 +4,10 @@
  * (credentials from the AWS variables, through the SDK's own chain). The demo agent's model is a fake
  * that streams BENCH_ANSWER_CHUNKS words BENCH_ANSWER_CHUNK_MS apart, so that an answer goes on while
  * files are uploaded. Prints `listening <port>`, then answers IPC messages: "memory" (RSS and heap
- * now), "token" (a token for `sub`) and "stop".
+ * now), "loop" (its event loop's delays since the last "loop": p50, p99, max in ms), "token" (a
+ * token for `sub`) and "stop".
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { FakeChatModel } from "../../support/fake-chat-model.js";
 import { startTestServer } from "../../support/test-server.js";
 
@@ -23,8 +25,15 @@ const delayMs = Number(process.env.BENCH_ANSWER_CHUNK_MS ?? 10);
 const model = new FakeChatModel({ chunks: Array.from({ length: chunks }, (_, i) => `w${i} `), delayMs });
 const server = await startTestServer({ env, chatModels: { demo: model } });
 
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+
 process.on("message", (message: { kind: string; sub?: string }) => {
-  if (message.kind === "memory") {
+  if (message.kind === "loop") {
+    const ms = (ns: number) => ns / 1e6;
+    process.send?.({ p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) });
+    loop.reset();
+  } else if (message.kind === "memory") {
     const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
     process.send?.({ rss, heapUsed, external, arrayBuffers });
   } else if (message.kind === "token") {
