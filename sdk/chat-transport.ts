@@ -141,9 +141,7 @@ export class ConfabChatTransport<
   async messages(chatId: string): Promise<UI_MESSAGE[]> {
     const handle = this.client.conversation(chatId);
     await handle.ready();
-    const shown = handle
-      .messages()
-      .filter((m) => m.id !== null && m.role !== "system" && settled(m.status));
+    const shown = handle.messages().filter((m) => m.id !== null && m.role !== "system" && settled(m.status));
     const fileUrls = await this.fileUrls(shown.flatMap((m) => m.parts));
     return shown.map(
       (m) =>

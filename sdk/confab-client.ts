@@ -287,7 +287,11 @@ export class ConfabClient implements HandleHost {
   upload(conversationId: string, file: Blob, options: UploadOptions = {}): Promise<FileResource> {
     if (this.closed) return Promise.reject(closedError("client"));
     return this.api
-      .upload<{ file: FileResource }>(`/conversations/${encodeURIComponent(conversationId)}/files`, file, options)
+      .upload<{ file: FileResource }>(
+        `/conversations/${encodeURIComponent(conversationId)}/files`,
+        file,
+        options,
+      )
       .then((answer) => answer.file);
   }
 

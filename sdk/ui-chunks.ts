@@ -216,7 +216,9 @@ function uiFile(part: FilePart, url: string): UIPart {
 }
 
 /** The Confab file id an AI SDK file part carries, if it came from Confab. */
-export function confabFileId(part: { providerMetadata?: Record<string, unknown> | undefined }): string | null {
+export function confabFileId(part: {
+  providerMetadata?: Record<string, unknown> | undefined;
+}): string | null {
   const confab = part.providerMetadata?.confab as { fileId?: unknown } | undefined;
   return typeof confab?.fileId === "string" ? confab.fileId : null;
 }

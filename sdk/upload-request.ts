@@ -31,7 +31,10 @@ export interface UploadAnswer {
 export const abortedUpload = () => new ConfabError({ code: "aborted", message: "the upload was cancelled" });
 
 /** Sends the file and resolves with the server's answer, whatever its status. */
-export function sendUpload(request: UploadRequest, fetchImpl: typeof fetch | undefined): Promise<UploadAnswer> {
+export function sendUpload(
+  request: UploadRequest,
+  fetchImpl: typeof fetch | undefined,
+): Promise<UploadAnswer> {
   if (request.signal?.aborted) return Promise.reject(abortedUpload());
   return typeof XMLHttpRequest === "function" && fetchImpl === undefined
     ? withXhr(request)
@@ -68,7 +71,9 @@ function withXhr(request: UploadRequest): Promise<UploadAnswer> {
     };
     xhr.onerror = () => {
       done();
-      reject(new ConfabError({ code: "unavailable", message: "the upload failed: no answer from the server" }));
+      reject(
+        new ConfabError({ code: "unavailable", message: "the upload failed: no answer from the server" }),
+      );
     };
     xhr.onabort = () => {
       done();
