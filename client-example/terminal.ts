@@ -202,20 +202,24 @@ class Session {
     const name = path.basename(filePath);
     const { localId } = this.handle.attach(blob, name);
     note(`(uploading ${name}, ${formatSize(blob.size)}…)`);
-    let off = () => {};
-    const told = (list: readonly Attachment[]) => {
-      const attachment = list.find((a) => a.localId === localId);
-      if (!attachment || attachment.status === "uploading") return;
-      off();
-      if (attachment.status === "uploaded") note(`(${name} attached: the next line sends it)`);
-      else {
-        note(`(${name} not uploaded: ${describe(attachment.error)})`);
-        this.handle.detach(localId);
-      }
-    };
-    off = this.handle.on("attachments", told);
-    // It may have failed at once (one file too many).
-    told(this.handle.attachments);
+    // Lines wait their turn: the next one is sent once this file is uploaded (or refused).
+    const ended = await new Promise<Attachment | undefined>((resolve) => {
+      const check = (list: readonly Attachment[]) => {
+        const attachment = list.find((a) => a.localId === localId);
+        if (attachment?.status === "uploading") return false;
+        off();
+        resolve(attachment);
+        return true;
+      };
+      const off = this.handle.on("attachments", (list) => void check(list));
+      // It may have failed at once (one file too many).
+      check(this.handle.attachments);
+    });
+    if (ended?.status === "uploaded") note(`(${name} attached: the next line sends it)`);
+    else if (ended) {
+      note(`(${name} not uploaded: ${describe(ended.error)})`);
+      this.handle.detach(localId);
+    }
   }
 
   private async send(content: string): Promise<void> {
