@@ -9,6 +9,7 @@ import type {
   AssistantMode,
   ConversationResource,
   CreatedInvite,
+  FilePart,
   JoinResult,
   MemberList,
   MemberRole,
@@ -26,6 +27,7 @@ import { ConversationStream, settled, type MessageView } from "./conversation-st
 import { Emitter } from "./emitter.js";
 import { ConfabError, asConfabError, closedError } from "./errors.js";
 import { untilAcknowledged, type Delivery } from "./delivery.js";
+import { blobFromUrl } from "./blob-from-url.js";
 import type { FileResource } from "./file-links.js";
 import { newId } from "./ids.js";
 import { People, type MemberView } from "./people.js";
@@ -128,6 +130,9 @@ export class ConversationHandle {
   private agentResource: AgentResource | undefined;
   private myId: string | null = null;
   private editingId: string | null = null;
+  /** The attachments that came from the message being edited, and their loading. */
+  private carried: string[] = [];
+  private carrying: Promise<void> = Promise.resolve();
   /** What `ready()` gives: the first join until it is done, then the latest. */
   private joined: Promise<void>;
   private firstJoin: { resolve: () => void; reject: (err: unknown) => void } | null = null;
@@ -400,6 +405,8 @@ export class ConversationHandle {
       const given = options.fileIds.length > 0 ? { fileIds: options.fileIds } : {};
       return { fileIds: given, files: [], localIds: [] };
     }
+    // An edit begun just now: its message's files are on their way into the composer.
+    await this.carrying;
     const { files, localIds } = await this.attached.ready();
     return { fileIds: files.length > 0 ? { fileIds: files.map((f) => f.id) } : {}, files, localIds };
   }
@@ -605,7 +612,29 @@ export class ConversationHandle {
   private setEditing(messageId: string | null): void {
     if (this.editingId === messageId) return;
     this.editingId = messageId;
+    // The files of the message edited before, if not sent with its new version, leave the composer.
+    for (const localId of this.carried.splice(0)) this.attached.remove(localId);
+    this.carrying = messageId === null ? Promise.resolve() : this.carryFiles(messageId);
     this.events.emit("editing", this.editing);
+  }
+
+  /**
+   * The files of the message being edited come into the composer as attachments, so that its new
+   * version carries them unless removed. The server takes only files not yet sent: each is read
+   * through its signed link and uploaded again.
+   */
+  private async carryFiles(messageId: string): Promise<void> {
+    const view = this.messages().find((v) => v.id === messageId);
+    const files = (view?.parts ?? []).filter((p): p is FilePart => p.type === "file");
+    try {
+      const blobs = await Promise.all(
+        files.map(async (part) => blobFromUrl(await this.host.fileUrl(part.fileId))),
+      );
+      if (this.editingId !== messageId) return;
+      blobs.forEach((blob, i) => this.carried.push(this.attached.add(blob, files[i]!.name).localId));
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   private fail(err: unknown): void {

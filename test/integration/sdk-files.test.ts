@@ -206,6 +206,44 @@ describe("files through the client SDK against a real server", () => {
     expect(path[1]!.content).to.include("dot.png").and.include("notes.md");
   });
 
+  it("puts an edited message's files into the composer, and its new version carries them unless removed", async () => {
+    const fay = client("fay");
+    const { id } = await fay.createConversation({ agentId: DEMO_AGENT_ID });
+    const handle = await opened(fay, id);
+    handle.attach(new Blob([bytes(png)], { type: "image/png" }), "dot.png");
+    handle.attach(new Blob(["a,b\n1,2\n"], { type: "text/csv" }), "table.csv");
+    const first = await handle.send("two files");
+    await answered(handle, 2);
+
+    handle.beginEdit(first.message.id);
+    const carried = await waitFor(
+      "the edited message's files in the composer",
+      () => handle.attachments,
+      (list) => list.length === 2 && list.every((a) => a.status === "uploaded"),
+    );
+    expect(carried.map((a) => [a.name, a.size])).to.deep.equal([
+      ["dot.png", png.length],
+      ["table.csv", 8],
+    ]);
+    handle.detach(carried[1]!.localId);
+    await handle.submit("only the picture now");
+    expect(handle.attachments).to.deep.equal([]);
+    const edited = (await stored(id, "fay")).find((m) => m.content === "only the picture now");
+    expect(fileParts(edited).map((p) => [p.name, p.size])).to.deep.equal([["dot.png", png.length]]);
+    const original = (await stored(id, "fay")).find((m) => m.id === first.message.id);
+    expect(fileParts(edited)[0]!.fileId).to.not.equal(fileParts(original)[0]!.fileId);
+
+    // Giving up an edit takes its files out of the composer again.
+    handle.beginEdit(edited!.id);
+    await waitFor(
+      "the file carried",
+      () => handle.attachments,
+      (list) => list.length === 1,
+    );
+    handle.cancelEdit();
+    expect(handle.attachments).to.deep.equal([]);
+  });
+
   it("sends useChat's files: uploaded by the transport, named in the answer, and given back as file parts with signed links", async () => {
     const transport = new ConfabChatTransport({ client: client("eve") });
     const { id } = await transport.client.createConversation({ agentId: DEMO_AGENT_ID });
