@@ -15,15 +15,23 @@ export interface Attachment {
   localId: string;
   name: string;
   size: number;
-  /** The type the local file says it has ("" when unknown); the server reads the real one from the bytes. */
+  /**
+   * The type the local file says it has ("" when unknown; the server reads the real one from the
+   * bytes), or the stored file's type.
+   */
   mediaType: string;
-  /** The local bytes: a face may show an image's thumbnail from them (an object URL). */
-  blob: Blob;
+  /**
+   * The local bytes: a face may show an image's thumbnail from them (an object URL). Null for a file
+   * already stored (one the edited message sent): its `part` has its id, for its signed link.
+   */
+  blob: Blob | null;
   status: "uploading" | "uploaded" | "failed";
   /** Bytes sent so far (`size` once uploaded). */
   loaded: number;
-  /** The stored file, once uploaded. */
+  /** The stored file, once uploaded here (null for one the edited message sent). */
   file: FileResource | null;
+  /** The file part the message will hold, once the file is stored. */
+  part: FilePart | null;
   /** Why it failed (the server's refusal: too large, a type not taken…). */
   error: ConfabError | null;
 }
@@ -72,6 +80,7 @@ export class Attachments {
       status: "uploading",
       loaded: 0,
       file: null,
+      part: null,
       error: null,
     };
     const abort = new AbortController();
@@ -94,11 +103,33 @@ export class Attachments {
         },
       })
       .then(
-        (file) => this.update(entry, { status: "uploaded", loaded: view.size, file }),
+        (file) => this.update(entry, { status: "uploaded", loaded: view.size, file, part: filePartOf(file) }),
         (err: unknown) => this.update(entry, { status: "failed", error: asConfabError(err) }),
       );
     this.host.changed(this.list());
     return entry.view;
+  }
+
+  /**
+   * Attaches a file already stored: one the message being edited sent, which its new version may
+   * send again (the server takes it back for that edit only). Nothing is uploaded.
+   */
+  addStored(part: FilePart): Attachment {
+    const view: Attachment = {
+      localId: newId(),
+      name: part.name,
+      size: part.size,
+      mediaType: part.mediaType,
+      blob: null,
+      status: "uploaded",
+      loaded: part.size,
+      file: null,
+      part,
+      error: null,
+    };
+    this.entries.push({ view, abort: new AbortController(), done: Promise.resolve() });
+    this.host.changed(this.list());
+    return view;
   }
 
   /** Removes an attached file, cancelling its upload if it is still under way. */
@@ -115,7 +146,7 @@ export class Attachments {
    * failed one refuses the send (`validation_failed`), so that nothing is sent without a file the
    * person meant to send: they remove it, or attach it again.
    */
-  async ready(): Promise<{ files: FileResource[]; localIds: string[] }> {
+  async ready(): Promise<{ parts: FilePart[]; localIds: string[] }> {
     const taken = [...this.entries];
     await Promise.all(taken.map((e) => e.done));
     const kept = taken.filter((e) => this.entries.includes(e));
@@ -126,7 +157,7 @@ export class Attachments {
         message: `${failed.view.name} was not uploaded (${failed.view.error?.message ?? "failed"}): remove it first`,
       });
     return {
-      files: kept.flatMap((e) => (e.view.file ? [e.view.file] : [])),
+      parts: kept.flatMap((e) => (e.view.part ? [e.view.part] : [])),
       localIds: kept.map((e) => e.view.localId),
     };
   }

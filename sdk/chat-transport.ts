@@ -55,12 +55,12 @@ export class ConfabChatTransport<
       const files = (last?.parts ?? []).filter((p): p is FileUIPart => p.type === "file");
       if (!text.trim() && files.length === 0)
         throw new ConfabError({ code: "validation_failed", message: "the message has no text" });
-      // The message's files, uploaded first; the handle's own attachments are left alone.
-      const fileIds = await this.upload(handle, files, options.abortSignal);
       // `sendMessage({text, messageId})` replaces a message: in Confab, a new version of it (an edit).
       const edited = options.messageId
         ? held.find((m) => m.id === options.messageId && m.role === "user")
         : undefined;
+      // The message's files, uploaded first; the handle's own attachments are left alone.
+      const fileIds = await this.upload(handle, files, edited !== undefined, options.abortSignal);
       answerId = edited
         ? (await handle.edit(edited.id!, text, { fileIds })).assistantMessageId
         : (await handle.send(text, { fileIds })).assistantMessageId;
@@ -80,17 +80,20 @@ export class ConfabChatTransport<
 
   /**
    * Uploads the files of a UI message (`sendMessage({text, files})`: `data:` or `blob:` URLs) and gives
-   * their ids. A file that came from Confab (a message sent anew) is read again through a fresh link
-   * and uploaded again: the server takes only files not yet sent.
+   * their ids. A file that came from Confab goes by its id in an edit (the server takes back the
+   * edited message's files); in a new message it is read again through a fresh link and uploaded
+   * again, since the server takes only files not yet sent.
    */
   private upload(
     handle: ConversationHandle,
     files: readonly FileUIPart[],
+    edit: boolean,
     signal: AbortSignal | undefined,
   ): Promise<string[]> {
     return Promise.all(
       files.map(async (part) => {
         const stored = confabFileId(part);
+        if (stored && edit) return stored;
         const url = stored ? await this.client.fileUrl(stored) : part.url;
         const blob = await blobFromUrl(url);
         const file = await handle.upload(blob, {

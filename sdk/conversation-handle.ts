@@ -22,12 +22,11 @@ import type {
   UserResource,
 } from "../src/protocol/index.js";
 import type { AckDataOf, AckEvent, PayloadOf } from "./acks.js";
-import { Attachments, filePartOf, type Attachment } from "./attachments.js";
+import { Attachments, type Attachment } from "./attachments.js";
 import { ConversationStream, settled, type MessageView } from "./conversation-stream.js";
 import { Emitter } from "./emitter.js";
 import { ConfabError, asConfabError, closedError } from "./errors.js";
 import { untilAcknowledged, type Delivery } from "./delivery.js";
-import { blobFromUrl } from "./blob-from-url.js";
 import type { FileResource } from "./file-links.js";
 import { newId } from "./ids.js";
 import { People, type MemberView } from "./people.js";
@@ -130,9 +129,8 @@ export class ConversationHandle {
   private agentResource: AgentResource | undefined;
   private myId: string | null = null;
   private editingId: string | null = null;
-  /** The attachments that came from the message being edited, and their loading. */
+  /** The attachments that came from the message being edited. */
   private carried: string[] = [];
-  private carrying: Promise<void> = Promise.resolve();
   /** What `ready()` gives: the first join until it is done, then the latest. */
   private joined: Promise<void>;
   private firstJoin: { resolve: () => void; reject: (err: unknown) => void } | null = null;
@@ -308,14 +306,14 @@ export class ConversationHandle {
   async send(content: string, options: SendOptions = {}): Promise<SendResult> {
     const clientMessageId = newId();
     this.typingSignal.stop();
-    const { fileIds, files, localIds } = await this.filesToSend(options);
+    const { fileIds, parts, localIds } = await this.filesToSend(options);
     const { fileIds: _given, ...rest } = options;
     const author = this.myId ? this.people.list().find((m) => m.userId === this.myId) : undefined;
     this.stream.addLocal(
       clientMessageId,
       content,
       author ? { id: author.userId, name: author.name } : null,
-      files.map(filePartOf),
+      parts,
     );
     try {
       const sent = await untilAcknowledged(this.delivery(), () =>
@@ -398,17 +396,15 @@ export class ConversationHandle {
   /** The files a send carries: the ids given, else the attachments once uploaded. */
   private async filesToSend(options: SendOptions): Promise<{
     fileIds: { fileIds?: string[] };
-    files: FileResource[];
+    parts: FilePart[];
     localIds: string[];
   }> {
     if (options.fileIds !== undefined) {
       const given = options.fileIds.length > 0 ? { fileIds: options.fileIds } : {};
-      return { fileIds: given, files: [], localIds: [] };
+      return { fileIds: given, parts: [], localIds: [] };
     }
-    // An edit begun just now: its message's files are on their way into the composer.
-    await this.carrying;
-    const { files, localIds } = await this.attached.ready();
-    return { fileIds: files.length > 0 ? { fileIds: files.map((f) => f.id) } : {}, files, localIds };
+    const { parts, localIds } = await this.attached.ready();
+    return { fileIds: parts.length > 0 ? { fileIds: parts.map((p) => p.fileId) } : {}, parts, localIds };
   }
 
   /** Puts a message in edit: the next `submit` makes a new version of it. */
@@ -614,27 +610,12 @@ export class ConversationHandle {
     this.editingId = messageId;
     // The files of the message edited before, if not sent with its new version, leave the composer.
     for (const localId of this.carried.splice(0)) this.attached.remove(localId);
-    this.carrying = messageId === null ? Promise.resolve() : this.carryFiles(messageId);
+    // The files of the message edited now come into it, so that its new version sends them again
+    // unless removed (the server takes them back for this edit: nothing is uploaded again).
+    const view = messageId === null ? undefined : this.messages().find((v) => v.id === messageId);
+    for (const part of view?.parts ?? [])
+      if (part.type === "file") this.carried.push(this.attached.addStored(part).localId);
     this.events.emit("editing", this.editing);
-  }
-
-  /**
-   * The files of the message being edited come into the composer as attachments, so that its new
-   * version carries them unless removed. The server takes only files not yet sent: each is read
-   * through its signed link and uploaded again.
-   */
-  private async carryFiles(messageId: string): Promise<void> {
-    const view = this.messages().find((v) => v.id === messageId);
-    const files = (view?.parts ?? []).filter((p): p is FilePart => p.type === "file");
-    try {
-      const blobs = await Promise.all(
-        files.map(async (part) => blobFromUrl(await this.host.fileUrl(part.fileId))),
-      );
-      if (this.editingId !== messageId) return;
-      blobs.forEach((blob, i) => this.carried.push(this.attached.add(blob, files[i]!.name).localId));
-    } catch (err) {
-      this.fail(err);
-    }
   }
 
   private fail(err: unknown): void {

@@ -3,17 +3,12 @@
  * a download can show the file. Each is kept until shortly before it expires, and asked for once
  * however many faces want it meanwhile.
  */
-import type { z } from "zod";
-import type { fileResource } from "../src/protocol/index.js";
+import type { FileLink, FileResource } from "../src/protocol/index.js";
 
-/** A file uploaded to a conversation (PROTOCOL.md: files). */
-export type FileResource = z.output<typeof fileResource>;
+export type { FileResource };
 
 /** What `GET /files/:id/url` answers: a path relative to the server, and when it stops working. */
-export interface SignedLink {
-  url: string;
-  expiresAt: string;
-}
+export type SignedLink = FileLink;
 
 /** A link is given out no later than this before it expires: time enough to load what it shows. */
 const MARGIN_MS = 60_000;

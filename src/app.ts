@@ -54,6 +54,9 @@ import { DbToolCatalog } from "./tools/db-tool-catalog.js";
 import { InputChecker } from "./tools/input-checker.js";
 import { McpServerService } from "./tools/mcp-server-service.js";
 import { ToolService } from "./tools/tool-service.js";
+import { FileLinks } from "./files/file-links.js";
+import { FileService } from "./files/file-service.js";
+import { createFileStore } from "./files/file-stores.js";
 
 export type { ConfabServer };
 
@@ -104,7 +107,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const answers = buildAnswers(base);
   const measures = buildMeasures({ ...base, ...sockets, ...answers });
   const delivery = buildDelivery({ ...base, ...sockets });
-  const services = buildServices({ ...base, ...delivery, ...measures, modelRegistry });
+  const services = buildServices({ ...base, ...identity, ...delivery, ...measures, modelRegistry });
   const turns = buildTurns({
     ...base,
     ...sockets,
@@ -126,6 +129,8 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
     admin,
     logger,
     ...config,
+    files: services.files,
+    fileUnsentTtlSeconds: config.files.unsentTtlSeconds,
   });
   return assemble({ ...parts, ...answers, app, stopBackgroundJobs }, options.shutdownGraceMs);
 }
@@ -150,6 +155,8 @@ interface Identity {
   verifier: TokenVerifier;
   signer: TokenSigner | undefined;
   users: UserDirectory;
+  /** Signs files' links (FILE_URL_SECRET, or derived from the JWT secret). */
+  fileLinks: FileLinks;
 }
 
 async function buildIdentity({ config, repositories }: Base): Promise<Identity> {
@@ -159,6 +166,8 @@ async function buildIdentity({ config, repositories }: Base): Promise<Identity> 
     verifier: new TokenVerifier({ ...config.jwt, secret }),
     signer: secret ? new TokenSigner(secret, "HS256", config.jwt) : undefined,
     users: new UserDirectory({ users: repositories.users }),
+    // The configuration requires FILE_URL_SECRET when there is no secret.
+    fileLinks: new FileLinks(config.files.urlSecret ?? secret ?? ""),
   };
 }
 
@@ -280,11 +289,24 @@ interface Services {
   tools: ToolService;
   mcpServers: McpServerService;
   toolCatalog: ToolCatalog;
+  /** Uploads, reading files, and deleting them with what they belong to. */
+  files: FileService;
 }
 
-function buildServices(parts: Base & Delivery & Measures & { modelRegistry: ModelRegistry }): Services {
-  const { repositories, notifier, presence, modelRegistry } = parts;
+function buildServices(
+  parts: Base & Pick<Identity, "fileLinks"> & Delivery & Measures & { modelRegistry: ModelRegistry },
+): Services {
+  const { config, repositories, notifier, presence, modelRegistry } = parts;
   const policy = new ConversationPolicy({ conversations: repositories.conversations });
+  const files = new FileService({
+    files: repositories.files,
+    store: createFileStore(config, repositories),
+    links: parts.fileLinks,
+    policy,
+    limits: parts.limits,
+    logger: parts.logger,
+    maxBytes: config.files.maxBytes,
+  });
   const checker = new InputChecker();
   const { tools, mcpServers } = repositories;
   return {
@@ -293,7 +315,8 @@ function buildServices(parts: Base & Delivery & Measures & { modelRegistry: Mode
     toolCatalog: new DbToolCatalog({ tools, mcpServers, checker, metrics: parts.metrics }),
     modelRegistry,
     policy,
-    conversations: new ConversationService({ repositories, policy, notifier }),
+    files,
+    conversations: new ConversationService({ repositories, policy, notifier, files }),
     members: new MemberService({
       repositories,
       policy,
@@ -330,7 +353,14 @@ function buildTurns(parts: Base & Sockets & Answers & Measures & Delivery & Serv
   const chat: ChatService = new ChatService({
     repositories,
     policy,
-    starter: new TurnStarter({ repositories, policy, recovery, limits: parts.limits, leaseMs }),
+    starter: new TurnStarter({
+      repositories,
+      policy,
+      recovery,
+      limits: parts.limits,
+      leaseMs,
+      files: parts.files,
+    }),
     checkout: new BranchCheckout({ repositories, policy, recovery, leaseMs }),
     writer: new AnswerWriter({
       repositories,
@@ -345,6 +375,7 @@ function buildTurns(parts: Base & Sockets & Answers & Measures & Delivery & Serv
       streamFlushMs: config.streamFlushMs,
       maxOutputTokens: config.maxOutputTokens,
       tools: parts.toolCatalog,
+      files: parts.files,
     }),
     answers,
     recovery,
@@ -366,6 +397,7 @@ function buildAdmin(parts: Base & Identity & Sockets & Delivery & Services & Tur
     notifier: parts.notifier,
     connectedSockets: () => otherNodes.countSockets(),
     stopAnswers: (ids) => chat.stopForErasure(ids),
+    files: parts.files,
     disconnectUser: (userId) => otherNodes.disconnectUser(userId),
     forgetUser: (userId) => {
       users.forget(userId);
@@ -419,6 +451,8 @@ async function buildHttp(parts: Parts, serveClientExample: boolean): Promise<Exp
     tools: parts.tools,
     mcpServers: parts.mcpServers,
     metrics: parts.metrics,
+    files: parts.files,
+    fileMaxBytes: config.files.maxBytes,
     corsOrigins: config.corsOrigins,
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,

@@ -1,20 +1,24 @@
 import type { AdminService } from "./admin/admin-service.js";
 import type { Recovery } from "./chat/recovery.js";
 import type { ToolDecisions } from "./chat/tool-decisions.js";
+import type { FileService } from "./files/file-service.js";
 import type { Logger } from "./observability/logger.js";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
- * What every node does by itself: sweep for dead nodes' answers and for tool calls nobody decided in
- * time (at start, then every `recoveryIntervalMs`), and look hourly whether the daily purge is due (the first node to find it
+ * What every node does by itself: sweep for dead nodes' answers, for tool calls nobody decided in
+ * time and for files nobody sent (at start, then every `recoveryIntervalMs`), and look hourly whether the daily purge is due (the first node to find it
  * due runs it, see `AdminService.purgeIfDue`). Returns what stops them.
  */
 export async function startBackgroundJobs(deps: {
   recovery: Recovery;
   admin: AdminService;
   decisions: Pick<ToolDecisions, "expire">;
+  files: Pick<FileService, "sweepUnsent">;
+  /** FILE_UNSENT_TTL_SECONDS. */
+  fileUnsentTtlSeconds: number;
   recoveryIntervalMs: number;
   toolApprovalTtlSeconds: number;
   purgeAfterDays: number;
@@ -27,6 +31,10 @@ export async function startBackgroundJobs(deps: {
     await deps.decisions
       .expire(deps.toolApprovalTtlSeconds)
       .catch((err: unknown) => logger.warn({ err }, "the approval sweep failed"));
+    // Files uploaded and never sent (or whose upload died with its node) are deleted.
+    await deps.files
+      .sweepUnsent(deps.fileUnsentTtlSeconds)
+      .catch((err: unknown) => logger.warn({ err }, "the unsent-file sweep failed"));
   };
   const sweeper = setInterval(() => void sweep(), deps.recoveryIntervalMs);
   sweeper.unref();

@@ -98,6 +98,8 @@ const schema = z.object({
   RATE_LIMIT_MESSAGES_PER_MINUTE: integer(30, 1),
   RATE_LIMIT_CONNECTIONS_PER_MINUTE: integer(120, 1),
   RATE_LIMIT_REQUESTS_PER_MINUTE: integer(600, 1),
+  /** Files one user may upload a minute (default 20). */
+  RATE_LIMIT_UPLOADS_PER_MINUTE: integer(20, 1),
   /** Events one Socket.IO connection may send per second, joins included (default 30). */
   RATE_LIMIT_SOCKET_EVENTS_PER_SECOND: integer(30, 1),
   STREAM_FLUSH_MS: integer(30, 0, 10_000),
@@ -125,6 +127,15 @@ const schema = z.object({
   RECOVERY_INTERVAL_MS: integer(5_000, 500, 600_000),
   /** A tool call nobody decides within this many seconds is denied (default 86400). */
   TOOL_APPROVAL_TTL_SECONDS: integer(86_400, 1, 31_536_000),
+  /** The largest file one upload may carry, in bytes (default 10 MiB); a larger one gets `413`. */
+  FILE_MAX_BYTES: integer(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+  /**
+   * The key of files' signed links (`GET /files/:id/url`), shared by every node; by default derived
+   * from JWT_SECRET (or the development secret).
+   */
+  FILE_URL_SECRET: z.preprocess(empty, z.string().min(32, "must be at least 32 characters").optional()),
+  /** A file uploaded and never sent is deleted after this many seconds (default 86400, a day). */
+  FILE_UNSENT_TTL_SECONDS: integer(86_400, 1, 31_536_000),
   /** Prefix of every Redis key and channel, so that several deployments can share one Redis (default "confab"). */
   REDIS_KEY_PREFIX: z.preprocess(
     empty,
@@ -167,6 +178,7 @@ export interface Config {
     readonly messagesPerMinute: number;
     readonly connectionsPerMinute: number;
     readonly requestsPerMinute: number;
+    readonly uploadsPerMinute: number;
     readonly socketEventsPerSecond: number;
   };
   readonly streamFlushMs: number;
@@ -182,6 +194,12 @@ export interface Config {
   readonly toolApprovalTtlSeconds: number;
   readonly trustProxy: boolean;
   readonly purgeAfterDays: number;
+  readonly files: {
+    readonly maxBytes: number;
+    /** Unset: derived from the JWT secret. */
+    readonly urlSecret: string | undefined;
+    readonly unsentTtlSeconds: number;
+  };
   readonly providerTimeouts: { readonly firstTokenMs: number; readonly stallMs: number };
   readonly logLevel: Env["LOG_LEVEL"];
 }
@@ -196,10 +214,7 @@ export class ConfigError extends Error {
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(source);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-  const set = (name: string) => (source[name] ?? "").trim() !== "";
-  if (source.NODE_ENV?.trim() === "production" && !set("JWT_SECRET") && !set("JWT_PUBLIC_KEY")) {
-    problems.push("JWT_SECRET: is required in production (or set JWT_PUBLIC_KEY)");
-  }
+  problems.push(...secretProblems(source));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return deepFreeze({
@@ -228,6 +243,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
       connectionsPerMinute: e.RATE_LIMIT_CONNECTIONS_PER_MINUTE,
       requestsPerMinute: e.RATE_LIMIT_REQUESTS_PER_MINUTE,
+      uploadsPerMinute: e.RATE_LIMIT_UPLOADS_PER_MINUTE,
       socketEventsPerSecond: e.RATE_LIMIT_SOCKET_EVENTS_PER_SECOND,
     },
     streamFlushMs: e.STREAM_FLUSH_MS,
@@ -241,12 +257,30 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     toolApprovalTtlSeconds: e.TOOL_APPROVAL_TTL_SECONDS,
     trustProxy: e.TRUST_PROXY === "true" || e.TRUST_PROXY === "1",
     purgeAfterDays: e.PURGE_AFTER_DAYS,
+    files: {
+      maxBytes: e.FILE_MAX_BYTES,
+      urlSecret: e.FILE_URL_SECRET,
+      unsentTtlSeconds: e.FILE_UNSENT_TTL_SECONDS,
+    },
     providerTimeouts: {
       firstTokenMs: e.PROVIDER_FIRST_TOKEN_TIMEOUT_MS,
       stallMs: e.PROVIDER_STALL_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
   });
+}
+
+/** The secrets that must be given together. */
+function secretProblems(source: NodeJS.ProcessEnv): string[] {
+  const set = (name: string) => (source[name] ?? "").trim() !== "";
+  const problems: string[] = [];
+  if (source.NODE_ENV?.trim() === "production" && !set("JWT_SECRET") && !set("JWT_PUBLIC_KEY")) {
+    problems.push("JWT_SECRET: is required in production (or set JWT_PUBLIC_KEY)");
+  }
+  if (set("JWT_PUBLIC_KEY") && !set("JWT_SECRET") && !set("FILE_URL_SECRET")) {
+    problems.push("FILE_URL_SECRET: is required when tokens are verified with JWT_PUBLIC_KEY alone");
+  }
+  return problems;
 }
 
 function deepFreeze<T extends object>(value: T): T {

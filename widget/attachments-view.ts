@@ -136,11 +136,16 @@ export class AttachmentsView {
     const thumb = el("span", "attachment-thumb");
     let objectUrl: string | null = null;
     if (isImage(attachment.mediaType)) {
-      objectUrl = URL.createObjectURL(attachment.blob);
       const img = el("img");
       img.alt = "";
-      img.src = objectUrl;
       thumb.append(img);
+      // The local file's bytes; a file already stored (the edited message's) through its signed link.
+      if (attachment.blob) img.src = objectUrl = URL.createObjectURL(attachment.blob);
+      else if (attachment.part)
+        this.handle.fileUrl(attachment.part.fileId).then(
+          (url) => (img.src = url),
+          () => undefined,
+        );
     } else thumb.textContent = "📄";
     const name = el("span", "attachment-name", attachment.name);
     name.title = attachment.name;

@@ -1,3 +1,4 @@
+import type { FileService } from "../files/file-service.js";
 import type { Repositories } from "../db/repositories/index.js";
 import { pageOf, type ConversationService } from "../conversations/conversation-service.js";
 import { toUserResource } from "../conversations/resources.js";
@@ -25,6 +26,8 @@ export interface AdminServiceDeps {
   disconnectUser: (userId: string) => void;
   /** Forgets what this node remembers of the user. */
   forgetUser: (userId: string) => void;
+  /** Files go with what they belong to; none: no files. */
+  files?: Pick<FileService, "deleteForErasure" | "deleteOfDeletedBefore"> | undefined;
 }
 
 /** What operators see and do: totals, users, any conversation, erasure and retention. */
@@ -82,6 +85,8 @@ export class AdminService {
     // Whom to tell afterwards: the rooms it was a member of, and the other members of what it owned.
     const joined = await this.repos.members.joinedBy(userId);
     const othersInOwned = await this.repos.members.othersInOwnedBy(userId);
+    // Its files' bytes first: once the rows are gone, nothing says which bytes were its.
+    await this.deps.files?.deleteForErasure(userId);
     // One transaction (UserRepository.erase); should PostgreSQL pick it as a deadlock victim (against
     // a send or a recovery sweep, say), it is run again.
     for (let attempt = 1; ; attempt++) {
@@ -117,9 +122,11 @@ export class AdminService {
     return { ...detail, members };
   }
 
-  /** Hard-deletes the conversations soft-deleted more than `olderThanDays` ago. */
-  purge(olderThanDays: number): Promise<number> {
-    return this.repos.conversations.purgeDeletedBefore(new Date(Date.now() - olderThanDays * 86_400_000));
+  /** Hard-deletes the conversations soft-deleted more than `olderThanDays` ago, their files first. */
+  async purge(olderThanDays: number): Promise<number> {
+    const before = new Date(Date.now() - olderThanDays * 86_400_000);
+    await this.deps.files?.deleteOfDeletedBefore(before);
+    return this.repos.conversations.purgeDeletedBefore(before);
   }
 
   /**

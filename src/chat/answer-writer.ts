@@ -19,6 +19,7 @@ import { AnswerSteps, type StepsResult } from "./answer-steps.js";
 import type { AnswerState } from "../db/records.js";
 import type { MessagePart, ToolPart } from "../protocol/index.js";
 import { NO_TOOLS, type ToolCatalog } from "../tools/tool-box.js";
+import type { FileService } from "../files/file-service.js";
 import type { TurnReports } from "./turn-reports.js";
 
 /** A turn whose user message and answer row are stored: what its answer is written from. */
@@ -53,6 +54,8 @@ export interface AnswerWriterDeps {
   maxOutputTokens: number;
   /** Where an answer gets its agent's tools; none: agents have no tools. */
   tools?: ToolCatalog | undefined;
+  /** Where the model's files are read; none: files are not sent. */
+  files?: Pick<FileService, "forPrompt"> | undefined;
 }
 
 /** Where an answer that waited for approval goes on from (PROTOCOL.md: approval, shared). */
@@ -245,7 +248,14 @@ export class AnswerWriter {
     const { agent, conversation, question } = ctx;
     for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
       try {
-        return await buildPrompt(this.deps.conversations.history, agent, conversation, question);
+        const { files } = this.deps;
+        return await buildPrompt(
+          this.deps.conversations.history,
+          agent,
+          conversation,
+          question,
+          files && ((parts) => files.forPrompt(parts)),
+        );
       } catch (err) {
         if (toAppError(err).code !== "unavailable") throw err;
         this.deps.logger.warn({ err, messageId: ctx.assistant.id }, "the history is unavailable: waiting");

@@ -1,8 +1,8 @@
 import type { AgentRecord, ConversationRecord } from "../db/records.js";
 import type { MessageHistory } from "../conversations/message-history.js";
 import { MESSAGE_OVERHEAD_TOKENS, TokenCountCache } from "../tokens/token-counter.js";
-import type { ChatPromptMessage } from "../providers/chat-model.js";
-import type { MessagePart } from "../protocol/index.js";
+import type { ChatPromptMessage, PromptFile } from "../providers/chat-model.js";
+import type { FilePart, MessagePart } from "../protocol/index.js";
 import { stepMessages, textAfterLastStep } from "./tool-steps.js";
 
 /** What a prompt reads of the conversation: the window along the path, and whether a summary is on it. */
@@ -23,6 +23,29 @@ export interface PromptQuestion {
   contentTokens: number;
   authorId?: string | null;
   authorName?: string | null;
+  /** Its parts: the files it sends go with it. */
+  parts?: MessagePart[] | undefined;
+}
+
+/** Reads the bytes of a message's files for the model (PROTOCOL.md: files). */
+export type PromptFileReader = (parts: readonly FilePart[]) => Promise<PromptFile[]>;
+
+const filesOf = (parts: readonly MessagePart[] | undefined): FilePart[] =>
+  parts?.filter((p): p is FilePart => p.type === "file") ?? [];
+
+/** Each user message that sends files gets their bytes (`sources[i]` holds the parts of `named[i]`). */
+async function withFiles(
+  sources: readonly { parts?: MessagePart[] | undefined }[],
+  named: ChatPromptMessage[],
+  read: PromptFileReader | undefined,
+): Promise<ChatPromptMessage[]> {
+  if (!read || !sources.some((m) => m.parts?.some((p) => p.type === "file"))) return named;
+  return Promise.all(
+    named.map(async (message, i) => {
+      const files = filesOf(sources[i]?.parts);
+      return message.role === "user" && files.length > 0 ? { ...message, files: await read(files) } : message;
+    }),
+  );
 }
 
 /**
@@ -72,18 +95,21 @@ function withSteps(
   });
 }
 
-/** The window and the question, their authors named, earlier tool calls sent as steps. */
-function conversationMessages(
+/** The window and the question, their authors named, their files read, earlier tool calls sent as steps. */
+async function conversationMessages(
   window: Parameters<typeof withAuthors>[0] & Parameters<typeof withSteps>[0],
   question: PromptQuestion,
-): ChatPromptMessage[] {
+  read: PromptFileReader | undefined,
+): Promise<ChatPromptMessage[]> {
   const last = {
     role: "user" as const,
     content: question.content,
     authorId: question.authorId ?? null,
     authorName: question.authorName ?? null,
+    parts: question.parts,
   };
-  return withSteps(window, withAuthors([...window, last]));
+  const all = [...window, last];
+  return withSteps(window, await withFiles(all, withAuthors(all), read));
 }
 
 export interface Prompt {
@@ -113,13 +139,19 @@ export async function buildPrompt(
   agent: Pick<AgentRecord, "systemPrompt" | "contextTokens" | "conversationMemoryEnabled">,
   conversation: Pick<ConversationRecord, "summary" | "summaryThroughId" | "summaryThroughSeq">,
   question: PromptQuestion,
+  /** Reads files' bytes; none: files are not sent. */
+  readFiles?: PromptFileReader,
 ): Promise<Prompt> {
   const system: ChatPromptMessage[] = agent.systemPrompt
     ? [{ role: "system", content: agent.systemPrompt }]
     : [];
   const systemTokens =
     system.length > 0 ? (await recurring.count(agent.systemPrompt)) + MESSAGE_OVERHEAD_TOKENS : 0;
-  const last: ChatPromptMessage = { role: "user", content: question.content };
+  const questionFiles = filesOf(question.parts);
+  const last: ChatPromptMessage =
+    readFiles && questionFiles.length > 0
+      ? { role: "user", content: question.content, files: await readFiles(questionFiles) }
+      : { role: "user", content: question.content };
   const lastTokens = question.contentTokens + MESSAGE_OVERHEAD_TOKENS;
   const alone = { id: question.id, seq: question.seq };
   if (!agent.conversationMemoryEnabled) {
@@ -150,7 +182,7 @@ export async function buildPrompt(
     onPath && conversation.summary ? { summary: conversation.summary, through: anchor } : null;
   const summary: ChatPromptMessage[] =
     summaryOnPath && note !== undefined ? [{ role: "system", content: note }] : [];
-  const named = conversationMessages(window.messages, question);
+  const named = await conversationMessages(window.messages, question, readFiles);
   return {
     messages: [...system, ...summary, ...named],
     leftOut,

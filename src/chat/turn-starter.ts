@@ -17,6 +17,7 @@ import type { EditInput, SendInput } from "../protocol/index.js";
 import { countTextTokens } from "../tokens/token-counter.js";
 import type { TurnContext } from "./answer-writer.js";
 import type { Recovery } from "./recovery.js";
+import type { AttachedFiles, FileService } from "../files/file-service.js";
 
 export interface TurnStarterDeps {
   repositories: {
@@ -30,6 +31,8 @@ export interface TurnStarterDeps {
   limits?: Pick<RateLimits, "consume" | "tryConsume" | "refund"> | undefined;
   /** GENERATION_LEASE_MS: an answer not checkpointed this long may belong to a dead node. */
   leaseMs: number;
+  /** The files a message sends; none: messages carry no files. */
+  files?: Pick<FileService, "attach" | "claim"> | undefined;
   /** Counts a message's tokens (by default the tokenizer, in bounded time). */
   countTokens?: ((text: string) => Promise<number>) | undefined;
 }
@@ -99,14 +102,41 @@ export class TurnStarter {
     await this.admit(attempt, context);
     const { agent, place, answers } = accepted(attempt.request, conversation, context);
     const interrupted = await this.endDeadAnswer(tx, conversation.id, context.writing);
+    const attached = await this.attach(tx, attempt, agent);
     const rows = turnRows(attempt, {
       conversation,
       callerName: context.callerName,
       place,
       answerer: answers ? agent : undefined,
+      attached,
     });
     const created = await this.deps.repositories.messages.createTurn(rows, tx);
+    if (attached && created.question) {
+      await this.deps.files!.claim(
+        tx,
+        attempt.written!.fileIds!,
+        created.question.id,
+        resentOf(attempt.request),
+      );
+    }
     return beginningOf(created, { agent, place, interrupted });
+  }
+
+  /**
+   * The files the message sends, checked before anything is stored: the sender's uploads to this
+   * conversation, not sent yet, of types the agent reads. None: the turn carries no files.
+   */
+  private async attach(tx: Tx, attempt: TurnAttempt, agent: AgentRecord): Promise<AttachedFiles | undefined> {
+    const fileIds = attempt.written?.fileIds ?? [];
+    if (fileIds.length === 0) return undefined;
+    if (!this.deps.files) throw new AppError("validation_failed", "this server takes no files");
+    return this.deps.files.attach(tx, {
+      conversationId: attempt.conversationId,
+      fileIds,
+      senderId: attempt.principal.userId,
+      resent: resentOf(attempt.request),
+      agent,
+    });
   }
 
   /** Locks the conversation, then reads what the turn must know of it. */
@@ -275,9 +305,11 @@ function turnRows(
     place: Place;
     /** The agent that answers; none when the turn starts no answer. */
     answerer: AgentRecord | undefined;
+    /** The files the message sends. */
+    attached: AttachedFiles | undefined;
   },
 ): NewTurn {
-  const { conversation, place, answerer } = where;
+  const { conversation, place, answerer, attached } = where;
   return {
     conversationId: conversation.id,
     seq: conversation.totalMessages + 1,
@@ -287,7 +319,8 @@ function turnRows(
             parentId: place.parentId,
             content: written.content,
             clientMessageId: written.clientMessageId ?? null,
-            contentTokens,
+            contentTokens: contentTokens + (attached?.tokens ?? 0),
+            fileParts: attached?.parts ?? [],
             metadata: written.metadata ?? {},
             author: { id: principal.userId, name: where.callerName },
           },
@@ -304,6 +337,10 @@ function turnRows(
       : {}),
   };
 }
+
+/** An edit may send again the files of the message it replaces. */
+const resentOf = (request: TurnRequest): string | null =>
+  request.kind === "edit" ? request.input.messageId : null;
 
 /**
  * Where the turn's first new message goes in the tree: after the head (a send), beside the edited

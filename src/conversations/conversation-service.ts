@@ -1,3 +1,4 @@
+import type { FileService } from "../files/file-service.js";
 import type { Principal } from "../auth/claims.js";
 import type { AgentRecord, ConversationRecord, MemberConversation, TemplateRecord } from "../db/records.js";
 import type { Repositories } from "../db/repositories/index.js";
@@ -38,6 +39,8 @@ export interface ConversationServiceDeps {
   repositories: Pick<Repositories, "conversations" | "messages" | "agents" | "templates">;
   policy: ConversationPolicy;
   notifier: Notifier;
+  /** A deleted conversation's files go with it; none: no files. */
+  files?: Pick<FileService, "deleteOfConversations"> | undefined;
 }
 
 /** The rules of a user's conversations: listing, reading, changes, soft deletion, stats. */
@@ -228,6 +231,8 @@ export class ConversationService {
   async remove(principal: Principal, id: string): Promise<void> {
     const conversation = await this.require(principal, id, "manage");
     await this.changed(id, { status: "deleted", deletedAt: new Date() });
+    // Its files go now (PROTOCOL.md: files); should the store be away, the purge deletes them later.
+    await this.deps.files?.deleteOfConversations([id]).catch(() => undefined);
     this.deps.notifier.conversationDeleted(conversation);
     this.deps.notifier.activity({
       type: "conversation.deleted",

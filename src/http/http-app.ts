@@ -28,6 +28,8 @@ import { adminRoutes } from "./routes/admin-routes.js";
 import { conversationRoutes } from "./routes/conversation-routes.js";
 import { devTokenRoute } from "./routes/dev-token-route.js";
 import { userRoutes } from "./routes/user-routes.js";
+import { fileRoutes, signedFileRoute } from "./routes/file-routes.js";
+import type { FileService } from "../files/file-service.js";
 
 export interface HttpAppDeps {
   verifier: TokenVerifier;
@@ -54,6 +56,9 @@ export interface HttpAppDeps {
   tools: ToolService;
   mcpServers: McpServerService;
   metrics: Metrics;
+  files: FileService;
+  /** FILE_MAX_BYTES. */
+  fileMaxBytes: number;
   /** CORS_ORIGINS; unset: any origin outside production, same origin only in production. */
   corsOrigins: readonly string[] | undefined;
   isProduction: boolean;
@@ -100,6 +105,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     res.json(openApiDocument());
   });
   if (deps.devTokenSigner) api.use(devTokenRoute(deps.devTokenSigner));
+  // A signed link is its own credential: before the token is asked for.
+  api.use(signedFileRoute(deps));
   api.use(requireUser(deps.verifier, deps.users));
   api.use(async (req, _res, next) => {
     await deps.limits.consume("request", principalOf(req).userId);
@@ -107,6 +114,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   });
   api.use(userRoutes(deps));
   api.use(memberRoutes(deps));
+  api.use(fileRoutes(deps));
   api.use("/conversations", conversationRoutes(deps));
   api.use("/admin", adminRoutes(deps));
   api.use(notFoundRoute);

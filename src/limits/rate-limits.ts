@@ -9,7 +9,7 @@ import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
-export type LimitKind = "message" | "connection" | "request" | "socketEvent" | "refusedSend";
+export type LimitKind = "message" | "connection" | "request" | "upload" | "socketEvent" | "refusedSend";
 
 export interface RateLimitsDeps {
   /** The sizes of the limits (RATE_LIMIT_*). */
@@ -48,6 +48,7 @@ export class RateLimits {
       message: make("message", rateLimits.messagesPerMinute),
       connection: make("connection", rateLimits.connectionsPerMinute),
       request: make("request", rateLimits.requestsPerMinute),
+      upload: make("upload", rateLimits.uploadsPerMinute),
       // Sends that started nothing give their message back, at most twice the message limit a minute.
       refusedSend: make("refusedSend", 2 * rateLimits.messagesPerMinute),
       socketEvent: new RateLimiterMemory({
@@ -100,6 +101,7 @@ const NAMES: Record<LimitKind, string> = {
   message: "messages",
   connection: "connections",
   request: "requests",
+  upload: "uploads",
   socketEvent: "events on this connection",
   refusedSend: "refused sends",
 };

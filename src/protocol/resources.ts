@@ -219,6 +219,7 @@ export type UserResource = z.output<typeof userResource>;
 export type AgentResource = z.output<typeof agentResource>;
 export type ConversationResource = z.output<typeof conversationResource>;
 export type MessageResource = z.output<typeof messageResource>;
+export type FileResource = z.output<typeof fileResource>;
 export type MessageStatus = MessageResource["status"];
 export type GenerationSnapshot = z.output<typeof generationSnapshot>;
 export type Branch = z.output<typeof branch>;

@@ -3,6 +3,7 @@ import {
   agentResource,
   conversationResource,
   createdInvite,
+  fileResource,
   inviteResource,
   memberResource,
   messageResource,
@@ -39,6 +40,15 @@ export const turnResult = z.object({
 });
 
 export const memberList = z.object({ members: z.array(memberResource).describe("the owner first") });
+/** `POST /conversations/:id/files`. */
+export const uploadedFile = z.object({ file: fileResource });
+/** `GET /conversations/:id/files`: its stored files, oldest first. */
+export const fileList = z.object({ files: z.array(fileResource) });
+/** `GET /files/:id/url`: a link to the bytes that needs no token. */
+export const fileLink = z.object({
+  url: z.string().describe("relative to the server's origin; valid for 5 minutes"),
+  expiresAt: z.string().describe("ISO 8601 time"),
+});
 export const inviteList = z.object({ invites: z.array(inviteResource) });
 export { createdInvite };
 /** `POST /invites/:token/accept`: the conversation, with the caller's role. */
@@ -120,6 +130,9 @@ export const purgeResult = z.object({ purged: z.number().int() });
 
 export type StopResult = z.output<typeof stopResult>;
 export type MemberList = z.output<typeof memberList>;
+export type UploadedFile = z.output<typeof uploadedFile>;
+export type FileList = z.output<typeof fileList>;
+export type FileLink = z.output<typeof fileLink>;
 export type InviteList = z.output<typeof inviteList>;
 export type AcceptedInvite = z.output<typeof acceptedInvite>;
 export type AdminConversationDetail = z.output<typeof adminConversationDetail>;

@@ -1,5 +1,5 @@
 import type { ChatRequest, ChatStreamPart, FinishReason, Usage } from "./chat-model.js";
-import { compatibleMessages, compatibleTools } from "./compatible-messages.js";
+import { compatibleMessages, compatibleTools, type CompatibleFilePart } from "./compatible-messages.js";
 import { CompatibleToolCalls } from "./compatible-tool-calls.js";
 import { cutOffError, malformedError, toProviderError, type SdkErrorClasses } from "./provider-error.js";
 import { guardStream } from "./stream-guard.js";
@@ -29,13 +29,13 @@ export interface CompatibleDialect<C extends CompatibleChunk> {
 
 /**
  * What every chat-completions request of an answer holds: the model, the prompt's messages (see
- * `compatibleMessages`), the tools when there are any, the temperature, and streaming on. Each
- * vendor adds its own.
+ * `compatibleMessages`, the files as `filePart` makes them), the tools when there are any, the
+ * temperature, and streaming on. Each vendor adds its own.
  */
-export function compatibleRequest(request: ChatRequest) {
+export function compatibleRequest<P>(request: ChatRequest, filePart: CompatibleFilePart<P>) {
   return {
     model: request.model,
-    messages: compatibleMessages(request.messages),
+    messages: compatibleMessages(request.messages, filePart),
     ...compatibleTools(request.tools),
     temperature: request.temperature,
     stream: true as const,

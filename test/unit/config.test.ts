@@ -15,8 +15,10 @@ describe("configuration", () => {
       messagesPerMinute: 30,
       connectionsPerMinute: 120,
       requestsPerMinute: 600,
+      uploadsPerMinute: 20,
       socketEventsPerSecond: 30,
     });
+    expect(c.files).to.deep.equal({ maxBytes: 10 * 1024 * 1024, urlSecret: undefined, unsentTtlSeconds: 86_400 });
     expect(c.databaseUrl).to.equal(undefined);
   });
 

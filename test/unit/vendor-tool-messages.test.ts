@@ -3,7 +3,7 @@ import { anthropicMessages } from "../../src/providers/anthropic/anthropic-messa
 import type { ChatPromptMessage, ChatStreamPart } from "../../src/providers/chat-model.js";
 import { argumentsText, compatibleMessages } from "../../src/providers/compatible-messages.js";
 import { type CompatibleChunk, readCompatibleStream } from "../../src/providers/openai-compatible-stream.js";
-import { mapOpenAIFinishReason } from "../../src/providers/openai/index.js";
+import { mapOpenAIFinishReason, openAIFilePart } from "../../src/providers/openai/index.js";
 
 const DIALECT = {
   vendor: "openai",
@@ -40,7 +40,9 @@ describe("the vendors' tool messages", () => {
 
     it("sends a tool message with no call id as an empty id rather than dropping it", () => {
       const messages: ChatPromptMessage[] = [{ role: "tool", content: "ok" }];
-      expect(compatibleMessages(messages)).to.deep.equal([{ role: "tool", content: "ok", tool_call_id: "" }]);
+      expect(compatibleMessages(messages, openAIFilePart)).to.deep.equal([
+        { role: "tool", content: "ok", tool_call_id: "" },
+      ]);
     });
 
     it("gathers calls from servers that leave out the id, the index, or send the name late", async () => {

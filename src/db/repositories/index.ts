@@ -3,6 +3,8 @@ import type { Models } from "../models/index.js";
 import type { Tx } from "../records.js";
 import { AgentRepository } from "./agent-repository.js";
 import { ConversationRepository } from "./conversation-repository.js";
+import { FileChunkRepository } from "./file-chunk-repository.js";
+import { FileRepository } from "./file-repository.js";
 import { InviteRepository } from "./invite-repository.js";
 import { McpServerRepository } from "./mcp-server-repository.js";
 import { MemberRepository } from "./member-repository.js";
@@ -15,6 +17,8 @@ import { UserRepository } from "./user-repository.js";
 export {
   AgentRepository,
   ConversationRepository,
+  FileChunkRepository,
+  FileRepository,
   InviteRepository,
   MaintenanceRepository,
   McpServerRepository,
@@ -25,6 +29,7 @@ export {
   UserRepository,
 };
 export type { ConversationFilter, TurnContextRecord, TurnLookup } from "./conversation-repository.js";
+export type { FileRecord } from "./file-repository.js";
 export type { MessageText, NewTurn, StoredTurn, TreeRow } from "./message-repository.js";
 export { DuplicateClientMessageId } from "./message-repository.js";
 
@@ -39,6 +44,9 @@ export interface Repositories {
   invites: InviteRepository;
   tools: ToolRepository;
   mcpServers: McpServerRepository;
+  files: FileRepository;
+  /** The PostgreSQL file store's bytes. */
+  fileChunks: FileChunkRepository;
   maintenance: MaintenanceRepository;
   /** Runs `work` in one transaction, handed to each repository call that is part of it. */
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
@@ -59,6 +67,8 @@ export function createRepositories(sequelize: Sequelize, models: Models): Reposi
     invites: new InviteRepository(models),
     tools: new ToolRepository(sequelize, models),
     mcpServers: new McpServerRepository(models),
+    files: new FileRepository(sequelize),
+    fileChunks: new FileChunkRepository(sequelize),
     maintenance: new MaintenanceRepository(sequelize),
     transaction: (work) => sequelize.transaction(work),
     ping: async () => {

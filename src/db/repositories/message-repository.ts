@@ -1,6 +1,6 @@
 import { QueryTypes, UniqueConstraintError } from "sequelize";
 import type { Models } from "../models/index.js";
-import type { AdminStats, MessagePart } from "../../protocol/index.js";
+import type { AdminStats, FilePart, MessagePart } from "../../protocol/index.js";
 import {
   inTx,
   type BranchedMessage,
@@ -57,6 +57,8 @@ export interface NewTurn {
     content: string;
     clientMessageId: string | null;
     contentTokens: number;
+    /** The files it sends, before its text. */
+    fileParts?: FilePart[];
     metadata: Record<string, unknown>;
     author: { id: string; name: string | null };
   };
@@ -87,14 +89,16 @@ const CREATE_TURN = (returned: { message: string; conversation: string }) => `
            $conversationId::uuid AS conversation_id, $seq::int AS seq,
            $storesQuestion::boolean AS stores_question, $startsAnswer::boolean AS starts_answer,
            $parentId::uuid AS parent_id, $content::text AS content, $clientMessageId::text AS client_message_id,
-           $contentTokens::int AS content_tokens, $metadata::jsonb AS metadata,
+           $contentTokens::int AS content_tokens, $metadata::jsonb AS metadata, $fileParts::jsonb AS file_parts,
            $authorId::text AS author_id, $authorName::text AS author_name,
            $modelUsed::text AS model_used, $llmProvider::text AS llm_provider, $temperature::float8 AS temperature
   ), inserted AS (
     INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, parts, status, client_message_id,
                           content_tokens, metadata, model_used, llm_provider, temperature, author_id, author_name)
     SELECT question, conversation_id, parent_id, seq, 'user', content,
-           jsonb_build_array(jsonb_build_object('type', 'text', 'text', content)), 'complete', client_message_id,
+           file_parts || CASE WHEN content = '' THEN '[]'::jsonb
+                              ELSE jsonb_build_array(jsonb_build_object('type', 'text', 'text', content)) END,
+           'complete', client_message_id,
            content_tokens, metadata, NULL::text, NULL::text, NULL::float8, author_id, author_name
       FROM v WHERE stores_question
     UNION ALL
@@ -130,6 +134,7 @@ function turnParameters({ conversationId, seq, question, answerParentId, answer 
     clientMessageId: question?.clientMessageId ?? null,
     contentTokens: question?.contentTokens ?? 0,
     metadata: JSON.stringify(question?.metadata ?? {}),
+    fileParts: JSON.stringify(question?.fileParts ?? []),
     authorId: question?.author.id ?? null,
     authorName: question?.author.name ?? null,
     modelUsed: answer?.modelUsed ?? null,
@@ -552,7 +557,9 @@ export class MessageRepository {
        )
        SELECT m.id, m.seq, m.role, m.content, m.content_tokens AS "contentTokens", m.status,
               m.author_id AS "authorId", m.author_name AS "authorName",
-              CASE WHEN m.role = 'assistant' THEN m.parts END AS parts, up.used,
+              -- Answers' parts (their tool calls) and a user message's when it sends files.
+              CASE WHEN m.role = 'assistant' OR m.parts @> '[{"type": "file"}]'::jsonb THEN m.parts END AS parts,
+              up.used,
               -- Left out: a message over the budget was reached, or the walk stopped before the start.
               (SELECT bool_or(u.used > $2 OR (u.parent_id IS NOT NULL AND u.depth >= $4)) FROM up u) AS more
          FROM (SELECT 1) AS one

@@ -6,6 +6,7 @@ import type {
 } from "@anthropic-ai/sdk/resources/messages";
 import { namePrefix } from "../author-name.js";
 import { DEFAULT_MAX_OUTPUT_TOKENS, type ChatPromptMessage, type ChatRequest } from "../chat-model.js";
+import { anthropicFileBlock } from "./anthropic-file-block.js";
 
 /** What the API asks on top of the thinking budget, so that the answer itself has room. */
 const ANSWER_ROOM_TOKENS = 1024;
@@ -77,7 +78,7 @@ function anthropicMessage(m: ChatPromptMessage): MessageParam {
     };
   }
   const text = m.name === undefined ? m.content : namePrefix(m.name, m.content);
-  if (m.role === "user") return { role: "user", content: text };
+  if (m.role === "user") return { role: "user", content: userContent(m, text) };
   if (!m.toolCalls?.length && !m.thinking?.length) return { role: "assistant", content: text };
   const blocks: ContentBlockParam[] = (m.thinking ?? []).map((t) => ({
     type: "thinking",
@@ -89,6 +90,21 @@ function anthropicMessage(m: ChatPromptMessage): MessageParam {
     blocks.push({ type: "tool_use", id: call.id, name: call.name, input: toolInput(call.input) });
   }
   return { role: "assistant", content: blocks };
+}
+
+/**
+ * A user message's content: its text as a string when it has no files (as it always was); otherwise
+ * the files first (Anthropic advises images and documents before the question), then the text. With
+ * no text (or only spaces), the author's name alone still says who sent the files ("Ada:"); a blank
+ * text block is left out, since the API rejects one.
+ */
+function userContent(m: ChatPromptMessage, text: string): MessageParam["content"] {
+  if (!m.files?.length) return text;
+  const blocks = m.files.map(anthropicFileBlock);
+  const said =
+    m.content.trim() === "" ? (m.name === undefined ? "" : namePrefix(m.name, "").trimEnd()) : text;
+  if (said !== "") blocks.push({ type: "text", text: said });
+  return blocks;
 }
 
 /** Anthropic takes a call's input only as an object: raw text that was not JSON goes back as `{}`. */

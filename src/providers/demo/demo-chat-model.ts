@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { estimateFileTokens } from "../../tokens/file-tokens.js";
 import { countTextTokens } from "../../tokens/token-counter.js";
-import type { ChatModel, ChatRequest, ChatStreamPart } from "../chat-model.js";
+import type { ChatModel, ChatRequest, ChatStreamPart, PromptFile } from "../chat-model.js";
+import { describeFiles } from "./describe-files.js";
 
 export interface DemoChatModelOptions {
   /** Milliseconds between two words (default 25). */
@@ -44,7 +46,10 @@ export class DemoChatModel implements ChatModel {
       };
     }
     let inputTokens = 0;
-    for (const m of request.messages) inputTokens += (await countTextTokens(m.content)) + 4;
+    for (const m of request.messages) {
+      inputTokens += (await countTextTokens(m.content)) + 4;
+      for (const file of m.files ?? []) inputTokens += estimateFileTokens("demo", file);
+    }
     yield {
       type: "finish",
       finishReason: call ? "tool_calls" : "stop",
@@ -101,7 +106,9 @@ function composeAfterTools(request: ChatRequest): string {
 export async function composeReply(request: ChatRequest): Promise<string> {
   if (request.purpose === "title") return composeTitle(request);
   if (request.purpose === "summary") return composeSummary(request);
-  if (request.messages.at(-1)?.role === "tool") return composeAfterTools(request);
+  const last = request.messages.at(-1);
+  if (last?.role === "tool") return composeAfterTools(request);
+  if (last?.role === "user" && last.files?.length) return composeAboutFiles(last.files, last.content);
   const userMessages = request.messages.filter((m) => m.role === "user");
   const latest = userMessages.at(-1)?.content ?? "";
   const turn = userMessages.length;
@@ -121,6 +128,12 @@ export async function composeReply(request: ChatRequest): Promise<string> {
   if (summary) parts.push("I also have a summary of what we said long ago.");
   parts.push("I am the demo model: I need no key and no network, and I answer the same way every time.");
   return parts.join(" ");
+}
+
+/** A message with files: what the model was sent (it reads no file), and the text if there is one. */
+function composeAboutFiles(files: PromptFile[], text: string): string {
+  const said = text.trim() === "" ? "" : ` You said: "${quote(text)}".`;
+  return `${describeFiles(files)}${said} I am the demo model: I can tell what you sent, but not read it.`;
 }
 
 /** The last message of a title request quotes the conversation's opening; its first words make the title. */

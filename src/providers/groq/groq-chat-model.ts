@@ -13,6 +13,7 @@ import {
 } from "../openai-compatible-stream.js";
 import { providerError } from "../provider-error.js";
 import type { VendorModelOptions } from "../vendor-client.js";
+import { groqFilePart } from "./groq-file-part.js";
 import { convertGroqUsage } from "./convert-groq-usage.js";
 import { mapGroqFinishReason } from "./map-groq-finish-reason.js";
 
@@ -37,7 +38,7 @@ export class GroqChatModel implements ChatModel {
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
     const body: ChatCompletionCreateParamsStreaming = {
-      ...compatibleRequest(request),
+      ...compatibleRequest(request, groqFilePart),
       // Groq deprecated max_tokens in favour of OpenAI's newer name.
       ...(request.maxOutputTokens === undefined ? {} : { max_completion_tokens: request.maxOutputTokens }),
     };

@@ -11,6 +11,7 @@ import {
   type CompatibleDialect,
 } from "../openai-compatible-stream.js";
 import type { VendorModelOptions } from "../vendor-client.js";
+import { openAIFilePart } from "./openai-file-part.js";
 import { convertOpenAIUsage } from "./convert-openai-usage.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 
@@ -34,7 +35,7 @@ export class OpenAIChatModel implements ChatModel {
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
     const body: ChatCompletionCreateParamsStreaming = {
-      ...compatibleRequest(request),
+      ...compatibleRequest(request, openAIFilePart),
       ...(request.maxOutputTokens === undefined ? {} : { [this.maxTokensField]: request.maxOutputTokens }),
       stream_options: { include_usage: true },
     };

@@ -113,6 +113,7 @@ function memoryLimits(messagesPerMinute: number, logger: Logger): RateLimits {
     messagesPerMinute,
     connectionsPerMinute: 1000,
     requestsPerMinute: 1000,
+    uploadsPerMinute: 1000,
     socketEventsPerSecond: 1000,
   };
   return new RateLimits({ rateLimits, logger, keyPrefix: newId("limit") });

@@ -32,6 +32,7 @@ export function agentRecord(overrides: Partial<AgentRecord> = {}): AgentRecord {
     toolIds: [],
     maxSteps: 5,
     reasoning: null,
+    acceptsFiles: ["text/plain"],
     createdAt: at,
     updatedAt: at,
     ...overrides,

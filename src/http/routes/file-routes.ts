@@ -1,0 +1,162 @@
+import type { Request, Response } from "express";
+import { Router } from "express";
+import busboy from "busboy";
+import { pipeline } from "node:stream/promises";
+import { AppError, validationFailed } from "../../errors.js";
+import type { FileService, OpenedFile, Upload } from "../../files/file-service.js";
+import { id, isImageType, isTextType, type FileList, type FileLink } from "../../protocol/index.js";
+import { parse } from "../../validation.js";
+import { principalOf } from "../request-context.js";
+
+/** Room for a multipart body's boundaries and headers around the file itself. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+export interface FileRouteDeps {
+  files: FileService;
+  /** FILE_MAX_BYTES. */
+  fileMaxBytes: number;
+}
+
+/**
+ * Files (PROTOCOL.md: files), for callers with a token: upload to a conversation, list its files,
+ * read one, and get a signed link to it.
+ */
+export function fileRoutes(deps: FileRouteDeps): Router {
+  const router = Router();
+  const { files } = deps;
+
+  router.post("/conversations/:id/files", async (req, res) => {
+    const conversationId = parse(id, req.params.id, "conversation id");
+    const file = await receive(req, deps, (upload) => files.upload(principalOf(req), conversationId, upload));
+    res.status(201).json({ file });
+  });
+
+  router.get("/conversations/:id/files", async (req, res) => {
+    const body: FileList = {
+      files: await files.list(principalOf(req), parse(id, req.params.id, "conversation id")),
+    };
+    res.json(body);
+  });
+
+  router.get("/files/:id/content", async (req, res) => {
+    await send(res, await files.open(principalOf(req), parse(id, req.params.id, "file id")));
+  });
+
+  router.get("/files/:id/url", async (req, res) => {
+    const body: FileLink = await files.link(principalOf(req), parse(id, req.params.id, "file id"));
+    res.json(body);
+  });
+  return router;
+}
+
+/**
+ * `GET /files/:id/content?expires=…&signature=…`: a signed link needs no token (an `<img>` sends
+ * none). Without a signature the request goes on to the route that asks for a token.
+ */
+export function signedFileRoute(deps: Pick<FileRouteDeps, "files">): Router {
+  const router = Router();
+  router.get("/files/:id/content", async (req, res, next) => {
+    const { expires, signature } = req.query;
+    if (expires === undefined && signature === undefined) {
+      next();
+      return;
+    }
+    const fileId = parse(id, req.params.id, "file id");
+    const text = (v: unknown) => (typeof v === "string" ? v : "");
+    const opened = await deps.files.openSigned(fileId, text(expires), text(signature));
+    // The link is what grants access: a page of another origin (the widget's host) may show it.
+    res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
+    await send(res, opened);
+  });
+  return router;
+}
+
+/**
+ * Streams the multipart body's one file (field `file`) into `store`. A body announced larger than
+ * the limit is refused before it is read; past the limit mid-stream the upload is cut, and the
+ * rest of the body is read and dropped so that the client gets the answer rather than a reset.
+ */
+function receive<T>(req: Request, deps: FileRouteDeps, store: (upload: Upload) => Promise<T>): Promise<T> {
+  const type = req.headers["content-type"] ?? "";
+  if (!/^multipart\/form-data\s*;/i.test(type)) {
+    return Promise.reject(validationFailed("send the file as multipart/form-data, in the field `file`"));
+  }
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (Number.isFinite(declared) && declared > deps.fileMaxBytes + MULTIPART_OVERHEAD) {
+    req.resume();
+    return Promise.reject(tooLarge(deps.fileMaxBytes));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        // One byte past the limit, so that the inspector sees the file is too large.
+        limits: { files: 1, fileSize: deps.fileMaxBytes + 1, fields: 10, fieldSize: 1024, parts: 12 },
+        defParamCharset: "utf8",
+      });
+    } catch {
+      reject(validationFailed("the multipart body cannot be read"));
+      return;
+    }
+    let started = false;
+    const fail = (err: unknown) => {
+      req.unpipe(parser);
+      req.resume();
+      reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    parser.on("file", (field, stream, info) => {
+      if (field !== "file" || started) {
+        stream.resume();
+        return;
+      }
+      started = true;
+      store({ name: info.filename ?? "file", claimedType: info.mimeType ?? "", body: stream }).then(
+        (result) => {
+          req.resume();
+          resolve(result);
+        },
+        fail,
+      );
+    });
+    parser.on("error", () => {
+      if (!started) fail(validationFailed("the multipart body cannot be read"));
+    });
+    parser.on("close", () => {
+      if (!started) fail(validationFailed("the body holds no file in the field `file`"));
+    });
+    req.on("aborted", () => fail(validationFailed("the upload was cut off")));
+    req.pipe(parser);
+  });
+}
+
+const tooLarge = (maxBytes: number) =>
+  new AppError("payload_too_large", `a file may have at most ${maxBytes} bytes`);
+
+/** A file's bytes, never as a page: its stored type, nosniff, and `attachment` for all but images. */
+async function send(res: Response, { file, body }: OpenedFile): Promise<void> {
+  res.setHeader(
+    "Content-Type",
+    isTextType(file.mediaType) ? `${file.mediaType}; charset=utf-8` : file.mediaType,
+  );
+  res.setHeader("Content-Length", String(file.size));
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader(
+    "Content-Disposition",
+    disposition(isImageType(file.mediaType) ? "inline" : "attachment", file.name),
+  );
+  res.setHeader("Content-Security-Policy", "default-src 'none'; sandbox");
+  res.setHeader("Cache-Control", "private, max-age=300");
+  try {
+    await pipeline(body, res);
+  } catch {
+    // The store failed or the client left mid-file: the response is cut (its length says so).
+    res.destroy();
+  }
+}
+
+/** `Content-Disposition` with an ASCII fallback and the UTF-8 name (RFC 6266). */
+function disposition(kind: "inline" | "attachment", name: string): string {
+  const ascii = name.replace(/[^\x20-\x7E]|["\\%]/g, "_");
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}

@@ -1,0 +1,90 @@
+import { deflateSync } from "node:zlib";
+import type { FileResource } from "../../src/protocol/index.js";
+
+/** CRC-32 of PNG chunks (the table-less bitwise form: tests make few images). */
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/**
+ * A valid PNG of `width`×`height` pixels of one colour. With `declared`, the header claims that size
+ * while the pixels are `width`×`height`'s: an image bomb's header on a small file.
+ */
+export function png(
+  width: number,
+  height: number,
+  options: { rgb?: [number, number, number]; declared?: [number, number] } = {},
+): Buffer {
+  const [r, g, b] = options.rgb ?? [200, 40, 40];
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(options.declared?.[0] ?? width, 0);
+  ihdr.writeUInt32BE(options.declared?.[1] ?? height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // truecolour
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(pixels)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+/** A one-page PDF that says `text` (enough for a sniffer and a vendor; not laid out). */
+export function pdf(text = "Hello"): Buffer {
+  return Buffer.from(
+    `%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [3 0 R] /Count 1>> endobj\n` +
+      `3 0 obj <</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R>> endobj\n` +
+      `4 0 obj <</Length ${text.length + 30}>> stream\nBT /F1 12 Tf 20 100 Td (${text}) Tj ET\nendstream endobj\n` +
+      `trailer <</Root 1 0 R>>\n%%EOF\n`,
+    "latin1",
+  );
+}
+
+export interface UploadAnswer {
+  status: number;
+  body: { file?: FileResource; error?: { code: string; message: string } };
+}
+
+/** Uploads `bytes` as `name` (claimed type `type`) to a conversation, as multipart in field `file`. */
+export async function uploadFile(
+  baseUrl: string,
+  token: string,
+  conversationId: string,
+  bytes: Buffer,
+  name: string,
+  type = "application/octet-stream",
+): Promise<UploadAnswer> {
+  const form = new FormData();
+  form.append("file", new Blob([new Uint8Array(bytes)], { type }), name);
+  const res = await fetch(`${baseUrl}/api/v1/conversations/${conversationId}/files`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  return { status: res.status, body: (await res.json()) as UploadAnswer["body"] };
+}
+
+/** `uploadFile`, expecting `201`: the stored file. */
+export async function uploaded(...args: Parameters<typeof uploadFile>): Promise<FileResource> {
+  const answer = await uploadFile(...args);
+  if (answer.status !== 201 || !answer.body.file) {
+    throw new Error(`upload refused: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+  return answer.body.file;
+}
