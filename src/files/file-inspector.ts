@@ -103,7 +103,8 @@ export class FileInspector extends Transform {
       done(notText());
       return;
     }
-    done(null, chunk);
+    this.push(chunk);
+    done();
   }
 
   private finish(done: TransformCallback): void {

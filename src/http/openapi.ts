@@ -30,6 +30,10 @@ import {
   devToken,
   devTokenBody,
   editBody,
+  fileLink,
+  fileList,
+  signedFileQuery,
+  uploadedFile,
   errorBody,
   exportQuery,
   listConversationsQuery,
@@ -73,6 +77,8 @@ interface Operation {
   admin?: true;
   public?: true;
   body?: z.ZodType;
+  /** A multipart upload of one file in field `file` (instead of a JSON body). */
+  upload?: true;
   query?: z.ZodObject;
   /** The success response: its status and schema (none for 204). */
   ok: [number, z.ZodType | null, string?];
@@ -230,6 +236,33 @@ export const OPERATIONS: Operation[] = [
     summary: "Approve or deny a tool call waiting for approval; the first decision wins (409 conflict after)",
     body: decideBody,
     ok: [200, z.object({ part: toolPart })],
+  },
+  {
+    method: "post",
+    path: "/conversations/:id/files",
+    summary: "Upload a file (multipart, field file; at most FILE_MAX_BYTES; type read from the bytes)",
+    upload: true,
+    ok: [201, uploadedFile],
+  },
+  {
+    method: "get",
+    path: "/conversations/:id/files",
+    summary: "The conversation's files, oldest first",
+    ok: [200, fileList],
+  },
+  {
+    method: "get",
+    path: "/files/:id/content",
+    summary:
+      "The file's bytes, to members; or with expires and signature (a signed link), to anyone holding the link",
+    query: signedFileQuery,
+    ok: [200, null, "the file's bytes, with its stored media type"],
+  },
+  {
+    method: "get",
+    path: "/files/:id/url",
+    summary: "A signed link to the file's bytes, valid for 5 minutes, that needs no token",
+    ok: [200, fileLink],
   },
   {
     method: "post",
@@ -498,6 +531,22 @@ function operationObject(op: Operation, components: Record<string, unknown>, err
     ...(op.admin ? { tags: ["admin"] } : {}),
     ...(op.public ? { security: [] } : {}),
     ...(parameters.length ? { parameters } : {}),
+    ...(op.upload
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              "multipart/form-data": {
+                schema: {
+                  type: "object",
+                  required: ["file"],
+                  properties: { file: { type: "string", format: "binary" } },
+                },
+              },
+            },
+          },
+        }
+      : {}),
     ...(op.body
       ? {
           requestBody: {

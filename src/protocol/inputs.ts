@@ -85,11 +85,37 @@ export const messagesQuery = z.strictObject({
   limit: limit.default(50),
 });
 
-export const postMessageBody = z.strictObject({
-  content,
+const messageFields = {
+  /** May be empty when the message carries files. */
+  content: text(10_000),
   clientMessageId: clientMessageId.optional(),
   metadata: metadata.optional(),
+  /** In `manual` mode, whether this message asks the assistant to answer. */
   askAssistant: z.boolean().optional(),
+  /** Files uploaded to the conversation and not sent yet: each becomes a `file` part. */
+  fileIds: z
+    .array(id)
+    .max(MAX_FILES_PER_MESSAGE)
+    .refine((ids) => new Set(ids).size === ids.length, "must not repeat a file")
+    .optional(),
+};
+/** A message says something: its text is not blank, or it carries files. */
+const saysSomething = (m: { content: string; fileIds?: string[] | undefined }, ctx: z.RefinementCtx) => {
+  if (m.content.trim().length > 0 || (m.fileIds?.length ?? 0) > 0) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["content"],
+    message: m.content.length === 0 ? "must not be empty" : "must not be blank",
+  });
+};
+const sendFields = { conversationId: id, ...messageFields };
+
+export const postMessageBody = z.strictObject(messageFields).superRefine(saysSomething);
+
+/** `GET /files/:id/content` through a signed link (`GET /files/:id/url`). */
+export const signedFileQuery = z.strictObject({
+  expires: z.string().optional().describe("unix seconds"),
+  signature: z.string().optional().describe("hex HMAC"),
 });
 
 export const patchConversationBody = z
@@ -118,12 +144,7 @@ export const createInviteBody = z.strictObject({
 /** An invite's token, as a link carries it: 43 characters of base64url (256 random bits). */
 export const inviteToken = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, "must be an invite token");
 
-export const editBody = z.strictObject({
-  content,
-  clientMessageId: clientMessageId.optional(),
-  metadata: metadata.optional(),
-  askAssistant: z.boolean().optional(),
-});
+export const editBody = z.strictObject(messageFields).superRefine(saysSomething);
 
 export const checkoutBody = z.strictObject({ messageId: id });
 
@@ -251,30 +272,6 @@ export const joinPayload = z.strictObject({
   afterSeq: z.number().int().min(0).optional(),
 });
 export const conversationPayload = z.strictObject({ conversationId: id });
-const sendFields = {
-  conversationId: id,
-  /** May be empty when the message carries files. */
-  content: text(10_000),
-  clientMessageId: clientMessageId.optional(),
-  metadata: metadata.optional(),
-  /** In `manual` mode, whether this message asks the assistant to answer. */
-  askAssistant: z.boolean().optional(),
-  /** Files uploaded to the conversation and not sent yet: each becomes a `file` part. */
-  fileIds: z
-    .array(id)
-    .max(MAX_FILES_PER_MESSAGE)
-    .refine((ids) => new Set(ids).size === ids.length, "must not repeat a file")
-    .optional(),
-};
-/** A message says something: its text is not blank, or it carries files. */
-const saysSomething = (m: { content: string; fileIds?: string[] | undefined }, ctx: z.RefinementCtx) => {
-  if (m.content.trim().length > 0 || (m.fileIds?.length ?? 0) > 0) return;
-  ctx.addIssue({
-    code: "custom",
-    path: ["content"],
-    message: m.content.length === 0 ? "must not be empty" : "must not be blank",
-  });
-};
 export const sendPayload = z.strictObject(sendFields).superRefine(saysSomething);
 export const refreshPayload = z.strictObject({ token: z.string().min(1).max(16_384) });
 /** `message:edit`: a new user message beside `messageId` (same parent), then its answer. */

@@ -41,6 +41,7 @@ export async function startTestServer(
     RATE_LIMIT_REQUESTS_PER_MINUTE: "100000",
     RATE_LIMIT_CONNECTIONS_PER_MINUTE: "100000",
     RATE_LIMIT_SOCKET_EVENTS_PER_SECOND: "100000",
+    RATE_LIMIT_UPLOADS_PER_MINUTE: "100000",
     ...options.env,
   });
   const { env: _env, database: _db, ...confabOptions } = options;

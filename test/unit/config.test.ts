@@ -18,7 +18,11 @@ describe("configuration", () => {
       uploadsPerMinute: 20,
       socketEventsPerSecond: 30,
     });
-    expect(c.files).to.deep.equal({ maxBytes: 10 * 1024 * 1024, urlSecret: undefined, unsentTtlSeconds: 86_400 });
+    expect(c.files).to.deep.equal({
+      maxBytes: 10 * 1024 * 1024,
+      urlSecret: undefined,
+      unsentTtlSeconds: 86_400,
+    });
     expect(c.databaseUrl).to.equal(undefined);
   });
 

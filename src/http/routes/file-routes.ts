@@ -1,4 +1,4 @@
-import type { Request, Response } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import { Router } from "express";
 import busboy from "busboy";
 import { pipeline } from "node:stream/promises";
@@ -51,24 +51,24 @@ export function fileRoutes(deps: FileRouteDeps): Router {
 
 /**
  * `GET /files/:id/content?expires=…&signature=…`: a signed link needs no token (an `<img>` sends
- * none). Without a signature the request goes on to the route that asks for a token.
+ * none), so it is answered before the token is asked for. Without a signature the request goes on
+ * to the route of the same path that asks for a token (which the API document lists).
  */
-export function signedFileRoute(deps: Pick<FileRouteDeps, "files">): Router {
-  const router = Router();
-  router.get("/files/:id/content", async (req, res, next) => {
+export function signedFileRoute(deps: Pick<FileRouteDeps, "files">): RequestHandler {
+  return async (req, res, next) => {
+    const path = /^\/files\/([^/]+)\/content$/.exec(req.path);
     const { expires, signature } = req.query;
-    if (expires === undefined && signature === undefined) {
+    if (req.method !== "GET" || !path || (expires === undefined && signature === undefined)) {
       next();
       return;
     }
-    const fileId = parse(id, req.params.id, "file id");
+    const fileId = parse(id, path[1], "file id");
     const text = (v: unknown) => (typeof v === "string" ? v : "");
     const opened = await deps.files.openSigned(fileId, text(expires), text(signature));
     // The link is what grants access: a page of another origin (the widget's host) may show it.
     res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
     await send(res, opened);
-  });
-  return router;
+  };
 }
 
 /**

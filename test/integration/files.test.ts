@@ -1,0 +1,442 @@
+// Covers: src/files/ (file-service, file-inspector, media-type, display-name, file-links,
+// postgres-file-store), src/http/routes/file-routes.ts, src/chat/turn-starter.ts and prompt.ts (files
+// sent with a message), src/admin/admin-service.ts and conversation-service.ts (files deleted with
+// what they belong to), src/background-jobs.ts (unsent files swept).
+import { createHash } from "node:crypto";
+import { expect } from "chai";
+import type { MessageResource, SendResult } from "../../src/protocol/index.js";
+import { FileLinks } from "../../src/files/file-links.js";
+import { call, connect, nextEvent, observeAnswer, request, type ChatClient } from "../support/clients.js";
+import { createConversation } from "../support/conversations.js";
+import { FakeChatModel } from "../support/fake-chat-model.js";
+import { pdf, png, uploadFile, uploaded } from "../support/files.js";
+import { rest } from "../support/rest.js";
+import { queryDatabase } from "../support/database.js";
+import { JWT_SECRET, startTestServer, type TestServer } from "../support/test-server.js";
+import { waitUntil } from "../support/waiting.js";
+
+const MAX_BYTES = 200_000;
+
+describe("files: upload, read, send, delete", () => {
+  let server: TestServer;
+  const model = new FakeChatModel({ chunks: ["Seen", "."] });
+  const sockets: ChatClient[] = [];
+
+  before(async () => {
+    server = await startTestServer({
+      chatModels: { demo: model },
+      env: { FILE_MAX_BYTES: String(MAX_BYTES), FILE_UNSENT_TTL_SECONDS: "3600" },
+    });
+  });
+  after(async () => {
+    for (const s of sockets) s.disconnect();
+    await server.close();
+  });
+
+  const api = (sub: string) => rest(server.url, server.token(sub, { name: sub }));
+  const tab = async (sub: string) => {
+    const socket = await connect(server.url, server.token(sub, { name: sub }));
+    sockets.push(socket);
+    return socket;
+  };
+  const conversationOf = async (sub: string) => (await createConversation(api(sub))).id;
+  const upload = (sub: string, conversationId: string, bytes: Buffer, name: string, type?: string) =>
+    uploadFile(server.url, server.token(sub, { name: sub }), conversationId, bytes, name, type);
+  const stored = (sub: string, conversationId: string, bytes: Buffer, name: string, type?: string) =>
+    uploaded(server.url, server.token(sub, { name: sub }), conversationId, bytes, name, type);
+  const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+  async function joined(sub: string, conversationId: string): Promise<ChatClient> {
+    const socket = await tab(sub);
+    await call(socket, "conversation:join", { conversationId });
+    return socket;
+  }
+
+  async function content(path: string, token?: string) {
+    const res = await fetch(`${server.url}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  describe("uploading", () => {
+    it("stores an image as what its bytes are, with its size in pixels, whatever its name and header say", async () => {
+      const conversationId = await conversationOf("ann");
+      const image = png(64, 48);
+      const file = await stored("ann", conversationId, image, "holiday.txt", "text/plain");
+      expect(file).to.include({
+        conversationId,
+        name: "holiday.txt",
+        mediaType: "image/png",
+        size: image.length,
+      });
+      expect(file).to.include({ width: 64, height: 48, sha256: sha256(image), messageId: null });
+      expect(file.uploadedBy).to.deep.equal({ id: "ann", name: "ann" });
+
+      const text = await stored("ann", conversationId, Buffer.from("just words\n"), "photo.png", "image/png");
+      expect(text.mediaType).to.equal("text/plain");
+      const csv = await stored("ann", conversationId, Buffer.from("a,b\n1,2\n"), "table.csv");
+      expect(csv.mediaType).to.equal("text/csv");
+      const json = await stored("ann", conversationId, Buffer.from('{"a": 1}'), "data.json");
+      expect(json.mediaType).to.equal("application/json");
+      const doc = await stored("ann", conversationId, pdf(), "doc.bin");
+      expect(doc.mediaType).to.equal("application/pdf");
+
+      const list = await api("ann").get<{ files: { id: string }[] }>(
+        `/api/v1/conversations/${conversationId}/files`,
+      );
+      expect(list.body.files.map((f) => f.id)).to.deep.equal([file.id, text.id, csv.id, json.id, doc.id]);
+    });
+
+    it("refuses HTML, SVG, XML and binaries it does not take with 415, and stores nothing of them", async () => {
+      const conversationId = await conversationOf("ann");
+      const refused = [
+        [Buffer.from("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"), "page.txt"],
+        [Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>'), "image.png"],
+        [Buffer.from('<?xml version="1.0"?><a/>'), "data.json"],
+        [Buffer.from([0x50, 0x4b, 0x03, 0x04, ...Buffer.alloc(100)]), "archive.zip"],
+        [Buffer.concat([Buffer.from("text then "), Buffer.from([0xff, 0xfe, 0x00, 0x01])]), "notes.txt"],
+      ] as const;
+      for (const [bytes, name] of refused) {
+        const answer = await upload("ann", conversationId, bytes, name);
+        expect(answer.status, name).to.equal(415);
+        expect(answer.body.error?.code).to.equal("unsupported_media_type");
+      }
+      const list = await api("ann").get<{ files: unknown[] }>(
+        `/api/v1/conversations/${conversationId}/files`,
+      );
+      expect(list.body.files).to.deep.equal([]);
+      const rows = await queryDatabase<{ n: number }>(
+        server.database,
+        "SELECT count(*)::int AS n FROM files WHERE conversation_id = $1",
+        [conversationId],
+      );
+      expect(rows[0]?.n).to.equal(0);
+    });
+
+    it("cuts an upload at the limit with 413, announced or not, and keeps nothing", async () => {
+      const conversationId = await conversationOf("ann");
+      // Just past the limit: the multipart body is within its allowance, so the bytes are read and cut.
+      const over = Buffer.alloc(MAX_BYTES + 10, "a");
+      const cut = await upload("ann", conversationId, over, "big.txt");
+      expect(cut.status).to.equal(413);
+      expect(cut.body.error?.code).to.equal("payload_too_large");
+      // Far past it: refused from its Content-Length before it is read.
+      const announced = await upload("ann", conversationId, Buffer.alloc(MAX_BYTES * 3, "a"), "huge.txt");
+      expect(announced.status).to.equal(413);
+      const chunks = await queryDatabase<{ n: number }>(
+        server.database,
+        "SELECT count(*)::int AS n FROM file_chunks c JOIN files f ON f.id = c.file_id WHERE f.conversation_id = $1",
+        [conversationId],
+      );
+      expect(chunks[0]?.n).to.equal(0);
+      // The limit itself is fine.
+      expect((await stored("ann", conversationId, Buffer.alloc(MAX_BYTES, "b"), "exact.txt")).size).to.equal(
+        MAX_BYTES,
+      );
+    });
+
+    it("refuses an image that declares more pixels than allowed without decoding it", async () => {
+      const conversationId = await conversationOf("ann");
+      const bomb = png(4, 4, { declared: [100_000, 100_000] });
+      const answer = await upload("ann", conversationId, bomb, "bomb.png");
+      expect(answer.status).to.equal(400);
+      expect(answer.body.error?.code).to.equal("validation_failed");
+      expect(answer.body.error?.message).to.match(/100000×100000/);
+    });
+
+    it("keeps a hostile name as a display name only", async () => {
+      const conversationId = await conversationOf("ann");
+      const path = await stored("ann", conversationId, Buffer.from("x"), "../../etc/passwd");
+      expect(path.name).to.equal("passwd");
+      const windows = await stored("ann", conversationId, Buffer.from("x"), "C:\\Users\\ann\\notes.txt");
+      expect(windows.name).to.equal("notes.txt");
+      const controls = await stored("ann", conversationId, Buffer.from("x"), "a\u202Eb\u2066c.txt");
+      expect(controls.name).to.equal("abc.txt");
+      const long = await stored("ann", conversationId, Buffer.from("x"), `${"n".repeat(1000)}.txt`);
+      expect(Array.from(long.name)).to.have.length(255);
+    });
+
+    it("lets only participants and the owner upload; a stranger learns nothing", async () => {
+      const conversationId = await conversationOf("ann");
+      const stranger = await upload("zed", conversationId, Buffer.from("x"), "x.txt");
+      expect(stranger.status).to.equal(404);
+      await api("ann").post(`/api/v1/conversations/${conversationId}/members`, {
+        userId: "vic",
+        role: "viewer",
+      });
+      const viewer = await upload("vic", conversationId, Buffer.from("x"), "x.txt");
+      expect(viewer.status).to.equal(403);
+      const notMultipart = await api("ann").post(`/api/v1/conversations/${conversationId}/files`, {
+        file: "x",
+      });
+      expect(notMultipart.status).to.equal(400);
+    });
+  });
+
+  describe("reading", () => {
+    it("gives members the bytes, never as a page; strangers get not_found", async () => {
+      const conversationId = await conversationOf("ann");
+      await api("ann").post(`/api/v1/conversations/${conversationId}/members`, {
+        userId: "vic",
+        role: "viewer",
+      });
+      const image = png(10, 10);
+      const file = await stored("ann", conversationId, image, "dot.png");
+      const text = await stored("ann", conversationId, Buffer.from("hello"), "hi.md");
+
+      const asViewer = await content(`/api/v1/files/${file.id}/content`, server.token("vic"));
+      expect(asViewer.status).to.equal(200);
+      expect(asViewer.bytes.equals(image)).to.equal(true);
+      expect(asViewer.headers.get("content-type")).to.equal("image/png");
+      expect(asViewer.headers.get("x-content-type-options")).to.equal("nosniff");
+      expect(asViewer.headers.get("content-disposition")).to.match(/^inline;/);
+
+      const asText = await content(`/api/v1/files/${text.id}/content`, server.token("ann"));
+      expect(asText.headers.get("content-type")).to.equal("text/markdown; charset=utf-8");
+      expect(asText.headers.get("content-disposition")).to.match(/^attachment; filename="hi.md"/);
+
+      expect((await content(`/api/v1/files/${file.id}/content`, server.token("zed"))).status).to.equal(404);
+      expect((await content(`/api/v1/files/${file.id}/content`)).status).to.equal(401);
+      const link = await api("zed").get(`/api/v1/files/${file.id}/url`);
+      expect(link.status).to.equal(404);
+    });
+
+    it("gives a signed link that works without a token for 5 minutes, and not once altered or expired", async () => {
+      const conversationId = await conversationOf("ann");
+      const image = png(20, 10);
+      const file = await stored("ann", conversationId, image, "dot.png");
+      const other = await stored("ann", conversationId, Buffer.from("secret"), "other.txt");
+      const res = await api("ann").get<{ url: string; expiresAt: string }>(`/api/v1/files/${file.id}/url`);
+      expect(res.status).to.equal(200);
+      const lifetime = Date.parse(res.body.expiresAt) - Date.now();
+      expect(lifetime).to.be.within(290_000, 300_000);
+
+      const signed = await content(res.body.url);
+      expect(signed.status).to.equal(200);
+      expect(signed.bytes.equals(image)).to.equal(true);
+      expect(signed.headers.get("cross-origin-resource-policy")).to.equal("cross-origin");
+
+      const url = new URL(res.body.url, server.url);
+      const tampered = [
+        res.body.url.replace(file.id, other.id),
+        res.body.url.replace(/expires=\d+/, `expires=${Number(url.searchParams.get("expires")) + 3600}`),
+        res.body.url.replace(/signature=(.)/, (_m, c: string) => `signature=${c === "a" ? "b" : "a"}`),
+        res.body.url.replace(/&signature=[0-9a-f]+/, ""),
+      ];
+      for (const path of tampered) expect((await content(path)).status, path).to.equal(403);
+
+      const expired = new FileLinks(JWT_SECRET).link(file.id, Date.now() - 301_000);
+      expect((await content(expired.url)).status).to.equal(403);
+      const fresh = new FileLinks(JWT_SECRET).link(file.id);
+      expect((await content(fresh.url)).status).to.equal(200);
+    });
+  });
+
+  describe("sending", () => {
+    it("sends files with a message: every tab sees the file parts, and the model gets the bytes", async () => {
+      const conversationId = await conversationOf("ann");
+      const image = png(32, 16);
+      const file = await stored("ann", conversationId, image, "shot.png");
+      const notes = await stored("ann", conversationId, Buffer.from("line one\n"), "notes.txt");
+      const sender = await joined("ann", conversationId);
+      const other = await joined("ann", conversationId);
+      const seen = nextEvent(
+        other,
+        "message:created",
+        (e) => e.conversationId === conversationId && e.message.role === "user",
+      );
+      const answer = observeAnswer(other, conversationId);
+      const requestsBefore = model.requests.length;
+      const sent = await call(sender, "message:send", {
+        conversationId,
+        content: "What is wrong here?",
+        fileIds: [file.id, notes.id],
+      });
+      const parts = sent.message.parts;
+      expect(parts.map((p) => p.type)).to.deep.equal(["file", "file", "text"]);
+      expect(parts[0]).to.deep.equal({
+        type: "file",
+        fileId: file.id,
+        name: "shot.png",
+        mediaType: "image/png",
+        size: image.length,
+        width: 32,
+        height: 16,
+      });
+      expect((await seen).message.parts).to.deep.equal(parts);
+      expect((await answer).end.kind).to.equal("done");
+
+      const prompt = model.requests[requestsBefore]!;
+      const question = prompt.messages.at(-1)!;
+      expect(question.content).to.equal("What is wrong here?");
+      expect(question.files?.map((f) => [f.name, f.mediaType])).to.deep.equal([
+        ["shot.png", "image/png"],
+        ["notes.txt", "text/plain"],
+      ]);
+      expect(question.files?.[0]?.data.equals(image)).to.equal(true);
+
+      // The next turn sends them again as history, within the window.
+      const next = observeAnswer(other, conversationId);
+      await call(sender, "message:send", { conversationId, content: "And now?" });
+      await next;
+      const history = model.requests.at(-1)!.messages;
+      expect(history.find((m) => m.content === "What is wrong here?")?.files?.length).to.equal(2);
+
+      const listed = await api("ann").get<{ files: { id: string; messageId: string | null }[] }>(
+        `/api/v1/conversations/${conversationId}/files`,
+      );
+      expect(listed.body.files.find((f) => f.id === file.id)?.messageId).to.equal(sent.message.id);
+    });
+
+    it("sends a message of files alone, with no text", async () => {
+      const conversationId = await conversationOf("ann");
+      const file = await stored("ann", conversationId, png(8, 8), "only.png");
+      const socket = await joined("ann", conversationId);
+      const answer = observeAnswer(socket, conversationId);
+      const sent = await call(socket, "message:send", { conversationId, content: "", fileIds: [file.id] });
+      expect(sent.message.content).to.equal("");
+      expect(sent.message.parts.map((p) => p.type)).to.deep.equal(["file"]);
+      await answer;
+      const blank = await request(socket, "message:send", { conversationId, content: "  " });
+      expect(blank.ok).to.equal(false);
+    });
+
+    it("refuses files of another conversation, another person's upload, a file sent already, and one the agent does not read", async () => {
+      const mine = await conversationOf("ann");
+      const elsewhere = await conversationOf("ann");
+      await api("ann").post(`/api/v1/conversations/${mine}/members`, { userId: "pat", role: "participant" });
+      const foreign = await stored("ann", elsewhere, Buffer.from("x"), "x.txt");
+      const pats = await stored("pat", mine, Buffer.from("y"), "y.txt");
+      const socket = await joined("ann", mine);
+
+      const refusals: [unknown[], string][] = [
+        [[foreign.id], "not_found"],
+        [[pats.id], "not_found"],
+        [["00000000-0000-4000-8000-00000000dead"], "not_found"],
+      ];
+      for (const [fileIds, code] of refusals) {
+        const answer = await request(socket, "message:send", {
+          conversationId: mine,
+          content: "see",
+          fileIds,
+        });
+        expect(answer.ok ? "ok" : answer.error.code, JSON.stringify(fileIds)).to.equal(code);
+      }
+
+      const once = await stored("ann", mine, Buffer.from("z"), "z.txt");
+      const first = observeAnswer(socket, mine);
+      await call(socket, "message:send", { conversationId: mine, content: "one", fileIds: [once.id] });
+      await first;
+      const again = await request(socket, "message:send", {
+        conversationId: mine,
+        content: "two",
+        fileIds: [once.id],
+      });
+      expect(again.ok ? "ok" : again.error.code).to.equal("validation_failed");
+
+      // The agent reads text only: an image is refused before anything is stored.
+      const agent = await rest(server.url, server.token("root", { role: "admin" })).post<{ id: string }>(
+        "/api/v1/admin/agents",
+        { name: "Text only", provider: "demo", model: "demo-1", acceptsFiles: ["text/plain"] },
+      );
+      const textOnly = (await createConversation(api("ann"), { agentId: agent.body.id })).id;
+      const image = await stored("ann", textOnly, png(4, 4), "i.png");
+      const reader = await joined("ann", textOnly);
+      const refused = await request(reader, "message:send", {
+        conversationId: textOnly,
+        content: "look",
+        fileIds: [image.id],
+      });
+      expect(refused.ok ? "ok" : refused.error.code).to.equal("validation_failed");
+      const page = await api("ann").get<{ messages: MessageResource[] }>(
+        `/api/v1/conversations/${textOnly}/messages`,
+      );
+      expect(page.body.messages).to.deep.equal([]);
+      const tooMany = await request(reader, "message:send", {
+        conversationId: textOnly,
+        content: "x",
+        fileIds: Array.from(
+          { length: 11 },
+          (_, i) => `00000000-0000-4000-8000-0000000000${String(i).padStart(2, "0")}`,
+        ),
+      });
+      expect(tooMany.ok ? "ok" : tooMany.error.code).to.equal("validation_failed");
+    });
+
+    it("lets an edit send again the files of the message it replaces", async () => {
+      const conversationId = await conversationOf("ann");
+      const file = await stored("ann", conversationId, png(6, 6), "e.png");
+      const socket = await joined("ann", conversationId);
+      const first = observeAnswer(socket, conversationId);
+      const sent: SendResult = await call(socket, "message:send", {
+        conversationId,
+        content: "v1",
+        fileIds: [file.id],
+      });
+      await first;
+      const second = observeAnswer(socket, conversationId);
+      const edited = await call(socket, "message:edit", {
+        conversationId,
+        messageId: sent.message.id,
+        content: "v2",
+        fileIds: [file.id],
+      });
+      await second;
+      expect(edited.message.parts.map((p) => p.type)).to.deep.equal(["file", "text"]);
+    });
+  });
+
+  describe("deleting", () => {
+    const chunksOf = async (fileId: string) =>
+      (
+        await queryDatabase<{ n: number }>(
+          server.database,
+          "SELECT count(*)::int AS n FROM file_chunks WHERE file_id = $1",
+          [fileId],
+        )
+      )[0]?.n;
+
+    it("deletes a conversation's files with it", async () => {
+      const conversationId = await conversationOf("ann");
+      const file = await stored("ann", conversationId, Buffer.from("bye"), "bye.txt");
+      expect(await chunksOf(file.id)).to.equal(1);
+      expect((await api("ann").delete(`/api/v1/conversations/${conversationId}`)).status).to.equal(204);
+      expect(await chunksOf(file.id)).to.equal(0);
+      expect((await content(`/api/v1/files/${file.id}/content`, server.token("ann"))).status).to.equal(404);
+    });
+
+    it("deletes what a user uploaded, and the files of what it owned, when it is erased", async () => {
+      const owned = await conversationOf("eve");
+      const others = await conversationOf("ann");
+      await api("ann").post(`/api/v1/conversations/${others}/members`, {
+        userId: "eve",
+        role: "participant",
+      });
+      await api("eve").post(`/api/v1/conversations/${owned}/members`, { userId: "ann", role: "participant" });
+      const evesInOthers = await stored("eve", others, Buffer.from("e"), "e.txt");
+      const annsInOwned = await stored("ann", owned, Buffer.from("a"), "a.txt");
+      const annsOwn = await stored("ann", others, Buffer.from("k"), "k.txt");
+      const admin = rest(server.url, server.token("root", { role: "admin" }));
+      expect((await admin.delete(`/api/v1/admin/users/eve`)).status).to.equal(204);
+      expect(await chunksOf(evesInOthers.id)).to.equal(0);
+      expect(await chunksOf(annsInOwned.id)).to.equal(0);
+      expect(await chunksOf(annsOwn.id)).to.equal(1);
+    });
+
+    it("deletes a file nobody sent once its time is up", async () => {
+      const conversationId = await conversationOf("ann");
+      const unsent = await stored("ann", conversationId, Buffer.from("forgotten"), "f.txt");
+      const kept = await stored("ann", conversationId, Buffer.from("fresh"), "g.txt");
+      await queryDatabase(
+        server.database,
+        "UPDATE files SET created_at = now() - interval '2 hours' WHERE id = $1",
+        [unsent.id],
+      );
+      await waitUntil("the unsent file to be swept", async () => (await chunksOf(unsent.id)) === 0, {
+        timeoutMs: 15_000,
+      });
+      expect(await chunksOf(kept.id)).to.equal(1);
+    });
+  });
+});
