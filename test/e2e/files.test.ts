@@ -13,7 +13,7 @@ import type { ConversationResource, FilePart, MessageResource } from "../../src/
 import { formatSize } from "../../sdk/file-types.js";
 import { launchChromium } from "../support/browser.js";
 import { DEMO_AGENT_ID } from "../support/conversations.js";
-import { makePng, noisyPng } from "../support/png.js";
+import { png as makePng } from "../support/files.js";
 import { rest } from "../support/rest.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 
@@ -154,7 +154,7 @@ describe("files in the widget, in headless Chromium", () => {
   }
 
   it("attaches an image through the picker with its thumbnail and progress, sends it, and both members see it through its signed link", async () => {
-    const photo = noisyPng(300, 300);
+    const photo = makePng(300, 300, { noise: true });
     // A slow upstream, so that the upload's progress can be seen.
     const cdp = await owner.context().newCDPSession(owner);
     await cdp.send("Network.enable");

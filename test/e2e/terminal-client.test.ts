@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import type { MessageResource } from "../../src/protocol/index.js";
-import { makePng } from "../support/png.js";
+import { png as makePng } from "../support/files.js";
 import { rest } from "../support/rest.js";
 import { PROJECT_ROOT, startServerProcess, type ServerProcess } from "../support/server-process.js";
 

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import type { FilePart, MessageResource } from "../../src/protocol/index.js";
 import { ConfabChatTransport, ConfabClient, ConfabError } from "../../sdk/index.js";
 import type { ConversationHandle, MessageView } from "../../sdk/index.js";
-import { makePng } from "../support/png.js";
+import { png as makePng } from "../support/files.js";
 import { rest } from "../support/rest.js";
 import { DEMO_AGENT_ID, startTestServer, type TestServer } from "../support/test-server.js";
 import { waitFor } from "../support/waiting.js";
