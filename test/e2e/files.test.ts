@@ -321,4 +321,32 @@ describe("files in the widget, in headless Chromium", () => {
     );
     expect(blocked, "requests the page's policy blocked").to.deep.equal([]);
   });
+
+  it("sends files with useChat's sendMessage({text, files}) on the React page, and shows them again after a reload", async () => {
+    const page = await (await browser.newContext()).newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    await page.goto(`${server.url}/react.html`);
+    await page.getByLabel("Attach files").setInputFiles({
+      name: "chart.png",
+      mimeType: "image/png",
+      buffer: makePng(6, 3),
+    });
+    await page.getByLabel("Message").fill("What did I send?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.waitForFunction(() =>
+      (document.querySelector("li.assistant .text")?.textContent ?? "").includes("chart.png (image/png"),
+    );
+    await page.waitForFunction(() => document.querySelector("#status")?.textContent === "ready");
+
+    // After a reload the history comes from Confab: the image through its signed link.
+    await page.reload();
+    await page.waitForFunction(() => {
+      const img = document.querySelector("li.user img.file-image");
+      return img instanceof HTMLImageElement && img.naturalWidth === 6;
+    });
+    const img = page.locator("li.user img.file-image");
+    expect(new URL((await img.getAttribute("src"))!).origin).to.equal(server.url);
+    expect(await img.getAttribute("alt")).to.equal("chart.png");
+    expect(await page.locator("li.user .text").textContent()).to.equal("What did I send?");
+  });
 });
