@@ -10,6 +10,7 @@ import { call, connect, nextEvent, observeAnswer, request, type ChatClient } fro
 import { createConversation } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { pdf, png, uploadFile, uploaded } from "../support/files.js";
+import { pdfText } from "../support/pdf-text.js";
 import { rest } from "../support/rest.js";
 import { queryDatabase } from "../support/database.js";
 import { JWT_SECRET, startTestServer, type TestServer } from "../support/test-server.js";
@@ -385,6 +386,37 @@ describe("files: upload, read, send, delete", () => {
       await second;
       expect(edited.message.parts.map((p) => p.type)).to.deep.equal(["file", "text"]);
     });
+  });
+
+  it("exports list the files: JSON with their facts, Markdown names them, the PDF shows the image", async () => {
+    const conversationId = await conversationOf("ann");
+    const file = await stored("ann", conversationId, png(40, 30), "chart.png");
+    const gif = await stored(
+      "ann",
+      conversationId,
+      Buffer.from("GIF89a\x01\x00\x01\x00\x00\x00\x00;", "latin1"),
+      "tiny.gif",
+    );
+    const socket = await joined("ann", conversationId);
+    const answer = observeAnswer(socket, conversationId);
+    await call(socket, "message:send", { conversationId, content: "Here", fileIds: [file.id, gif.id] });
+    await answer;
+    const json = await api("ann").get<{ files: { id: string; name: string }[] }>(
+      `/api/v1/conversations/${conversationId}/export?format=json`,
+    );
+    expect(json.body.files.map((f) => f.name)).to.deep.equal(["chart.png", "tiny.gif"]);
+    const markdown = await api("ann").get<string>(
+      `/api/v1/conversations/${conversationId}/export?format=markdown`,
+    );
+    expect(markdown.body).to.include("**File:** chart.png (image/png, ");
+    expect(markdown.body).to.include("40×30)");
+    const res = await fetch(`${server.url}/api/v1/conversations/${conversationId}/export?format=pdf`, {
+      headers: { authorization: `Bearer ${server.token("ann")}` },
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(await pdfText(new Uint8Array(bytes))).to.include("File: chart.png");
+    // One image drawn (the PNG); the GIF, which pdfkit cannot draw, is named only.
+    expect(bytes.toString("latin1").match(/\/Subtype \/Image/g)).to.have.length(1);
   });
 
   describe("deleting", () => {
