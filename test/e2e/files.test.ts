@@ -274,6 +274,25 @@ describe("files in the widget, in headless Chromium", () => {
     ).to.deep.equal([MARKUP_NAME, "notes.txt"].sort());
   });
 
+  it("tells in the composer why a file past the size limit was refused, and sends nothing of it", async () => {
+    const tooLarge = Buffer.alloc(10 * 1024 * 1024 + 1, "a");
+    await owner.locator("input[type=file]").setInputFiles({
+      name: "huge.txt",
+      mimeType: "text/plain",
+      buffer: tooLarge,
+    });
+    const failed = owner.locator(".attachment[data-status=failed]");
+    await failed.waitFor({ timeout: 30_000 });
+    expect(await failed.locator(".attachment-name").textContent()).to.equal("huge.txt");
+    expect(await failed.locator(".attachment-error").textContent()).to.match(/at most \d+ bytes/);
+    await owner.getByRole("button", { name: "Remove huge.txt" }).click();
+    expect(await owner.locator(".attachment").count()).to.equal(0);
+    const res = await rest(server.url, tokens.hana).get<{ files: { name: string }[] }>(
+      `/api/v1/conversations/${conversationId}/files`,
+    );
+    expect(res.body.files.map((f) => f.name)).to.not.include("huge.txt");
+  });
+
   it("attaches by dropping a file on the full app, its thumbnail allowed by the page's policy, and shows the image sent", async () => {
     const page = await (await browser.newContext()).newPage();
     page.on("pageerror", (err) => pageErrors.push(err.message));
