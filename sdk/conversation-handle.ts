@@ -301,7 +301,9 @@ export class ConversationHandle {
 
   /**
    * Sends a message. Its `clientMessageId` is made here and sent again, after a reconnect, until the
-   * server acknowledges it: the server keeps one message per id, so it is stored exactly once.
+   * server acknowledges it: the server keeps one message per id, so it is stored exactly once. It
+   * carries `options.fileIds`, else the attached files (waiting for their uploads; refused while one
+   * failed); with files, `content` may be empty.
    */
   async send(content: string, options: SendOptions = {}): Promise<SendResult> {
     const clientMessageId = newId();

@@ -1,9 +1,9 @@
 /**
  * One multipart upload (`POST .../files`, the file in field `file`) with its progress. In a browser it
  * goes through `XMLHttpRequest`, whose `upload.onprogress` reports the bytes sent as they go: `fetch`
- * has no upload progress. Where there is no `XMLHttpRequest` (Node), it goes through `fetch` with a
- * `FormData` body, and the progress is reported only at the start (0) and once the server has answered
- * (everything): Node's `fetch` tells nothing in between.
+ * has no upload progress. Where there is no `XMLHttpRequest` (Node), or the client was given its own
+ * `fetch`, it goes through `fetch` with a `FormData` body, and the progress is reported only at the
+ * start (0) and once the server has accepted it (everything): `fetch` tells nothing in between.
  */
 import { ConfabError } from "./errors.js";
 
