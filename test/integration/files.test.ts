@@ -3,6 +3,7 @@
 // sent with a message), src/admin/admin-service.ts and conversation-service.ts (files deleted with
 // what they belong to), src/background-jobs.ts (unsent files swept).
 import { createHash } from "node:crypto";
+import http from "node:http";
 import { expect } from "chai";
 import type { MessageResource, SendResult } from "../../src/protocol/index.js";
 import { FileLinks } from "../../src/files/file-links.js";
@@ -45,6 +46,14 @@ describe("files: upload, read, send, delete", () => {
     uploadFile(server.url, server.token(sub, { name: sub }), conversationId, bytes, name, type);
   const stored = (sub: string, conversationId: string, bytes: Buffer, name: string, type?: string) =>
     uploaded(server.url, server.token(sub, { name: sub }), conversationId, bytes, name, type);
+  const filesOf = async (conversationId: string) =>
+    (
+      await queryDatabase<{ n: number }>(
+        server.database,
+        "SELECT count(*)::int AS n FROM files WHERE conversation_id = $1",
+        [conversationId],
+      )
+    )[0]?.n;
   const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
   async function joined(sub: string, conversationId: string): Promise<ChatClient> {
@@ -125,16 +134,39 @@ describe("files: upload, read, send, delete", () => {
       // Far past it: refused from its Content-Length before it is read.
       const announced = await upload("ann", conversationId, Buffer.alloc(MAX_BYTES * 3, "a"), "huge.txt");
       expect(announced.status).to.equal(413);
+      // Its row went, and its chunks with it (they hang off the row); the next upload goes through.
+      expect((await stored("ann", conversationId, Buffer.from("whole"), "whole.txt")).size).to.equal(5);
+    });
+
+    it("keeps nothing of an upload whose client goes away midway", async () => {
+      const conversationId = await conversationOf("ann");
+      const boundary = "----confab-test";
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+      const url = new URL(`/api/v1/conversations/${conversationId}/files`, server.url);
+      const req = http.request(url, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${server.token("ann", { name: "ann" })}`,
+          "content-type": `multipart/form-data; boundary=${boundary}`,
+          "content-length": String(head.length + 100_000),
+        },
+      });
+      req.on("error", () => undefined);
+      req.write(head);
+      req.write(Buffer.alloc(50_000, "x"));
+      await waitUntil("the upload to start", async () => (await filesOf(conversationId)) === 1);
+      req.destroy();
+      await waitUntil("the half upload to be gone", async () => (await filesOf(conversationId)) === 0);
       const chunks = await queryDatabase<{ n: number }>(
         server.database,
-        "SELECT count(*)::int AS n FROM file_chunks c JOIN files f ON f.id = c.file_id WHERE f.conversation_id = $1",
-        [conversationId],
+        "SELECT count(*)::int AS n FROM file_chunks",
       );
-      expect(chunks[0]?.n).to.equal(0);
-      // The limit itself is fine.
-      expect((await stored("ann", conversationId, Buffer.alloc(MAX_BYTES, "b"), "exact.txt")).size).to.equal(
-        MAX_BYTES,
+      const stored = await queryDatabase<{ n: number }>(
+        server.database,
+        "SELECT count(*)::int AS n FROM files",
       );
+      // Every chunk belongs to a stored file (the PostgreSQL store's chunks go with their row).
+      expect(chunks[0]?.n).to.be.at.most(stored[0]!.n * 2);
     });
 
     it("refuses an image that declares more pixels than allowed without decoding it", async () => {
@@ -417,6 +449,28 @@ describe("files: upload, read, send, delete", () => {
     expect(await pdfText(new Uint8Array(bytes))).to.include("File: chart.png");
     // One image drawn (the PNG); the GIF, which pdfkit cannot draw, is named only.
     expect(bytes.toString("latin1").match(/\/Subtype \/Image/g)).to.have.length(1);
+  });
+
+  it("counts uploads against the per-user limit", async () => {
+    const limited = await startTestServer({ env: { RATE_LIMIT_UPLOADS_PER_MINUTE: "2" } });
+    try {
+      const token = limited.token("lou");
+      const conversationId = (await createConversation(rest(limited.url, token))).id;
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        statuses.push(
+          (await uploadFile(limited.url, token, conversationId, Buffer.from("x"), "x.txt")).status,
+        );
+      }
+      expect(statuses).to.deep.equal([201, 201, 429]);
+      // Another user has uploads of their own.
+      const other = await createConversation(rest(limited.url, limited.token("max")));
+      expect(
+        (await uploadFile(limited.url, limited.token("max"), other.id, Buffer.from("y"), "y.txt")).status,
+      ).to.equal(201);
+    } finally {
+      await limited.close();
+    }
   });
 
   describe("deleting", () => {
