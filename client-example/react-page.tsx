@@ -4,10 +4,10 @@
  * (`resume: true` → `reconnectToStream`).
  */
 import { useChat } from "@ai-sdk/react";
-import { lastAssistantMessageIsCompleteWithApprovalResponses, type UIMessage } from "ai";
+import { lastAssistantMessageIsCompleteWithApprovalResponses, type FileUIPart, type UIMessage } from "ai";
 import { useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { ConfabChatTransport, fetchDevToken } from "../sdk/index.js";
+import { ConfabChatTransport, FILE_INPUT_ACCEPT, fetchDevToken, isImage } from "../sdk/index.js";
 
 const DEMO_AGENT = "00000000-0000-4000-8000-000000000001";
 const KEY = "confab.react.conversation";
@@ -31,6 +31,8 @@ function Chat({
   });
   useDecidedElsewhere(transport, chatId, status, resumeStream);
   const [input, setInput] = useState("");
+  const [files, setFiles] = useState<FileList | null>(null);
+  const picker = useRef<HTMLInputElement>(null);
   const online = useOnline(transport, chatId);
   return (
     <main style={{ maxWidth: 720, margin: "2em auto", font: "15px system-ui" }}>
@@ -40,6 +42,7 @@ function Chat({
           <li key={m.id} className={m.role} data-id={m.id}>
             <b>{m.role === "user" ? "You" : "Assistant"}: </b>
             <span className="text">{m.parts.map((p) => (p.type === "text" ? p.text : "")).join("")}</span>
+            <Files parts={m.parts.filter((p): p is FileUIPart => p.type === "file")} />
             <Parts message={m} decide={(id, approved) => void addToolApprovalResponse({ id, approved })} />
           </li>
         ))}
@@ -49,12 +52,24 @@ function Chat({
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (!input.trim()) return;
-          void sendMessage({ text: input });
+          const attached = files && files.length > 0 ? files : undefined;
+          if (!input.trim() && !attached) return;
+          // The transport uploads the files to Confab, then sends the message with them.
+          void sendMessage(attached ? { text: input, files: attached } : { text: input });
           setInput("");
+          setFiles(null);
+          if (picker.current) picker.current.value = "";
         }}
       >
         <input aria-label="Message" value={input} onChange={(e) => setInput(e.target.value)} />
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          aria-label="Attach files"
+          accept={FILE_INPUT_ACCEPT}
+          onChange={(e) => setFiles(e.target.files)}
+        />
         <button type="submit" disabled={status === "streaming" || status === "submitted"}>
           Send
         </button>
@@ -104,6 +119,28 @@ function Parts({ message, decide }: { message: UIMessage; decide: (id: string, a
         );
       })}
     </>
+  );
+}
+
+/**
+ * The files of a message: an image as a thumbnail, anything else as a download link; its `url` is a
+ * `data:` URL (just sent from here) or Confab's signed link. Names are text (React escapes them).
+ */
+function Files({ parts }: { parts: FileUIPart[] }) {
+  if (parts.length === 0) return null;
+  return (
+    <span className="files">
+      {parts.map((p, i) => {
+        const name = p.filename ?? "file";
+        return isImage(p.mediaType) ? (
+          <img key={i} className="file-image" src={p.url} alt={name} title={name} style={{ maxWidth: 240 }} />
+        ) : (
+          <a key={i} className="file-link" href={p.url} download={name}>
+            {name}
+          </a>
+        );
+      })}
+    </span>
   );
 }
 

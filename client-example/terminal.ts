@@ -5,17 +5,23 @@
  *
  * Gets a development token, creates a conversation (or joins `--conversation`), then sends each
  * line read from stdin and prints the answer as it streams in. `/stop` stops the answer being
- * written, `/quit` (or the end of the input) exits; Ctrl+C stops an answer, or exits when idle.
+ * written, `/attach <path>` uploads a file that the next line sends (a line may then be empty: the
+ * files alone), `/quit` (or the end of the input) exits; Ctrl+C stops an answer, or exits when idle.
+ * Files in messages print as "[file name (type, size)]".
  * Lines are sent one at a time: the next waits for the previous answer, so piped input works too.
  * Like every face, it draws from the SDK's conversation handle and holds no protocol logic.
  */
+import { openAsBlob } from "node:fs";
 import { userInfo } from "node:os";
+import path from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { parseArgs } from "node:util";
+import type { Attachment } from "../sdk/attachments.js";
 import { ConfabClient } from "../sdk/confab-client.js";
 import type { ConversationHandle } from "../sdk/conversation-handle.js";
 import { settled, type MessageView } from "../sdk/conversation-stream.js";
 import { describeError } from "../sdk/errors.js";
+import { formatSize } from "../sdk/file-types.js";
 import { fetchDevToken } from "../sdk/rest-client.js";
 
 const USAGE =
@@ -83,7 +89,7 @@ async function main(): Promise<void> {
     .catch((err: unknown) => fail(`cannot join conversation ${conversationId}: ${describe(err)}`));
   const printer = new Printer(handle.me);
   note(
-    `conversation ${conversationId} · ${await agentLabel(client, handle)} · /stop stops an answer, /quit exits`,
+    `conversation ${conversationId} · ${await agentLabel(client, handle)} · /attach <path> adds a file, /stop stops an answer, /quit exits`,
   );
   if (handle.hasEarlier) note("(earlier messages not shown)");
   printer.printHistory(handle.messages());
@@ -172,15 +178,47 @@ class Session {
       for (let line = this.queue.shift(); line !== undefined; line = this.queue.shift()) {
         const content = line.trim();
         if (content === "/quit") return this.quit(0);
-        if (!content) continue;
-        if (content.startsWith("/")) note("(commands: /stop, /quit)");
-        else await this.send(content);
+        if (content.startsWith("/attach ")) await this.attach(content.slice("/attach ".length).trim());
+        else if (content.startsWith("/")) note("(commands: /attach <path>, /stop, /quit)");
+        else if (content || this.handle.attachments.length > 0) await this.send(content);
       }
     } catch (err) {
       note(`(error: ${describe(err)})`);
     } finally {
       this.busy = false;
       this.idle();
+    }
+  }
+
+  /** Uploads a file for the next line to send; tells when it is uploaded, or why it was refused. */
+  private async attach(filePath: string): Promise<void> {
+    let blob: Blob;
+    try {
+      blob = await openAsBlob(filePath);
+    } catch (err) {
+      note(`(cannot read ${filePath}: ${describe(err)})`);
+      return;
+    }
+    const name = path.basename(filePath);
+    const { localId } = this.handle.attach(blob, name);
+    note(`(uploading ${name}, ${formatSize(blob.size)}…)`);
+    // Lines wait their turn: the next one is sent once this file is uploaded (or refused).
+    const ended = await new Promise<Attachment | undefined>((resolve) => {
+      const check = (list: readonly Attachment[]) => {
+        const attachment = list.find((a) => a.localId === localId);
+        if (attachment?.status === "uploading") return false;
+        off();
+        resolve(attachment);
+        return true;
+      };
+      const off = this.handle.on("attachments", (list) => void check(list));
+      // It may have failed at once (one file too many).
+      check(this.handle.attachments);
+    });
+    if (ended?.status === "uploaded") note(`(${name} attached: the next line sends it)`);
+    else if (ended) {
+      note(`(${name} not uploaded: ${describe(ended.error)})`);
+      this.handle.detach(localId);
     }
   }
 
@@ -276,7 +314,10 @@ class Printer {
     this.closeOpen();
     const mine = view.author === null || view.author.id === this.me;
     const who = mine ? (this.history ? "you" : "you (elsewhere)") : printable(view.author!.name);
-    out(`${who}> ${printable(view.content)}\n`);
+    const files = view.parts.flatMap((p) =>
+      p.type === "file" ? [`[file ${printable(p.name)} (${p.mediaType}, ${formatSize(p.size)})]`] : [],
+    );
+    out(`${who}> ${[...files, printable(view.content)].filter(Boolean).join(" ")}\n`);
   }
 
   private answer(view: MessageView): void {

@@ -9,13 +9,14 @@
  * lastAssistantMessageIsCompleteWithApprovalResponses`) reaches Confab as `tool:decide`. Only the `ai`
  * package's types are used: nothing of it is bundled.
  */
-import type { ChatTransport, UIMessage, UIMessageChunk } from "ai";
+import type { ChatTransport, FileUIPart, UIMessage, UIMessageChunk } from "ai";
 import type { MessagePart } from "../src/protocol/index.js";
 import { ConfabClient, type ConfabClientOptions } from "./confab-client.js";
 import type { ConversationHandle } from "./conversation-handle.js";
 import { settled, type MessageView } from "./conversation-stream.js";
+import { blobFromUrl } from "./blob-from-url.js";
 import { ConfabError } from "./errors.js";
-import { UIChunkMapper, uiParts } from "./ui-chunks.js";
+import { UIChunkMapper, confabFileId, uiParts } from "./ui-chunks.js";
 
 export type ConfabChatTransportOptions = ConfabClientOptions | { client: ConfabClient };
 
@@ -51,15 +52,18 @@ export class ConfabChatTransport<
     if (options.trigger === "submit-message") {
       const last = options.messages.findLast((m) => m.role === "user");
       const text = (last?.parts ?? []).flatMap((p) => (p.type === "text" ? [p.text] : [])).join("");
-      if (!text.trim())
+      const files = (last?.parts ?? []).filter((p): p is FileUIPart => p.type === "file");
+      if (!text.trim() && files.length === 0)
         throw new ConfabError({ code: "validation_failed", message: "the message has no text" });
       // `sendMessage({text, messageId})` replaces a message: in Confab, a new version of it (an edit).
       const edited = options.messageId
         ? held.find((m) => m.id === options.messageId && m.role === "user")
         : undefined;
+      // The message's files, uploaded first; the handle's own attachments are left alone.
+      const fileIds = await this.upload(handle, files, edited !== undefined, options.abortSignal);
       answerId = edited
-        ? (await handle.edit(edited.id!, text)).assistantMessageId
-        : (await handle.send(text)).assistantMessageId;
+        ? (await handle.edit(edited.id!, text, { fileIds })).assistantMessageId
+        : (await handle.send(text, { fileIds })).assistantMessageId;
     } else {
       // The answer to regenerate: the one named; for a question named, its answer on the path; else
       // the last answer of the path.
@@ -72,6 +76,33 @@ export class ConfabChatTransport<
       answerId = await handle.regenerate(target);
     }
     return this.stream(handle, { answerId, abortSignal: options.abortSignal });
+  }
+
+  /**
+   * Uploads the files of a UI message (`sendMessage({text, files})`: `data:` or `blob:` URLs) and gives
+   * their ids. A file that came from Confab goes by its id in an edit (the server takes back the
+   * edited message's files); in a new message it is read again through a fresh link and uploaded
+   * again, since the server takes only files not yet sent.
+   */
+  private upload(
+    handle: ConversationHandle,
+    files: readonly FileUIPart[],
+    edit: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<string[]> {
+    return Promise.all(
+      files.map(async (part) => {
+        const stored = confabFileId(part);
+        if (stored && edit) return stored;
+        const url = stored ? await this.client.fileUrl(stored) : part.url;
+        const blob = await blobFromUrl(url);
+        const file = await handle.upload(blob, {
+          ...(part.filename ? { name: part.filename } : {}),
+          ...(signal ? { signal } : {}),
+        });
+        return file.id;
+      }),
+    );
   }
 
   private stream(handle: ConversationHandle, from: StreamStart): ReadableStream<UIMessageChunk> {
@@ -113,17 +144,23 @@ export class ConfabChatTransport<
   async messages(chatId: string): Promise<UI_MESSAGE[]> {
     const handle = this.client.conversation(chatId);
     await handle.ready();
-    return handle
-      .messages()
-      .filter((m) => m.id !== null && m.role !== "system" && settled(m.status))
-      .map(
-        (m) =>
-          ({
-            id: m.id!,
-            role: m.role,
-            parts: uiParts(m.parts, m.role === "assistant"),
-          }) as unknown as UI_MESSAGE,
-      );
+    const shown = handle.messages().filter((m) => m.id !== null && m.role !== "system" && settled(m.status));
+    const fileUrls = await this.fileUrls(shown.flatMap((m) => m.parts));
+    return shown.map(
+      (m) =>
+        ({
+          id: m.id!,
+          role: m.role,
+          parts: uiParts(m.parts, m.role === "assistant", fileUrls),
+        }) as unknown as UI_MESSAGE,
+    );
+  }
+
+  /** The signed links of the files among these parts (a file whose link cannot be had gets none). */
+  private async fileUrls(parts: readonly MessagePart[]): Promise<Map<string, string>> {
+    const ids = [...new Set(parts.flatMap((p) => (p.type === "file" ? [p.fileId] : [])))];
+    const urls = await Promise.all(ids.map((id) => this.client.fileUrl(id).catch(() => "")));
+    return new Map(ids.map((id, i) => [id, urls[i]!]));
   }
 
   /** The answer being written in the conversation, from its start; null when none is. */

@@ -18,7 +18,8 @@ import { ConversationHandle, ROOM_EVENTS, type HandleHost } from "./conversation
 import { ConversationList } from "./conversation-list.js";
 import { Emitter } from "./emitter.js";
 import { ConfabError, asConfabError, closedError } from "./errors.js";
-import { RestClient, type HttpMethod } from "./rest-client.js";
+import { FileLinks, type FileResource, type SignedLink } from "./file-links.js";
+import { RestClient, type HttpMethod, type UploadOptions } from "./rest-client.js";
 import { TokenSource } from "./token-source.js";
 
 export interface ConfabClientOptions {
@@ -51,6 +52,7 @@ export class ConfabClient implements HandleHost {
   readonly socket: ChatSocket;
   private readonly tokens: TokenSource;
   private readonly api: RestClient;
+  private readonly links: FileLinks;
   private readonly handles = new Map<string, ConversationHandle>();
   private readonly events = new Emitter<ClientEvents>();
   private readonly closers = new Set<() => void>();
@@ -69,6 +71,10 @@ export class ConfabClient implements HandleHost {
       baseUrl: options.url,
       tokens: this.tokens,
       ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    this.links = new FileLinks({
+      baseUrl: options.url,
+      ask: (fileId) => this.rest<SignedLink>("GET", `/files/${encodeURIComponent(fileId)}/url`),
     });
     this.socket = io(new URL("/chat", options.url).href, {
       // The held token while it is fresh; should a fresh one fail to come, the last one (refused, it
@@ -269,6 +275,44 @@ export class ConfabClient implements HandleHost {
     return conversation;
   }
 
+  // --- files ------------------------------------------------------------------------------------
+
+  /**
+   * Uploads a file to a conversation (`POST /conversations/:id/files`, a participant or the owner):
+   * resolves with the stored `File`, to send with `fileIds`. `onProgress(loaded, total)` follows the
+   * bytes sent (in a browser as they go; in Node only at 0 and at the end, see `upload-request.ts`).
+   * Refusals: `payload_too_large` (413), `unsupported_media_type` (415), `validation_failed`, and
+   * `aborted` when `signal` cancels it.
+   */
+  upload(conversationId: string, file: Blob, options: UploadOptions = {}): Promise<FileResource> {
+    if (this.closed) return Promise.reject(closedError("client"));
+    return this.api
+      .upload<{ file: FileResource }>(
+        `/conversations/${encodeURIComponent(conversationId)}/files`,
+        file,
+        options,
+      )
+      .then((answer) => answer.file);
+  }
+
+  /** The files uploaded to a conversation (`GET /conversations/:id/files`). */
+  async files(conversationId: string): Promise<FileResource[]> {
+    const { files } = await this.rest<{ files: FileResource[] }>(
+      "GET",
+      `/conversations/${encodeURIComponent(conversationId)}/files`,
+    );
+    return files;
+  }
+
+  /**
+   * A signed link to a file's bytes (`GET /files/:id/url`), absolute, that needs no token: for an
+   * `<img src>` or a download. Kept and given again until shortly before it expires.
+   */
+  fileUrl(fileId: string): Promise<string> {
+    if (this.closed) return Promise.reject(closedError("client"));
+    return this.links.url(fileId);
+  }
+
   // --- conversations ----------------------------------------------------------------------------
 
   /** The handle of one conversation (one per id and client): joined on first use. */
@@ -299,6 +343,7 @@ export class ConfabClient implements HandleHost {
     for (const handle of this.handles.values()) handle.dispose();
     this.handles.clear();
     this.list?.dispose();
+    this.links.clear();
     this.events.clear();
     this.socket.close();
   }

@@ -9,6 +9,7 @@ import type {
   AssistantMode,
   ConversationResource,
   CreatedInvite,
+  FilePart,
   JoinResult,
   MemberList,
   MemberRole,
@@ -21,19 +22,23 @@ import type {
   UserResource,
 } from "../src/protocol/index.js";
 import type { AckDataOf, AckEvent, PayloadOf } from "./acks.js";
+import { Attachments, type Attachment } from "./attachments.js";
 import { ConversationStream, settled, type MessageView } from "./conversation-stream.js";
 import { Emitter } from "./emitter.js";
 import { ConfabError, asConfabError, closedError } from "./errors.js";
 import { untilAcknowledged, type Delivery } from "./delivery.js";
+import type { FileResource } from "./file-links.js";
 import { newId } from "./ids.js";
 import { People, type MemberView } from "./people.js";
-import type { HttpMethod } from "./rest-client.js";
+import type { HttpMethod, UploadOptions } from "./rest-client.js";
 import { TypingSignal } from "./typing-signal.js";
 
 /** What a handle needs of its client: the socket's calls and state, REST, and what the client caches. */
 export interface HandleHost {
   call<E extends AckEvent>(event: E, payload: PayloadOf<E>): Promise<AckDataOf<E>>;
   rest<T>(method: HttpMethod, path: string, body?: unknown): Promise<T>;
+  upload(conversationId: string, file: Blob, options?: UploadOptions): Promise<FileResource>;
+  fileUrl(fileId: string): Promise<string>;
   emitTyping(conversationId: string, typing: boolean): void;
   readonly connected: boolean;
   connectedOnce(): Promise<void>;
@@ -54,6 +59,8 @@ export type HandleEvents = {
   people: () => void;
   /** The conversation changed: its title, status, head, assistant mode, or the caller's role. */
   conversation: (conversation: ConversationResource) => void;
+  /** The files attached for the next message changed: one added, removed, progressing, uploaded or failed. */
+  attachments: (attachments: readonly Attachment[]) => void;
   /** The message being edited changed (or editing ended). */
   editing: (view: MessageView | null) => void;
   /** The conversation was deleted, or the caller is no longer a member. */
@@ -73,6 +80,11 @@ export interface SendOptions {
   /** In `manual` mode, ask the assistant to answer this message. */
   askAssistant?: boolean;
   metadata?: Record<string, unknown>;
+  /**
+   * Files uploaded to this conversation (`upload`) and not sent yet, sent with the message as is.
+   * Without it, the message takes the files attached to the handle (`attach`), once uploaded.
+   */
+  fileIds?: string[];
 }
 
 /** The room events a handle receives, routed to it by its client (`receive` has one entry each). */
@@ -111,11 +123,14 @@ export class ConversationHandle {
   readonly stream: ConversationStream;
   private readonly people: People;
   private readonly typingSignal: TypingSignal;
+  private readonly attached: Attachments;
   private readonly events = new Emitter<HandleEvents>();
   private resource: ConversationResource | null = null;
   private agentResource: AgentResource | undefined;
   private myId: string | null = null;
   private editingId: string | null = null;
+  /** The attachments that came from the message being edited. */
+  private carried: string[] = [];
   /** What `ready()` gives: the first join until it is done, then the latest. */
   private joined: Promise<void>;
   private firstJoin: { resolve: () => void; reject: (err: unknown) => void } | null = null;
@@ -139,6 +154,10 @@ export class ConversationHandle {
     });
     this.people = new People(() => this.events.emit("people"));
     this.typingSignal = new TypingSignal({ emit: (typing) => host.emitTyping(id, typing) });
+    this.attached = new Attachments({
+      upload: (file, options) => host.upload(id, file, options),
+      changed: (list) => this.events.emit("attachments", list),
+    });
     this.joined = new Promise<void>((resolve, reject) => (this.firstJoin = { resolve, reject }));
     // A handle nobody awaits must not report an unhandled rejection (Node ends the process on one).
     this.joined.catch(() => undefined);
@@ -282,18 +301,34 @@ export class ConversationHandle {
 
   /**
    * Sends a message. Its `clientMessageId` is made here and sent again, after a reconnect, until the
-   * server acknowledges it: the server keeps one message per id, so it is stored exactly once.
+   * server acknowledges it: the server keeps one message per id, so it is stored exactly once. It
+   * carries `options.fileIds`, else the attached files (waiting for their uploads; refused while one
+   * failed); with files, `content` may be empty.
    */
   async send(content: string, options: SendOptions = {}): Promise<SendResult> {
     const clientMessageId = newId();
     this.typingSignal.stop();
+    const { fileIds, parts, localIds } = await this.filesToSend(options);
+    const { fileIds: _given, ...rest } = options;
     const author = this.myId ? this.people.list().find((m) => m.userId === this.myId) : undefined;
-    this.stream.addLocal(clientMessageId, content, author ? { id: author.userId, name: author.name } : null);
+    this.stream.addLocal(
+      clientMessageId,
+      content,
+      author ? { id: author.userId, name: author.name } : null,
+      parts,
+    );
     try {
       const sent = await untilAcknowledged(this.delivery(), () =>
-        this.host.call("message:send", { conversationId: this.id, content, clientMessageId, ...options }),
+        this.host.call("message:send", {
+          ...rest,
+          conversationId: this.id,
+          content,
+          clientMessageId,
+          ...fileIds,
+        }),
       );
       this.stream.applySent(sent.message, sent.assistantMessageId);
+      this.attached.sent(localIds);
       return sent;
     } catch (err) {
       this.stream.dropLocal(clientMessageId);
@@ -305,16 +340,20 @@ export class ConversationHandle {
   async edit(messageId: string, content: string, options: SendOptions = {}): Promise<SendResult> {
     const clientMessageId = newId();
     this.typingSignal.stop();
+    const { fileIds, localIds } = await this.filesToSend(options);
+    const { fileIds: _given, ...rest } = options;
     const sent = await untilAcknowledged(this.delivery(), () =>
       this.host.call("message:edit", {
+        ...rest,
         conversationId: this.id,
         messageId,
         content,
         clientMessageId,
-        ...options,
+        ...fileIds,
       }),
     );
     this.stream.applySent(sent.message, sent.assistantMessageId);
+    this.attached.sent(localIds);
     if (this.editingId === messageId) this.setEditing(null);
     return sent;
   }
@@ -323,6 +362,51 @@ export class ConversationHandle {
   submit(content: string, options: SendOptions = {}): Promise<SendResult> {
     const editing = this.editing?.id;
     return editing ? this.edit(editing, content, options) : this.send(content, options);
+  }
+
+  // --- files ----------------------------------------------------------------------------------
+
+  /** The files attached for the next message, in the order attached. */
+  get attachments(): readonly Attachment[] {
+    return this.attached.list();
+  }
+
+  /**
+   * Attaches a file for the next message: it is uploaded at once (its progress and outcome in
+   * `attachments`, told by the `attachments` event), and the next `send`/`edit`/`submit` without
+   * `fileIds` sends it, waiting for its upload to end.
+   */
+  attach(file: Blob, name?: string): Attachment {
+    return this.attached.add(file, name);
+  }
+
+  /** Removes an attached file (its upload, if under way, is cancelled). */
+  detach(localId: string): void {
+    this.attached.remove(localId);
+  }
+
+  /** Uploads a file to this conversation, to send with `fileIds` (see `ConfabClient.upload`). */
+  upload(file: Blob, options: UploadOptions = {}): Promise<FileResource> {
+    return this.host.upload(this.id, file, options);
+  }
+
+  /** The absolute signed link to a file's bytes (see `ConfabClient.fileUrl`): for `<img src>` or a download. */
+  fileUrl(fileId: string): Promise<string> {
+    return this.host.fileUrl(fileId);
+  }
+
+  /** The files a send carries: the ids given, else the attachments once uploaded. */
+  private async filesToSend(options: SendOptions): Promise<{
+    fileIds: { fileIds?: string[] };
+    parts: FilePart[];
+    localIds: string[];
+  }> {
+    if (options.fileIds !== undefined) {
+      const given = options.fileIds.length > 0 ? { fileIds: options.fileIds } : {};
+      return { fileIds: given, parts: [], localIds: [] };
+    }
+    const { parts, localIds } = await this.attached.ready();
+    return { fileIds: parts.length > 0 ? { fileIds: parts.map((p) => p.fileId) } : {}, parts, localIds };
   }
 
   /** Puts a message in edit: the next `submit` makes a new version of it. */
@@ -464,6 +548,7 @@ export class ConversationHandle {
     this.firstJoin = null;
     for (const off of this.offSocket) off();
     this.people.dispose();
+    this.attached.dispose();
     this.events.clear();
   }
 
@@ -525,6 +610,13 @@ export class ConversationHandle {
   private setEditing(messageId: string | null): void {
     if (this.editingId === messageId) return;
     this.editingId = messageId;
+    // The files of the message edited before, if not sent with its new version, leave the composer.
+    for (const localId of this.carried.splice(0)) this.attached.remove(localId);
+    // The files of the message edited now come into it, so that its new version sends them again
+    // unless removed (the server takes them back for this edit: nothing is uploaded again).
+    const view = messageId === null ? undefined : this.messages().find((v) => v.id === messageId);
+    for (const part of view?.parts ?? [])
+      if (part.type === "file") this.carried.push(this.attached.addStored(part).localId);
     this.events.emit("editing", this.editing);
   }
 

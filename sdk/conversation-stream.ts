@@ -9,6 +9,7 @@ import type {
   AssistantPartEvent,
   AssistantStartEvent,
   ConversationResource,
+  FilePart,
   JoinResult,
   MessagePart,
   MessageResource,
@@ -198,14 +199,20 @@ export class ConversationStream {
   }
 
   /** A send from this client, shown until its ack or the `message:created` echo brings the stored one. */
-  addLocal(clientMessageId: string, content: string, author: MessageView["author"] = null): void {
+  addLocal(
+    clientMessageId: string,
+    content: string,
+    author: MessageView["author"] = null,
+    files: readonly FilePart[] = [],
+  ): void {
     this.put({
       key: "local:" + clientMessageId,
       id: null,
       seq: null,
       role: "user",
       content,
-      parts: partsOrText([], content),
+      // As the server will store it: the files first, then the text.
+      parts: [...files, ...partsOrText([], content)],
       status: "sending",
       error: null,
       clientMessageId,

@@ -7,7 +7,7 @@
  * `start-step` and `finish-step`. Only the `ai` package's types are used.
  */
 import type { UIMessage, UIMessageChunk } from "ai";
-import type { MessagePart, ToolPart } from "../src/protocol/index.js";
+import type { FilePart, MessagePart, ToolPart } from "../src/protocol/index.js";
 
 /** What was sent of one tool call. */
 interface ToolSent {
@@ -173,10 +173,15 @@ function toolEnd(part: ToolPart): UIMessageChunk | null {
 export type UIPart = UIMessage["parts"][number];
 
 /**
- * A stored message's parts as the UI message parts `useChat` shows (tool calls as dynamic tools); an
- * answer's model calls each open with a `step-start`.
+ * A stored message's parts as the UI message parts `useChat` shows (tool calls as dynamic tools, files
+ * as file parts with their signed link from `fileUrls`); an answer's model calls each open with a
+ * `step-start`.
  */
-export function uiParts(parts: readonly MessagePart[], answer = true): UIPart[] {
+export function uiParts(
+  parts: readonly MessagePart[],
+  answer = true,
+  fileUrls: ReadonlyMap<string, string> = new Map(),
+): UIPart[] {
   const out: UIPart[] = [];
   for (const [index, part] of parts.entries()) {
     if (answer && (index === 0 || (part.type !== "tool" && parts[index - 1]?.type === "tool")))
@@ -189,9 +194,33 @@ export function uiParts(parts: readonly MessagePart[], answer = true): UIPart[] 
         url: part.url,
         ...(part.title === undefined ? {} : { title: part.title }),
       });
-    else if (part.type === "tool") out.push(uiTool(part));
+    else if (part.type === "file") out.push(uiFile(part, fileUrls.get(part.fileId) ?? ""));
+    else out.push(uiTool(part));
   }
   return out;
+}
+
+/**
+ * A stored file as the AI SDK's file part: its signed link (absolute, valid for minutes) as `url`, and
+ * Confab's file id in `providerMetadata.confab`, by which the transport reads it again (a fresh link)
+ * when the message is sent anew.
+ */
+function uiFile(part: FilePart, url: string): UIPart {
+  return {
+    type: "file",
+    mediaType: part.mediaType,
+    filename: part.name,
+    url,
+    providerMetadata: { confab: { fileId: part.fileId, size: part.size } },
+  };
+}
+
+/** The Confab file id an AI SDK file part carries, if it came from Confab. */
+export function confabFileId(part: {
+  providerMetadata?: Record<string, unknown> | undefined;
+}): string | null {
+  const confab = part.providerMetadata?.confab as { fileId?: unknown } | undefined;
+  return typeof confab?.fileId === "string" ? confab.fileId : null;
 }
 
 /** A tool call as a dynamic tool part; a decision taken but not yet acted on is `approval-responded`. */

@@ -1,5 +1,6 @@
 import type { ConversationHandle } from "../sdk/conversation-handle.js";
 import type { MessageView } from "../sdk/conversation-stream.js";
+import { AttachmentsView, type AttachmentElements } from "./attachments-view.js";
 
 export interface ComposerElements {
   form: HTMLFormElement;
@@ -10,6 +11,8 @@ export interface ComposerElements {
   ask?: { label: HTMLElement; box: HTMLInputElement };
   /** "Editing a message…" with its Cancel, shown while a message is being edited. */
   editing?: { bar: HTMLElement; cancel: HTMLButtonElement };
+  /** Files for the next message: the attach button, its file input, their list, where they drop. */
+  files?: AttachmentElements;
 }
 
 export interface ComposerOptions {
@@ -22,9 +25,12 @@ const PLACEHOLDER = "Message… (Enter to send, Shift+Enter for a new line)";
 /**
  * Writing: Enter sends (Shift+Enter is a new line), the others see this tab typing, Stop stops the answer
  * being written, Edit on a message puts it here and Send makes a new version of it (Escape or Cancel
- * gives up). A refused send gives its text back to the composer.
+ * gives up). Files are attached with the attach button, by pasting or by dropping them, and go with the
+ * next message (which may then have no text). A refused send gives its text back to the composer.
  */
 export class ComposerView {
+  private readonly attachments: AttachmentsView | null;
+
   constructor(
     private readonly elements: ComposerElements,
     private readonly handle: ConversationHandle,
@@ -44,13 +50,16 @@ export class ComposerView {
     );
     stop.addEventListener("click", () => void this.stop(), { signal });
     editing?.cancel.addEventListener("click", () => this.cancelEdit(), { signal });
+    this.attachments = elements.files ? new AttachmentsView(elements.files, handle, input, signal) : null;
+    signal.addEventListener("abort", () => this.attachments?.dispose(), { once: true });
   }
 
   /** Sends `text` (a starter, or what was typed): a new message, or the new version of one in edit. */
   async submit(text: string): Promise<void> {
     const { input, ask } = this.elements;
     const content = text.trim();
-    if (!content || !this.handle.canWrite) return;
+    const files = this.attachments !== null && this.handle.attachments.length > 0;
+    if ((!content && !files) || !this.handle.canWrite) return;
     const askAssistant = this.handle.asksForAnswers && ask?.box.checked === true;
     input.value = "";
     if (ask) ask.box.checked = false;
@@ -88,6 +97,12 @@ export class ComposerView {
     stop.disabled = !online;
     if (ask) ask.label.hidden = !handle.asksForAnswers;
     if (editing) editing.bar.hidden = handle.editing === null;
+    this.attachments?.render();
+  }
+
+  /** The attached files changed (added, progressing, uploaded, failed, removed, sent). */
+  renderAttachments(): void {
+    this.attachments?.render();
   }
 
   private keydown(event: KeyboardEvent): void {

@@ -75,6 +75,7 @@ export class ConversationView {
       handle.on("people", () => this.people.render()),
       handle.on("conversation", () => this.render()),
       handle.on("editing", (view) => this.composer.editingChanged(view)),
+      handle.on("attachments", () => this.composer.renderAttachments()),
       handle.on("error", onError),
     ];
     this.render();

@@ -135,15 +135,18 @@ export class MessageListView {
   }
 
   /**
-   * An answer with reasoning, tool calls or sources is drawn part by part (a part's element kept
-   * while it grows); any other message as its text.
+   * An answer with reasoning, tool calls or sources, and a question with files, are drawn part by
+   * part (a part's element kept while it grows); any other message as its text.
    */
   private drawBubble(entry: Row, view: MessageView): void {
-    if (view.role === "assistant" && view.id !== null && (entry.parts || hasRichParts(view.parts))) {
-      const messageId = view.id;
+    const rich = (view.role === "assistant" && view.id !== null) || view.role === "user";
+    if (rich && (entry.parts || hasRichParts(view.parts))) {
+      const messageId = view.id ?? "";
       const handle = this.handle;
       entry.parts ??= new PartsView(entry.bubble, {
-        markdown: this.options.markdown,
+        // A question is text, whatever it looks like.
+        markdown: this.options.markdown && view.role === "assistant",
+        fileUrl: (fileId) => handle.fileUrl(fileId),
         toolActions: (toolCallId) => ({
           get canDecide() {
             return handle.canDecide;

@@ -1,5 +1,6 @@
 import type { MessagePart, SourcePart, TextPart } from "../src/protocol/index.js";
 import { el, setIfChanged } from "./dom.js";
+import { FilePartView, type FileUrl } from "./file-part-view.js";
 import { addCopyButtons, renderMarkdown } from "./markdown.js";
 import { ThinkingView } from "./thinking-view.js";
 import { ToolCardView, type ToolCardActions } from "./tool-card-view.js";
@@ -9,6 +10,8 @@ export interface PartsOptions {
   markdown: boolean;
   /** The actions of the card of one tool call. */
   toolActions(toolCallId: string): ToolCardActions;
+  /** A file's signed link (the SDK's `fileUrl`). */
+  fileUrl: FileUrl;
 }
 
 /** One drawn part: its element, and how to draw it again. */
@@ -19,8 +22,8 @@ interface DrawnPart {
 }
 
 /**
- * An answer's parts in order, in its bubble: text as sanitized Markdown (or text), reasoning as a
- * "Thinking" block, each tool call as a card, a source as a link. Each part keeps its element while it
+ * A message's parts in order, in its bubble: text as sanitized Markdown (or text), reasoning as a
+ * "Thinking" block, each tool call as a card, a source as a link, a file as a thumbnail or a download. Each part keeps its element while it
  * grows (an opened Thinking block stays open), and only a changed part is drawn again.
  */
 export class PartsView {
@@ -67,16 +70,13 @@ export class PartsView {
         const view = new ToolCardView(this.options.toolActions(part.toolCallId));
         return { type: part.type, element: view.element, draw: (p) => p.type === "tool" && view.draw(p) };
       }
-      case "file": {
-        const element = el("div", "file-part");
-        const draw = (p: MessagePart) => {
-          if (p.type === "file") element.textContent = p.name;
-        };
-        return { type: part.type, element, draw };
-      }
       case "source": {
         const element = el("a", "source");
         return { type: part.type, element, draw: (p) => p.type === "source" && drawSource(element, p) };
+      }
+      case "file": {
+        const view = new FilePartView(this.options.fileUrl);
+        return { type: part.type, element: view.element, draw: (p) => p.type === "file" && view.draw(p) };
       }
       case "text": {
         const element = el("div", "text-part");
@@ -105,7 +105,7 @@ function drawSource(link: HTMLAnchorElement, part: SourcePart): void {
   } else link.removeAttribute("href");
 }
 
-/** Whether an answer needs its parts drawn one by one (it has more than text). */
+/** Whether a message needs its parts drawn one by one (it has more than text). */
 export const hasRichParts = (parts: readonly MessagePart[]) => parts.some((p) => p.type !== "text");
 
 function isWebAddress(url: string): boolean {

@@ -53,9 +53,14 @@ function ownerRow(): { row: HTMLElement; box: HTMLElement; owner: ConversationEl
   return { row, box, owner: { controls: [row], invite: { button: invite, role, box, link, note }, mode } };
 }
 
-/** The composer: the text, "Ask the assistant" (manual mode), Stop and Send, and the edit bar above. */
-function composer(): {
+/**
+ * The composer: the attach button (and its hidden file input), the text, "Ask the assistant" (manual
+ * mode), Stop and Send; above it the files attached and the edit bar. Files dropped anywhere on the
+ * frame are attached too.
+ */
+function composer(frame: HTMLElement): {
   editBar: HTMLElement;
+  attachments: HTMLElement;
   form: HTMLFormElement;
   composer: ConversationElements["composer"];
 } {
@@ -81,7 +86,19 @@ function composer(): {
   send.type = "submit";
   // Until the conversation is joined there is nowhere to send to.
   send.disabled = true;
-  form.append(input, askLabel, stop, send);
+  const attach = el("button", "attach", "📎");
+  attach.type = "button";
+  attach.title = "Attach files (or paste, or drop them here)";
+  attach.setAttribute("aria-label", "Attach files");
+  attach.disabled = true;
+  const fileInput = el("input", "file-input");
+  fileInput.type = "file";
+  fileInput.hidden = true;
+  fileInput.setAttribute("aria-label", "Files to attach");
+  const attachments = el("ul", "attachments");
+  attachments.setAttribute("aria-label", "Attached files");
+  attachments.hidden = true;
+  form.append(attach, fileInput, input, askLabel, stop, send);
   const elements = {
     form,
     input,
@@ -89,8 +106,9 @@ function composer(): {
     stop,
     ask: { label: askLabel, box },
     editing: { bar: editBar, cancel },
+    files: { button: attach, input: fileInput, list: attachments, drop: frame },
   };
-  return { editBar, form, composer: elements };
+  return { editBar, attachments, form, composer: elements };
 }
 
 /** Builds the widget's DOM: header, owner row, members, messages, starters, typing, errors, composer. */
@@ -115,8 +133,8 @@ export function buildSkeleton(): WidgetSkeleton {
   const typing = el("div", "typing");
   const errorLine = el("div", "error");
   errorLine.setAttribute("role", "alert");
-  const { editBar, form, composer: composerElements } = composer();
-  frame.append(header, row, box, members, scroller, starters, typing, errorLine, editBar, form);
+  const { editBar, attachments, form, composer: composerElements } = composer(frame);
+  frame.append(header, row, box, members, scroller, starters, typing, errorLine, editBar, attachments, form);
   const conversation: ConversationElements = {
     root: frame,
     messages: { list, scroller, earlier },

@@ -68,5 +68,21 @@ button:disabled { opacity: .45; cursor: default; }
 form { display: flex; gap: .5em; padding: .6em .9em .8em; border-top: 1px solid var(--border); }
 textarea { flex: 1; resize: none; font: inherit; padding: .4em .6em; border: 1px solid var(--border); border-radius: 8px; min-height: 2.6em; }
 .primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+.attach { align-self: stretch; }
+.attachments { display: flex; flex-wrap: wrap; gap: .4em; margin: 0; padding: .4em .9em 0; list-style: none; border-top: 1px solid var(--border); }
+.attachment { display: flex; align-items: center; gap: .4em; max-width: 100%; padding: .2em .4em; border: 1px solid var(--border); border-radius: 8px; font-size: .8em; }
+.attachment[data-status="failed"] { border-color: #c2413a; }
+.attachment-thumb { display: inline-flex; align-items: center; justify-content: center; width: 2.4em; height: 2.4em; flex: none; overflow: hidden; border-radius: 4px; background: var(--soft); }
+.attachment-thumb img { width: 100%; height: 100%; object-fit: cover; }
+.attachment-name { max-width: 14em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.attachment-size, .attachment-state { color: var(--muted); } .attachment-state:empty { display: none; }
+.attachment-progress { width: 5em; }
+.attachment-error { color: #c2413a; } .attachment-error:empty { display: none; }
+.frame[data-dragging="true"] { outline: 2px dashed var(--accent); outline-offset: -4px; }
+.file-part { display: flex; flex-direction: column; gap: .2em; }
+.file-image img { display: block; max-width: 100%; max-height: 16em; width: auto; height: auto; border-radius: 8px; background: var(--soft); }
+.file-part .file-name { font-size: .75em; opacity: .8; }
+.file-link { display: inline-block; }
+.file-part.unavailable::after { content: "(unavailable)"; font-size: .75em; opacity: .8; }
 .error { color: #c2413a; font-size: .8em; padding: 0 .9em; } .error:empty { display: none; }
 `;

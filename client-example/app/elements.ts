@@ -51,5 +51,8 @@ export const ui = {
   inviteNote: element("invite-note", HTMLSpanElement),
   typing: element("typing", HTMLParagraphElement),
   askLabel: element("ask-label", HTMLLabelElement),
+  attach: element("attach", HTMLButtonElement),
+  fileInput: element("file-input", HTMLInputElement),
+  attachments: element("attachments", HTMLUListElement),
   ask: element("ask", HTMLInputElement),
 };

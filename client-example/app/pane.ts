@@ -20,6 +20,8 @@ const elements: ConversationElements = {
     stop: ui.stop,
     ask: { label: ui.askLabel, box: ui.ask },
     editing: { bar: ui.editing, cancel: ui.editCancel },
+    // Files dropped anywhere on the open conversation are attached.
+    files: { button: ui.attach, input: ui.fileInput, list: ui.attachments, drop: ui.pane },
   },
   owner: {
     controls: [ui.modeLabel, ui.inviteControls],
@@ -93,7 +95,7 @@ export class Pane {
     this.view?.dispose();
     this.view?.handle.close();
     this.view = null;
-    for (const list of [ui.messageList, ui.memberList, ui.starters]) list.replaceChildren();
+    for (const list of [ui.messageList, ui.memberList, ui.starters, ui.attachments]) list.replaceChildren();
     ui.title.textContent = "No conversation";
     ui.meta.textContent = "";
     ui.emptyPane.textContent = "Start a new chat or pick one from the list.";
@@ -105,6 +107,8 @@ export class Pane {
     ui.typing.textContent = "";
     ui.input.disabled = true;
     ui.send.disabled = true;
+    ui.attach.disabled = true;
+    ui.attachments.hidden = true;
     ui.stop.hidden = true;
     this.sidebar.render();
   }

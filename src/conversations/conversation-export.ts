@@ -1,6 +1,6 @@
 import type { MemberConversation } from "../db/records.js";
 import type { MessageRepository } from "../db/repositories/index.js";
-import type { ConversationExport, MessageResource } from "../protocol/index.js";
+import type { ConversationExport, FilePart, FileResource, MessageResource } from "../protocol/index.js";
 import { toConversationResource, toMessageResource } from "./resources.js";
 
 /**
@@ -12,6 +12,7 @@ export async function exportConversation(
   messagesOf: MessageRepository,
   conversation: MemberConversation,
   scope: "tree" | "path",
+  files: FileResource[],
 ): Promise<ConversationExport> {
   const messages =
     scope === "tree"
@@ -22,6 +23,7 @@ export async function exportConversation(
   return {
     conversation: toConversationResource(conversation, conversation.role),
     messages: messages.map(toMessageResource),
+    files,
     exportedAt: new Date().toISOString(),
   };
 }
@@ -82,6 +84,8 @@ function bodyOf(m: MessageResource): string[] {
         return ["> **Thinking:** " + p.text.replace(/\n/g, "\n> ")];
       case "source":
         return [`Source: <${p.url}>`];
+      case "file":
+        return [`**File:** ${describeFile(p)}`];
       case "tool": {
         const decided = p.approval?.decidedBy
           ? ` (${p.approval.approved ? "approved" : "denied"} by ${p.approval.decidedBy.name})`
@@ -93,6 +97,12 @@ function bodyOf(m: MessageResource): string[] {
         return [];
     }
   });
+}
+
+/** A file as a transcript names it: its name, type and size (and an image's pixels). */
+export function describeFile(p: FilePart): string {
+  const pixels = p.width !== undefined && p.height !== undefined ? `, ${p.width}×${p.height}` : "";
+  return `${p.name} (${p.mediaType}, ${p.size.toLocaleString("en-US")} bytes${pixels})`;
 }
 
 const json = (value: unknown) => "```json\n" + JSON.stringify(value ?? null, null, 2) + "\n```";

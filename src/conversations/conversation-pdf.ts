@@ -1,8 +1,14 @@
 import { createRequire } from "node:module";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import PDFDocument from "pdfkit";
-import type { ConversationExport, MessageResource } from "../protocol/index.js";
-import { factsOf, headingOf, pathOf } from "./conversation-export.js";
+import type { ConversationExport, FilePart, MessageResource } from "../protocol/index.js";
+import { describeFile, factsOf, headingOf, pathOf } from "./conversation-export.js";
+
+/** Reads an image's bytes for the PDF (null when it is gone). */
+export type ImageReader = (fileId: string) => Promise<Buffer | null>;
+
+/** The image types pdfkit embeds; others are named only. */
+const DRAWN_IMAGES = new Set(["image/png", "image/jpeg"]);
 
 const require = createRequire(import.meta.url);
 /**
@@ -138,8 +144,36 @@ async function drawHeader(doc: PDFKit.PDFDocument, pause: Pause, data: Conversat
   }
 }
 
-/** Who wrote a message and when, then its text. */
-async function drawMessage(doc: PDFKit.PDFDocument, pause: Pause, m: MessageResource): Promise<void> {
+/** A file named, and an image shown (scaled to the page, at most 240 points high). */
+async function drawFile(
+  doc: PDFKit.PDFDocument,
+  file: FilePart,
+  images: ImageReader | undefined,
+): Promise<void> {
+  doc
+    .font("text")
+    .fontSize(9)
+    .fillColor("#555555")
+    .text(`File: ${describeFile(file)}`);
+  doc.fillColor("black");
+  if (!images || !DRAWN_IMAGES.has(file.mediaType)) return;
+  const bytes = await images(file.fileId);
+  if (!bytes) return;
+  const width = doc.page.width - doc.page.margins.left - doc.page.margins.right;
+  try {
+    doc.image(bytes, { fit: [width, 240] });
+  } catch {
+    // Bytes pdfkit cannot read: the file stays named only.
+  }
+}
+
+/** Who wrote a message and when, its files, then its text. */
+async function drawMessage(
+  doc: PDFKit.PDFDocument,
+  pause: Pause,
+  m: MessageResource,
+  images: ImageReader | undefined,
+): Promise<void> {
   const { who, when, status } = headingOf(m);
   await pause();
   doc.moveDown().font("bold").fontSize(11).fillColor("black").text(who, { continued: true });
@@ -148,6 +182,7 @@ async function drawMessage(doc: PDFKit.PDFDocument, pause: Pause, m: MessageReso
     .fontSize(9)
     .fillColor("#555555")
     .text(`   ${when}${status ? ` · ${status}` : ""}`);
+  for (const part of m.parts) if (part.type === "file") await drawFile(doc, part, images);
   doc.font("text").fontSize(10).fillColor("black");
   await drawText(doc, pause, m.content || " ");
 }
@@ -157,7 +192,7 @@ async function drawMessage(doc: PDFKit.PDFDocument, pause: Pause, m: MessageReso
  * drawn as plain text: nothing in it is interpreted as Markdown, HTML or PDF syntax. Between pieces
  * of text the event loop gets turns, so a long conversation never holds the node.
  */
-export async function toPdf(data: ConversationExport): Promise<Buffer> {
+export async function toPdf(data: ConversationExport, images?: ImageReader): Promise<Buffer> {
   const doc = new PDFDocument({
     size: "A4",
     margin: 56,
@@ -173,7 +208,7 @@ export async function toPdf(data: ConversationExport): Promise<Buffer> {
   });
   const pause = pacer();
   await drawHeader(doc, pause, data);
-  for (const m of pathOf(data)) await drawMessage(doc, pause, m);
+  for (const m of pathOf(data)) await drawMessage(doc, pause, m, images);
   // Ending embeds the fonts, which holds the loop a while of its own.
   await nextTurn();
   doc.end();

@@ -40,7 +40,7 @@ export interface ConversationServiceDeps {
   policy: ConversationPolicy;
   notifier: Notifier;
   /** A deleted conversation's files go with it; none: no files. */
-  files?: Pick<FileService, "deleteOfConversations"> | undefined;
+  files?: Pick<FileService, "deleteOfConversations" | "resourcesOf"> | undefined;
 }
 
 /** The rules of a user's conversations: listing, reading, changes, soft deletion, stats. */
@@ -256,7 +256,9 @@ export class ConversationService {
 
   /** The conversation to export (the caller may read it): its whole tree, or the path it shows. */
   async exportOf(principal: Principal, id: string, scope: "tree" | "path"): Promise<ConversationExport> {
-    return exportConversation(this.repos.messages, await this.require(principal, id, "read"), scope);
+    const conversation = await this.require(principal, id, "read");
+    const files = (await this.deps.files?.resourcesOf(id)) ?? [];
+    return exportConversation(this.repos.messages, conversation, scope, files);
   }
 
   async stats(principal: Principal): Promise<UserStats> {

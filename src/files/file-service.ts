@@ -92,6 +92,11 @@ export class FileService {
     return (await this.deps.files.listStored(conversationId)).map(toFileResource);
   }
 
+  /** The stored files of a conversation whose reader was checked already (exports). */
+  async resourcesOf(conversationId: string): Promise<FileResource[]> {
+    return (await this.deps.files.listStored(conversationId)).map(toFileResource);
+  }
+
   /** A file of a conversation the caller is a member of (`not_found` to anyone else). */
   async find(principal: Principal, fileId: string): Promise<FileRecord> {
     const file = await this.deps.files.find(fileId);

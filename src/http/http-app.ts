@@ -73,7 +73,9 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.set("trust proxy", deps.trustProxy ? true : "loopback");
   app.set("query parser", "simple");
   app.use(requestLog(deps.logger, deps.metrics));
-  app.use(helmet());
+  // Helmet's defaults, and `blob:` images: a composer shows the picture being attached from the local
+  // file (an object URL) before it is uploaded.
+  app.use(helmet({ contentSecurityPolicy: { directives: { "img-src": ["'self'", "data:", "blob:"] } } }));
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });

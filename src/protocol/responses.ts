@@ -79,6 +79,7 @@ export const summaryResult = z.object({ summary: z.string() });
 export const conversationExport = z.object({
   conversation: conversationResource,
   messages: z.array(messageResource),
+  files: z.array(fileResource).describe("the conversation's files (their bytes at GET /files/:id/content)"),
   exportedAt: z.string(),
 });
 

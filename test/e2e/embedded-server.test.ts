@@ -1,6 +1,6 @@
 // Covers: src/main.ts, src/db/embedded-postgres.ts, src/auth/dev-secret.ts,
 // src/http/routes/dev-token-route.ts, src/http/client-example.ts, src/cli/token.ts, src/config.ts (a bad
-// configuration refused at once).
+// configuration refused at once), src/files/ on the embedded database.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +8,7 @@ import { expect } from "chai";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import { call, connect, observeAnswer } from "../support/clients.js";
 import { createConversation, DEMO_AGENT_ID } from "../support/conversations.js";
+import { png, uploaded } from "../support/files.js";
 import { rest } from "../support/rest.js";
 import { runProjectCommand, startServerProcess, type ServerProcess } from "../support/server-process.js";
 
@@ -65,6 +66,34 @@ describe("the server process on the embedded database (npm start with nothing co
       { content: "What did I ask you to remember?" },
     );
     expect(second.body.assistantMessage.content).to.include("Remember the word pineapple");
+  });
+
+  it("keeps files in the embedded database, and the demo model tells what it was sent", async () => {
+    server ??= await startServerProcess({ DATA_DIR: dataDir, DEMO_WORD_DELAY_MS: "2" });
+    const token = (await rest(server.url).post<{ token: string }>("/api/v1/dev/token", { sub: "filer" })).body
+      .token;
+    const conversationId = (await createConversation(rest(server.url, token))).id;
+    const image = png(64, 48);
+    // Past one 256 KiB chunk of the PostgreSQL store.
+    const big = Buffer.alloc(600_000, "word ");
+    const file = await uploaded(server.url, token, conversationId, image, "screen.png");
+    const text = await uploaded(server.url, token, conversationId, big, "log.txt");
+    const socket = await connect(server.url, token);
+    await call(socket, "conversation:join", { conversationId });
+    const answer = observeAnswer(socket, conversationId);
+    await call(socket, "message:send", {
+      conversationId,
+      content: "What is this?",
+      fileIds: [file.id, text.id],
+    });
+    const observed = await answer;
+    socket.close();
+    expect(observed.text).to.include("screen.png (image/png, ");
+    expect(observed.text).to.include("64×48 pixels");
+    expect(observed.text).to.include("log.txt (text/plain, 600,000 bytes)");
+    const link = await rest(server.url, token).get<{ url: string }>(`/api/v1/files/${text.id}/url`);
+    const bytes = Buffer.from(await (await fetch(`${server.url}${link.body.url}`)).arrayBuffer());
+    expect(bytes.equals(big)).to.equal(true);
   });
 
   it("serves the client example at /", async () => {

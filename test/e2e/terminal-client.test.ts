@@ -1,11 +1,12 @@
 // Covers: client-example/terminal.ts on the SDK's conversation handle, against the server as a process.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import type { MessageResource } from "../../src/protocol/index.js";
+import { png as makePng } from "../support/files.js";
 import { rest } from "../support/rest.js";
 import { PROJECT_ROOT, startServerProcess, type ServerProcess } from "../support/server-process.js";
 
@@ -63,7 +64,7 @@ describe("the terminal client", () => {
     ]);
     // Each line, then its whole answer, in order; an unknown command sends nothing.
     expect(first.stdout).to.include(
-      `you> Remember the word pineapple\nassistant> ${stored[1]!.content}\n(commands: /stop, /quit)\nyou> And mango\nassistant> ${stored[3]!.content}\n`,
+      `you> Remember the word pineapple\nassistant> ${stored[1]!.content}\n(commands: /attach <path>, /stop, /quit)\nyou> And mango\nassistant> ${stored[3]!.content}\n`,
     );
 
     const again = await terminal(["--url", server.url, "--user", "tess", "--conversation", id!], ["/quit"]);
@@ -71,6 +72,37 @@ describe("the terminal client", () => {
     expect(again.stdout).to.include(
       `you> Remember the word pineapple\nassistant> ${stored[1]!.content}\nyou> And mango\nassistant> ${stored[3]!.content}\n`,
     );
+  });
+
+  it("uploads a file with /attach, sends it with the next line, and prints files as [file name (type, size)]", async () => {
+    const png = makePng(3, 2);
+    const picture = path.join(dataDir, "dot.png");
+    await writeFile(picture, png);
+    const first = await terminal(
+      ["--url", server.url, "--user", "uma", "--agent", "00000000-0000-4000-8000-000000000001"],
+      [`/attach ${picture}`, `/attach ${path.join(dataDir, "missing.png")}`, "what is this?"],
+    );
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.include(
+      `(uploading dot.png, ${png.length} B…)\n(dot.png attached: the next line sends it)\n(cannot read ${path.join(dataDir, "missing.png")}: `,
+    );
+    const id = /^conversation ([0-9a-f-]{36})/m.exec(first.stdout)?.[1];
+    const token = (await rest(server.url).post<{ token: string }>("/api/v1/dev/token", { sub: "uma" })).body
+      .token;
+    const stored = (
+      await rest(server.url, token).get<{ messages: MessageResource[] }>(
+        `/api/v1/conversations/${id}/messages`,
+      )
+    ).body.messages;
+    expect(stored[0]!.parts.map((p) => (p.type === "file" ? [p.name, p.mediaType] : p.type))).to.deep.equal([
+      ["dot.png", "image/png"],
+      "text",
+    ]);
+    expect(stored[1]!.content).to.include("dot.png");
+    expect(first.stdout).to.include(`you> what is this?\nassistant> ${stored[1]!.content}\n`);
+
+    const again = await terminal(["--url", server.url, "--user", "uma", "--conversation", id!], ["/quit"]);
+    expect(again.stdout).to.include(`you> [file dot.png (image/png, ${png.length} B)] what is this?\n`);
   });
 
   it("says why it cannot join a conversation that is not the user's, and exits 1", async () => {

@@ -3,6 +3,7 @@
 // sent with a message), src/admin/admin-service.ts and conversation-service.ts (files deleted with
 // what they belong to), src/background-jobs.ts (unsent files swept).
 import { createHash } from "node:crypto";
+import http from "node:http";
 import { expect } from "chai";
 import type { MessageResource, SendResult } from "../../src/protocol/index.js";
 import { FileLinks } from "../../src/files/file-links.js";
@@ -10,6 +11,7 @@ import { call, connect, nextEvent, observeAnswer, request, type ChatClient } fro
 import { createConversation } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { pdf, png, uploadFile, uploaded } from "../support/files.js";
+import { pdfText } from "../support/pdf-text.js";
 import { rest } from "../support/rest.js";
 import { queryDatabase } from "../support/database.js";
 import { JWT_SECRET, startTestServer, type TestServer } from "../support/test-server.js";
@@ -44,6 +46,14 @@ describe("files: upload, read, send, delete", () => {
     uploadFile(server.url, server.token(sub, { name: sub }), conversationId, bytes, name, type);
   const stored = (sub: string, conversationId: string, bytes: Buffer, name: string, type?: string) =>
     uploaded(server.url, server.token(sub, { name: sub }), conversationId, bytes, name, type);
+  const filesOf = async (conversationId: string) =>
+    (
+      await queryDatabase<{ n: number }>(
+        server.database,
+        "SELECT count(*)::int AS n FROM files WHERE conversation_id = $1",
+        [conversationId],
+      )
+    )[0]?.n;
   const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
   async function joined(sub: string, conversationId: string): Promise<ChatClient> {
@@ -124,16 +134,39 @@ describe("files: upload, read, send, delete", () => {
       // Far past it: refused from its Content-Length before it is read.
       const announced = await upload("ann", conversationId, Buffer.alloc(MAX_BYTES * 3, "a"), "huge.txt");
       expect(announced.status).to.equal(413);
+      // Its row went, and its chunks with it (they hang off the row); the next upload goes through.
+      expect((await stored("ann", conversationId, Buffer.from("whole"), "whole.txt")).size).to.equal(5);
+    });
+
+    it("keeps nothing of an upload whose client goes away midway", async () => {
+      const conversationId = await conversationOf("ann");
+      const boundary = "----confab-test";
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+      const url = new URL(`/api/v1/conversations/${conversationId}/files`, server.url);
+      const req = http.request(url, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${server.token("ann", { name: "ann" })}`,
+          "content-type": `multipart/form-data; boundary=${boundary}`,
+          "content-length": String(head.length + 100_000),
+        },
+      });
+      req.on("error", () => undefined);
+      req.write(head);
+      req.write(Buffer.alloc(50_000, "x"));
+      await waitUntil("the upload to start", async () => (await filesOf(conversationId)) === 1);
+      req.destroy();
+      await waitUntil("the half upload to be gone", async () => (await filesOf(conversationId)) === 0);
       const chunks = await queryDatabase<{ n: number }>(
         server.database,
-        "SELECT count(*)::int AS n FROM file_chunks c JOIN files f ON f.id = c.file_id WHERE f.conversation_id = $1",
-        [conversationId],
+        "SELECT count(*)::int AS n FROM file_chunks",
       );
-      expect(chunks[0]?.n).to.equal(0);
-      // The limit itself is fine.
-      expect((await stored("ann", conversationId, Buffer.alloc(MAX_BYTES, "b"), "exact.txt")).size).to.equal(
-        MAX_BYTES,
+      const stored = await queryDatabase<{ n: number }>(
+        server.database,
+        "SELECT count(*)::int AS n FROM files",
       );
+      // Every chunk belongs to a stored file (the PostgreSQL store's chunks go with their row).
+      expect(chunks[0]?.n).to.be.at.most(stored[0]!.n * 2);
     });
 
     it("refuses an image that declares more pixels than allowed without decoding it", async () => {
@@ -385,6 +418,59 @@ describe("files: upload, read, send, delete", () => {
       await second;
       expect(edited.message.parts.map((p) => p.type)).to.deep.equal(["file", "text"]);
     });
+  });
+
+  it("exports list the files: JSON with their facts, Markdown names them, the PDF shows the image", async () => {
+    const conversationId = await conversationOf("ann");
+    const file = await stored("ann", conversationId, png(40, 30), "chart.png");
+    const gif = await stored(
+      "ann",
+      conversationId,
+      Buffer.from("GIF89a\x01\x00\x01\x00\x00\x00\x00;", "latin1"),
+      "tiny.gif",
+    );
+    const socket = await joined("ann", conversationId);
+    const answer = observeAnswer(socket, conversationId);
+    await call(socket, "message:send", { conversationId, content: "Here", fileIds: [file.id, gif.id] });
+    await answer;
+    const json = await api("ann").get<{ files: { id: string; name: string }[] }>(
+      `/api/v1/conversations/${conversationId}/export?format=json`,
+    );
+    expect(json.body.files.map((f) => f.name)).to.deep.equal(["chart.png", "tiny.gif"]);
+    const markdown = await api("ann").get<string>(
+      `/api/v1/conversations/${conversationId}/export?format=markdown`,
+    );
+    expect(markdown.body).to.include("**File:** chart.png (image/png, ");
+    expect(markdown.body).to.include("40×30)");
+    const res = await fetch(`${server.url}/api/v1/conversations/${conversationId}/export?format=pdf`, {
+      headers: { authorization: `Bearer ${server.token("ann")}` },
+    });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(await pdfText(new Uint8Array(bytes))).to.include("File: chart.png");
+    // One image drawn (the PNG); the GIF, which pdfkit cannot draw, is named only.
+    expect(bytes.toString("latin1").match(/\/Subtype \/Image/g)).to.have.length(1);
+  });
+
+  it("counts uploads against the per-user limit", async () => {
+    const limited = await startTestServer({ env: { RATE_LIMIT_UPLOADS_PER_MINUTE: "2" } });
+    try {
+      const token = limited.token("lou");
+      const conversationId = (await createConversation(rest(limited.url, token))).id;
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        statuses.push(
+          (await uploadFile(limited.url, token, conversationId, Buffer.from("x"), "x.txt")).status,
+        );
+      }
+      expect(statuses).to.deep.equal([201, 201, 429]);
+      // Another user has uploads of their own.
+      const other = await createConversation(rest(limited.url, limited.token("max")));
+      expect(
+        (await uploadFile(limited.url, limited.token("max"), other.id, Buffer.from("y"), "y.txt")).status,
+      ).to.equal(201);
+    } finally {
+      await limited.close();
+    }
   });
 
   describe("deleting", () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import type { FileResource } from "../../src/protocol/index.js";
 
@@ -22,12 +23,13 @@ function chunk(type: string, data: Buffer): Buffer {
 
 /**
  * A valid PNG of `width`×`height` pixels of one colour. With `declared`, the header claims that size
- * while the pixels are `width`×`height`'s: an image bomb's header on a small file.
+ * while the pixels are `width`×`height`'s: an image bomb's header on a small file. With `noise`, random
+ * pixels, which hardly compress: a file of about 3 × width × height bytes (an upload that takes a while).
  */
 export function png(
   width: number,
   height: number,
-  options: { rgb?: [number, number, number]; declared?: [number, number] } = {},
+  options: { rgb?: [number, number, number]; declared?: [number, number]; noise?: boolean } = {},
 ): Buffer {
   const [r, g, b] = options.rgb ?? [200, 40, 40];
   const ihdr = Buffer.alloc(13);
@@ -39,7 +41,11 @@ export function png(
     Buffer.from([0]),
     Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat()),
   ]);
-  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  const pixels = Buffer.concat(
+    Array.from({ length: height }, () =>
+      options.noise ? Buffer.concat([Buffer.from([0]), randomBytes(width * 3)]) : row,
+    ),
+  );
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),

@@ -276,6 +276,12 @@ class FakeHost implements HandleHost {
     return Promise.resolve({ members: [] } as T);
   }
   emitTyping(): void {}
+  upload(): Promise<never> {
+    return Promise.reject(new ConfabError({ code: "unavailable", message: "no uploads here" }));
+  }
+  fileUrl(): Promise<never> {
+    return Promise.reject(new ConfabError({ code: "unavailable", message: "no files here" }));
+  }
   connectedOnce(): Promise<void> {
     return this.connected ? Promise.resolve() : new Promise((r) => this.waiting.push(r));
   }

@@ -1,3 +1,4 @@
+import type { FileService } from "../../files/file-service.js";
 import { Router, type RequestHandler } from "express";
 import type { ToolDecisions } from "../../chat/tool-decisions.js";
 import type { AgentService } from "../../agents/agent-service.js";
@@ -38,6 +39,8 @@ export interface ConversationRoutesDeps {
   summaries: Summaries;
   limits: RateLimits;
   logger: Logger;
+  /** Where the PDF export reads images; none: files are named only. */
+  files?: Pick<FileService, "bytes"> | undefined;
 }
 
 const idParam = (value: unknown) => parse(id, value, "conversation id");
@@ -242,7 +245,7 @@ function summarize(deps: ConversationRoutesDeps): RequestHandler {
 }
 
 /** `GET /conversations/:id/export?format=`: the whole tree as JSON, the path as Markdown or PDF. */
-function exportConversation({ conversations }: ConversationRoutesDeps): RequestHandler {
+function exportConversation({ conversations, files }: ConversationRoutesDeps): RequestHandler {
   return async (req, res) => {
     const conversationId = idParam(req.params.id);
     const { format } = parse(exportQuery, req.query, "query");
@@ -257,7 +260,8 @@ function exportConversation({ conversations }: ConversationRoutesDeps): RequestH
       `attachment; filename="conversation-${conversationId}.${extension}"`,
     );
     if (format === "markdown") res.type("text/markdown; charset=utf-8").send(toMarkdown(data));
-    else if (format === "pdf") res.type("application/pdf").send(await toPdf(data));
+    else if (format === "pdf")
+      res.type("application/pdf").send(await toPdf(data, files && ((id) => files.bytes(id))));
     else res.json(data);
   };
 }

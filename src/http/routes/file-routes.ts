@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from "express";
 import { Router } from "express";
 import busboy from "busboy";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError, validationFailed } from "../../errors.js";
 import type { FileService, OpenedFile, Upload } from "../../files/file-service.js";
@@ -87,19 +88,13 @@ function receive<T>(req: Request, deps: FileRouteDeps, store: (upload: Upload) =
     return Promise.reject(tooLarge(deps.fileMaxBytes));
   }
   return new Promise<T>((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: req.headers,
-        // One byte past the limit, so that the inspector sees the file is too large.
-        limits: { files: 1, fileSize: deps.fileMaxBytes + 1, fields: 10, fieldSize: 1024, parts: 12 },
-        defParamCharset: "utf8",
-      });
-    } catch {
+    const parser = multipartParser(req, deps.fileMaxBytes);
+    if (!parser) {
       reject(validationFailed("the multipart body cannot be read"));
       return;
     }
     let started = false;
+    let file: Readable | undefined;
     const fail = (err: unknown) => {
       req.unpipe(parser);
       req.resume();
@@ -111,6 +106,7 @@ function receive<T>(req: Request, deps: FileRouteDeps, store: (upload: Upload) =
         return;
       }
       started = true;
+      file = stream;
       store({ name: info.filename ?? "file", claimedType: info.mimeType ?? "", body: stream }).then(
         (result) => {
           req.resume();
@@ -125,9 +121,29 @@ function receive<T>(req: Request, deps: FileRouteDeps, store: (upload: Upload) =
     parser.on("close", () => {
       if (!started) fail(validationFailed("the body holds no file in the field `file`"));
     });
-    req.on("aborted", () => fail(validationFailed("the upload was cut off")));
+    // A client gone mid-upload: the file's stream ends in an error, so the store keeps nothing.
+    req.on("close", () => {
+      if (req.complete) return;
+      const cut = validationFailed("the upload was cut off");
+      if (file && !file.destroyed) file.destroy(cut);
+      fail(cut);
+    });
     req.pipe(parser);
   });
+}
+
+/** busboy for one file of at most `maxBytes`; null when the request's multipart header is unusable. */
+function multipartParser(req: Request, maxBytes: number): busboy.Busboy | null {
+  try {
+    return busboy({
+      headers: req.headers,
+      // One byte past the limit, so that the inspector sees the file is too large.
+      limits: { files: 1, fileSize: maxBytes + 1, fields: 10, fieldSize: 1024, parts: 12 },
+      defParamCharset: "utf8",
+    });
+  } catch {
+    return null;
+  }
 }
 
 const tooLarge = (maxBytes: number) =>
