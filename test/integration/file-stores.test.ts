@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { AppError } from "../../src/errors.js";
 import type { FileStore } from "../../src/files/file-store.js";
@@ -238,6 +240,39 @@ describe("file store: s3 when the service cannot be reached", () => {
       proxy.thaw();
     }
     expect(await sha256(await store.get(id))).to.equal(sha256Of(data));
+  });
+});
+
+describe("file store: s3 when the service answers 503 (overloaded, as S3 says SlowDown)", () => {
+  let overloaded: Server;
+  let store: S3FileStore;
+
+  before(async () => {
+    overloaded = createServer((req, res) => {
+      req.resume();
+      res.writeHead(503, { "content-type": "application/xml" });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+      );
+    });
+    await new Promise<void>((resolve) => overloaded.listen(0, "127.0.0.1", resolve));
+    store = new S3FileStore({
+      bucket: "confab-test",
+      endpoint: `http://127.0.0.1:${(overloaded.address() as AddressInfo).port}`,
+      region: "us-east-1",
+      credentials: S3RVER_CREDENTIALS,
+    });
+  });
+  after(async () => {
+    store.close();
+    await new Promise((resolve) => overloaded.close(resolve));
+  });
+
+  it("fails put, get and delete with unavailable", async () => {
+    await expectCode(store.put(randomUUID(), uploadBody(Buffer.from("hello"))), "unavailable");
+    await expectCode(store.put(randomUUID(), uploadBody(randomBytes(6 * MB))), "unavailable");
+    await expectCode(store.get(randomUUID()), "unavailable");
+    await expectCode(store.delete([randomUUID()]), "unavailable");
   });
 });
 
