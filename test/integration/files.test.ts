@@ -169,6 +169,43 @@ describe("files: upload, read, send, delete", () => {
       expect(chunks[0]?.n).to.be.at.most(stored[0]!.n * 2);
     });
 
+    it("survives bodies cut short and uploads cancelled at once, from anyone", async () => {
+      const conversationId = await conversationOf("ann");
+      const boundary = "----confab-cut";
+      const part = (field: string) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello`;
+      const post = (target: string, sub: string, body: string) =>
+        fetch(`${server.url}/api/v1/conversations/${target}/files`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${server.token(sub)}`,
+            "content-type": `multipart/form-data; boundary=${boundary}`,
+          },
+          body,
+        }).then((r) => r.status);
+      // No closing boundary: a stranger to a conversation that does not exist, then in another field.
+      expect(await post("00000000-0000-4000-8000-000000000bad", "zed", part("file"))).to.be.oneOf([400, 404]);
+      expect(await post(conversationId, "ann", part("other"))).to.equal(400);
+      // Cancelled a moment after it started, many times over.
+      for (let i = 0; i < 20; i++) {
+        const controller = new AbortController();
+        const sent = fetch(`${server.url}/api/v1/conversations/${conversationId}/files`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${server.token("ann")}`,
+            "content-type": `multipart/form-data; boundary=${boundary}`,
+          },
+          body: part("file") + "x".repeat(100_000),
+          signal: controller.signal,
+        }).catch(() => undefined);
+        setTimeout(() => controller.abort(), i % 3);
+        await sent;
+      }
+      // The node is still here, and takes the next upload.
+      expect((await stored("ann", conversationId, Buffer.from("still here"), "ok.txt")).size).to.equal(10);
+      await waitUntil("the cancelled uploads to be gone", async () => (await filesOf(conversationId)) === 1);
+    });
+
     it("refuses an image that declares more pixels than allowed without decoding it", async () => {
       const conversationId = await conversationOf("ann");
       const bomb = png(4, 4, { declared: [100_000, 100_000] });

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from "express";
 import { Router } from "express";
 import busboy from "busboy";
-import type { Readable } from "node:stream";
+import { finished, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AppError, validationFailed } from "../../errors.js";
 import type { FileService, OpenedFile, Upload } from "../../files/file-service.js";
@@ -28,7 +28,9 @@ export function fileRoutes(deps: FileRouteDeps): Router {
 
   router.post("/conversations/:id/files", async (req, res) => {
     const conversationId = parse(id, req.params.id, "conversation id");
-    const file = await receive(req, deps, (upload) => files.upload(principalOf(req), conversationId, upload));
+    const file = await receive(req, res, deps, (upload) =>
+      files.upload(principalOf(req), conversationId, upload),
+    );
     res.status(201).json({ file });
   });
 
@@ -77,16 +79,14 @@ export function signedFileRoute(deps: Pick<FileRouteDeps, "files">): RequestHand
  * the limit is refused before it is read; past the limit mid-stream the upload is cut, and the
  * rest of the body is read and dropped so that the client gets the answer rather than a reset.
  */
-function receive<T>(req: Request, deps: FileRouteDeps, store: (upload: Upload) => Promise<T>): Promise<T> {
-  const type = req.headers["content-type"] ?? "";
-  if (!/^multipart\/form-data\s*;/i.test(type)) {
-    return Promise.reject(validationFailed("send the file as multipart/form-data, in the field `file`"));
-  }
-  const declared = Number(req.headers["content-length"] ?? NaN);
-  if (Number.isFinite(declared) && declared > deps.fileMaxBytes + MULTIPART_OVERHEAD) {
-    req.resume();
-    return Promise.reject(tooLarge(deps.fileMaxBytes));
-  }
+function receive<T>(
+  req: Request,
+  res: Response,
+  deps: FileRouteDeps,
+  store: (upload: Upload) => Promise<T>,
+): Promise<T> {
+  const refused = refusedUnread(req, res, deps.fileMaxBytes);
+  if (refused) return Promise.reject(refused);
   return new Promise<T>((resolve, reject) => {
     const parser = multipartParser(req, deps.fileMaxBytes);
     if (!parser) {
@@ -94,15 +94,22 @@ function receive<T>(req: Request, deps: FileRouteDeps, store: (upload: Upload) =
       return;
     }
     let started = false;
+    let failed = false;
     let file: Readable | undefined;
     const fail = (err: unknown) => {
+      failed = true;
       req.unpipe(parser);
       req.resume();
       reject(err instanceof Error ? err : new Error(String(err)));
     };
     parser.on("file", (field, stream, info) => {
-      if (field !== "file" || started) {
-        stream.resume();
+      // Until the store reads it, nothing listens to its errors (a body cut short, the client gone):
+      // an unheard error would end the process. The pipeline that reads it still sees one.
+      stream.on("error", () => undefined);
+      if (field !== "file" || started || failed) {
+        // A file the parser still had after the upload failed (the client gone) is never stored.
+        if (failed) stream.destroy();
+        else stream.resume();
         return;
       }
       started = true;
@@ -121,9 +128,12 @@ function receive<T>(req: Request, deps: FileRouteDeps, store: (upload: Upload) =
     parser.on("close", () => {
       if (!started) fail(validationFailed("the body holds no file in the field `file`"));
     });
-    // A client gone mid-upload: the file's stream ends in an error, so the store keeps nothing.
-    req.on("close", () => {
-      if (req.complete) return;
+    // A client gone mid-upload (even while the request was being authenticated, before this
+    // listened): the file's stream ends in an error, so the store keeps nothing.
+    // (A request whose bytes all arrived may still be cut before they were read: `complete` says
+    // nothing of that, the error does.)
+    finished(req, (err) => {
+      if (!err) return;
       const cut = validationFailed("the upload was cut off");
       if (file && !file.destroyed) file.destroy(cut);
       fail(cut);
@@ -132,13 +142,29 @@ function receive<T>(req: Request, deps: FileRouteDeps, store: (upload: Upload) =
   });
 }
 
+/** A body that is not multipart, or announced far past the limit: refused before it is read. */
+function refusedUnread(req: Request, res: Response, maxBytes: number): AppError | undefined {
+  const type = req.headers["content-type"] ?? "";
+  if (!/^multipart\/form-data\s*;/i.test(type)) {
+    return validationFailed("send the file as multipart/form-data, in the field `file`");
+  }
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes + MULTIPART_OVERHEAD) {
+    // The answer ends the connection: the rest of the body is not worth reading.
+    res.setHeader("Connection", "close");
+    req.resume();
+    return tooLarge(maxBytes);
+  }
+  return undefined;
+}
+
 /** busboy for one file of at most `maxBytes`; null when the request's multipart header is unusable. */
 function multipartParser(req: Request, maxBytes: number): busboy.Busboy | null {
   try {
     return busboy({
       headers: req.headers,
       // One byte past the limit, so that the inspector sees the file is too large.
-      limits: { files: 1, fileSize: maxBytes + 1, fields: 10, fieldSize: 1024, parts: 12 },
+      limits: { files: 3, fileSize: maxBytes + 1, fields: 10, fieldSize: 1024, parts: 13 },
       defParamCharset: "utf8",
     });
   } catch {
