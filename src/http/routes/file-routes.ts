@@ -128,17 +128,23 @@ function receive<T>(
     parser.on("close", () => {
       if (!started) fail(validationFailed("the body holds no file in the field `file`"));
     });
-    // A client gone mid-upload (even while the request was being authenticated, before this
-    // listened): the file's stream ends in an error, so the store keeps nothing.
-    // (A request whose bytes all arrived may still be cut before they were read: `complete` says
-    // nothing of that, the error does.)
-    finished(req, (err) => {
-      if (!err) return;
+    whenCut(req, () => {
       const cut = validationFailed("the upload was cut off");
       if (file && !file.destroyed) file.destroy(cut);
       fail(cut);
     });
     req.pipe(parser);
+  });
+}
+
+/**
+ * Calls `onCut` when the client goes away mid-upload, even while the request was being
+ * authenticated, before this listened. A request whose bytes all arrived may still be cut before
+ * they were read: `complete` says nothing of that, the error does.
+ */
+function whenCut(req: Request, onCut: () => void): void {
+  finished(req, (err) => {
+    if (err) onCut();
   });
 }
 
