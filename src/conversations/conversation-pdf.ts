@@ -3,6 +3,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import PDFDocument from "pdfkit";
 import type { ConversationExport, FilePart, MessageResource } from "../protocol/index.js";
 import { describeFile, factsOf, headingOf, pathOf } from "./conversation-export.js";
+import { isDrawable, MAX_DRAWN_PIXELS, MAX_EXPORT_PIXELS } from "./pdf-images.js";
 
 /** Reads an image's bytes for the PDF (null when it is gone). */
 export type ImageReader = (fileId: string) => Promise<Buffer | null>;
@@ -144,11 +145,21 @@ async function drawHeader(doc: PDFKit.PDFDocument, pause: Pause, data: Conversat
   }
 }
 
-/** A file named, and an image shown (scaled to the page, at most 240 points high). */
+/** The images of one export, within its pixel budget. */
+interface ExportImages {
+  read: ImageReader;
+  /** Pixels still allowed in this export. */
+  pixelsLeft: number;
+}
+
+/**
+ * A file named, and an image shown (scaled to the page, at most 240 points high) when it is a PNG or
+ * JPEG within the pixel budgets that pdfkit can be given safely (pdf-images.ts).
+ */
 async function drawFile(
   doc: PDFKit.PDFDocument,
   file: FilePart,
-  images: ImageReader | undefined,
+  images: ExportImages | undefined,
 ): Promise<void> {
   doc
     .font("text")
@@ -157,8 +168,11 @@ async function drawFile(
     .text(`File: ${describeFile(file)}`);
   doc.fillColor("black");
   if (!images || !DRAWN_IMAGES.has(file.mediaType)) return;
-  const bytes = await images(file.fileId);
-  if (!bytes) return;
+  const pixels = (file.width ?? Infinity) * (file.height ?? Infinity);
+  if (pixels > MAX_DRAWN_PIXELS || pixels > images.pixelsLeft) return;
+  const bytes = await images.read(file.fileId);
+  if (!bytes || !isDrawable(bytes, file.mediaType)) return;
+  images.pixelsLeft -= pixels;
   const width = doc.page.width - doc.page.margins.left - doc.page.margins.right;
   try {
     doc.image(bytes, { fit: [width, 240] });
@@ -172,7 +186,7 @@ async function drawMessage(
   doc: PDFKit.PDFDocument,
   pause: Pause,
   m: MessageResource,
-  images: ImageReader | undefined,
+  images: ExportImages | undefined,
 ): Promise<void> {
   const { who, when, status } = headingOf(m);
   await pause();
@@ -208,7 +222,8 @@ export async function toPdf(data: ConversationExport, images?: ImageReader): Pro
   });
   const pause = pacer();
   await drawHeader(doc, pause, data);
-  for (const m of pathOf(data)) await drawMessage(doc, pause, m, images);
+  const budget = images && { read: images, pixelsLeft: MAX_EXPORT_PIXELS };
+  for (const m of pathOf(data)) await drawMessage(doc, pause, m, budget);
   // Ending embeds the fonts, which holds the loop a while of its own.
   await nextTurn();
   doc.end();

@@ -510,6 +510,31 @@ describe("files: upload, read, send, delete", () => {
     }
   });
 
+  it("the PDF export names, and never draws, an image pdfkit could not decode safely or that is too large", async () => {
+    const conversationId = await conversationOf("ann");
+    const broken = await stored("ann", conversationId, png(4, 4, { alpha: true, junk: true }), "broken.png");
+    const translucent = await stored("ann", conversationId, png(8, 8, { alpha: true }), "glass.png");
+    const huge = await stored("ann", conversationId, png(2500, 2000), "huge.png");
+    const socket = await joined("ann", conversationId);
+    const answer = observeAnswer(socket, conversationId);
+    await call(socket, "message:send", {
+      conversationId,
+      content: "three",
+      fileIds: [broken.id, translucent.id, huge.id],
+    });
+    await answer;
+    const res = await fetch(`${server.url}/api/v1/conversations/${conversationId}/export?format=pdf`, {
+      headers: { authorization: `Bearer ${server.token("ann")}` },
+    });
+    expect(res.status).to.equal(200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const text = await pdfText(new Uint8Array(bytes));
+    for (const name of ["broken.png", "glass.png", "huge.png"]) expect(text).to.include(`File: ${name}`);
+    // Only the translucent one is drawn (an image, and its alpha as a soft mask).
+    expect(bytes.toString("latin1").match(/\/Subtype \/Image/g)).to.have.length(2);
+    expect((await api("ann").get("/api/v1/me")).status).to.equal(200);
+  });
+
   describe("deleting", () => {
     const chunksOf = async (fileId: string) =>
       (

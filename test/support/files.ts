@@ -25,21 +25,29 @@ function chunk(type: string, data: Buffer): Buffer {
  * A valid PNG of `width`×`height` pixels of one colour. With `declared`, the header claims that size
  * while the pixels are `width`×`height`'s: an image bomb's header on a small file. With `noise`, random
  * pixels, which hardly compress: a file of about 3 × width × height bytes (an upload that takes a while).
+ * With `alpha`, RGBA pixels (which a PDF writer must decode); with `junk`, image data that is not zlib.
  */
 export function png(
   width: number,
   height: number,
-  options: { rgb?: [number, number, number]; declared?: [number, number]; noise?: boolean } = {},
+  options: {
+    rgb?: [number, number, number];
+    declared?: [number, number];
+    noise?: boolean;
+    alpha?: boolean;
+    junk?: boolean;
+  } = {},
 ): Buffer {
   const [r, g, b] = options.rgb ?? [200, 40, 40];
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(options.declared?.[0] ?? width, 0);
   ihdr.writeUInt32BE(options.declared?.[1] ?? height, 4);
   ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // truecolour
+  ihdr[9] = options.alpha ? 6 : 2; // truecolour, with alpha or not
+  const pixel = options.alpha ? [r, g, b, 128] : [r, g, b];
   const row = Buffer.concat([
     Buffer.from([0]),
-    Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat()),
+    Buffer.from(Array.from({ length: width }, () => pixel).flat()),
   ]);
   const pixels = Buffer.concat(
     Array.from({ length: height }, () =>
@@ -49,7 +57,7 @@ export function png(
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(pixels)),
+    chunk("IDAT", options.junk ? Buffer.from("not zlib data at all, just junk") : deflateSync(pixels)),
     chunk("IEND", Buffer.alloc(0)),
   ]);
 }
