@@ -102,7 +102,7 @@ export class TurnStarter {
     await this.admit(attempt, context);
     const { agent, place, answers } = accepted(attempt.request, conversation, context);
     const interrupted = await this.endDeadAnswer(tx, conversation.id, context.writing);
-    const attached = await this.attach(tx, attempt, agent);
+    const attached = await this.attach(tx, attempt, agent, context.target);
     const rows = turnRows(attempt, {
       conversation,
       callerName: context.callerName,
@@ -112,12 +112,7 @@ export class TurnStarter {
     });
     const created = await this.deps.repositories.messages.createTurn(rows, tx);
     if (attached && created.question) {
-      await this.deps.files!.claim(
-        tx,
-        attempt.written!.fileIds!,
-        created.question.id,
-        resentOf(attempt.request),
-      );
+      await this.deps.files!.claim(tx, attached.unsent, created.question.id);
     }
     return beginningOf(created, { agent, place, interrupted });
   }
@@ -126,15 +121,25 @@ export class TurnStarter {
    * The files the message sends, checked before anything is stored: the sender's uploads to this
    * conversation, not sent yet, of types the agent reads. None: the turn carries no files.
    */
-  private async attach(tx: Tx, attempt: TurnAttempt, agent: AgentRecord): Promise<AttachedFiles | undefined> {
+  private async attach(
+    tx: Tx,
+    attempt: TurnAttempt,
+    agent: AgentRecord,
+    target: MessageRecord | null,
+  ): Promise<AttachedFiles | undefined> {
     const fileIds = attempt.written?.fileIds ?? [];
     if (fileIds.length === 0) return undefined;
     if (!this.deps.files) throw new AppError("validation_failed", "this server takes no files");
+    // An edit may send again the files of the message it replaces (an edit of an edit too).
+    const resendable =
+      attempt.request.kind === "edit" && target
+        ? target.parts.flatMap((p) => (p.type === "file" ? [p.fileId] : []))
+        : [];
     return this.deps.files.attach(tx, {
       conversationId: attempt.conversationId,
       fileIds,
       senderId: attempt.principal.userId,
-      resent: resentOf(attempt.request),
+      resendable,
       agent,
     });
   }
@@ -317,7 +322,8 @@ function turnRows(
       ? {
           question: {
             parentId: place.parentId,
-            content: written.content,
+            // Blank text beside files is no text: the message is its files.
+            content: attached && written.content.trim() === "" ? "" : written.content,
             clientMessageId: written.clientMessageId ?? null,
             contentTokens: contentTokens + (attached?.tokens ?? 0),
             fileParts: attached?.parts ?? [],
@@ -337,10 +343,6 @@ function turnRows(
       : {}),
   };
 }
-
-/** An edit may send again the files of the message it replaces. */
-const resentOf = (request: TurnRequest): string | null =>
-  request.kind === "edit" ? request.input.messageId : null;
 
 /**
  * Where the turn's first new message goes in the tree: after the head (a send), beside the edited

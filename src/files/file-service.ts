@@ -45,6 +45,8 @@ export interface OpenedFile {
 /** What a turn carries of the files it sends. */
 export interface AttachedFiles {
   parts: FilePart[];
+  /** The files sent for the first time (to mark sent). */
+  unsent: string[];
   /** The files' estimated tokens for the agent's vendor. */
   tokens: number;
 }
@@ -131,7 +133,7 @@ export class FileService {
 
   /**
    * The file parts of a message about to be sent, in the order given: each file uploaded by the
-   * sender to this conversation and not sent yet (or sent with `resent`, the message an edit
+   * sender to this conversation and not sent yet (or `resendable`: sent by the message an edit
    * replaces), of a type the agent reads. Refuses before anything is stored.
    */
   async attach(
@@ -140,7 +142,7 @@ export class FileService {
       conversationId: string;
       fileIds: readonly string[];
       senderId: string;
-      resent: string | null;
+      resendable: readonly string[];
       agent: { provider: ProviderName; acceptsFiles: readonly string[] };
     },
   ): Promise<AttachedFiles> {
@@ -151,13 +153,15 @@ export class FileService {
       ]),
     );
     const parts: FilePart[] = [];
+    const unsent: string[] = [];
     let tokens = 0;
     for (const id of request.fileIds) {
       const file = found.get(id);
-      const resent = file !== undefined && request.resent !== null && file.messageId === request.resent;
+      const resent = request.resendable.includes(id);
       if (!file || file.state !== "stored" || (!resent && file.uploadedBy !== request.senderId)) {
         throw notFound("file");
       }
+      if (!resent) unsent.push(id);
       if (file.messageId !== null && !resent)
         throw validationFailed(`the file ${file.name} was sent already`);
       if (!request.agent.acceptsFiles.includes(file.mediaType)) {
@@ -170,15 +174,16 @@ export class FileService {
       parts.push(part);
       tokens += estimateFileTokens(request.agent.provider, part);
     }
-    return { parts, tokens };
+    return { parts, unsent, tokens };
   }
 
   /**
    * Marks the files sent with `messageId`, in the turn's transaction; a file sent meanwhile by
    * another message refuses the turn.
    */
-  async claim(tx: Tx, fileIds: readonly string[], messageId: string, resent: string | null): Promise<void> {
-    const claimed = await this.deps.files.claim(fileIds, messageId, resent, tx);
+  async claim(tx: Tx, fileIds: readonly string[], messageId: string): Promise<void> {
+    if (fileIds.length === 0) return;
+    const claimed = await this.deps.files.claim(fileIds, messageId, tx);
     if (claimed.length < fileIds.length) throw validationFailed("a file was sent already");
   }
 

@@ -368,6 +368,16 @@ describe("files: upload, read, send, delete", () => {
       expect(sent.message.content).to.equal("");
       expect(sent.message.parts.map((p) => p.type)).to.deep.equal(["file"]);
       await answer;
+      const second = await stored("ann", conversationId, png(8, 8), "two.png");
+      const spaces = observeAnswer(socket, conversationId);
+      const spaced = await call(socket, "message:send", {
+        conversationId,
+        content: " \n ",
+        fileIds: [second.id],
+      });
+      await spaces;
+      expect(spaced.message.content).to.equal("");
+      expect(spaced.message.parts.map((p) => p.type)).to.deep.equal(["file"]);
       const blank = await request(socket, "message:send", { conversationId, content: "  " });
       expect(blank.ok).to.equal(false);
     });
@@ -434,7 +444,7 @@ describe("files: upload, read, send, delete", () => {
       expect(tooMany.ok ? "ok" : tooMany.error.code).to.equal("validation_failed");
     });
 
-    it("lets an edit send again the files of the message it replaces", async () => {
+    it("lets an edit send again the files of the message it replaces, an edit of an edit too, and nothing else", async () => {
       const conversationId = await conversationOf("ann");
       const file = await stored("ann", conversationId, png(6, 6), "e.png");
       const socket = await joined("ann", conversationId);
@@ -454,6 +464,22 @@ describe("files: upload, read, send, delete", () => {
       });
       await second;
       expect(edited.message.parts.map((p) => p.type)).to.deep.equal(["file", "text"]);
+      const third = observeAnswer(socket, conversationId);
+      const again = await call(socket, "message:edit", {
+        conversationId,
+        messageId: edited.message.id,
+        content: "v3",
+        fileIds: [file.id],
+      });
+      await third;
+      expect(again.message.parts[0]).to.include({ type: "file", fileId: file.id });
+      // A new message is not an edit: the file was sent already.
+      const plain = await request(socket, "message:send", {
+        conversationId,
+        content: "v4",
+        fileIds: [file.id],
+      });
+      expect(plain.ok ? "ok" : plain.error.code).to.equal("validation_failed");
     });
   });
 

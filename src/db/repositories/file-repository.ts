@@ -78,21 +78,12 @@ export class FileRepository {
     );
   }
 
-  /**
-   * Marks these files sent with `messageId`, each if it is still unsent (or was sent with `resent`,
-   * the message an edit replaces). Returns the ids it marked or that `resent` held: fewer than asked
-   * when a file was sent meanwhile.
-   */
-  async claim(ids: readonly string[], messageId: string, resent: string | null, tx: Tx): Promise<string[]> {
+  /** Marks these files sent with `messageId`, each if it is still unsent; returns the ids it marked. */
+  async claim(ids: readonly string[], messageId: string, tx: Tx): Promise<string[]> {
     const rows = await this.sequelize.query<{ id: string }>(
-      `WITH marked AS (
-         UPDATE files SET message_id = $2
-          WHERE id = ANY($1::uuid[]) AND state = 'stored' AND message_id IS NULL RETURNING id
-       )
-       SELECT id FROM marked
-       UNION ALL
-       SELECT id FROM files WHERE id = ANY($1::uuid[]) AND $3::uuid IS NOT NULL AND message_id = $3::uuid`,
-      { bind: [[...ids], messageId, resent], type: QueryTypes.SELECT, transaction: tx },
+      `UPDATE files SET message_id = $2
+        WHERE id = ANY($1::uuid[]) AND state = 'stored' AND message_id IS NULL RETURNING id`,
+      { bind: [[...ids], messageId], type: QueryTypes.SELECT, transaction: tx },
     );
     return rows.map((r) => r.id);
   }
