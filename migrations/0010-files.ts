@@ -2,7 +2,8 @@ import { sqlMigration } from "./context.js";
 
 /**
  * Files (PROTOCOL.md: files). A file belongs to a conversation and to whoever uploaded it; it is
- * `stored` once its bytes are, and sent once a user message holds it (`message_id`). Its bytes live
+ * `stored` once its bytes are, `deleting` once the unsent-file sweep took it, and sent once a user
+ * message holds it (`message_id`). Its bytes live
  * in the configured store: `file_chunks` here for the PostgreSQL store (deleted with the file), or an
  * S3 bucket under the file's id. Agents say which media types their model reads.
  */
@@ -19,7 +20,7 @@ export default sqlMigration(
        sha256 char(64),
        width integer,
        height integer,
-       state varchar(12) NOT NULL DEFAULT 'uploading' CHECK (state IN ('uploading', 'stored')),
+       state varchar(12) NOT NULL DEFAULT 'uploading' CHECK (state IN ('uploading', 'stored', 'deleting')),
        message_id uuid REFERENCES messages(id) ON DELETE SET NULL,
        created_at timestamptz NOT NULL DEFAULT now()
      )`,

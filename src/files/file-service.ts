@@ -242,10 +242,10 @@ export class FileService {
   /** Deletes files uploaded more than `seconds` ago and never sent. */
   async sweepUnsent(seconds: number): Promise<number> {
     let deleted = 0;
-    for (let ids = await this.deps.files.unsentBefore(seconds); ids.length > 0;) {
+    for (let ids = await this.deps.files.takeUnsent(seconds); ids.length > 0;) {
       deleted += await this.remove(ids);
       if (ids.length < 500) break;
-      ids = await this.deps.files.unsentBefore(seconds);
+      ids = await this.deps.files.takeUnsent(seconds);
     }
     return deleted;
   }

@@ -14,7 +14,7 @@ export interface FileRecord {
   sha256: string | null;
   width: number | null;
   height: number | null;
-  state: "uploading" | "stored";
+  state: "uploading" | "stored" | "deleting";
   messageId: string | null;
   createdAt: Date;
 }
@@ -119,11 +119,19 @@ export class FileRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Files never sent, uploaded more than `seconds` ago (a few hundred at a time). */
-  async unsentBefore(seconds: number, limit = 500): Promise<string[]> {
+  /**
+   * Takes files never sent, uploaded more than `seconds` ago (a few hundred at a time), for deletion:
+   * marked `deleting` in the statement that checks they are still unsent, so that a send claiming one
+   * meanwhile either wins (it is not taken) or finds it gone (`claim` takes only `stored` files).
+   */
+  async takeUnsent(seconds: number, limit = 500): Promise<string[]> {
     const rows = await this.sequelize.query<{ id: string }>(
-      `SELECT id FROM files WHERE message_id IS NULL AND created_at < now() - make_interval(secs => $1)
-        ORDER BY created_at LIMIT $2`,
+      `UPDATE files SET state = 'deleting'
+        WHERE id IN (SELECT id FROM files
+                      WHERE message_id IS NULL AND created_at < now() - make_interval(secs => $1)
+                      ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+          AND message_id IS NULL
+        RETURNING id`,
       { bind: [seconds, limit], type: QueryTypes.SELECT },
     );
     return rows.map((r) => r.id);
