@@ -33,19 +33,52 @@ export type PromptFileReader = (parts: readonly FilePart[]) => Promise<PromptFil
 const filesOf = (parts: readonly MessagePart[] | undefined): FilePart[] =>
   parts?.filter((p): p is FilePart => p.type === "file") ?? [];
 
-/** Each user message that sends files gets their bytes (`sources[i]` holds the parts of `named[i]`). */
+/**
+ * The most bytes of files, and the most files, one prompt carries: the vendors' requests have limits
+ * (Anthropic 32 MB and 100 images, OpenAI about 50 MB), and every byte is held while the answer is
+ * written. The newest files go first; older ones are named in their message's text instead.
+ */
+export const PROMPT_FILE_BYTES = 20 * 1024 * 1024;
+export const PROMPT_FILES = 20;
+
+/** Said in place of a file left out of the prompt. */
+export const leftOutNote = (file: FilePart) =>
+  `[The file ${file.name} (${file.mediaType}) was sent earlier; it is not sent again.]`;
+
+/**
+ * Each user message that sends files gets their bytes (`sources[i]` holds the parts of `named[i]`),
+ * the newest first, within PROMPT_FILE_BYTES and PROMPT_FILES.
+ */
 async function withFiles(
   sources: readonly { parts?: MessagePart[] | undefined }[],
   named: ChatPromptMessage[],
   read: PromptFileReader | undefined,
 ): Promise<ChatPromptMessage[]> {
   if (!read || !sources.some((m) => m.parts?.some((p) => p.type === "file"))) return named;
-  return Promise.all(
-    named.map(async (message, i) => {
-      const files = filesOf(sources[i]?.parts);
-      return message.role === "user" && files.length > 0 ? { ...message, files: await read(files) } : message;
-    }),
-  );
+  let bytes = 0;
+  let count = 0;
+  const out = [...named];
+  for (let i = named.length - 1; i >= 0; i--) {
+    const message = named[i]!;
+    const files = filesOf(sources[i]?.parts);
+    if (message.role !== "user" || files.length === 0) continue;
+    const sent: FilePart[] = [];
+    const leftOut: FilePart[] = [];
+    for (const file of files) {
+      if (count < PROMPT_FILES && bytes + file.size <= PROMPT_FILE_BYTES) {
+        sent.push(file);
+        bytes += file.size;
+        count += 1;
+      } else leftOut.push(file);
+    }
+    const notes = leftOut.map(leftOutNote).join("\n");
+    out[i] = {
+      ...message,
+      ...(notes ? { content: message.content ? `${notes}\n${message.content}` : notes } : {}),
+      ...(sent.length > 0 ? { files: await read(sent) } : {}),
+    };
+  }
+  return out;
 }
 
 /**
@@ -147,11 +180,8 @@ export async function buildPrompt(
     : [];
   const systemTokens =
     system.length > 0 ? (await recurring.count(agent.systemPrompt)) + MESSAGE_OVERHEAD_TOKENS : 0;
-  const questionFiles = filesOf(question.parts);
-  const last: ChatPromptMessage =
-    readFiles && questionFiles.length > 0
-      ? { role: "user", content: question.content, files: await readFiles(questionFiles) }
-      : { role: "user", content: question.content };
+  const asked: ChatPromptMessage = { role: "user", content: question.content };
+  const last = (await withFiles([question], [asked], readFiles))[0] ?? asked;
   const lastTokens = question.contentTokens + MESSAGE_OVERHEAD_TOKENS;
   const alone = { id: question.id, seq: question.seq };
   if (!agent.conversationMemoryEnabled) {

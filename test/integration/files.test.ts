@@ -359,6 +359,34 @@ describe("files: upload, read, send, delete", () => {
       expect(listed.body.files.find((f) => f.id === file.id)?.messageId).to.equal(sent.message.id);
     });
 
+    it("sends the model the newest 20 files of the window, naming older ones instead", async () => {
+      const conversationId = await conversationOf("ann");
+      const socket = await joined("ann", conversationId);
+      const send = async (content: string, count: number) => {
+        const fileIds: string[] = [];
+        for (let i = 0; i < count; i++)
+          fileIds.push(
+            (await stored("ann", conversationId, Buffer.from(`${content} ${i}`), `${content}-${i}.txt`)).id,
+          );
+        const answer = observeAnswer(socket, conversationId);
+        await call(socket, "message:send", { conversationId, content, fileIds });
+        await answer;
+      };
+      await send("first", 10);
+      await send("second", 10);
+      await send("third", 1);
+      const messages = model.requests.at(-1)!.messages;
+      const first = messages.find((m) => m.content.endsWith("first"))!;
+      expect(first.files?.map((f) => f.name)).to.deep.equal(
+        Array.from({ length: 9 }, (_, i) => `first-${i}.txt`),
+      );
+      expect(first.content).to.equal(
+        "[The file first-9.txt (text/plain) was sent earlier; it is not sent again.]\nfirst",
+      );
+      expect(messages.find((m) => m.content === "second")?.files).to.have.length(10);
+      expect(messages.at(-1)?.files?.map((f) => f.name)).to.deep.equal(["third-0.txt"]);
+    });
+
     it("sends a message of files alone, with no text", async () => {
       const conversationId = await conversationOf("ann");
       const file = await stored("ann", conversationId, png(8, 8), "only.png");
