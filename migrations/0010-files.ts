@@ -20,6 +20,7 @@ export default sqlMigration(
        sha256 char(64),
        width integer,
        height integer,
+       pages integer,
        state varchar(12) NOT NULL DEFAULT 'uploading' CHECK (state IN ('uploading', 'stored', 'deleting')),
        message_id uuid REFERENCES messages(id) ON DELETE SET NULL,
        created_at timestamptz NOT NULL DEFAULT now()

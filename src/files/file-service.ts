@@ -11,6 +11,7 @@ import type { Logger } from "../observability/logger.js";
 import type { FilePart, FileResource, ProviderName } from "../protocol/index.js";
 import type { PromptFile } from "../providers/chat-model.js";
 import { estimateFileTokens } from "../tokens/file-tokens.js";
+import { countPdfPages } from "../tokens/pdf-page-count.js";
 import { displayName } from "./display-name.js";
 import { FileInspector } from "./file-inspector.js";
 import type { FileLinks } from "./file-links.js";
@@ -80,7 +81,10 @@ export class FileService {
         throw err;
       });
       await Promise.all([pipeline(upload.body, inspector), put]);
-      const stored = await this.deps.files.stored(id, inspector.facts);
+      const facts = inspector.facts;
+      // A PDF's pages are what its tokens are estimated by: counted once, from the stored bytes.
+      const pages = facts.mediaType === "application/pdf" ? await this.pagesOf(id) : undefined;
+      const stored = await this.deps.files.stored(id, { ...facts, pages });
       if (!stored) throw notFound("file");
       return toFileResource(stored);
     } catch (err) {
@@ -172,7 +176,7 @@ export class FileService {
       }
       const part = filePartOf(file);
       parts.push(part);
-      tokens += estimateFileTokens(request.agent.provider, part);
+      tokens += estimateFileTokens(request.agent.provider, { ...part, pages: file.pages ?? undefined });
     }
     return { parts, unsent, tokens };
   }
@@ -222,6 +226,11 @@ export class FileService {
       if (toAppError(err).code === "not_found") return null;
       throw err;
     }
+  }
+
+  private async pagesOf(fileId: string): Promise<number | undefined> {
+    const bytes = await this.bytes(fileId);
+    return bytes ? countPdfPages(bytes) : undefined;
   }
 
   /** Deletes the files of these conversations (store first: a row is never gone before its bytes). */

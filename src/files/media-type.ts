@@ -58,10 +58,12 @@ export async function sniffMediaType(
 ): Promise<Sniffed | null> {
   const found = await fileTypeFromBuffer(head);
   if (found) {
-    if (!(FILE_MEDIA_TYPES as readonly string[]).includes(found.mime)) {
-      throw unsupported(`the file is ${found.mime}`);
+    // An animated PNG is a PNG to every reader of PNGs (its first frame).
+    const mime = found.mime === "image/apng" ? "image/png" : found.mime;
+    if (!(FILE_MEDIA_TYPES as readonly string[]).includes(mime)) {
+      throw unsupported(`the file is ${mime}`);
     }
-    const mediaType = found.mime as FileMediaType;
+    const mediaType = mime as FileMediaType;
     return isImageType(mediaType) ? imageFacts(mediaType, head, whole) : { mediaType };
   }
   const text = utf8Head(head, whole);

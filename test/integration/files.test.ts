@@ -387,6 +387,22 @@ describe("files: upload, read, send, delete", () => {
       expect(messages.at(-1)?.files?.map((f) => f.name)).to.deep.equal(["third-0.txt"]);
     });
 
+    it("counts a PDF's tokens by its pages, counted from its bytes", async () => {
+      const conversationId = await conversationOf("ann");
+      // One page of 100 KB: by its size it would pass for six pages.
+      const doc = await stored("ann", conversationId, pdf("x".repeat(100_000)), "one-page.pdf");
+      const socket = await joined("ann", conversationId);
+      const answer = observeAnswer(socket, conversationId);
+      const sent = await call(socket, "message:send", { conversationId, content: "read", fileIds: [doc.id] });
+      await answer;
+      const [row] = await queryDatabase<{ tokens: number }>(
+        server.database,
+        "SELECT content_tokens AS tokens FROM messages WHERE id = $1",
+        [sent.message.id],
+      );
+      expect(row?.tokens).to.be.within(3_000, 3_010);
+    });
+
     it("sends a message of files alone, with no text", async () => {
       const conversationId = await conversationOf("ann");
       const file = await stored("ann", conversationId, png(8, 8), "only.png");

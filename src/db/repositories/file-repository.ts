@@ -14,6 +14,8 @@ export interface FileRecord {
   sha256: string | null;
   width: number | null;
   height: number | null;
+  /** A PDF's pages, counted from its bytes when it was stored. */
+  pages: number | null;
   state: "uploading" | "stored" | "deleting";
   messageId: string | null;
   createdAt: Date;
@@ -21,7 +23,7 @@ export interface FileRecord {
 
 const COLUMNS = `f.id, f.conversation_id AS "conversationId", f.uploaded_by AS "uploadedBy",
   u.name AS "uploaderName", f.name, f.media_type AS "mediaType", f.size::float8 AS size, f.sha256,
-  f.width, f.height, f.state, f.message_id AS "messageId", f.created_at AS "createdAt"`;
+  f.width, f.height, f.pages, f.state, f.message_id AS "messageId", f.created_at AS "createdAt"`;
 
 /** The `files` table: what was uploaded to which conversation, by whom, and which message sent it. */
 export class FileRepository {
@@ -38,13 +40,29 @@ export class FileRepository {
   /** The file's bytes are stored: what they are. */
   async stored(
     id: string,
-    facts: { mediaType: string; size: number; sha256: string; width?: number; height?: number },
+    facts: {
+      mediaType: string;
+      size: number;
+      sha256: string;
+      width?: number | undefined;
+      height?: number | undefined;
+      pages?: number | undefined;
+    },
   ): Promise<FileRecord | null> {
     await this.sequelize.query(
-      `UPDATE files SET state = 'stored', media_type = $2, size = $3, sha256 = $4, width = $5, height = $6
+      `UPDATE files SET state = 'stored', media_type = $2, size = $3, sha256 = $4, width = $5, height = $6,
+                        pages = $7
         WHERE id = $1`,
       {
-        bind: [id, facts.mediaType, facts.size, facts.sha256, facts.width ?? null, facts.height ?? null],
+        bind: [
+          id,
+          facts.mediaType,
+          facts.size,
+          facts.sha256,
+          facts.width ?? null,
+          facts.height ?? null,
+          facts.pages ?? null,
+        ],
         type: QueryTypes.UPDATE,
       },
     );

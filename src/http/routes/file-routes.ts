@@ -206,5 +206,10 @@ async function send(res: Response, { file, body }: OpenedFile): Promise<void> {
 /** `Content-Disposition` with an ASCII fallback and the UTF-8 name (RFC 6266). */
 function disposition(kind: "inline" | "attachment", name: string): string {
   const ascii = name.replace(/[^\x20-\x7E]|["\\%]/g, "_");
-  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  // RFC 5987 leaves only attr-chars unencoded: encodeURIComponent's also leaves '()* and !~.
+  const encoded = encodeURIComponent(name).replace(
+    /['()*!~]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
