@@ -40,6 +40,8 @@ describe("migrations", () => {
       "agents",
       "conversation_members",
       "conversations",
+      "file_chunks",
+      "files",
       "invites",
       "maintenance_jobs",
       "mcp_servers",
@@ -62,6 +64,8 @@ describe("migrations", () => {
       "agents",
       "conversation_members",
       "conversations",
+      "file_chunks",
+      "files",
       "invites",
       "maintenance_jobs",
       "mcp_servers",
@@ -95,6 +99,11 @@ describe("migrations", () => {
     // A message's siblings and children, and the messages that begin a conversation.
     expect(defs).to.match(/messages_parent_seq ON public\.messages USING btree \(parent_id, seq\)/);
     expect(defs).to.match(/messages_roots .*\(conversation_id, seq\) WHERE \(parent_id IS NULL\)/);
+    // Files: a conversation's (its list, its deletion) and the unsent ones the sweep takes.
+    expect(defs).to.match(/files_conversation ON public\.files USING btree \(conversation_id, created_at\)/);
+    expect(defs).to.match(
+      /files_unsent ON public\.files USING btree \(created_at\) WHERE \(message_id IS NULL\)/,
+    );
   });
 
   it("seeds the demo users and one agent per provider once, using the demo model where no key is set", async () => {
@@ -128,6 +137,7 @@ describe("migrations", () => {
   it("turns a conversation made before branches into one path, its head at the newest message", async () => {
     const sequelize = connect();
     await migrateUp(sequelize, logger);
+    expect(await migrateDown(sequelize, logger)).to.deep.equal(["0010-files"]);
     expect(await migrateDown(sequelize, logger)).to.deep.equal(["0009-parts-tools-approval"]);
     expect(await migrateDown(sequelize, logger)).to.deep.equal(["0008-members-invites-authors"]);
     expect(await migrateDown(sequelize, logger)).to.deep.equal(["0007-branches-and-templates"]);
@@ -164,6 +174,7 @@ describe("migrations", () => {
   it("makes the user of a conversation made before members its owner and the author of its questions", async () => {
     const sequelize = connect();
     await migrateUp(sequelize, logger);
+    expect(await migrateDown(sequelize, logger)).to.deep.equal(["0010-files"]);
     expect(await migrateDown(sequelize, logger)).to.deep.equal(["0009-parts-tools-approval"]);
     expect(await migrateDown(sequelize, logger)).to.deep.equal(["0008-members-invites-authors"]);
     await sequelize.query(
