@@ -1,4 +1,5 @@
-import { crc32, deflateSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
+import { png } from "./files.js";
 import PDFDocument from "pdfkit";
 import type { PromptFile } from "../../src/providers/chat-model.js";
 
@@ -8,30 +9,8 @@ import type { PromptFile } from "../../src/providers/chat-model.js";
  * file.
  */
 
-/** A valid PNG, `width` × `height` pixels of one colour (8-bit RGB, no filter). */
-export function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const typed = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(typed));
-    return Buffer.concat([length, typed, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.writeUInt8(8, 8); // bit depth
-  header.writeUInt8(2, 9); // colour type: RGB
-  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x5a)]);
-  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(pixels)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
-}
+/** A valid PNG, `width` × `height` pixels of one colour (the uploads' tests make theirs the same way). */
+export { png };
 
 /** A minimal one-page PDF (its cross-reference table left out, which readers rebuild). */
 export const ONE_PAGE_PDF = Buffer.from(
