@@ -206,8 +206,7 @@ describe("file store: s3 when the service cannot be reached", () => {
     await proxy.close();
     await server.stop();
   });
-  // Restored after each test even when it failed (thaw is the freeze test's own: on connections that
-  // were never frozen it would join them a second time).
+  // Restored after each test even when it failed.
   afterEach(() => proxy.restore());
 
   it("fails put, get and delete with unavailable while cut off, and has every byte when back", async () => {

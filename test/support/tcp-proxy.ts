@@ -83,6 +83,8 @@ export class TcpProxy {
 
   /** Passes everything again, what was held first. */
   thaw(): void {
+    // Joining connections that were never held would pipe them twice.
+    if (!this.frozen) return;
     this.frozen = false;
     for (const pair of this.pairs) this.join(pair);
   }
