@@ -34,9 +34,24 @@ export function bundle(entry: string): Promise<string> {
 
 const bundles = new Map<string, Promise<string>>();
 
+/** Builds under way: esbuild's service process is stopped once none is left. */
+let building = 0;
+
 async function build(entry: string): Promise<string> {
-  const { build } = await import("esbuild");
-  const result = await build({
+  const esbuild = await import("esbuild");
+  building += 1;
+  try {
+    return await buildWith(esbuild, entry);
+  } finally {
+    building -= 1;
+    // Its service process (a process of its own, 200 MB after bundling the client example) would
+    // otherwise stay for the node's whole life; a later build starts it again.
+    if (building === 0) await esbuild.stop().catch(() => undefined);
+  }
+}
+
+async function buildWith(esbuild: typeof import("esbuild"), entry: string): Promise<string> {
+  const result = await esbuild.build({
     entryPoints: [entry],
     bundle: true,
     format: "esm",
