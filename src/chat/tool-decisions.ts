@@ -138,7 +138,12 @@ export class ToolDecisions {
     let freed = 0;
     for (const { id, conversationId } of overdue) {
       const decided = await this.deps.repositories.transaction((tx) =>
-        this.denyPending(tx, conversationId, id),
+        this.denyPending(
+          tx,
+          { conversationId, messageId: id },
+          { decidedBy: null, reason: "no decision in time" },
+          "streaming",
+        ),
       );
       if (!decided) continue;
       for (const change of decided.changed) this.deps.notifier.assistantPart(change);
@@ -148,25 +153,31 @@ export class ToolDecisions {
     return freed;
   }
 
-  /** Under the answer's lock: every pending call denied with nobody's name. */
-  private async denyPending(tx: Tx, conversationId: string, messageId: string) {
+  /**
+   * Under the answer's lock (the one waiting in the conversation, or `messageId`): every pending call
+   * denied by `decidedBy` (null: nobody, the time ran out) for `reason`, the answer moved to `status`.
+   * Null when no answer waits.
+   */
+  private async denyPending(
+    tx: Tx,
+    target: { conversationId: string; messageId: string | null },
+    denial: { decidedBy: { id: string; name: string } | null; reason: string },
+    status: "streaming" | "cancelled",
+  ) {
+    const { conversationId } = target;
     const { messages } = this.deps.repositories;
-    const row = await messages.lockAwaiting(conversationId, messageId, tx);
+    const row = await messages.lockAwaiting(conversationId, target.messageId, tx);
     if (!row) return null;
     const decidedAt = new Date().toISOString();
     let seq = row.streamSeq;
     const changed: AssistantPartEvent[] = [];
     const parts = row.parts.map((p, index) => {
       if (!isPendingApproval(p)) return p;
-      const part: ToolPart = {
-        ...p,
-        state: "denied",
-        approval: { decidedBy: null, decidedAt, approved: false, reason: "no decision in time" },
-      };
-      changed.push({ conversationId, messageId, seq: ++seq, index, part });
+      const part: ToolPart = { ...p, state: "denied", approval: { ...denial, decidedAt, approved: false } };
+      changed.push({ conversationId, messageId: row.id, seq: ++seq, index, part });
       return part;
     });
-    const message = await messages.decide(row.id, { parts, streamSeq: seq, status: "streaming" }, tx);
+    const message = await messages.decide(row.id, { parts, streamSeq: seq, status }, tx);
     return { message, changed };
   }
 
@@ -175,31 +186,18 @@ export class ToolDecisions {
    * when the server did) and the answer ends `cancelled`. False when no answer waits.
    */
   async cancel(conversationId: string, byUserId: string | null): Promise<boolean> {
-    const { messages, users } = this.deps.repositories;
-    const user = byUserId ? await users.findById(byUserId) : null;
-    const by = byUserId ? { id: byUserId, name: user?.name ?? byUserId } : null;
-    const ended = await this.deps.repositories.transaction(async (tx) => {
-      const row = await messages.lockAwaiting(conversationId, null, tx);
-      if (!row) return null;
-      const decidedAt = new Date().toISOString();
-      let seq = row.streamSeq;
-      const changed: { index: number; part: ToolPart; seq: number }[] = [];
-      const parts = row.parts.map((p, index) => {
-        if (!isPendingApproval(p)) return p;
-        const part: ToolPart = {
-          ...p,
-          state: "denied",
-          approval: { decidedBy: by, decidedAt, approved: false, reason: "the answer was stopped" },
-        };
-        changed.push({ index, part, seq: ++seq });
-        return part;
-      });
-      const message = await messages.decide(row.id, { parts, streamSeq: seq, status: "cancelled" }, tx);
-      return { message, changed };
-    });
+    const user = byUserId ? await this.deps.repositories.users.findById(byUserId) : null;
+    const decidedBy = byUserId ? { id: byUserId, name: user?.name ?? byUserId } : null;
+    const ended = await this.deps.repositories.transaction((tx) =>
+      this.denyPending(
+        tx,
+        { conversationId, messageId: null },
+        { decidedBy, reason: "the answer was stopped" },
+        "cancelled",
+      ),
+    );
     if (!ended) return false;
-    for (const { index, part, seq } of ended.changed)
-      this.deps.notifier.assistantPart({ conversationId, messageId: ended.message.id, seq, index, part });
+    for (const change of ended.changed) this.deps.notifier.assistantPart(change);
     this.deps.notifier.assistantDone(toMessageResource(ended.message));
     const conversation = await this.deps.repositories.conversations.findById(conversationId);
     if (conversation) this.deps.notifier.conversationUpdated(conversation);

@@ -195,28 +195,21 @@ export class FileService {
   async forPrompt(parts: readonly FilePart[]): Promise<PromptFile[]> {
     const files: PromptFile[] = [];
     for (const part of parts) {
-      let body: Readable;
-      try {
-        body = await this.deps.store.get(part.fileId);
-      } catch (err) {
-        if (toAppError(err).code === "not_found") continue;
-        throw err;
-      }
-      const chunks: Buffer[] = [];
-      for await (const chunk of body) chunks.push(chunk as Buffer);
+      const data = await this.bytes(part.fileId);
+      if (!data) continue;
       files.push({
         name: part.name,
         mediaType: part.mediaType,
         size: part.size,
         ...(part.width !== undefined ? { width: part.width } : {}),
         ...(part.height !== undefined ? { height: part.height } : {}),
-        data: Buffer.concat(chunks),
+        data,
       });
     }
     return files;
   }
 
-  /** The bytes of a file, whole (exports), or null when it is gone. */
+  /** The bytes of a file, whole (the model, exports, page counts), or null when it is gone. */
   async bytes(fileId: string): Promise<Buffer | null> {
     try {
       const chunks: Buffer[] = [];
