@@ -30,7 +30,11 @@ describe("the history sent to the model", () => {
   const model = new FakeChatModel({ chunks: ["ok"] });
 
   before(async () => {
-    server = await startTestServer({ chatModels: { demo: model } });
+    // The node's own sweeps (every 5 s by default) would be counted among a turn's statements.
+    server = await startTestServer({
+      chatModels: { demo: model },
+      env: { RECOVERY_INTERVAL_MS: "600000" },
+    });
   });
   after(async () => {
     await server.close();
