@@ -42,6 +42,8 @@ import { registerAdminNamespace, type AdminNamespace } from "./realtime/admin-na
 import { ToolDecisions } from "./chat/tool-decisions.js";
 import type { ToolCatalog } from "./tools/tool-box.js";
 import { registerChatNamespace, type ChatNamespace } from "./realtime/chat-namespace.js";
+import { NodeBus } from "./realtime/node-bus.js";
+import { answerOtherNodes } from "./realtime/node-requests.js";
 import { OtherNodes } from "./realtime/other-nodes.js";
 import { Presence } from "./realtime/presence.js";
 import { MemberService } from "./members/member-service.js";
@@ -49,6 +51,7 @@ import { MemoryPresenceStore, RedisPresenceStore } from "./realtime/presence-sto
 import { Typing } from "./realtime/typing.js";
 import { RoomNotifier } from "./realtime/room-notifier.js";
 import { createSocketServer, type ConfabServer } from "./realtime/socket-server.js";
+import { RedisChannels } from "./redis/redis-channels.js";
 import { connectRedis, type RedisConnection } from "./redis/redis-connection.js";
 import { DbToolCatalog } from "./tools/db-tool-catalog.js";
 import { InputChecker } from "./tools/input-checker.js";
@@ -82,6 +85,8 @@ export interface Confab {
   readonly app: Express;
   readonly io: ConfabServer;
   readonly redis: RedisConnection | undefined;
+  /** What the nodes ask and tell each other (absent on a lone node). */
+  readonly bus: NodeBus | undefined;
   readonly chat: ChatService;
   readonly conversations: ConversationService;
   /** The answers this node is writing or still has to store. */
@@ -103,7 +108,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const base = await openStorage(config, logger);
   const identity = await buildIdentity(base);
   const modelRegistry = buildModelRegistry(config, options.chatModels);
-  const sockets = buildSockets(base);
+  const sockets = await buildSockets(base);
   const answers = buildAnswers(base);
   const measures = buildMeasures({ ...base, ...sockets, ...answers });
   const delivery = buildDelivery({ ...base, ...sockets });
@@ -146,7 +151,9 @@ interface Base {
 
 async function openStorage(config: Config, logger: Logger): Promise<Base> {
   const db = await openMigratedDatabase(config, logger);
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const redis = config.redisUrl
+    ? await connectRedis(config.redisUrl, config.redisAdapter, logger)
+    : undefined;
   return { config, logger, db, repositories: db.repositories, redis };
 }
 
@@ -186,15 +193,21 @@ interface Sockets {
   chatNamespace: ChatNamespace;
   adminNamespace: AdminNamespace;
   otherNodes: OtherNodes;
+  /** Questions and notices between the nodes, on Confab's own channels (none on a lone node). */
+  bus: NodeBus | undefined;
 }
 
-function buildSockets({ config, redis, logger }: Base): Sockets {
+async function buildSockets({ config, redis, logger }: Base): Promise<Sockets> {
   const httpServer = createServer();
   const io = createSocketServer(httpServer, config, redis);
   const chatNamespace: ChatNamespace = io.of("/chat");
   const adminNamespace = io.of("/admin") as unknown as AdminNamespace;
-  const otherNodes = new OtherNodes({ chat: chatNamespace, admin: adminNamespace, redis, logger });
-  return { httpServer, io, chatNamespace, adminNamespace, otherNodes };
+  const bus = redis
+    ? new NodeBus({ channels: new RedisChannels(redis), prefix: config.redisKeyPrefix, logger })
+    : undefined;
+  await bus?.start();
+  const otherNodes = new OtherNodes({ chat: chatNamespace, admin: adminNamespace, redis, bus, logger });
+  return { httpServer, io, chatNamespace, adminNamespace, otherNodes, bus };
 }
 
 /** The answers this node writes, and the leases that tell the other nodes it still writes them. */
@@ -413,6 +426,7 @@ type Parts = Base & Identity & Sockets & Measures & Delivery & Services & Turns 
 /** `/chat` and `/admin`: who may connect, and what each event does. */
 function registerNamespaces(parts: Parts): void {
   const { config, notifier } = parts;
+  const membersChanged = (conversationId: string) => notifier.forgetAudience(conversationId);
   const realtime = {
     verifier: parts.verifier,
     users: parts.users,
@@ -427,9 +441,10 @@ function registerNamespaces(parts: Parts): void {
     decisions: parts.decisions,
     presence: parts.presence,
     typing: parts.typing,
-    membersChanged: (conversationId) => notifier.forgetAudience(conversationId),
+    membersChanged,
   });
   registerAdminNamespace(parts.adminNamespace, realtime);
+  if (parts.bus) answerOtherNodes(parts.bus, parts.chatNamespace, { ...parts, membersChanged });
 }
 
 /** The REST API, health, metrics, and the modules and pages served to browsers. */
@@ -480,6 +495,7 @@ function assemble(
     app: parts.app,
     io,
     redis,
+    bus: parts.bus,
     chat,
     conversations: parts.conversations,
     answers: parts.answers,
@@ -504,6 +520,7 @@ function assemble(
         await chat.shutdown(shutdownGraceMs ?? config.shutdownGraceMs);
         await io.close().catch(() => undefined);
         httpServer.closeAllConnections();
+        parts.bus?.stop();
         await redis?.close();
         await db.close();
       })();

@@ -144,6 +144,15 @@ const schema = z.object({
       .regex(/^[A-Za-z0-9:_-]{1,64}$/)
       .default("confab"),
   ),
+  /**
+   * How the nodes share rooms through Redis: "sharded" (the default, Redis 7 or later: each node
+   * reads only the rooms it holds) or "classic" (every node reads every room; for Redis 6). The two
+   * cannot talk: every node of a deployment must use the same.
+   */
+  REDIS_ADAPTER: z.preprocess(
+    empty,
+    z.enum(["sharded", "classic"], { message: 'must be "sharded" or "classic"' }).default("sharded"),
+  ),
   /** The daily purge hard-deletes conversations soft-deleted more than this many days ago (default 90). */
   PURGE_AFTER_DAYS: integer(90, 0, 36_500),
   /** Take the client IP from X-Forwarded-For (behind a load balancer); default false. */
@@ -180,6 +189,7 @@ export interface Config {
   readonly dataDir: string;
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string;
+  readonly redisAdapter: "sharded" | "classic";
   readonly jwt: {
     readonly secret: string | undefined;
     readonly publicKey: string | undefined;
@@ -249,17 +259,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    redisAdapter: e.REDIS_ADAPTER,
     jwt: {
       secret: e.JWT_SECRET,
       publicKey: e.JWT_PUBLIC_KEY,
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     },
-    providers: {
-      openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
-      anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },
-      groq: { apiKey: e.GROQ_API_KEY, baseURL: e.GROQ_BASE_URL },
-    },
+    providers: providerSettings(e),
     corsOrigins: e.CORS_ORIGINS,
     rateLimits: {
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
@@ -292,6 +299,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     fileStore: e.FILE_STORE,
     s3: s3Settings(e),
   });
+}
+
+/** Each vendor's key and address. */
+function providerSettings(e: Env): Config["providers"] {
+  return {
+    openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
+    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseURL: e.ANTHROPIC_BASE_URL },
+    groq: { apiKey: e.GROQ_API_KEY, baseURL: e.GROQ_BASE_URL },
+  };
 }
 
 /** The secrets that must be given together. */

@@ -49,6 +49,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // A setting the services it reaches cannot honour (REDIS_ADAPTER=sharded on Redis 6) reads as one.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`Confab cannot start: ${err.problems.join("; ")}\n`);
+    process.exit(1);
+  }
   createLogger("error").fatal({ err }, "Confab failed to start");
   process.exit(1);
 });

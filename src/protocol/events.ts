@@ -223,20 +223,8 @@ export interface AdminServerToClientEvents {
 
 // --- between nodes ------------------------------------------------------------------------------
 
-/** Between the nodes of one deployment, through the Socket.IO adapter (never sent to clients). */
-export interface InterServerEvents {
-  /**
-   * Stop the answer you write in this conversation, if you write one; with `settle`, answer once it
-   * is stored.
-   */
-  "answer:stop": (
-    request: { conversationId: string; settle: boolean },
-    ack: (stopped: boolean) => void,
-  ) => void;
-  /** The answer you write in this conversation, as your tabs have been sent it; null if you write none. */
-  "answer:snapshot": (conversationId: string, ack: (snapshot: GenerationSnapshot | null) => void) => void;
-  /** A user was erased: every node forgets what it remembers of them. */
-  "user:erased": (userId: string) => void;
-  /** A member's role changed, or it was removed (null): each node updates the tabs it holds. */
-  "member:role": (change: { conversationId: string; userId: string; role: MemberRole | null }) => void;
-}
+/**
+ * Nothing goes between nodes through Socket.IO's server-side emits: the nodes ask and tell each other
+ * on Confab's own Redis channels (`NodeBus`), whose questions have their own time limit.
+ */
+export type InterServerEvents = Record<string, never>;

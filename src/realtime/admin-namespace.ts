@@ -25,6 +25,12 @@ export type AdminNamespace = Namespace<
 >;
 
 /**
+ * The room of `/admin` that `activity` goes to: every admin socket is in it. A room, not the whole
+ * namespace, so that with sharded Pub/Sub only the nodes holding an admin socket read the feed.
+ */
+export const ACTIVITY_ROOM = "admin:activity";
+
+/**
  * `/admin` (PROTOCOL.md section 6): admins only. Everyone in it receives `activity` from every node.
  * A valid token without the admin role is refused with `connect_error` "forbidden". Its sockets live
  * as long as their token, as on `/chat`: `auth:expiring`, `auth:refresh`, `auth:expired`.
@@ -53,7 +59,7 @@ export function registerAdminNamespace(
   const deadlines = new DeadlineScheduler();
   admin.on("connection", (socket) => {
     // So that erasing a user also closes their admin tabs.
-    void socket.join(userRoom(socket.data.principal.userId));
+    void socket.join([userRoom(socket.data.principal.userId), ACTIVITY_ROOM]);
     const expiry = new TokenExpiry(socket, deadlines);
     limitEvents(socket, deps.limits);
     socket.on(

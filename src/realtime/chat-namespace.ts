@@ -21,7 +21,6 @@ import {
 } from "../protocol/index.js";
 import type { SocketData } from "./socket-data.js";
 import { checkoutBranch, joinConversation, leaveConversation } from "./conversation-handlers.js";
-import { answerOtherNodes } from "./node-requests.js";
 import { decideTool, editMessage, regenerateAnswer, sendMessage, stopAnswer } from "./turn-handlers.js";
 import type { ToolDecisions } from "../chat/tool-decisions.js";
 import type { Presence } from "./presence.js";
@@ -106,7 +105,6 @@ export function authenticate(
 /** The `/chat` namespace of PROTOCOL.md section 5. */
 export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDeps): void {
   chat.use(authenticate(deps));
-  answerOtherNodes(chat, deps);
   // However a tab leaves a conversation's room (leave, close, removal on any node), its typing ends.
   chat.adapter.on("leave-room", (room: unknown, socketId: unknown) => {
     if (typeof room === "string" && typeof socketId === "string" && room.startsWith(conversationRoom(""))) {

@@ -2,26 +2,25 @@ import { AppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { userRoom, type GenerationSnapshot, type MemberRole } from "../protocol/index.js";
 import type { RedisConnection } from "../redis/redis-connection.js";
-import { withTimeLimit } from "../time-limit.js";
 import type { AdminNamespace } from "./admin-namespace.js";
 import type { ChatNamespace } from "./chat-namespace.js";
-import { ADAPTER_REQUEST_TIMEOUT_MS } from "./socket-server.js";
-
-/** How long a request waits for the other nodes: a little past the adapter's own limit. */
-const OTHER_NODES_TIMEOUT_MS = ADAPTER_REQUEST_TIMEOUT_MS + 500;
+import type { NodeBus, NodeNotices } from "./node-bus.js";
 
 export interface OtherNodesDeps {
   chat: ChatNamespace;
   admin: AdminNamespace;
   /** Absent on a lone node: there is no other to ask. */
   redis: RedisConnection | undefined;
+  /** Confab's own channels between the nodes (absent with no Redis). */
+  bus: NodeBus | undefined;
   logger: Logger;
 }
 
 /**
- * What one node asks of all the others, through the Socket.IO adapter: stop an answer, count
- * sockets, forget or disconnect a user. With no Redis there is one node, and nothing to ask. While
- * Redis is away the adapter would queue requests until it is back; no client waits that long.
+ * What one node asks of all the others, on the nodes' own channels (`NodeBus`): stop an answer, the
+ * answer another node writes, count sockets, forget a user, a member's new role. With no Redis there
+ * is one node, and nothing to ask. Every question is answered within its bound: while Redis is away
+ * at once, and with a frozen node at `NODE_QUESTION_TIMEOUT_MS`.
  */
 export class OtherNodes {
   constructor(private readonly deps: OtherNodesDeps) {}
@@ -30,80 +29,79 @@ export class OtherNodes {
     return this.deps.chat;
   }
 
-  private get redis(): RedisConnection | undefined {
-    return this.deps.redis;
+  /** The bus, when Redis is there and every connection is up; null with no other node to ask. */
+  private reachable(unreachable: () => AppError): NodeBus | null {
+    if (!this.deps.redis || !this.deps.bus) return null;
+    if (!this.deps.redis.ready()) throw unreachable();
+    return this.deps.bus;
   }
 
   /**
    * Asks every other node to stop the answer it writes in the conversation; true if one did. With
    * `settle`, each node answers once that answer is stored. `unavailable` when Redis is away or a node
-   * does not answer in time: whether the answer stopped is then unknown, and the client may ask again.
+   * does not answer in time and none stopped it: whether the answer stopped is then unknown, and the
+   * client may ask again.
    */
   async stop(conversationId: string, settle: boolean): Promise<boolean> {
-    if (!this.redis) return false;
-    const unreachable = (cause?: unknown) =>
-      new AppError("unavailable", "the server writing this answer cannot be reached: try again in a moment", {
-        cause,
-      });
-    if (!this.redis.ready()) throw unreachable();
-    try {
-      const answers = await withTimeLimit(
-        this.chat.serverSideEmitWithAck("answer:stop", { conversationId, settle }),
-        OTHER_NODES_TIMEOUT_MS,
-      );
-      return answers.some(Boolean);
-    } catch (err) {
-      // A node that did not answer in time does not undo the one that stopped the answer.
-      const partial = (err as { responses?: unknown[] }).responses;
-      if (partial?.some(Boolean)) return true;
-      throw unreachable(err);
-    }
+    const unreachable = () =>
+      new AppError("unavailable", "the server writing this answer cannot be reached: try again in a moment");
+    const bus = this.reachable(unreachable);
+    if (!bus) return false;
+    // Only one node writes the answer: its yes settles it, whatever a frozen node would have said.
+    const { answers, complete } = await bus.ask(
+      "answer:stop",
+      { conversationId, settle },
+      {
+        enough: (stopped) => stopped,
+      },
+    );
+    if (answers.some(Boolean)) return true;
+    if (!complete) throw unreachable();
+    return false;
   }
 
   /**
    * The answer another node writes in the conversation, as its tabs have been sent it: every node is
    * asked, and the one writing it answers. Null when every node answered and none writes it (its
    * writer is gone). `unavailable` when Redis is away or a node does not answer in time.
+   *
+   * The tab has just joined the room; with sharded Pub/Sub this node may only now be subscribing to
+   * it. The question waits until that subscription is in effect, so every delta published after the
+   * writer's snapshot reaches this node.
    */
   async snapshot(conversationId: string): Promise<GenerationSnapshot | null> {
-    if (!this.redis) return null;
-    const unreachable = (cause?: unknown) =>
+    const unreachable = () =>
       new AppError(
         "unavailable",
         "the answer being written cannot be read right now: join again in a moment",
-        {
-          cause,
-        },
       );
-    if (!this.redis.ready()) throw unreachable();
-    try {
-      const answers = await withTimeLimit(
-        this.chat.serverSideEmitWithAck("answer:snapshot", conversationId),
-        OTHER_NODES_TIMEOUT_MS,
-      );
-      return answers.find((a) => a !== null) ?? null;
-    } catch (err) {
-      // A node that did not answer in time: the snapshot may still be among those that did.
-      const partial = (err as { responses?: (GenerationSnapshot | null)[] }).responses;
-      const found = partial?.find((a) => a !== null && a !== undefined);
-      if (found) return found;
-      throw unreachable(err);
-    }
+    const bus = this.reachable(unreachable);
+    if (!bus) return null;
+    const { answers, complete } = await bus.ask(
+      "answer:snapshot",
+      { conversationId },
+      {
+        enough: (a) => a !== null,
+        afterSubscriptions: true,
+      },
+    );
+    const found = answers.find((a) => a !== null);
+    if (found) return found;
+    if (!complete) throw unreachable();
+    return null;
   }
 
-  /** Sockets on `/chat` on every node; partial (this node's only) when some node cannot be asked. */
+  /**
+   * Sockets on `/chat` on every node; partial when some node cannot be asked or does not answer in
+   * time (it is not counted, rather than failing the whole stats).
+   */
   async countSockets(): Promise<{ count: number; partial: boolean }> {
     const here = this.chat.sockets.size;
-    if (!this.redis) return { count: here, partial: false };
-    if (!this.redis.ready()) return { count: here, partial: true };
-    try {
-      const sockets = await withTimeLimit(this.chat.fetchSockets(), OTHER_NODES_TIMEOUT_MS);
-      return { count: sockets.length, partial: false };
-    } catch (err) {
-      // A node that does not answer in time is not counted, rather than failing the whole stats.
-      this.deps.logger.warn({ err }, "could not count the sockets of every node");
-      return { count: here, partial: true };
-    }
+    if (!this.deps.redis || !this.deps.bus) return { count: here, partial: false };
+    if (!this.deps.redis.ready()) return { count: here, partial: true };
+    const { answers, complete } = await this.deps.bus.ask("sockets:count", {});
+    if (!complete) this.deps.logger.warn("could not count the sockets of every node");
+    return { count: answers.reduce((sum, n) => sum + n, here), partial: !complete };
   }
 
   /** Closes every socket of the user, on every node, in both namespaces. */
@@ -114,11 +112,19 @@ export class OtherNodes {
 
   /** Tells the other nodes that a member's role changed (null: removed), for the tabs they hold. */
   memberRole(change: { conversationId: string; userId: string; role: MemberRole | null }): void {
-    if (this.redis) this.chat.serverSideEmit("member:role", change);
+    this.tell("member:role", change);
   }
 
   /** Tells the other nodes to forget what they remember of an erased user. */
   forgetUser(userId: string): void {
-    if (this.redis) this.chat.serverSideEmit("user:erased", userId);
+    this.tell("user:erased", { userId });
+  }
+
+  private tell<N extends keyof NodeNotices>(name: N, body: NodeNotices[N]): void {
+    this.deps.bus
+      ?.tell(name, body)
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err, notice: name }, "could not tell the other nodes"),
+      );
   }
 }

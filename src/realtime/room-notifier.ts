@@ -17,7 +17,7 @@ import {
   type MemberResource,
   type MemberRole,
 } from "../protocol/index.js";
-import type { AdminNamespace } from "./admin-namespace.js";
+import { ACTIVITY_ROOM, type AdminNamespace } from "./admin-namespace.js";
 import type { ChatNamespace } from "./chat-namespace.js";
 import { applyRoleChange } from "./member-tabs.js";
 import type { OtherNodes } from "./other-nodes.js";
@@ -86,7 +86,7 @@ export class RoomNotifier implements Notifier {
   }
 
   activity(event: ActivityEvent): void {
-    this.deps.admin.emit("activity", event);
+    this.deps.admin.to(ACTIVITY_ROOM).emit("activity", event);
   }
 
   conversationUpdated(conversation: ConversationRecord): void {

@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { ConfigError } from "../config.js";
 import type { Logger } from "../observability/logger.js";
 import { withTimeLimit } from "../time-limit.js";
 
@@ -7,6 +8,8 @@ import { withTimeLimit } from "../time-limit.js";
  * publish/subscribe pair the Socket.IO adapter needs (a subscribed connection can do nothing else).
  */
 export interface RedisConnection {
+  /** How rooms and Confab's own channels are published: sharded Pub/Sub (Redis 7+) or classic. */
+  mode: RedisMode;
   client: Redis;
   pub: Redis;
   sub: Redis;
@@ -16,7 +19,15 @@ export interface RedisConnection {
   close(): Promise<void>;
 }
 
-export async function connectRedis(url: string, logger: Logger): Promise<RedisConnection> {
+export type RedisMode = "sharded" | "classic";
+
+/** The major version of the Redis server, from `INFO server`. */
+async function majorVersion(client: Redis): Promise<number> {
+  const info = await client.info("server");
+  return Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+export async function connectRedis(url: string, mode: RedisMode, logger: Logger): Promise<RedisConnection> {
   // Commands fail fast while Redis is away (rate limits fall back to memory) instead of queueing.
   const client = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   const pub = new Redis(url, { lazyConnect: true });
@@ -31,7 +42,15 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
     );
   }
   await Promise.all([client.connect(), pub.connect(), sub.connect()]);
+  const major = mode === "sharded" ? await majorVersion(client) : 7;
+  if (major < 7) {
+    await Promise.allSettled([client, pub, sub].map((c) => c.quit()));
+    throw new ConfigError([
+      `REDIS_ADAPTER: sharded Pub/Sub needs Redis 7 or later (this one is ${major}); set REDIS_ADAPTER=classic on every node`,
+    ]);
+  }
   return {
+    mode,
     client,
     pub,
     sub,

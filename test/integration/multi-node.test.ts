@@ -2,7 +2,6 @@
 // snapshot across nodes), src/chat/ (turns racing on two nodes), src/limits/rate-limits.ts,
 // src/auth/user-directory.ts (an erased user forgotten on every node).
 import { expect } from "chai";
-import { once } from "node:events";
 import type { ConversationResource, MessageResource } from "../../src/conversations/resources.js";
 import {
   call,
@@ -210,7 +209,7 @@ describe("erasing a user on one node", () => {
     const onB = rest(b.url, b.token("returning", { name: "Before" }));
     expect((await onB.get("/api/v1/me")).status).to.equal(200);
     // Node B forgets what it remembers of the user when the erasure reaches it through Redis.
-    const heard = once(b.confab.io.of("/chat"), "user:erased");
+    const heard = new Promise<void>((resolve) => b.confab.bus!.on("user:erased", () => resolve()));
     const erased = await rest(a.url, a.token("root", { role: "admin" })).delete(
       "/api/v1/admin/users/returning",
     );
