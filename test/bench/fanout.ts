@@ -6,7 +6,6 @@
  * the node that does not write, so every event crosses Redis). Prints the speed ratio and the CPU the
  * writing process spent. Nothing is asserted.
  */
-import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { io, type Socket } from "socket.io-client";
 import { TokenSigner } from "../../src/auth/token-signer.js";
@@ -16,7 +15,7 @@ import { connect, call, observeAnswer } from "../support/clients.js";
 import { createTestDatabase } from "../support/database.js";
 import { rest } from "../support/rest.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
-import { fmt, startChild, type Child } from "./support/processes.js";
+import { cpuSeconds, fmt, startChild, type Child } from "./support/processes.js";
 
 const TABS = Number(process.env.BENCH_TABS ?? 20);
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 3000);
@@ -25,12 +24,6 @@ const SECRET = "bench-secret-that-is-long-enough-for-hs256!";
 const signer = new TokenSigner(SECRET, "HS256");
 const token = (sub: string, role: "user" | "admin" = "user") =>
   signer.mint({ sub, role, expiresInSeconds: 3600 });
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -9,6 +9,8 @@ export class TcpProxy {
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   private open = true;
   private frozen = false;
+  /** Bytes the target sent through connections now closed. */
+  private closedBytes = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -30,7 +32,7 @@ export class TcpProxy {
       for (const s of [client, upstream]) s.on("error", () => s.destroy());
       client.on("close", () => {
         upstream.destroy();
-        proxy.pairs.delete(pair);
+        if (proxy.pairs.delete(pair)) proxy.closedBytes += upstream.bytesRead;
       });
       upstream.on("close", () => client.destroy());
       if (proxy.frozen) {
@@ -55,6 +57,13 @@ export class TcpProxy {
     upstream.pipe(client);
     client.resume();
     upstream.resume();
+  }
+
+  /** How many bytes the target has sent through the proxy so far. */
+  bytesFromTarget(): number {
+    let bytes = this.closedBytes;
+    for (const { upstream } of this.pairs) bytes += upstream.bytesRead;
+    return bytes;
   }
 
   /** Cuts every connection and refuses new ones. */
