@@ -38,7 +38,10 @@ async function startNodes(env: Record<string, string>): Promise<Node[]> {
   const nodes: Node[] = [];
   for (let i = 0; i < K; i++) {
     const proxy = await TcpProxy.start("127.0.0.1", redisPort);
-    nodes.push({ process: await startServerProcess({ ...env, REDIS_URL: proxy.urlThrough(REDIS_URL) }), proxy });
+    nodes.push({
+      process: await startServerProcess({ ...env, REDIS_URL: proxy.urlThrough(REDIS_URL) }),
+      proxy,
+    });
   }
   return nodes;
 }

@@ -17,6 +17,7 @@ import { createConversation, DEMO_AGENT_ID } from "../support/conversations.js";
 import { FakeChatModel } from "../support/fake-chat-model.js";
 import { captureLogs } from "../support/logs.js";
 import { rest, waitUntilReady, type ErrorBody } from "../support/rest.js";
+import { waitFor } from "../support/waiting.js";
 import { startServerBehindProxy } from "../support/server-behind-proxy.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -340,7 +341,14 @@ describe("the /admin namespace", () => {
         "conversation.deleted",
       ]);
       expect(mine[2]?.usage?.totalTokens).to.be.a("number");
+      // Only the node holding an admin socket reads the feed; once it has none, no node does.
+      const listening = () =>
+        a.confab.redis!.client.call("PUBSUB", "SHARDNUMSUB", `${cluster.prefix}#/admin#admin:activity#`);
+      expect(await listening()).to.deep.equal([`${cluster.prefix}#/admin#admin:activity#`, 1]);
       feed.close();
+      await waitFor("the feed's last listener to leave", listening, (l) => (l as unknown[])[1] === 0, {
+        everyMs: 20,
+      });
     } finally {
       await cluster.close();
     }
