@@ -13,6 +13,7 @@
  * runs Confab, then the relay; the figures are per round. Nothing is asserted.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { io, type Socket } from "socket.io-client";
 import { TokenSigner } from "../../src/auth/token-signer.js";
 import type { AgentResource, ConversationResource } from "../../src/protocol/index.js";
@@ -56,6 +57,21 @@ function chunkDelays(delta: string, into: number[]): number {
     n++;
   }
   return n;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** What one side measured of a round of short answers. */
+interface ShortFigures {
+  /** Chunks delivered to tabs per second. */
+  rate: number;
+  /** CPU seconds the server process spent per 1,000 chunks delivered. */
+  cpuPerThousand: number;
+  exact: boolean;
 }
 
 const openRelayTab = (url: string) =>
@@ -151,8 +167,9 @@ class ConfabSide {
   }
 
   /** Chunks delivered per second to every tab, and whether every tab got every answer exactly. */
-  async short(count: number, tabs: number, chunks: number): Promise<{ rate: number; exact: boolean }> {
+  async short(count: number, tabs: number, chunks: number): Promise<ShortFigures> {
     const rooms = await this.open(count, tabs, `bench-${chunks}-0`);
+    const cpu = cpuSeconds(this.server.child.pid!);
     const started = performance.now();
     const observed = rooms.map((r) => Promise.all(r.tabs.map((t) => observeAnswer(t, r.conversationId))));
     // The tabs' users send: each room's first tab.
@@ -163,12 +180,13 @@ class ConfabSide {
     );
     const answers = (await Promise.all(observed)).flat();
     const seconds = (performance.now() - started) / 1000;
+    const used = cpuSeconds(this.server.child.pid!) - cpu;
     const delivered = answers.reduce((n, o) => n + (o.text.match(/t\d+;/g)?.length ?? 0), 0);
     const exact =
       acks.every((a) => a.ok) &&
       answers.every((o) => o.end.message.status === "complete" && o.text === o.end.message.content);
     for (const r of rooms) for (const t of r.tabs) t.close();
-    return { rate: delivered / seconds, exact };
+    return { rate: delivered / seconds, cpuPerThousand: (used * 1000) / delivered, exact };
   }
 }
 
@@ -214,8 +232,9 @@ class RelaySide {
     return figures;
   }
 
-  async short(count: number, tabs: number, chunks: number): Promise<{ rate: number; exact: boolean }> {
+  async short(count: number, tabs: number, chunks: number): Promise<ShortFigures> {
     const rooms = await this.open(count, tabs);
+    const cpu = cpuSeconds(this.relay.child.pid!);
     const started = performance.now();
     const counts = await Promise.all(
       rooms.flatMap(({ room, tabs: open }) => {
@@ -232,9 +251,14 @@ class RelaySide {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const used = cpuSeconds(this.relay.child.pid!) - cpu;
     for (const r of rooms) for (const t of r.tabs) t.close();
     const delivered = counts.reduce((a, b) => a + b, 0);
-    return { rate: delivered / seconds, exact: counts.every((n) => n === chunks) };
+    return {
+      rate: delivered / seconds,
+      cpuPerThousand: (used * 1000) / delivered,
+      exact: counts.every((n) => n === chunks),
+    };
   }
 }
 
@@ -302,7 +326,9 @@ try {
           const r = await relay.short(SHORT, SHORT_TABS, SHORT_CHUNKS);
           say(
             `short answers round ${i}: Confab ${fmt(c.rate, 0)} chunks/s to tabs, relay ${fmt(r.rate, 0)} → ` +
-              `${fmt(c.rate / r.rate, 2)}× the relay; all tabs exact: ${c.exact && r.exact}`,
+              `${fmt(c.rate / r.rate, 2)}× the relay; server CPU per 1,000 chunks ${fmt(c.cpuPerThousand * 1000, 0)} ms vs ` +
+              `${fmt(r.cpuPerThousand * 1000, 0)} ms (relay/Confab ${fmt(r.cpuPerThousand / c.cpuPerThousand, 2)}×); ` +
+              `all tabs exact: ${c.exact && r.exact}`,
           );
         }
       } finally {
