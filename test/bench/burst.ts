@@ -156,7 +156,7 @@ class ConfabSide {
       if (observed.end.message.status !== "complete" || observed.text !== observed.end.message.content) {
         figures.failed++;
         figures.why.add(
-          observed.end.kind === "error" ? observed.end.error.code : observed.end.message.status,
+          observed.end.kind === "error" ? (observed.end.error?.code ?? "error") : observed.end.message.status,
         );
       }
     });
