@@ -373,6 +373,14 @@ function buildTurns(parts: Base & Sockets & Answers & Measures & Delivery & Serv
       limits: parts.limits,
       leaseMs,
       files: parts.files,
+      groups: {
+        conversations: repositories.conversations,
+        messages: repositories.messages,
+        inFlight: Number(
+          process.env.TMP_GROUP_IN_FLIGHT ?? Math.max(1, Math.floor(config.databasePoolMax / 4)),
+        ),
+        maxSize: Number(process.env.TMP_GROUP_MAX ?? 100),
+      },
     }),
     checkout: new BranchCheckout({ repositories, policy, recovery, leaseMs }),
     writer: new AnswerWriter({

@@ -18,6 +18,7 @@ import { countTextTokens } from "../tokens/token-counter.js";
 import type { TurnContext } from "./answer-writer.js";
 import type { Recovery } from "./recovery.js";
 import type { AttachedFiles, FileService } from "../files/file-service.js";
+import { GroupCommit, type GroupOutcome } from "./group-commit.js";
 
 export interface TurnStarterDeps {
   repositories: {
@@ -35,7 +36,25 @@ export interface TurnStarterDeps {
   files?: Pick<FileService, "attach" | "claim"> | undefined;
   /** Counts a message's tokens (by default the tokenizer, in bounded time). */
   countTokens?: ((text: string) => Promise<number>) | undefined;
+  /**
+   * Group commit of the turns that arrive together (several in one transaction); none: each turn
+   * has a transaction of its own.
+   */
+  groups?: TurnGroups | undefined;
 }
+
+/** What group commit needs: the statements for several turns at once, and how many groups run. */
+export interface TurnGroups {
+  conversations: Pick<ConversationRepository, "lockAll" | "turnContexts">;
+  messages: Pick<MessageRepository, "createTurns">;
+  /** Transactions of turns at once at most (the others wait and then go together). */
+  inFlight: number;
+  /** Turns in one transaction at most. */
+  maxSize: number;
+}
+
+/** A turn of a group that must run on its own, after the group (an answer to recover first). */
+const ALONE = Symbol("alone");
 
 /** A turn either starts, or repeats one (the same `clientMessageId`) that started before. */
 export type TurnBeginning =
@@ -66,7 +85,19 @@ export type TurnRequest =
  * no lock is held while anything but the database works.
  */
 export class TurnStarter {
-  constructor(private readonly deps: TurnStarterDeps) {}
+  private readonly groups: GroupCommit<TurnAttempt, TurnBeginning> | undefined;
+
+  constructor(private readonly deps: TurnStarterDeps) {
+    const groups = deps.groups;
+    this.groups =
+      groups &&
+      new GroupCommit({
+        inFlight: groups.inFlight,
+        maxSize: groups.maxSize,
+        keyOf: (attempt) => attempt.conversationId,
+        run: (attempts) => this.startGroup(groups, attempts),
+      });
+  }
 
   /** `onAllowed` runs as soon as the caller is known to be allowed to send, before anything is stored. */
   async begin(
@@ -87,10 +118,123 @@ export class TurnStarter {
       onAllowed,
     };
     try {
-      return await this.deps.repositories.transaction((tx) => this.startLocked(tx, attempt));
+      // A message with files is checked and claimed on its own.
+      if (this.groups && (written?.fileIds ?? []).length === 0) return await this.groups.submit(attempt);
+      return await this.startAlone(attempt);
     } catch (err) {
       return this.afterRefusal(attempt, err);
     }
+  }
+
+  private startAlone(attempt: TurnAttempt): Promise<TurnBeginning> {
+    return this.deps.repositories.transaction((tx) => this.startLocked(tx, attempt));
+  }
+
+  /**
+   * The turns that arrived together, in one transaction of three statements whatever their number:
+   * one locks their conversations, one reads what each must know, one stores them all. A refused
+   * turn is refused alone; a turn with an answer to recover first runs alone after the group. When
+   * the transaction fails (a `clientMessageId` raced on another node, the database away), each turn
+   * runs alone, as if it had come alone: its own refusal or failure is its own.
+   */
+  private async startGroup(
+    groups: TurnGroups,
+    attempts: TurnAttempt[],
+  ): Promise<GroupOutcome<TurnBeginning>[]> {
+    let outcomes: (GroupOutcome<TurnBeginning> | typeof ALONE)[];
+    if (attempts.length === 1) outcomes = [ALONE];
+    else {
+      try {
+        outcomes = await this.deps.repositories.transaction((tx) =>
+          this.startLockedGroup(tx, groups, attempts),
+        );
+      } catch {
+        outcomes = attempts.map(() => ALONE);
+      }
+    }
+    return Promise.all(
+      outcomes.map(async (outcome, i) => {
+        if (outcome !== ALONE) return outcome;
+        try {
+          return { ok: true as const, value: await this.startAlone(attempts[i]!) };
+        } catch (error) {
+          return { ok: false as const, error };
+        }
+      }),
+    );
+  }
+
+  /** `startLocked` for several turns, each in a conversation of its own. */
+  private async startLockedGroup(
+    tx: Tx,
+    groups: TurnGroups,
+    attempts: TurnAttempt[],
+  ): Promise<(GroupOutcome<TurnBeginning> | typeof ALONE)[]> {
+    const locked = await groups.conversations.lockAll(
+      attempts.map((a) => a.conversationId),
+      tx,
+    );
+    const byId = new Map(locked.map((c) => [c.id, c]));
+    const found = attempts.filter((a) => byId.has(a.conversationId));
+    const contexts = await groups.conversations.turnContexts(
+      found.map((a) => ({ conversation: byId.get(a.conversationId)!, lookup: this.lookupOf(a) })),
+      tx,
+    );
+    const outcomes = new Map<TurnAttempt, GroupOutcome<TurnBeginning> | typeof ALONE>();
+    const planned: { attempt: TurnAttempt; rows: NewTurn; agent: AgentRecord; place: Place }[] = [];
+    for (const [i, attempt] of found.entries()) {
+      const context = contexts[i]!;
+      const conversation = byId.get(attempt.conversationId)!;
+      try {
+        await this.admit(attempt, context);
+        const { agent, place, answers } = accepted(attempt.request, conversation, context);
+        // Recovering a dead node's answer writes: it runs alone, so that a refusal undoes it.
+        if (context.writing?.stale) {
+          outcomes.set(attempt, ALONE);
+          continue;
+        }
+        if (context.writing) {
+          throw new AppError("generation_in_progress", "an answer is being written in this conversation");
+        }
+        const rows = turnRows(attempt, {
+          conversation,
+          callerName: context.callerName,
+          place,
+          answerer: answers ? agent : undefined,
+          attached: undefined,
+        });
+        planned.push({ attempt, rows, agent, place });
+      } catch (error) {
+        if (!(error instanceof AppError || error instanceof RepeatedSend)) throw error;
+        outcomes.set(attempt, { ok: false, error });
+      }
+    }
+    const created =
+      planned.length > 0
+        ? await groups.messages.createTurns(
+            planned.map((p) => p.rows),
+            tx,
+          )
+        : [];
+    for (const [i, { attempt, agent, place }] of planned.entries()) {
+      outcomes.set(attempt, { ok: true, value: beginningOf(created[i]!, { agent, place, interrupted: [] }) });
+    }
+    return attempts.map((a) => outcomes.get(a) ?? { ok: false, error: notFound("conversation") });
+  }
+
+  /** What a turn looks up under its conversation's lock. */
+  private lookupOf({ principal, request, written }: TurnAttempt) {
+    return {
+      caller: principal.userId,
+      clientMessageId: written?.clientMessageId ?? null,
+      leaseSeconds: this.deps.leaseMs / 1000,
+      targetId:
+        request.kind === "send"
+          ? null
+          : request.kind === "edit"
+            ? request.input.messageId
+            : request.messageId,
+    };
   }
 
   /**
@@ -147,27 +291,13 @@ export class TurnStarter {
   /** Locks the conversation, then reads what the turn must know of it. */
   private async readLocked(
     tx: Tx,
-    { principal, request, conversationId, written }: TurnAttempt,
+    attempt: TurnAttempt,
   ): Promise<{ conversation: ConversationRecord; context: TurnContextRecord }> {
     const { conversations } = this.deps.repositories;
-    const conversation = await conversations.lock(conversationId, tx);
+    const conversation = await conversations.lock(attempt.conversationId, tx);
     if (!conversation) throw notFound("conversation");
     // A statement of its own, after the lock: it sees what a turn it waited for has committed.
-    const context = await conversations.turnContext(
-      conversation,
-      {
-        caller: principal.userId,
-        clientMessageId: written?.clientMessageId ?? null,
-        leaseSeconds: this.deps.leaseMs / 1000,
-        targetId:
-          request.kind === "send"
-            ? null
-            : request.kind === "edit"
-              ? request.input.messageId
-              : request.messageId,
-      },
-      tx,
-    );
+    const context = await conversations.turnContext(conversation, this.lookupOf(attempt), tx);
     return { conversation, context };
   }
 

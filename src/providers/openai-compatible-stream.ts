@@ -71,8 +71,12 @@ export class CompatibleCompletions<C extends CompatibleChunk, Client> {
     this.dialect = vendor.dialect;
   }
 
-  /** One answer; `open` starts the vendor request (with SDK retries) with a signal that closes it. */
-  async *stream(
+  /**
+   * One answer; `open` starts the vendor request (with SDK retries) with a signal that closes it, once
+   * the answer is read. The guarded stream is read directly (no layer in between: each costs a few
+   * promises per chunk).
+   */
+  stream(
     request: ChatRequest,
     open: (client: Client, signal: AbortSignal) => Promise<AsyncIterable<C>>,
   ): AsyncIterable<ChatStreamPart> {
@@ -85,7 +89,7 @@ export class CompatibleCompletions<C extends CompatibleChunk, Client> {
       open: (signal) => open(this.client, signal),
       toError: (err, phase) => toProviderError(dialect.vendor, err, { sdk, apiKey, phase }),
     });
-    yield* readCompatibleStream(chunks, dialect, request.abortSignal);
+    return readCompatibleStream(chunks, dialect, request.abortSignal);
   }
 }
 
@@ -116,7 +120,8 @@ export async function* readCompatibleStream<C extends CompatibleChunk>(
     if (typeof reasoning === "string" && reasoning) yield { type: "reasoning-delta", delta: reasoning };
     const text = dialect.text(choice);
     if (text) yield { type: "text-delta", delta: text };
-    yield* toolCalls.read((choice.delta as { tool_calls?: unknown } | null | undefined)?.tool_calls);
+    const pieces = (choice.delta as { tool_calls?: unknown } | null | undefined)?.tool_calls;
+    if (pieces !== undefined && pieces !== null) yield* toolCalls.read(pieces);
     if (choice.finish_reason) finishReason = dialect.finishReason(choice.finish_reason);
   }
   if (abortSignal.aborted) return;

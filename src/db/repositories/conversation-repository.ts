@@ -46,30 +46,32 @@ export interface TurnContextRecord {
 }
 
 /**
- * What a turn reads of its locked conversation, in one statement: the agent, a repeat of the
- * `clientMessageId`, the answer being written or waiting for approval (one at most) and whether its lease ran out, the
- * caller's role and name, and the message the turn names with its parent, under the prefixes `a_`,
- * `t_` and `p_` of the column lists given.
+ * What turns read of their locked conversations, in one statement (one row per turn, in the order
+ * given): the agent, a repeat of the `clientMessageId`, the answer being written or waiting for
+ * approval (one at most) and whether its lease ran out, the caller's role and name, and the message
+ * the turn names with its parent, under the prefixes `a_`, `t_` and `p_` of the column lists given.
  */
-const TURN_CONTEXT = (selected: { agent: string; target: string; targetParent: string }) => `
+const TURN_CONTEXTS = (selected: { agent: string; target: string; targetParent: string }) => `
   SELECT ${selected.agent}, ${selected.target}, ${selected.targetParent},
          (SELECT d.id FROM messages d
-           WHERE d.conversation_id = $conversationId AND d.client_message_id = $clientMessageId) AS "duplicateId",
+           WHERE d.conversation_id = x.conversation_id AND d.client_message_id = x.client_message_id) AS "duplicateId",
          w.id AS "writingId",
          w.status = 'streaming' AND w.updated_at < now() - make_interval(secs => $leaseSeconds) AS "writingStale",
          (SELECT cm.role FROM conversation_members cm
-           WHERE cm.conversation_id = $conversationId AND cm.user_id = $caller) AS "memberRole",
-         (SELECT u.name FROM users u WHERE u.id = $caller) AS "callerName"
-    FROM (SELECT 1) AS one
-    LEFT JOIN agents a ON a.id = $agentId
-    LEFT JOIN messages t ON t.id = $targetId::uuid AND t.conversation_id = $conversationId
+           WHERE cm.conversation_id = x.conversation_id AND cm.user_id = x.caller) AS "memberRole",
+         (SELECT u.name FROM users u WHERE u.id = x.caller) AS "callerName"
+    FROM unnest($conversationIds::uuid[], $agentIds::uuid[], $callers::text[], $clientMessageIds::text[],
+                $targetIds::uuid[]) WITH ORDINALITY AS x(conversation_id, agent_id, caller, client_message_id, target_id, ord)
+    LEFT JOIN agents a ON a.id = x.agent_id
+    LEFT JOIN messages t ON t.id = x.target_id AND t.conversation_id = x.conversation_id
     LEFT JOIN messages p ON p.id = t.parent_id
     LEFT JOIN LATERAL (
-      (SELECT id, status, updated_at FROM messages WHERE conversation_id = $conversationId AND status = 'streaming')
+      (SELECT id, status, updated_at FROM messages WHERE conversation_id = x.conversation_id AND status = 'streaming')
       UNION ALL
       (SELECT id, status, updated_at FROM messages
-        WHERE conversation_id = $conversationId AND status = 'awaiting_approval')
-      LIMIT 1) w ON true`;
+        WHERE conversation_id = x.conversation_id AND status = 'awaiting_approval')
+      LIMIT 1) w ON true
+   ORDER BY x.ord`;
 
 /** The `conversations` table. */
 export class ConversationRepository {
@@ -148,31 +150,62 @@ export class ConversationRepository {
     lookup: TurnLookup,
     tx: Tx,
   ): Promise<TurnContextRecord> {
+    const [context] = await this.turnContexts([{ conversation, lookup }], tx);
+    return context!;
+  }
+
+  /** What each turn reads of its locked conversation (`turnContext`), for several in one statement. */
+  async turnContexts(
+    turns: { conversation: { id: string; agentId: string }; lookup: TurnLookup }[],
+    tx: Tx,
+  ): Promise<TurnContextRecord[]> {
     const { Agent, Message } = this.models;
     const selected = {
       agent: columnsOf(Agent, "a", "a_"),
       target: columnsOf(Message, "t", "t_"),
       targetParent: columnsOf(Message, "p", "p_"),
     };
-    const [row] = await this.sequelize.query<Record<string, unknown>>(TURN_CONTEXT(selected), {
-      bind: { conversationId: conversation.id, agentId: conversation.agentId, ...lookup },
+    const rows = await this.sequelize.query<Record<string, unknown>>(TURN_CONTEXTS(selected), {
+      bind: {
+        conversationIds: turns.map((t) => t.conversation.id),
+        agentIds: turns.map((t) => t.conversation.agentId),
+        callers: turns.map((t) => t.lookup.caller),
+        clientMessageIds: turns.map((t) => t.lookup.clientMessageId),
+        targetIds: turns.map((t) => t.lookup.targetId),
+        leaseSeconds: turns[0]?.lookup.leaseSeconds ?? 0,
+      },
       type: QueryTypes.SELECT,
       transaction: tx,
     });
-    return {
-      role: (row?.memberRole as MemberRecord["role"] | null | undefined) ?? null,
-      callerName: (row?.callerName as string | null | undefined) ?? null,
-      agent: row ? recordOf<AgentRecord>(Agent, row, "a_") : null,
-      duplicateId: (row?.duplicateId as string | null | undefined) ?? null,
-      writing: row?.writingId ? { id: row.writingId as string, stale: row.writingStale === true } : null,
-      target: row ? recordOf<MessageRecord>(Message, row, "t_") : null,
-      targetParent: row ? recordOf<MessageRecord>(Message, row, "p_") : null,
-    };
+    return rows.map((row) => ({
+      role: (row.memberRole as MemberRecord["role"] | null | undefined) ?? null,
+      callerName: (row.callerName as string | null | undefined) ?? null,
+      agent: recordOf<AgentRecord>(Agent, row, "a_"),
+      duplicateId: (row.duplicateId as string | null | undefined) ?? null,
+      writing: row.writingId ? { id: row.writingId as string, stale: row.writingStale === true } : null,
+      target: recordOf<MessageRecord>(Message, row, "t_"),
+      targetParent: recordOf<MessageRecord>(Message, row, "p_"),
+    }));
   }
 
   /** Moves the head (a checkout) and returns the conversation. */
   async setHead(id: string, headId: string, tx: Tx): Promise<ConversationRecord | null> {
     return this.update(id, { headId }, tx);
+  }
+
+  /**
+   * Reads these rows and locks them for the rest of the transaction (`FOR UPDATE`), in the order of
+   * their ids (two transactions locking several never wait for each other in a circle). Missing
+   * ones are left out.
+   */
+  async lockAll(ids: string[], tx: Tx): Promise<ConversationRecord[]> {
+    const { Conversation } = this.models;
+    const rows = await this.sequelize.query<Record<string, unknown>>(
+      `SELECT ${columnsOf(Conversation, "c", "c_")} FROM conversations c
+        WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE`,
+      { bind: [ids], type: QueryTypes.SELECT, transaction: tx },
+    );
+    return rows.map((r) => recordOf<ConversationRecord>(Conversation, r, "c_")!);
   }
 
   /** Reads the row and locks it for the rest of the transaction (`FOR UPDATE`). */

@@ -76,22 +76,22 @@ export interface StoredTurn {
 }
 
 /**
- * A turn's rows, in one statement: `v` holds every value, bound and typed once (a turn without a
- * question or without an answer binds nulls for that part, which PostgreSQL accepts only when their
- * types are given); the question is inserted when `$storesQuestion`, the answer when `$startsAnswer`,
- * and the conversation moves on to the last of them. Returns the new messages (ascending) with their
- * conversation, under the prefixes `m_` and `c_` of the column lists given (the models' columns,
- * known once the models are set up).
+ * Turns' rows, in one statement (each turn in a conversation of its own): `v` holds every value, one
+ * row per turn, bound as typed arrays (a turn without a question or without an answer binds nulls for
+ * that part); a turn's question is inserted when `stores_question`, its answer when `starts_answer`,
+ * and each conversation moves on to the last of them. Returns the new messages (by conversation, then
+ * ascending) with their conversation, under the prefixes `m_` and `c_` of the column lists given (the
+ * models' columns, known once the models are set up).
  */
-const CREATE_TURN = (returned: { message: string; conversation: string }) => `
-  WITH v AS (
-    SELECT gen_random_uuid() AS question, gen_random_uuid() AS answer,
-           $conversationId::uuid AS conversation_id, $seq::int AS seq,
-           $storesQuestion::boolean AS stores_question, $startsAnswer::boolean AS starts_answer,
-           $parentId::uuid AS parent_id, $content::text AS content, $clientMessageId::text AS client_message_id,
-           $contentTokens::int AS content_tokens, $metadata::jsonb AS metadata, $fileParts::jsonb AS file_parts,
-           $authorId::text AS author_id, $authorName::text AS author_name,
-           $modelUsed::text AS model_used, $llmProvider::text AS llm_provider, $temperature::float8 AS temperature
+const CREATE_TURNS = (returned: { message: string; conversation: string }) => `
+  WITH v AS MATERIALIZED (
+    SELECT gen_random_uuid() AS question, gen_random_uuid() AS answer, x.*
+      FROM unnest($conversationIds::uuid[], $seqs::int[], $storesQuestion::boolean[], $startsAnswer::boolean[],
+                  $parentIds::uuid[], $contents::text[], $clientMessageIds::text[], $contentTokens::int[],
+                  $metadata::jsonb[], $fileParts::jsonb[], $authorIds::text[], $authorNames::text[],
+                  $modelsUsed::text[], $llmProviders::text[], $temperatures::float8[])
+        AS x(conversation_id, seq, stores_question, starts_answer, parent_id, content, client_message_id,
+             content_tokens, metadata, file_parts, author_id, author_name, model_used, llm_provider, temperature)
   ), inserted AS (
     INSERT INTO messages (id, conversation_id, parent_id, seq, role, content, parts, status, client_message_id,
                           content_tokens, metadata, model_used, llm_provider, temperature, author_id, author_name)
@@ -108,11 +108,12 @@ const CREATE_TURN = (returned: { message: string; conversation: string }) => `
       FROM v WHERE starts_answer
     RETURNING *
   ), moved AS (
-    UPDATE conversations
-       SET total_messages = (SELECT seq + (stores_question AND starts_answer)::int FROM v),
-           head_id = (SELECT CASE WHEN starts_answer THEN answer ELSE question END FROM v),
+    UPDATE conversations c
+       SET total_messages = v.seq + (v.stores_question AND v.starts_answer)::int,
+           head_id = CASE WHEN v.starts_answer THEN v.answer ELSE v.question END,
            last_message_at = now(), updated_at = now()
-     WHERE id = $conversationId::uuid RETURNING *
+      FROM v
+     WHERE c.id = v.conversation_id RETURNING c.*
   )
   SELECT ${returned.message}, ${returned.conversation},
          -- The new messages are the newest of their siblings: the statement's snapshot does not see
@@ -120,26 +121,27 @@ const CREATE_TURN = (returned: { message: string; conversation: string }) => `
          CASE WHEN m.parent_id IS NULL
            THEN (SELECT count(*) FROM messages s WHERE s.conversation_id = m.conversation_id AND s.parent_id IS NULL)
            ELSE (SELECT count(*) FROM messages s WHERE s.parent_id = m.parent_id) END + 1 AS "branchCount"
-    FROM inserted m CROSS JOIN moved c ORDER BY m.seq`;
+    FROM inserted m JOIN moved c ON c.id = m.conversation_id ORDER BY m.conversation_id, m.seq`;
 
-/** The values of `CREATE_TURN`, by name; those of a part the turn does not store are null. */
-function turnParameters({ conversationId, seq, question, answerParentId, answer }: NewTurn) {
+/** The values of `CREATE_TURNS`, by name, one array element per turn; a part a turn does not store is null. */
+function turnParameters(turns: NewTurn[]) {
+  const each = <T>(value: (turn: NewTurn) => T) => turns.map(value);
   return {
-    conversationId,
-    seq,
-    storesQuestion: question !== undefined,
-    startsAnswer: answer !== undefined,
-    parentId: question?.parentId ?? answerParentId ?? null,
-    content: question?.content ?? null,
-    clientMessageId: question?.clientMessageId ?? null,
-    contentTokens: question?.contentTokens ?? 0,
-    metadata: JSON.stringify(question?.metadata ?? {}),
-    fileParts: JSON.stringify(question?.fileParts ?? []),
-    authorId: question?.author.id ?? null,
-    authorName: question?.author.name ?? null,
-    modelUsed: answer?.modelUsed ?? null,
-    llmProvider: answer?.llmProvider ?? null,
-    temperature: answer?.temperature ?? null,
+    conversationIds: each((t) => t.conversationId),
+    seqs: each((t) => t.seq),
+    storesQuestion: each((t) => t.question !== undefined),
+    startsAnswer: each((t) => t.answer !== undefined),
+    parentIds: each((t) => t.question?.parentId ?? t.answerParentId ?? null),
+    contents: each((t) => t.question?.content ?? null),
+    clientMessageIds: each((t) => t.question?.clientMessageId ?? null),
+    contentTokens: each((t) => t.question?.contentTokens ?? 0),
+    metadata: each((t) => JSON.stringify(t.question?.metadata ?? {})),
+    fileParts: each((t) => JSON.stringify(t.question?.fileParts ?? [])),
+    authorIds: each((t) => t.question?.author.id ?? null),
+    authorNames: each((t) => t.question?.author.name ?? null),
+    modelsUsed: each((t) => t.answer?.modelUsed ?? null),
+    llmProviders: each((t) => t.answer?.llmProvider ?? null),
+    temperatures: each((t) => t.answer?.temperature ?? null),
   };
 }
 
@@ -344,23 +346,40 @@ export class MessageRepository {
    * `DuplicateClientMessageId` when the unique index finds the `clientMessageId` already there.
    */
   async createTurn(turn: NewTurn, tx: Tx): Promise<StoredTurn> {
+    const [stored] = await this.createTurns([turn], tx);
+    return stored!;
+  }
+
+  /**
+   * Stores several turns in one statement, each in a conversation of its own (locked by the caller),
+   * in the order given. A repeated `clientMessageId` fails them all (`DuplicateClientMessageId`).
+   */
+  async createTurns(turns: NewTurn[], tx: Tx): Promise<StoredTurn[]> {
     const { Message, Conversation } = this.models;
     const returned = {
       message: columnsOf(Message, "m", "m_"),
       conversation: columnsOf(Conversation, "c", "c_"),
     };
     try {
-      const rows = await this.sequelize.query<Record<string, unknown>>(CREATE_TURN(returned), {
-        bind: turnParameters(turn),
+      const rows = await this.sequelize.query<Record<string, unknown>>(CREATE_TURNS(returned), {
+        bind: turnParameters(turns),
         type: QueryTypes.SELECT,
         transaction: tx,
       });
-      const messages = rows.map((r) => this.branched({ ...r, branchIndex: r.branchCount }));
-      return {
-        question: turn.question ? messages[0]! : null,
-        answer: turn.answer ? messages.at(-1)! : null,
-        conversation: recordOf<ConversationRecord>(Conversation, rows[0]!, "c_")!,
-      };
+      const byConversation = new Map<string, Record<string, unknown>[]>();
+      for (const r of rows) {
+        const id = r.m_conversationId as string;
+        byConversation.set(id, [...(byConversation.get(id) ?? []), r]);
+      }
+      return turns.map((turn) => {
+        const own = byConversation.get(turn.conversationId)!;
+        const messages = own.map((r) => this.branched({ ...r, branchIndex: r.branchCount }));
+        return {
+          question: turn.question ? messages[0]! : null,
+          answer: turn.answer ? messages.at(-1)! : null,
+          conversation: recordOf<ConversationRecord>(Conversation, own[0]!, "c_")!,
+        };
+      });
     } catch (err) {
       const index = (err as { parent?: { constraint?: unknown } }).parent?.constraint;
       if (err instanceof UniqueConstraintError && index === "messages_conversation_client_message_id")

@@ -36,13 +36,14 @@ export class GroqChatModel implements ChatModel {
     this.completions = new CompatibleCompletions({ dialect: GROQ_DIALECT, sdk: Groq, options });
   }
 
-  async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
+  /** The request's body is made at once; the request goes once the answer is read. */
+  stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
     const body: ChatCompletionCreateParamsStreaming = {
       ...compatibleRequest(request, groqFilePart),
       // Groq deprecated max_tokens in favour of OpenAI's newer name.
       ...(request.maxOutputTokens === undefined ? {} : { max_completion_tokens: request.maxOutputTokens }),
     };
-    yield* this.completions.stream(request, (client, signal) =>
+    return this.completions.stream(request, (client, signal) =>
       client.chat.completions.create(body, { signal }),
     );
   }

@@ -33,13 +33,14 @@ export class OpenAIChatModel implements ChatModel {
     this.maxTokensField = isOpenAIPlatform(options.baseURL) ? "max_completion_tokens" : "max_tokens";
   }
 
-  async *stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
+  /** The request's body is made at once; the request goes once the answer is read. */
+  stream(request: ChatRequest): AsyncIterable<ChatStreamPart> {
     const body: ChatCompletionCreateParamsStreaming = {
       ...compatibleRequest(request, openAIFilePart),
       ...(request.maxOutputTokens === undefined ? {} : { [this.maxTokensField]: request.maxOutputTokens }),
       stream_options: { include_usage: true },
     };
-    yield* this.completions.stream(request, (client, signal) =>
+    return this.completions.stream(request, (client, signal) =>
       client.chat.completions.create(body, { signal }),
     );
   }
