@@ -1,6 +1,6 @@
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
 import { conversationRoom } from "../protocol/index.js";
-import type { ChatHandler } from "./ack.js";
+import type { ChatPayload } from "./ack.js";
 import type { ChatNamespaceDeps, ChatSocket } from "./chat-namespace.js";
 
 type JoinDeps = Pick<ChatNamespaceDeps, "conversations" | "chat" | "presence">;
@@ -42,44 +42,45 @@ function present(socket: ChatSocket, deps: JoinDeps, conversationId: string) {
  * `conversation:join`: the tab enters the room, and gets the latest messages, the answer being
  * written and who is online.
  */
-export function joinConversation(socket: ChatSocket, deps: JoinDeps): ChatHandler<"conversation:join"> {
-  return async (p) => {
-    const conversation = await enterRoom(socket, deps, p.conversationId);
-    const history = deps.conversations.history;
-    // Without afterSeq, the latest messages of the path the conversation shows; with it, every
-    // later message on any branch (a tab that dropped resumes exactly).
-    const page =
-      p.afterSeq !== undefined
-        ? { messages: await history.after(conversation.id, p.afterSeq), hasMore: false }
-        : await history.page(conversation, 50);
-    // An answer is written only if the head is one still streaming (the head stays on it); one that
-    // waits for approval is held by no node: the stored row is its snapshot.
-    const head = await history.writingHead(conversation, page.messages);
-    return {
-      conversation: toConversationResource(conversation, conversation.role),
-      messages: page.messages.map(toMessageResource),
-      hasMore: page.hasMore,
-      generation:
-        head?.status === "awaiting_approval"
-          ? { messageId: head.id, seq: head.streamSeq, content: head.content, parts: head.parts }
-          : await deps.chat.snapshot(conversation.id, head !== null),
-      presence: await present(socket, deps, conversation.id),
-    };
+export async function joinConversation(
+  socket: ChatSocket,
+  deps: JoinDeps,
+  p: ChatPayload<"conversation:join">,
+) {
+  const conversation = await enterRoom(socket, deps, p.conversationId);
+  const history = deps.conversations.history;
+  // Without afterSeq, the latest messages of the path the conversation shows; with it, every
+  // later message on any branch (a tab that dropped resumes exactly).
+  const page =
+    p.afterSeq !== undefined
+      ? { messages: await history.after(conversation.id, p.afterSeq), hasMore: false }
+      : await history.page(conversation, 50);
+  // An answer is written only if the head is one still streaming (the head stays on it); one that
+  // waits for approval is held by no node: the stored row is its snapshot.
+  const head = await history.writingHead(conversation, page.messages);
+  return {
+    conversation: toConversationResource(conversation, conversation.role),
+    messages: page.messages.map(toMessageResource),
+    hasMore: page.hasMore,
+    generation:
+      head?.status === "awaiting_approval"
+        ? { messageId: head.id, seq: head.streamSeq, content: head.content, parts: head.parts }
+        : await deps.chat.snapshot(conversation.id, head !== null),
+    presence: await present(socket, deps, conversation.id),
   };
 }
 
 /** `conversation:leave`: the tab leaves the room (its presence and typing end with it). */
-export function leaveConversation(socket: ChatSocket): ChatHandler<"conversation:leave"> {
-  return async (p) => {
-    await socket.leave(conversationRoom(p.conversationId));
-    return {};
-  };
+export async function leaveConversation(socket: ChatSocket, p: ChatPayload<"conversation:leave">) {
+  await socket.leave(conversationRoom(p.conversationId));
+  return {};
 }
 
 /** `conversation:checkout`: another branch's message becomes the head. */
-export function checkoutBranch(
+export async function checkoutBranch(
   socket: ChatSocket,
   deps: Pick<ChatNamespaceDeps, "chat">,
-): ChatHandler<"conversation:checkout"> {
-  return async (p) => ({ conversation: await deps.chat.checkout(socket.data.principal, p) });
+  p: ChatPayload<"conversation:checkout">,
+) {
+  return { conversation: await deps.chat.checkout(socket.data.principal, p) };
 }
