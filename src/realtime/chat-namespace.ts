@@ -8,6 +8,7 @@ import type { ConversationService } from "../conversations/conversation-service.
 import { toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { chatAcks, type ChatHandlers } from "./ack.js";
+import { FreshReads } from "./fresh-reads.js";
 import { SocketEvents } from "./socket-events.js";
 import { TokenExpiry } from "./token-expiry.js";
 import {
@@ -130,8 +131,9 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
 
 /** What a tab's events do: each handler is checked against what its event's ack carries. */
 function tabHandlers(deps: ChatNamespaceDeps, expiry: TokenExpiry<ChatSocket>): ChatHandlers {
+  const joins = { ...deps, readable: new FreshReads<Awaited<ReturnType<ConversationService["require"]>>>() };
   return {
-    "conversation:join": (socket, p) => joinConversation(socket, deps, p),
+    "conversation:join": (socket, p) => joinConversation(socket, joins, p),
     "conversation:leave": (socket, p) => leaveConversation(socket, p),
     "message:send": (socket, p) => sendMessage(socket, deps, p),
     "message:edit": (socket, p) => editMessage(socket, deps, p),

@@ -1,26 +1,42 @@
 import { toConversationResource, toMessageResource } from "../conversations/resources.js";
 import { conversationRoom } from "../protocol/index.js";
+import type { ConversationService } from "../conversations/conversation-service.js";
 import type { ChatPayload } from "./ack.js";
 import type { ChatNamespaceDeps, ChatSocket } from "./chat-namespace.js";
+import type { FreshReads } from "./fresh-reads.js";
 
-type JoinDeps = Pick<ChatNamespaceDeps, "conversations" | "chat" | "presence">;
+type JoinDeps = Pick<ChatNamespaceDeps, "conversations" | "chat" | "presence"> & {
+  /** The readable conversations of the tabs that join. */
+  readable: FreshReads<ReadableConversation>;
+};
+
+type ReadableConversation = Awaited<ReturnType<ConversationService["require"]>>;
+
+/**
+ * The conversation, if the tab's user may read it, read after the question: the tabs of a user that
+ * join a conversation together share the read (ten thousand tabs do not ask ten thousand times).
+ */
+function readable(socket: ChatSocket, deps: JoinDeps, conversationId: string) {
+  const principal = socket.data.principal;
+  return deps.readable.get(`${conversationId} ${principal.userId}`, () =>
+    deps.conversations.require(principal, conversationId, "read"),
+  );
+}
 
 /**
  * Into the conversation's room, once the caller may read it: the conversation with the caller's role.
  * Joined before anything is read, so that no event falls between what is read and what is received.
  */
 async function enterRoom(socket: ChatSocket, deps: JoinDeps, conversationId: string) {
-  const allowed = await deps.conversations.require(socket.data.principal, conversationId, "read");
+  const allowed = await readable(socket, deps, conversationId);
   const room = conversationRoom(allowed.id);
   await socket.join(room);
   // Asked again once in the room: a removal that ended between the first question and the
   // join (its tabs already sent out of the room) is seen here, and the tab leaves.
-  const conversation = await deps.conversations
-    .require(socket.data.principal, allowed.id, "read")
-    .catch(async (err: unknown) => {
-      await socket.leave(room);
-      throw err;
-    });
+  const conversation = await readable(socket, deps, allowed.id).catch(async (err: unknown) => {
+    await socket.leave(room);
+    throw err;
+  });
   socket.data.roles.set(conversation.id, conversation.role);
   return conversation;
 }
