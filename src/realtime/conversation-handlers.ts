@@ -13,27 +13,30 @@ type JoinDeps = Pick<ChatNamespaceDeps, "conversations" | "chat" | "presence"> &
 type ReadableConversation = Awaited<ReturnType<ConversationService["require"]>>;
 
 /**
- * The conversation, if the tab's user may read it, read after the question: the tabs of a user that
- * join a conversation together share the read (ten thousand tabs do not ask ten thousand times).
+ * The conversation, if the tab's user may read it: the tabs of a user that join a conversation
+ * together share the read (ten thousand tabs do not ask ten thousand times). A `fresh` answer was
+ * read after the question; otherwise the read on its way may answer.
  */
-function readable(socket: ChatSocket, deps: JoinDeps, conversationId: string) {
+function readable(socket: ChatSocket, deps: JoinDeps, conversationId: string, fresh: boolean) {
   const principal = socket.data.principal;
-  return deps.readable.get(`${conversationId} ${principal.userId}`, () =>
-    deps.conversations.require(principal, conversationId, "read"),
-  );
+  const key = `${conversationId} ${principal.userId}`;
+  const read = () => deps.conversations.require(principal, conversationId, "read");
+  return fresh ? deps.readable.fresh(key, read) : deps.readable.recent(key, read);
 }
 
 /**
  * Into the conversation's room, once the caller may read it: the conversation with the caller's role.
  * Joined before anything is read, so that no event falls between what is read and what is received.
+ * Whether it may enter, a read begun a round trip before the question may tell: the read after the
+ * join decides.
  */
 async function enterRoom(socket: ChatSocket, deps: JoinDeps, conversationId: string) {
-  const allowed = await readable(socket, deps, conversationId);
+  const allowed = await readable(socket, deps, conversationId, false);
   const room = conversationRoom(allowed.id);
   await socket.join(room);
-  // Asked again once in the room: a removal that ended between the first question and the
-  // join (its tabs already sent out of the room) is seen here, and the tab leaves.
-  const conversation = await readable(socket, deps, allowed.id).catch(async (err: unknown) => {
+  // Asked again once in the room, of a read begun after the join: a removal that ended before it
+  // (its tabs already sent out of the room, or not yet in it) is seen here, and the tab leaves.
+  const conversation = await readable(socket, deps, allowed.id, true).catch(async (err: unknown) => {
     await socket.leave(room);
     throw err;
   });
