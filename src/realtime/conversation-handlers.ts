@@ -15,7 +15,7 @@ type ReadableConversation = Awaited<ReturnType<ConversationService["require"]>>;
 /**
  * The conversation, if the tab's user may read it: the tabs of a user that join a conversation
  * together share the read (ten thousand tabs do not ask ten thousand times). A `fresh` answer was
- * read after the question; otherwise the read on its way may answer.
+ * read after the question; otherwise a recent read may answer.
  */
 function readable(socket: ChatSocket, deps: JoinDeps, conversationId: string, fresh: boolean) {
   const principal = socket.data.principal;
@@ -27,8 +27,8 @@ function readable(socket: ChatSocket, deps: JoinDeps, conversationId: string, fr
 /**
  * Into the conversation's room, once the caller may read it: the conversation with the caller's role.
  * Joined before anything is read, so that no event falls between what is read and what is received.
- * Whether it may enter, a read begun a round trip before the question may tell: the read after the
- * join decides.
+ * Whether it may enter, a read begun up to a second before the question may tell (a user's tabs
+ * joining together ask the database once): the read after the join, begun after it, decides.
  */
 async function enterRoom(socket: ChatSocket, deps: JoinDeps, conversationId: string) {
   const allowed = await readable(socket, deps, conversationId, false);
