@@ -1,23 +1,28 @@
-import type { Namespace } from "socket.io";
+import type { Namespace, Socket } from "socket.io";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { UserDirectory } from "../auth/user-directory.js";
 import type { RateLimits } from "../limits/rate-limits.js";
 import type { Logger } from "../observability/logger.js";
 import { authenticate } from "./chat-namespace.js";
 import { forbidden } from "../errors.js";
-import { adminAck } from "./ack.js";
-import { limitEvents } from "./event-limit.js";
+import { adminAcks } from "./ack.js";
+import { SocketEvents } from "./socket-events.js";
 import {
   userRoom,
   type AdminClientToServerEvents,
   type AdminServerToClientEvents,
   type InterServerEvents,
 } from "../protocol/index.js";
-import { DeadlineScheduler } from "./deadline-scheduler.js";
 import { TokenExpiry } from "./token-expiry.js";
 import type { SocketData } from "./socket-data.js";
 
 export type AdminNamespace = Namespace<
+  AdminClientToServerEvents,
+  AdminServerToClientEvents,
+  InterServerEvents,
+  SocketData
+>;
+export type AdminSocket = Socket<
   AdminClientToServerEvents,
   AdminServerToClientEvents,
   InterServerEvents,
@@ -56,19 +61,23 @@ export function registerAdminNamespace(
     next(refusal);
   });
   // One timer for the token expiries of every socket of the namespace.
-  const deadlines = new DeadlineScheduler();
+  const expiry = new TokenExpiry(admin.sockets);
+  const events = new SocketEvents<AdminSocket>(
+    deps.limits,
+    adminAcks(
+      {
+        "auth:refresh": (socket, p) =>
+          expiry.renew(socket, p.token, deps, (claims) => {
+            if (claims.role !== "admin") throw forbidden("the new token does not have the admin role");
+          }),
+      },
+      deps.logger,
+    ),
+  );
   admin.on("connection", (socket) => {
     // So that erasing a user also closes their admin tabs.
     void socket.join([userRoom(socket.data.principal.userId), ACTIVITY_ROOM]);
-    const expiry = new TokenExpiry(socket, deadlines);
-    limitEvents(socket, deps.limits);
-    socket.on(
-      "auth:refresh",
-      adminAck("auth:refresh", deps.logger, (p) =>
-        expiry.renew(p.token, deps, (claims) => {
-          if (claims.role !== "admin") throw forbidden("the new token does not have the admin role");
-        }),
-      ),
-    );
+    expiry.watch(socket);
+    events.listen(socket);
   });
 }

@@ -7,9 +7,9 @@ import type { RateLimits } from "../limits/rate-limits.js";
 import type { ConversationService } from "../conversations/conversation-service.js";
 import { toAppError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
-import { chatAck, type ChatHandler } from "./ack.js";
-import { limitEvents } from "./event-limit.js";
-import { DeadlineScheduler } from "./deadline-scheduler.js";
+import { chatAcks, type ChatHandlers } from "./ack.js";
+import { FreshReads } from "./fresh-reads.js";
+import { SocketEvents } from "./socket-events.js";
 import { TokenExpiry } from "./token-expiry.js";
 import {
   conversationRoom,
@@ -75,6 +75,8 @@ export function authenticate(
         await deps.limits?.consume("connection", clientAddress(socket, deps.trustProxy ?? false));
         const auth = socket.handshake.auth as Record<string, unknown> | undefined;
         const claims = deps.verifier.verify(auth?.token);
+        // Read once: a socket keeps no bearer secret (nor ten thousand tabs ten thousand copies of it).
+        if (auth) delete auth.token;
         await deps.users.provision(claims);
         const data = socket.data as SocketData;
         data.principal = principalOf(claims);
@@ -112,46 +114,44 @@ export function registerChatNamespace(chat: ChatNamespace, deps: ChatNamespaceDe
     }
   });
   // One timer for the token expiries of every socket of the namespace.
-  const deadlines = new DeadlineScheduler();
-  chat.on("connection", (socket) => listenToTab(socket, deps, deadlines));
+  const expiry = new TokenExpiry(chat.sockets);
+  // The handlers are the namespace's: a tab holds one listener of its events, and no closure of them.
+  const events = new SocketEvents<ChatSocket>(deps.limits, chatAcks(tabHandlers(deps, expiry), deps.logger), {
+    typing: (socket, payload) => relayTyping(socket, deps.typing, payload),
+  });
+  // A tab connected: it hears what concerns its user, lives as long as its token, and is heard.
+  chat.on("connection", (socket) => {
+    void socket.join(userRoom(socket.data.principal.userId));
+    expiry.watch(socket);
+    events.listen(socket);
+  });
 }
 
-/** A tab connected: it hears what concerns its user, lives as long as its token, and is heard. */
-function listenToTab(socket: ChatSocket, deps: ChatNamespaceDeps, deadlines: DeadlineScheduler): void {
-  void socket.join(userRoom(socket.data.principal.userId));
-  const expiry = new TokenExpiry(socket, deadlines);
-  limitEvents(socket, deps.limits);
-  const { logger } = deps;
-  socket.on("conversation:join", chatAck("conversation:join", logger, joinConversation(socket, deps)));
-  socket.on("conversation:leave", chatAck("conversation:leave", logger, leaveConversation(socket)));
-  socket.on("message:send", chatAck("message:send", logger, sendMessage(socket, deps)));
-  socket.on("message:edit", chatAck("message:edit", logger, editMessage(socket, deps)));
-  socket.on("message:regenerate", chatAck("message:regenerate", logger, regenerateAnswer(socket, deps)));
-  socket.on("conversation:checkout", chatAck("conversation:checkout", logger, checkoutBranch(socket, deps)));
-  socket.on("generation:stop", chatAck("generation:stop", logger, stopAnswer(socket, deps)));
-  socket.on("tool:decide", chatAck("tool:decide", logger, decideTool(socket, deps)));
-  socket.on("typing", relayTyping(socket, deps.typing));
-  socket.on("auth:refresh", chatAck("auth:refresh", logger, renewToken(expiry, deps)));
-}
-
-/** `auth:refresh`: a new token of the same user, and the tab lives as long as it. */
-function renewToken(
-  expiry: TokenExpiry,
-  deps: Pick<ChatNamespaceDeps, "verifier" | "users">,
-): ChatHandler<"auth:refresh"> {
-  return (p) => expiry.renew(p.token, deps);
+/** What a tab's events do: each handler is checked against what its event's ack carries. */
+function tabHandlers(deps: ChatNamespaceDeps, expiry: TokenExpiry<ChatSocket>): ChatHandlers {
+  const joins = { ...deps, readable: new FreshReads<Awaited<ReturnType<ConversationService["require"]>>>() };
+  return {
+    "conversation:join": (socket, p) => joinConversation(socket, joins, p),
+    "conversation:leave": (socket, p) => leaveConversation(socket, p),
+    "message:send": (socket, p) => sendMessage(socket, deps, p),
+    "message:edit": (socket, p) => editMessage(socket, deps, p),
+    "message:regenerate": (socket, p) => regenerateAnswer(socket, deps, p),
+    "conversation:checkout": (socket, p) => checkoutBranch(socket, deps, p),
+    "generation:stop": (socket, p) => stopAnswer(socket, deps, p),
+    "tool:decide": (socket, p) => decideTool(socket, deps, p),
+    // A new token of the same user, and the tab lives as long as it.
+    "auth:refresh": (socket, p) => expiry.renew(socket, p.token, deps),
+  };
 }
 
 /**
  * `typing` (no ack): a participant's tab typing, relayed to the others (at most a few a second per
  * tab). A payload that does not parse, a viewer, or a tab not in the room is ignored.
  */
-function relayTyping(socket: ChatSocket, typing: Typing): (payload: unknown) => void {
-  return (payload) => {
-    const p = typingPayload.safeParse(payload);
-    if (!p.success) return;
-    const role = socket.data.roles.get(p.data.conversationId);
-    if (!role || role === "viewer" || !socket.rooms.has(conversationRoom(p.data.conversationId))) return;
-    typing.set(socket, p.data.conversationId, p.data.typing);
-  };
+function relayTyping(socket: ChatSocket, typing: Typing, payload: unknown): void {
+  const p = typingPayload.safeParse(payload);
+  if (!p.success) return;
+  const role = socket.data.roles.get(p.data.conversationId);
+  if (!role || role === "viewer" || !socket.rooms.has(conversationRoom(p.data.conversationId))) return;
+  typing.set(socket, p.data.conversationId, p.data.typing);
 }

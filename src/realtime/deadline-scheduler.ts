@@ -1,35 +1,34 @@
-interface Deadline {
+interface Deadline<T> {
   at: number;
-  run: () => void;
-  cancelled: boolean;
+  item: T;
 }
 
 /** setTimeout's largest delay. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
- * Runs callbacks at their deadlines with one timer for all of them, armed for the earliest: ten
- * thousand sockets' token expiries cost one timer, not twenty thousand. Deadlines are kept in a
- * binary min-heap; a cancelled one is dropped when it comes up.
+ * Hands items to one runner at their deadlines, with one timer for all of them, armed for the
+ * earliest: ten thousand sockets' token expiries cost one timer, not twenty thousand. A deadline is
+ * an item and a time (no callback of its own): the runner decides, when it comes up, whether it still
+ * stands. Deadlines are kept in a binary min-heap.
  */
-export class DeadlineScheduler {
-  private readonly heap: Deadline[] = [];
+export class DeadlineScheduler<T> {
+  private readonly heap: Deadline<T>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly run: (item: T, at: number) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** Runs `run` at `at` (epoch ms); returns what cancels it. */
-  schedule(at: number, run: () => void): () => void {
-    const deadline: Deadline = { at, run, cancelled: false };
-    this.push(deadline);
+  /** Runs `item` at `at` (epoch ms). */
+  schedule(at: number, item: T): void {
+    this.push({ at, item });
     if (at < this.armedFor) this.arm();
-    return () => {
-      deadline.cancelled = true;
-    };
   }
 
-  /** Deadlines still waiting, cancelled ones included until they come up. */
+  /** Deadlines still waiting. */
   get size(): number {
     return this.heap.length;
   }
@@ -55,12 +54,12 @@ export class DeadlineScheduler {
     const now = this.now();
     for (let next = this.heap[0]; next && next.at <= now; next = this.heap[0]) {
       this.pop();
-      if (!next.cancelled) next.run();
+      this.run(next.item, next.at);
     }
     this.arm();
   }
 
-  private push(deadline: Deadline): void {
+  private push(deadline: Deadline<T>): void {
     const heap = this.heap;
     heap.push(deadline);
     for (let i = heap.length - 1; i > 0;) {

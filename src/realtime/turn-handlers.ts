@@ -1,6 +1,6 @@
 import type { QuestionTurn } from "../chat/chat-service.js";
 import { conversationRoom } from "../protocol/index.js";
-import type { ChatHandler } from "./ack.js";
+import type { ChatPayload } from "./ack.js";
 import type { ChatNamespaceDeps, ChatSocket } from "./chat-namespace.js";
 
 type TurnDeps = Pick<ChatNamespaceDeps, "chat">;
@@ -23,38 +23,39 @@ function joinOnceAllowed(socket: ChatSocket, conversationId: string) {
 }
 
 /** `message:send`: a question, and the answer it starts. */
-export function sendMessage(socket: ChatSocket, deps: TurnDeps): ChatHandler<"message:send"> {
-  return async (p) =>
-    sendAck(await deps.chat.send(socket.data.principal, p, joinOnceAllowed(socket, p.conversationId)));
+export async function sendMessage(socket: ChatSocket, deps: TurnDeps, p: ChatPayload<"message:send">) {
+  return sendAck(await deps.chat.send(socket.data.principal, p, joinOnceAllowed(socket, p.conversationId)));
 }
 
 /** `message:edit`: a new version of a question, beside the old one, and the answer it starts. */
-export function editMessage(socket: ChatSocket, deps: TurnDeps): ChatHandler<"message:edit"> {
-  return async (p) =>
-    sendAck(await deps.chat.edit(socket.data.principal, p, joinOnceAllowed(socket, p.conversationId)));
+export async function editMessage(socket: ChatSocket, deps: TurnDeps, p: ChatPayload<"message:edit">) {
+  return sendAck(await deps.chat.edit(socket.data.principal, p, joinOnceAllowed(socket, p.conversationId)));
 }
 
 /** `message:regenerate`: another answer to the same question. */
-export function regenerateAnswer(socket: ChatSocket, deps: TurnDeps): ChatHandler<"message:regenerate"> {
-  return async (p) => {
-    const turn = await deps.chat.regenerate(
-      socket.data.principal,
-      p,
-      joinOnceAllowed(socket, p.conversationId),
-    );
-    return { assistantMessageId: turn.assistantMessageId };
-  };
+export async function regenerateAnswer(
+  socket: ChatSocket,
+  deps: TurnDeps,
+  p: ChatPayload<"message:regenerate">,
+) {
+  const turn = await deps.chat.regenerate(
+    socket.data.principal,
+    p,
+    joinOnceAllowed(socket, p.conversationId),
+  );
+  return { assistantMessageId: turn.assistantMessageId };
 }
 
 /** `generation:stop`: the answer being written stops, on whichever node writes it. */
-export function stopAnswer(socket: ChatSocket, deps: TurnDeps): ChatHandler<"generation:stop"> {
-  return async (p) => ({ stopped: await deps.chat.stop(socket.data.principal, p.conversationId) });
+export async function stopAnswer(socket: ChatSocket, deps: TurnDeps, p: ChatPayload<"generation:stop">) {
+  return { stopped: await deps.chat.stop(socket.data.principal, p.conversationId) };
 }
 
 /** `tool:decide`: a person approves or denies a tool call of the answer; the first decision wins. */
-export function decideTool(
+export async function decideTool(
   socket: ChatSocket,
   deps: Pick<ChatNamespaceDeps, "decisions">,
-): ChatHandler<"tool:decide"> {
-  return async (p) => ({ part: await deps.decisions.decide(socket.data.principal, p) });
+  p: ChatPayload<"tool:decide">,
+) {
+  return { part: await deps.decisions.decide(socket.data.principal, p) };
 }

@@ -72,4 +72,16 @@ describe("token verification", () => {
       es.verify(jwt.sign({ sub: "e" }, ec.privateKey, { algorithm: "ES256", expiresIn: 60 })).sub,
     ).to.equal("e");
   });
+
+  it("knows a token it verified until its exp, and then refuses it as expired", async () => {
+    const once = new TokenVerifier({ secret });
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const token = jwt.sign({ sub: "again", exp }, secret);
+    expect(once.verify(token).sub).to.equal("again");
+    expect(once.verify(token).sub).to.equal("again");
+    expect(reason(() => once.verify(`${token}x`))).to.equal("token_invalid");
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+    expect(reason(() => once.verify(token))).to.equal("token_expired");
+    expect(reason(() => new TokenVerifier({ secret }).verify(token))).to.equal("token_expired");
+  });
 });
