@@ -49,7 +49,7 @@ import { MemoryPresenceStore, RedisPresenceStore } from "./realtime/presence-sto
 import { Typing } from "./realtime/typing.js";
 import { RoomNotifier } from "./realtime/room-notifier.js";
 import { createSocketServer, type ConfabServer } from "./realtime/socket-server.js";
-import { connectRedis, type RedisConnection } from "./redis/redis-connection.js";
+import type { RedisConnection } from "./redis/redis-connection.js";
 import { DbToolCatalog } from "./tools/db-tool-catalog.js";
 import { InputChecker } from "./tools/input-checker.js";
 import { McpServerService } from "./tools/mcp-server-service.js";
@@ -102,7 +102,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const base = await openStorage(config, logger);
   const identity = await buildIdentity(base);
-  const modelRegistry = buildModelRegistry(config, options.chatModels);
+  const modelRegistry = await buildModelRegistry(config, options.chatModels);
   const sockets = buildSockets(base);
   const answers = buildAnswers(base);
   const measures = buildMeasures({ ...base, ...sockets, ...answers });
@@ -121,7 +121,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const admin = buildAdmin({ ...base, ...identity, ...sockets, ...delivery, ...services, ...turns });
   const parts = { ...base, ...identity, ...sockets, ...measures, ...delivery, ...services, ...turns, admin };
   registerNamespaces(parts);
-  const app = await buildHttp(parts, options.serveClientExample ?? !config.isProduction);
+  const app = buildHttp(parts, options.serveClientExample ?? !config.isProduction);
   sockets.httpServer.on("request", app);
   const stopBackgroundJobs = await startBackgroundJobs({
     recovery: turns.recovery,
@@ -146,7 +146,10 @@ interface Base {
 
 async function openStorage(config: Config, logger: Logger): Promise<Base> {
   const db = await openMigratedDatabase(config, logger);
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  // ioredis is loaded only when there is a Redis to talk to: a single node without one never pays for it.
+  const redis = config.redisUrl
+    ? await (await import("./redis/redis-connection.js")).connectRedis(config.redisUrl, logger)
+    : undefined;
   return { config, logger, db, repositories: db.repositories, redis };
 }
 
@@ -171,10 +174,13 @@ async function buildIdentity({ config, repositories }: Base): Promise<Identity> 
   };
 }
 
-function buildModelRegistry(config: Config, chatModels: ConfabOptions["chatModels"]): ModelRegistry {
+async function buildModelRegistry(
+  config: Config,
+  chatModels: ConfabOptions["chatModels"],
+): Promise<ModelRegistry> {
   return new ModelRegistry({
     demo: new DemoChatModel({ wordDelayMs: config.demoWordDelayMs }),
-    ...vendorModels(config),
+    ...(await vendorModels(config)),
     ...chatModels,
   });
 }
@@ -433,7 +439,7 @@ function registerNamespaces(parts: Parts): void {
 }
 
 /** The REST API, health, metrics, and the modules and pages served to browsers. */
-async function buildHttp(parts: Parts, serveClientExample: boolean): Promise<Express> {
+function buildHttp(parts: Parts, serveClientExample: boolean): Express {
   const { config, repositories, redis } = parts;
   return createHttpApp({
     verifier: parts.verifier,
@@ -457,8 +463,8 @@ async function buildHttp(parts: Parts, serveClientExample: boolean): Promise<Exp
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
     devTokenSigner: config.isProduction ? undefined : parts.signer,
-    clientExample: serveClientExample ? await clientExampleRouter() : undefined,
-    browserModules: await browserModulesRouter(
+    clientExample: serveClientExample ? clientExampleRouter() : undefined,
+    browserModules: browserModulesRouter(
       corsOptions({ corsOrigins: config.corsOrigins, isProduction: config.isProduction }),
     ),
     readiness: readinessCheck(() => repositories.ping(), redis),
