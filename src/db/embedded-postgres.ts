@@ -3,6 +3,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 
@@ -56,6 +57,11 @@ export async function startEmbeddedPostgres(
   // A development database on a laptop: PostgreSQL's default 128 MB of shared buffers would be most
   // of the process's memory (measured: 432 MB RSS for PGlite alone, 294 MB with 16 MB).
   const settings = { postgresqlconf: ["shared_buffers=16MB"] };
+  // PostgreSQL's WebAssembly is compiled by V8's baseline compiler only, never optimised further: the
+  // optimised code of its hot functions cost some 85 MB of resident memory for good (measured on a
+  // started, idle database: 290 → 205 MB RSS), for SQL that ran 0–30% faster. Only WebAssembly
+  // compiled from here on is concerned (PGlite is this process's only WebAssembly).
+  v8.setFlagsFromString("--liftoff-only");
   const db =
     created && existsSync(template)
       ? await PGlite.create(folder, { ...settings, loadDataDir: new Blob([await readFile(template)]) })
