@@ -13,6 +13,8 @@
  * The tree is everything under the spawned command: npm's own process (which stays, waiting, as long
  * as the server runs: a person who typed `npm start` pays for it), the server, and any helper left
  * running (esbuild's service, say). RSS is summed over it; PSS beside it counts shared pages once.
+ * The server and its helpers alone (without npm and its shell, which `node scripts/start.mjs` or a
+ * process manager would not have) are printed too: that is what the issue's goal is about.
  * The project folder defaults to this one, so a checkout of another version can be measured beside it.
  */
 import { spawn } from "node:child_process";
@@ -22,7 +24,7 @@ import path from "node:path";
 import type { AgentResource, ConversationResource } from "../../src/protocol/index.js";
 import { rest } from "../support/rest.js";
 import { PROJECT_ROOT } from "../support/server-process.js";
-import { processTree, sum, type TreeProcess } from "./support/process-tree.js";
+import { processTree, serverAndHelpers, sum, type TreeProcess } from "./support/process-tree.js";
 
 const args = process.argv.slice(2);
 const runsAt = args.indexOf("--runs");
@@ -126,7 +128,7 @@ async function coldStart(): Promise<Run> {
 const tree = (t: TreeProcess[]) =>
   `${mb(sum(t, (p) => p.rssBytes))} MB RSS (PSS ${mb(sum(t, (p) => p.pssBytes))} MB: ` +
   t.map((p) => `${p.command} ${mb(p.rssBytes)}`).join(", ") +
-  ")";
+  `; the server and its helpers ${mb(sum(serverAndHelpers(t), (p) => p.rssBytes))} MB)`;
 
 const results: Run[] = [];
 for (let i = 1; i <= runs; i++) {
@@ -149,5 +151,7 @@ console.log(
     `(listening ${range((r) => r.listening / 1000, 2, " s")}, tree CPU ${range((r) => r.cpuSeconds, 2, " s")}); ` +
     `idle RSS of the tree ${range((r) => sum(r.idle, (p) => p.rssBytes) / 1e6, 0, " MB")}, ` +
     `after the client example ${range((r) => sum(r.idleAfterClient, (p) => p.rssBytes) / 1e6, 0, " MB")} ` +
-    `(PSS ${range((r) => sum(r.idleAfterClient, (p) => p.pssBytes) / 1e6, 0, " MB")})`,
+    `(PSS ${range((r) => sum(r.idleAfterClient, (p) => p.pssBytes) / 1e6, 0, " MB")}); the server and its ` +
+    `helpers alone ${range((r) => sum(serverAndHelpers(r.idle), (p) => p.rssBytes) / 1e6, 0, " MB")}, after the ` +
+    `client example ${range((r) => sum(serverAndHelpers(r.idleAfterClient), (p) => p.rssBytes) / 1e6, 0, " MB")}`,
 );

@@ -6,6 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 
 export interface TreeProcess {
   pid: number;
+  ppid: number;
   /** The command line, shortened. */
   command: string;
   rssBytes: number;
@@ -74,6 +75,7 @@ export async function processTree(rootPid: number): Promise<TreeProcess[]> {
     if (!s) continue;
     tree.push({
       pid,
+      ppid: s.ppid,
       command: await command(pid),
       rssBytes: await kilobytes(`/proc/${pid}/status`, "VmRSS"),
       pssBytes: await kilobytes(`/proc/${pid}/smaps_rollup`, "Pss"),
@@ -85,3 +87,12 @@ export async function processTree(rootPid: number): Promise<TreeProcess[]> {
 
 export const sum = (tree: TreeProcess[], of: (p: TreeProcess) => number) =>
   tree.reduce((total, p) => total + of(p), 0);
+
+/** The processes of `tree` from the first whose command is `node …` (the server, under npm and its shell) down. */
+export function serverAndHelpers(tree: TreeProcess[]): TreeProcess[] {
+  const server = tree.find((p) => /^node\b/.test(p.command));
+  if (!server) return [];
+  const pids = new Set([server.pid]);
+  for (const p of tree) if (pids.has(p.ppid)) pids.add(p.pid);
+  return tree.filter((p) => pids.has(p.pid));
+}
