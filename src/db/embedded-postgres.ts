@@ -4,6 +4,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 
@@ -68,6 +69,7 @@ export async function startEmbeddedPostgres(
       : await PGlite.create(folder, settings);
   const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 });
   await server.start();
+  releaseLoadingBuffers();
   return {
     socketDir,
     port: SOCKET_PORT,
@@ -80,6 +82,18 @@ export async function startEmbeddedPostgres(
       await db.close();
     },
   };
+}
+
+/**
+ * Starting, PGlite reads its file-system bundle and the template into ArrayBuffers (some 55 MB) that
+ * are garbage once it has started. They are outside V8's heap, and an idle node allocates too little
+ * on the heap for a collection to come and free them: measured after a first answer, 305 MB RSS
+ * before one full collection, 263 MB after. So one is made here, once, which takes some 50 ms.
+ */
+function releaseLoadingBuffers(): void {
+  v8.setFlagsFromString("--expose-gc");
+  const gc: unknown = runInNewContext("typeof gc === 'function' ? gc : undefined");
+  if (typeof gc === "function") (gc as () => void)(); // a Node whose V8 refused the flag: left to V8
 }
 
 function answers(socketPath: string): Promise<boolean> {
