@@ -15,7 +15,10 @@ import {
 } from "../bundling/browser-bundle.js";
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const modules = Object.entries({ ...BROWSER_MODULES, ...CLIENT_EXAMPLE_MODULES }) as [BrowserModuleRoute, string][];
+const modules = Object.entries({ ...BROWSER_MODULES, ...CLIENT_EXAMPLE_MODULES }) as [
+  BrowserModuleRoute,
+  string,
+][];
 await Promise.all(
   modules.map(async ([route, entry]) => {
     const file = builtModulePath(dist, route);

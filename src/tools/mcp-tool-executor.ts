@@ -132,7 +132,12 @@ export class McpToolExecutor implements ToolExecutor {
  */
 export function mcpFailure(err: unknown, signal: AbortSignal): string {
   if (signal.aborted) return failureReason(err, signal);
-  if (loadedSdk && err instanceof loadedSdk.StreamableHTTPError && typeof err.code === "number" && err.code >= 300) {
+  if (
+    loadedSdk &&
+    err instanceof loadedSdk.StreamableHTTPError &&
+    typeof err.code === "number" &&
+    err.code >= 300
+  ) {
     return `the MCP server answered HTTP ${err.code}`;
   }
   if (err instanceof Error && /^MCP error/.test(err.message)) return shortReason(err.message);
