@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { setImmediate as nextTurn } from "node:timers/promises";
+import PDFDocument from "pdfkit";
 import type { ConversationExport, FilePart, MessageResource } from "../protocol/index.js";
 import { describeFile, factsOf, headingOf, pathOf } from "./conversation-export.js";
 import { isDrawable, MAX_DRAWN_PIXELS, MAX_EXPORT_PIXELS } from "./pdf-images.js";
@@ -206,8 +207,6 @@ async function drawMessage(
  * of text the event loop gets turns, so a long conversation never holds the node.
  */
 export async function toPdf(data: ConversationExport, images?: ImageReader): Promise<Buffer> {
-  // Loaded when a PDF is first asked for (pdfkit and its fonts: some 250 ms and 20 MB).
-  const { default: PDFDocument } = await import("pdfkit");
   const doc = new PDFDocument({
     size: "A4",
     margin: 56,

@@ -19,6 +19,11 @@ export interface EmbeddedPostgres {
   port: number;
   /** Whether this start created the database (from the template, or by initdb). */
   created: boolean;
+  /**
+   * Drops template0 and template1, which only CREATE DATABASE copies (PGlite serves the one database,
+   * postgres), and checkpoints. For the template, with no connection open.
+   */
+  dropTemplateDatabases(): Promise<void>;
   /** The whole data folder, as a gzipped tarball PGlite can load (the build makes the template so). */
   dump(): Promise<Blob>;
   stop(): Promise<void>;
@@ -74,6 +79,13 @@ export async function startEmbeddedPostgres(
     socketDir,
     port: SOCKET_PORT,
     created,
+    async dropTemplateDatabases() {
+      for (const template of ["template1", "template0"]) {
+        await db.query(`ALTER DATABASE ${template} IS_TEMPLATE false`);
+        await db.query(`DROP DATABASE ${template}`);
+      }
+      await db.query("CHECKPOINT");
+    },
     async dump() {
       return db.dumpDataDir("gzip");
     },
