@@ -113,3 +113,13 @@ async function load(route: BrowserModuleRoute): Promise<string> {
   if (root) return bundle(ENTRIES[route]);
   throw new Error(`${route}: neither its sources nor the file npm run build writes`);
 }
+
+/**
+ * Run from source, bundling takes seconds: it is started at once, in the background (not awaited:
+ * the node listens meanwhile), so that a first page load does not wait for it. Compiled, the built
+ * files are read when first asked for. A failure is reported to the request that asks for the module.
+ */
+export function prepareModules(routes: BrowserModuleRoute[]): void {
+  if (dist) return;
+  for (const route of routes) moduleCode(route).catch(() => undefined);
+}

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import cors, { type CorsOptions } from "cors";
 import { Router } from "express";
-import { BROWSER_MODULES, moduleCode } from "../bundling/browser-bundle.js";
+import { BROWSER_MODULES, moduleCode, prepareModules } from "../bundling/browser-bundle.js";
 
 /** A module's code and the ETag of its content. */
 interface Served {
@@ -11,12 +11,14 @@ interface Served {
 
 /**
  * Serves the SDK (`GET /sdk/confab.js`) to host pages on the origins CORS allows, with an ETag of its
- * content: a browser revalidates it and gets `304` while it has not changed. The code is read (or
- * bundled) when first asked for.
+ * content: a browser revalidates it and gets `304` while it has not changed. The compiled server reads
+ * the built file when first asked for; run from source, it is bundled in the background from the start.
  */
 export function browserModulesRouter(corsOptions: CorsOptions): Router {
   const router = Router();
-  for (const route of Object.keys(BROWSER_MODULES) as (keyof typeof BROWSER_MODULES)[]) {
+  const routes = Object.keys(BROWSER_MODULES) as (keyof typeof BROWSER_MODULES)[];
+  prepareModules(routes);
+  for (const route of routes) {
     let served: Promise<Served> | undefined;
     const serve = () =>
       (served ??= moduleCode(route).then((code) => ({

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Router } from "express";
-import { CLIENT_EXAMPLE_MODULES, moduleCode } from "../bundling/browser-bundle.js";
+import { CLIENT_EXAMPLE_MODULES, moduleCode, prepareModules } from "../bundling/browser-bundle.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // src/http/ when run from source, dist/src/http/ when compiled: the folder is at the project's top.
@@ -13,11 +13,13 @@ const root = [path.resolve(here, "../../client-example"), path.resolve(here, "..
 /**
  * Serves the browser client example at `/` outside production. Its TypeScript (which shares the
  * server's event maps) is bundled by `npm run build`, or, run from source, with esbuild in memory
- * when first asked for.
+ * in the background from the start.
  */
 export function clientExampleRouter(): Router {
   const router = Router();
-  for (const route of Object.keys(CLIENT_EXAMPLE_MODULES) as (keyof typeof CLIENT_EXAMPLE_MODULES)[]) {
+  const routes = Object.keys(CLIENT_EXAMPLE_MODULES) as (keyof typeof CLIENT_EXAMPLE_MODULES)[];
+  prepareModules(routes);
+  for (const route of routes) {
     router.get(route, (_req, res, next) => {
       moduleCode(route).then((code) => res.type("application/javascript").send(code), next);
     });
