@@ -22,7 +22,9 @@ function newest(dir) {
 }
 
 const sources = Math.max(
-  ...["src", "migrations", "seeders", "sdk", "widget"].map((d) => newest(path.join(root, d))),
+  ...["src", "migrations", "seeders", "sdk", "widget", "client-example"].map((d) =>
+    newest(path.join(root, d)),
+  ),
 );
 if (!existsSync(entry) || !existsSync(template) || statSync(entry).mtimeMs < sources) {
   process.stderr.write("Confab: building (the compiled server is missing or older than its sources)…\n");

@@ -52,7 +52,7 @@ import { Typing } from "./realtime/typing.js";
 import { RoomNotifier } from "./realtime/room-notifier.js";
 import { createSocketServer, type ConfabServer } from "./realtime/socket-server.js";
 import { RedisChannels } from "./redis/redis-channels.js";
-import { connectRedis, type RedisConnection } from "./redis/redis-connection.js";
+import type { RedisConnection } from "./redis/redis-connection.js";
 import { DbToolCatalog } from "./tools/db-tool-catalog.js";
 import { InputChecker } from "./tools/input-checker.js";
 import { McpServerService } from "./tools/mcp-server-service.js";
@@ -107,7 +107,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const base = await openStorage(config, logger);
   const identity = await buildIdentity(base);
-  const modelRegistry = buildModelRegistry(config, options.chatModels);
+  const modelRegistry = await buildModelRegistry(config, options.chatModels);
   const sockets = await buildSockets(base);
   const answers = buildAnswers(base);
   const measures = buildMeasures({ ...base, ...sockets, ...answers });
@@ -126,7 +126,7 @@ export async function createConfab(options: ConfabOptions): Promise<Confab> {
   const admin = buildAdmin({ ...base, ...identity, ...sockets, ...delivery, ...services, ...turns });
   const parts = { ...base, ...identity, ...sockets, ...measures, ...delivery, ...services, ...turns, admin };
   registerNamespaces(parts);
-  const app = await buildHttp(parts, options.serveClientExample ?? !config.isProduction);
+  const app = buildHttp(parts, options.serveClientExample ?? !config.isProduction);
   sockets.httpServer.on("request", app);
   const stopBackgroundJobs = await startBackgroundJobs({
     recovery: turns.recovery,
@@ -151,8 +151,11 @@ interface Base {
 
 async function openStorage(config: Config, logger: Logger): Promise<Base> {
   const db = await openMigratedDatabase(config, logger);
+  // ioredis is loaded only when there is a Redis to talk to: a single node without one never pays for it.
   const redis = config.redisUrl
-    ? await connectRedis(config.redisUrl, config.redisAdapter, logger)
+    ? await (
+        await import("./redis/redis-connection.js")
+      ).connectRedis(config.redisUrl, config.redisAdapter, logger)
     : undefined;
   return { config, logger, db, repositories: db.repositories, redis };
 }
@@ -178,10 +181,13 @@ async function buildIdentity({ config, repositories }: Base): Promise<Identity> 
   };
 }
 
-function buildModelRegistry(config: Config, chatModels: ConfabOptions["chatModels"]): ModelRegistry {
+async function buildModelRegistry(
+  config: Config,
+  chatModels: ConfabOptions["chatModels"],
+): Promise<ModelRegistry> {
   return new ModelRegistry({
     demo: new DemoChatModel({ wordDelayMs: config.demoWordDelayMs }),
-    ...vendorModels(config),
+    ...(await vendorModels(config)),
     ...chatModels,
   });
 }
@@ -456,7 +462,7 @@ function registerNamespaces(parts: Parts): void {
 }
 
 /** The REST API, health, metrics, and the modules and pages served to browsers. */
-async function buildHttp(parts: Parts, serveClientExample: boolean): Promise<Express> {
+function buildHttp(parts: Parts, serveClientExample: boolean): Express {
   const { config, repositories, redis } = parts;
   return createHttpApp({
     verifier: parts.verifier,
@@ -480,8 +486,8 @@ async function buildHttp(parts: Parts, serveClientExample: boolean): Promise<Exp
     isProduction: config.isProduction,
     trustProxy: config.trustProxy,
     devTokenSigner: config.isProduction ? undefined : parts.signer,
-    clientExample: serveClientExample ? await clientExampleRouter() : undefined,
-    browserModules: await browserModulesRouter(
+    clientExample: serveClientExample ? clientExampleRouter() : undefined,
+    browserModules: browserModulesRouter(
       corsOptions({ corsOrigins: config.corsOrigins, isProduction: config.isProduction }),
     ),
     readiness: readinessCheck(() => repositories.ping(), redis),

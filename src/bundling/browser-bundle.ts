@@ -4,8 +4,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** Compiled (JavaScript, not TypeScript under tsx), this file is in dist/src/bundling/. */
+const dist = fileURLToPath(import.meta.url).endsWith(".js") ? path.resolve(here, "../..") : undefined;
 // src/bundling/ when run from source, dist/src/bundling/ when compiled: sdk/ is at the project's top.
-// Without the sources (a deployment of dist/ alone), the modules `npm run build` wrote are served.
 const root = [path.resolve(here, "../.."), path.resolve(here, "../../..")].find((p) =>
   existsSync(path.join(p, "sdk", "index.ts")),
 );
@@ -17,9 +18,30 @@ export const BROWSER_MODULES = {
   "/widget/confab-widget.js": path.join(sources, "widget", "confab-widget.ts"),
 } as const;
 
+/** The client example's own modules (served outside production), by the path each is served at. */
+export const CLIENT_EXAMPLE_MODULES = {
+  "/app.js": path.join(sources, "client-example", "app", "main.ts"),
+  "/react-page.js": path.join(sources, "client-example", "react-page.tsx"),
+  "/embed.js": path.join(sources, "client-example", "embed.ts"),
+} as const;
+
+export type BrowserModuleRoute = keyof typeof BROWSER_MODULES | keyof typeof CLIENT_EXAMPLE_MODULES;
+
+const ENTRIES: Record<BrowserModuleRoute, string> = { ...BROWSER_MODULES, ...CLIENT_EXAMPLE_MODULES };
+
+/**
+ * Where `npm run build` writes a module (dist/sdk/confab.js, dist/client-example/app.js, …): host
+ * applications may serve the first ones themselves.
+ */
+export function builtModulePath(distFolder: string, route: BrowserModuleRoute): string {
+  return route in BROWSER_MODULES
+    ? path.join(distFolder, route)
+    : path.join(distFolder, "client-example", route);
+}
+
 /**
  * One module as a single ES module with nothing left to import (socket.io-client bundled in), built
- * by esbuild: at start in memory, and by `npm run build` into dist/ for hosts that serve it themselves.
+ * by esbuild: by `npm run build` into dist/, or in memory when run from source.
  */
 export function bundle(entry: string): Promise<string> {
   // Once per process: every node (or test server) started in it serves the same code.
@@ -67,10 +89,37 @@ async function buildWith(esbuild: typeof import("esbuild"), entry: string): Prom
   return result.outputFiles[0]?.text ?? "";
 }
 
-/** A module's code: bundled from its sources, or, without them, the file `npm run build` wrote. */
-export async function moduleCode(route: keyof typeof BROWSER_MODULES): Promise<string> {
-  if (root) return bundle(BROWSER_MODULES[route]);
-  const built = path.join(here, "../..", route);
-  if (!existsSync(built)) throw new Error(`${route}: neither its sources nor ${built} (run npm run build)`);
-  return readFile(built, "utf8");
+const loaded = new Map<BrowserModuleRoute, Promise<string>>();
+
+/**
+ * A module's code, once per process, when it is first asked for (not at start: bundling costs a
+ * second of CPU and esbuild's process). The compiled server (`npm start`) serves the file `npm run
+ * build` wrote, which `npm start` rebuilds when a source is newer; run from source (tsx, the tests),
+ * it is bundled from its sources in memory.
+ */
+export function moduleCode(route: BrowserModuleRoute): Promise<string> {
+  let code = loaded.get(route);
+  if (!code) {
+    code = load(route);
+    loaded.set(route, code);
+    code.catch(() => loaded.delete(route));
+  }
+  return code;
+}
+
+async function load(route: BrowserModuleRoute): Promise<string> {
+  const built = dist && builtModulePath(dist, route);
+  if (built && existsSync(built)) return readFile(built, "utf8");
+  if (root) return bundle(ENTRIES[route]);
+  throw new Error(`${route}: neither its sources nor the file npm run build writes`);
+}
+
+/**
+ * Run from source, bundling takes seconds: it is started at once, in the background (not awaited:
+ * the node listens meanwhile), so that a first page load does not wait for it. Compiled, the built
+ * files are read when first asked for. A failure is reported to the request that asks for the module.
+ */
+export function prepareModules(routes: BrowserModuleRoute[]): void {
+  if (dist) return;
+  for (const route of routes) moduleCode(route).catch(() => undefined);
 }

@@ -6,21 +6,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openDatabase } from "../db/database.js";
 import { EMBEDDED_TEMPLATE } from "../db/embedded-postgres.js";
-import { migrateUp } from "../db/migrator.js";
+import { makeEmbeddedTemplate } from "../db/embedded-template.js";
 import { createLogger } from "../observability/logger.js";
 
-const logger = createLogger("warn");
 const dataDir = await mkdtemp(path.join(tmpdir(), "confab-template-"));
 try {
-  const db = await openDatabase({ databaseUrl: undefined, dataDir, databasePoolMax: 1 }, logger, {
-    embeddedTemplate: path.join(dataDir, "none"), // made from scratch, not from an older template
-  });
-  await migrateUp(db.sequelize, logger);
-  await db.sequelize.close();
-  const tarball = await db.embeddedPostgres!.dump();
-  await db.embeddedPostgres!.stop();
+  const tarball = await makeEmbeddedTemplate(dataDir, createLogger("warn"));
   await mkdir(path.dirname(EMBEDDED_TEMPLATE), { recursive: true });
   await writeFile(EMBEDDED_TEMPLATE, Buffer.from(await tarball.arrayBuffer()));
   process.stdout.write(`embedded template: ${EMBEDDED_TEMPLATE} (${(tarball.size / 1e6).toFixed(1)} MB)\n`);

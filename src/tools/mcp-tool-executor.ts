@@ -1,8 +1,5 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import {
-  StreamableHTTPClientTransport,
-  StreamableHTTPError,
-} from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { OfferedTool } from "../protocol/index.js";
 import type { ToolCallContext, ToolExecutor, ToolOutcome } from "./tool-executor.js";
 import { failureReason, shortReason } from "./tool-failure.js";
@@ -11,6 +8,37 @@ import { failureReason, shortReason } from "./tool-failure.js";
 export interface McpEndpoint {
   url: string;
   headers: Record<string, string>;
+}
+
+/** The MCP SDK's parts this uses. */
+interface McpSdk {
+  Client: typeof import("@modelcontextprotocol/sdk/client/index.js").Client;
+  StreamableHTTPClientTransport: typeof import("@modelcontextprotocol/sdk/client/streamableHttp.js").StreamableHTTPClientTransport;
+  StreamableHTTPError: typeof StreamableHTTPError;
+}
+
+/** The SDK once loaded: until then no error can be one of its own. */
+let loadedSdk: McpSdk | undefined;
+let loadingSdk: Promise<McpSdk> | undefined;
+
+/**
+ * The MCP SDK, loaded on first use (some 250 ms and 20 MB): a node whose agents call no MCP server
+ * never pays for it.
+ */
+function mcpSdk(): Promise<McpSdk> {
+  loadingSdk ??= Promise.all([
+    import("@modelcontextprotocol/sdk/client/index.js"),
+    import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
+  ]).then(([client, http]) => {
+    loadedSdk = {
+      Client: client.Client,
+      StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
+      StreamableHTTPError: http.StreamableHTTPError,
+    };
+    return loadedSdk;
+  });
+  loadingSdk.catch(() => (loadingSdk = undefined));
+  return loadingSdk;
 }
 
 /** Longer than any tool's limit: the caller's signal is what bounds a request. */
@@ -26,6 +54,7 @@ export async function withMcpClient<T>(
   signal: AbortSignal,
   work: (client: Client) => Promise<T>,
 ): Promise<T> {
+  const { Client, StreamableHTTPClientTransport } = await mcpSdk();
   const transport = new StreamableHTTPClientTransport(new URL(server.url), {
     requestInit: { headers: server.headers, redirect: "manual" },
   });
@@ -103,7 +132,12 @@ export class McpToolExecutor implements ToolExecutor {
  */
 export function mcpFailure(err: unknown, signal: AbortSignal): string {
   if (signal.aborted) return failureReason(err, signal);
-  if (err instanceof StreamableHTTPError && typeof err.code === "number" && err.code >= 300) {
+  if (
+    loadedSdk &&
+    err instanceof loadedSdk.StreamableHTTPError &&
+    typeof err.code === "number" &&
+    err.code >= 300
+  ) {
     return `the MCP server answered HTTP ${err.code}`;
   }
   if (err instanceof Error && /^MCP error/.test(err.message)) return shortReason(err.message);
