@@ -1,5 +1,6 @@
 // Covers: src/chat/ (recovery.ts, answer-leases.ts, local-answers.ts checkpoints, shutdown), src/main.ts
-// (signals), src/realtime/ (presence-store.ts: the users of a dead node go offline).
+// (signals), src/realtime/ (presence-store.ts: the users of a dead node go offline; node-bus.ts and
+// other-nodes.ts: a frozen node costs a join or a stop on another node at most the bound).
 import { randomBytes } from "node:crypto";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,8 +10,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { TokenSigner } from "../../src/auth/token-signer.js";
 import type { MessageResource } from "../../src/conversations/resources.js";
-import type { ToolPart } from "../../src/protocol/index.js";
-import { call, nextEvent, seenText, Tabs, type ChatClient } from "../support/clients.js";
+import type { AssistantDeltaEvent, ToolPart } from "../../src/protocol/index.js";
+import { call, nextEvent, request, seenText, Tabs, type ChatClient } from "../support/clients.js";
 import { REDIS_URL } from "../support/cluster.js";
 import { createConversation } from "../support/conversations.js";
 import { createTestDatabase, storedMessage, type TestDatabase } from "../support/database.js";
@@ -256,5 +257,61 @@ describe("nodes that die or are stopped mid-answer", () => {
       error: "the answer was interrupted",
     });
     for (const res of hung) res.destroy();
+  });
+
+  describe("a frozen node (SIGSTOP), with sharded Redis delivery", () => {
+    // Long leases: a frozen writer is not yet declared dead by the others' recovery.
+    const sharded = { REDIS_ADAPTER: "sharded", GENERATION_LEASE_MS: "20000", DEMO_WORD_DELAY_MS: "40" };
+    /** An answer of the demo agent under way on `writer`, its tab there having seen some of it. */
+    async function answering(writer: ServerProcess) {
+      const conversationId = await conversationOn(writer);
+      const here = await tab(writer);
+      await call(here, "conversation:join", { conversationId });
+      const seen = seenText(here, 20);
+      const done = nextEvent(here, "assistant:done");
+      await call(here, "message:send", {
+        conversationId,
+        content: "Tell me about the lighthouse keeper and the long winter storm.",
+      });
+      await seen.reached;
+      return { conversationId, done };
+    }
+
+    it("still gives a tab joining on another node the answer so far, and still stops it from there", async () => {
+      const [writer, joiner, frozen] = [await node(sharded), await node(sharded), await node(sharded)];
+      const { conversationId, done } = await answering(writer);
+      frozen.child.kill("SIGSTOP");
+
+      const there = await tab(joiner);
+      const later: AssistantDeltaEvent[] = [];
+      there.on("assistant:delta", (d) => later.push(d));
+      const joined = await call(there, "conversation:join", { conversationId });
+      // The writer answered; the frozen node, which holds nothing, was not waited for beyond the bound.
+      const generation = joined.generation!;
+      expect(generation.content).to.have.length.greaterThan(0);
+
+      const stopped = await call(there, "generation:stop", { conversationId });
+      expect(stopped).to.deep.equal({ stopped: true });
+      const { message } = await done;
+      expect(message.status).to.equal("cancelled");
+      // What the joining tab holds, the snapshot then every later delta, is the stored answer exactly.
+      const after = later.filter((d) => d.messageId === generation.messageId && d.seq > generation.seq);
+      expect(generation.content + after.map((d) => d.delta).join("")).to.equal(
+        (await storedMessage(database, generation.messageId)).content,
+      );
+    });
+
+    it("answers a join `unavailable` while the node writing the answer is frozen, and the snapshot once it is back", async () => {
+      const [writer, joiner] = [await node(sharded), await node(sharded)];
+      const { conversationId, done } = await answering(writer);
+      writer.child.kill("SIGSTOP");
+      const there = await tab(joiner);
+      const refused = await request(there, "conversation:join", { conversationId });
+      expect(refused.ok === false && refused.error.code).to.equal("unavailable");
+      writer.child.kill("SIGCONT");
+      const joined = await call(there, "conversation:join", { conversationId });
+      expect(joined.generation?.content).to.have.length.greaterThan(0);
+      expect((await done).message.status).to.equal("complete");
+    });
   });
 });
