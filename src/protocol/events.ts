@@ -16,7 +16,6 @@ import { decidePayload } from "./tools.js";
 import {
   conversationResource,
   generationSnapshot,
-  type GenerationSnapshot,
   messageError,
   messageResource,
   type ConversationResource,
@@ -25,7 +24,6 @@ import {
   presentUser,
   type PresentUser,
   type MessageStatus,
-  type MemberRole,
 } from "./resources.js";
 
 /**
