@@ -88,10 +88,7 @@ export class AnswerSteps {
         result.finishReason = "length";
         break;
       }
-      const messages = [
-        ...prompt.messages,
-        ...withThinking(stepMessages(answer.currentParts()), result.thinking),
-      ];
+      const messages = [...prompt.messages, ...withThinking(stepMessages(answer.partsNow), result.thinking)];
       const calls = await this.step(ctx, answer, messages, result);
       result.steps += 1;
       if (result.failure || answer.stopped || result.finishReason !== "tool_calls" || calls.length === 0)

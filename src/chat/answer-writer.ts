@@ -158,7 +158,7 @@ export class AnswerWriter {
         firstTokenAt: ttft === null || ttft === undefined ? steps.firstTokenAt : startedAt + ttft,
         text,
         // The answer's text (and its tool calls) is counted once, here; its count is stored with it.
-        textTokens: await countTextTokens(text + toolText(answer.currentParts())),
+        textTokens: await countTextTokens(text + toolText(answer.partsNow)),
         promptTokens: prompt?.promptTokens ?? 0,
         stopReason: answer.stopReason,
         startedAt,
@@ -379,7 +379,7 @@ function partsRow(answer: Answer): { parts: MessagePart[]; streamSeq: number } {
 }
 
 /** The tool calls' inputs and outputs as text, counted with the answer (they go back to the model). */
-function toolText(parts: MessagePart[]): string {
+function toolText(parts: readonly MessagePart[]): string {
   let text = "";
   for (const p of parts)
     if (p.type === "tool")

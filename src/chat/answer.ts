@@ -93,6 +93,11 @@ export class Answer {
     const clean = storable(split ? text.slice(0, -1) : text);
     if (clean.length === 0) return;
     this.pending += clean;
+    // Per chunk (no coalescing): no clock read, no timer.
+    if (this.flushMs <= 0) {
+      this.flush();
+      return;
+    }
     if (this.timer) return;
     const wait = this.lastEmitAt + this.flushMs - this.now();
     if (wait <= 0) this.flush();
@@ -116,7 +121,7 @@ export class Answer {
     const last = this.parts.at(-1);
     if (last && last.type === kind) last.text += delta;
     else this.parts.push({ type: kind, text: delta });
-    this.lastEmitAt = this.now();
+    if (this.flushMs > 0) this.lastEmitAt = this.now();
     const event = { conversationId: this.conversationId, messageId: this.messageId, seq: this.seq, delta };
     if (kind === "text") this.options.emit(event);
     else this.options.emitReasoning?.(event);
@@ -153,6 +158,14 @@ export class Answer {
   /** The parts the events sent so far cover (a copy). */
   currentParts(): MessagePart[] {
     return structuredClone(this.parts);
+  }
+
+  /**
+   * The parts the events sent so far cover, to read at once and not keep: no copy (a part is
+   * replaced, never changed, except the last text's growing string).
+   */
+  get partsNow(): readonly MessagePart[] {
+    return this.parts;
   }
 
   /** The `seq` of the last event sent. */

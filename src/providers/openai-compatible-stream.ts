@@ -97,40 +97,124 @@ export class CompatibleCompletions<C extends CompatibleChunk, Client> {
  * Turns a guarded chat-completions stream into the parts of a `ChatModel`: reasoning and text
  * deltas, tool calls in pieces, then every tool call whole and one `finish` with the mapped reason,
  * the usage and the model the vendor names. A stream that ends without a finish reason was cut off
- * (the SDKs end quietly when the body ends without `[DONE]`).
+ * (the SDKs end quietly when the body ends without `[DONE]`). Read as a generator would be, but an
+ * iterator of its own: a chunk costs one promise callback.
  */
-export async function* readCompatibleStream<C extends CompatibleChunk>(
+export function readCompatibleStream<C extends CompatibleChunk>(
   chunks: AsyncIterable<C>,
   dialect: CompatibleDialect<C>,
   abortSignal: AbortSignal,
-): AsyncIterable<ChatStreamPart> {
-  let finishReason: FinishReason | undefined;
-  let usage: Usage | undefined;
-  let modelUsed: string | undefined;
-  const toolCalls = new CompatibleToolCalls(dialect.vendor);
-  for await (const chunk of chunks) {
+): AsyncIterableIterator<ChatStreamPart, undefined> {
+  return new CompatibleParts(chunks[Symbol.asyncIterator](), dialect, abortSignal);
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** The parts of one chat-completions stream, read chunk by chunk (see `readCompatibleStream`). */
+class CompatibleParts<C extends CompatibleChunk> implements AsyncIterableIterator<ChatStreamPart, undefined> {
+  private finishReason: FinishReason | undefined;
+  private usage: Usage | undefined;
+  private modelUsed: string | undefined;
+  private readonly toolCalls: CompatibleToolCalls;
+  /** The parts read and not yet given, from `next`. */
+  private readonly ready: ChatStreamPart[] = [];
+  private taken = 0;
+  private over = false;
+
+  constructor(
+    private readonly chunks: AsyncIterator<C>,
+    private readonly dialect: CompatibleDialect<C>,
+    private readonly abortSignal: AbortSignal,
+  ) {
+    this.toolCalls = new CompatibleToolCalls(dialect.vendor);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ChatStreamPart, undefined>> {
+    const part = this.take();
+    if (part) return Promise.resolve({ done: false, value: part });
+    if (this.over) return Promise.resolve(DONE);
+    return this.chunks.next().then(this.onChunk, this.onError);
+  }
+
+  /** The reader stopped early: the stream's request is closed. */
+  return(): Promise<IteratorResult<ChatStreamPart, undefined>> {
+    this.stop();
+    return Promise.resolve(DONE);
+  }
+
+  private take(): ChatStreamPart | undefined {
+    if (this.taken >= this.ready.length) return undefined;
+    const part = this.ready[this.taken++];
+    if (this.taken === this.ready.length) {
+      this.ready.length = 0;
+      this.taken = 0;
+    }
+    return part;
+  }
+
+  private readonly onChunk = (
+    result: IteratorResult<C>,
+  ): IteratorResult<ChatStreamPart, undefined> | Promise<IteratorResult<ChatStreamPart, undefined>> => {
+    try {
+      if (result.done) this.ended();
+      else this.read(result.value);
+    } catch (err) {
+      // As a `for await` that throws: the stream (and its request) is closed.
+      this.stop();
+      throw err;
+    }
+    return this.next();
+  };
+
+  private readonly onError = (err: unknown): never => {
+    this.over = true;
+    throw err;
+  };
+
+  private stop(): void {
+    if (this.over) return;
+    this.over = true;
+    this.ready.length = 0;
+    this.taken = 0;
+    this.chunks.return?.().catch(() => undefined);
+  }
+
+  private read(chunk: C): void {
+    const { dialect, ready } = this;
     if (!isCompatibleChunk(chunk)) throw malformedError(dialect.vendor);
     dialect.check?.(chunk);
-    if (chunk.model) modelUsed = chunk.model;
+    if (chunk.model) this.modelUsed = chunk.model;
     // The usage comes with the last chunk (its choices empty); some servers send it earlier.
-    usage = dialect.usage(chunk) ?? usage;
+    this.usage = dialect.usage(chunk) ?? this.usage;
     const choice = chunk.choices[0];
-    if (!choice) continue;
+    if (!choice) return;
     const reasoning = dialect.reasoning(choice);
-    if (typeof reasoning === "string" && reasoning) yield { type: "reasoning-delta", delta: reasoning };
+    if (typeof reasoning === "string" && reasoning) ready.push({ type: "reasoning-delta", delta: reasoning });
     const text = dialect.text(choice);
-    if (text) yield { type: "text-delta", delta: text };
+    if (text) ready.push({ type: "text-delta", delta: text });
     const pieces = (choice.delta as { tool_calls?: unknown } | null | undefined)?.tool_calls;
-    if (pieces !== undefined && pieces !== null) yield* toolCalls.read(pieces);
-    if (choice.finish_reason) finishReason = dialect.finishReason(choice.finish_reason);
+    if (pieces !== undefined && pieces !== null)
+      for (const part of this.toolCalls.read(pieces)) ready.push(part);
+    if (choice.finish_reason) this.finishReason = dialect.finishReason(choice.finish_reason);
   }
-  if (abortSignal.aborted) return;
-  if (finishReason === undefined) throw cutOffError(dialect.vendor);
-  yield* toolCalls.finished();
-  // Some compatible servers (older Ollama, vLLM) say "stop" after calling tools: the model still
-  // waits for their results.
-  if (finishReason === "stop" && toolCalls.made) finishReason = "tool_calls";
-  yield { type: "finish", finishReason, usage, ...(modelUsed ? { modelUsed } : {}) };
+
+  /** The vendor's stream is over: the whole tool calls and the finish, unless it was cut off. */
+  private ended(): void {
+    this.over = true;
+    if (this.abortSignal.aborted) return;
+    let { finishReason } = this;
+    if (finishReason === undefined) throw cutOffError(this.dialect.vendor);
+    for (const part of this.toolCalls.finished()) this.ready.push(part);
+    // Some compatible servers (older Ollama, vLLM) say "stop" after calling tools: the model still
+    // waits for their results.
+    if (finishReason === "stop" && this.toolCalls.made) finishReason = "tool_calls";
+    const { usage, modelUsed } = this;
+    this.ready.push({ type: "finish", finishReason, usage, ...(modelUsed ? { modelUsed } : {}) });
+  }
 }
 
 function isCompatibleChunk(chunk: unknown): chunk is CompatibleChunk {

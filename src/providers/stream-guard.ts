@@ -34,6 +34,7 @@ export interface StreamGuardOptions<T> {
 }
 
 const ABORTED = Symbol("aborted");
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
  * Wraps one vendor stream with the time limits every vendor shares: no first token within
@@ -43,49 +44,131 @@ const ABORTED = Symbol("aborted");
  * Nothing is allocated per chunk: one timer serves the whole stream (the first-token limit from the
  * start, then the stall limit, re-armed before each read), and one listener forwards the caller's
  * stop. Aborting the request makes the SDK's read fail at once. Only the request itself (with the
- * SDK's retries, whose sleep ignores the signal) is raced against the abort, once.
+ * SDK's retries, whose sleep ignores the signal) is raced against the abort, once. The stream is
+ * an iterator of its own, not a generator: a chunk costs one promise callback, not a generator's
+ * resumption and its awaits.
  */
-export async function* guardStream<T>(options: StreamGuardOptions<T>): AsyncGenerator<T, void, undefined> {
-  const { abortSignal } = options;
-  if (abortSignal.aborted) return;
-  const controller = new AbortController();
-  const forwardAbort = () => controller.abort(abortSignal.reason);
-  abortSignal.addEventListener("abort", forwardAbort, { once: true });
-  const limits = new StreamLimits(options, controller);
-  let phase: FailurePhase = "request";
-  let finished = false;
-  let iterator: AsyncIterator<T> | undefined;
+export function guardStream<T>(options: StreamGuardOptions<T>): AsyncIterableIterator<T, undefined> {
+  return new GuardedStream(options);
+}
 
-  try {
-    const iterable = await untilAborted(options.open(controller.signal), controller.signal);
-    limits.throwIfExpired();
-    if (iterable === ABORTED) return;
-    phase = "stream";
-    iterator = iterable[Symbol.asyncIterator]();
-    for (;;) {
-      limits.beforeRead();
-      const result = await iterator.next();
-      limits.throwIfExpired();
-      if (abortSignal.aborted) return;
-      if (result.done) {
-        finished = true;
-        return;
-      }
-      if (limits.awaitingFirstToken && options.isFirstToken(result.value)) limits.firstTokenCame();
-      yield result.value;
+/**
+ * One guarded stream, read as a generator would be: the request starts at the first `next`; the
+ * stream ends (its request closed unless the vendor ended it) when it is over, fails, times out,
+ * the caller aborts, or the reader stops early (`return`).
+ */
+class GuardedStream<T> implements AsyncIterableIterator<T, undefined> {
+  private controller: AbortController | undefined;
+  private limits: StreamLimits | undefined;
+  private iterator: AsyncIterator<T> | undefined;
+  private phase: FailurePhase = "request";
+  private started = false;
+  private over = false;
+  /** The vendor's stream ended by itself: there is no request to close. */
+  private finished = false;
+
+  constructor(private readonly options: StreamGuardOptions<T>) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.over) return Promise.resolve(DONE);
+    if (!this.started) return this.start();
+    return this.read();
+  }
+
+  return(): Promise<IteratorResult<T, undefined>> {
+    this.close();
+    return Promise.resolve(DONE);
+  }
+
+  private async start(): Promise<IteratorResult<T, undefined>> {
+    this.started = true;
+    const { abortSignal } = this.options;
+    if (abortSignal.aborted) {
+      this.over = true;
+      return DONE;
     }
-  } catch (err) {
-    limits.throwIfExpired();
-    if (abortSignal.aborted) return;
-    throw err instanceof AppError ? err : options.toError(err, phase);
-  } finally {
-    limits.clear();
-    abortSignal.removeEventListener("abort", forwardAbort);
-    if (!finished) {
-      // Closes the HTTP request whether we timed out, the caller aborted, or the consumer stopped
-      // reading (a malformed chunk); not awaited, since a hung iterator may never settle.
-      controller.abort();
-      iterator?.return?.().catch(() => undefined);
+    const controller = new AbortController();
+    this.controller = controller;
+    abortSignal.addEventListener("abort", this.forwardAbort, { once: true });
+    const limits = new StreamLimits(this.options, controller);
+    this.limits = limits;
+    try {
+      const iterable = await untilAborted(this.options.open(controller.signal), controller.signal);
+      limits.throwIfExpired();
+      if (iterable === ABORTED || this.over) {
+        this.close();
+        return DONE;
+      }
+      this.phase = "stream";
+      this.iterator = iterable[Symbol.asyncIterator]();
+    } catch (err) {
+      return this.fail(err);
+    }
+    return this.read();
+  }
+
+  private read(): Promise<IteratorResult<T, undefined>> {
+    try {
+      this.limits?.beforeRead();
+      const pending = (this.iterator as AsyncIterator<T>).next();
+      return pending.then(this.onResult, this.onError);
+    } catch (err) {
+      return Promise.resolve().then(() => this.fail(err));
+    }
+  }
+
+  private readonly onResult = (result: IteratorResult<T>): IteratorResult<T, undefined> => {
+    try {
+      const limits = this.limits as StreamLimits;
+      limits.throwIfExpired();
+      if (this.options.abortSignal.aborted) {
+        this.close();
+        return DONE;
+      }
+      if (result.done) {
+        this.finished = true;
+        this.close();
+        return DONE;
+      }
+      if (limits.awaitingFirstToken && this.options.isFirstToken(result.value)) limits.firstTokenCame();
+      return result;
+    } catch (err) {
+      return this.fail(err);
+    }
+  };
+
+  private readonly onError = (err: unknown): IteratorResult<T, undefined> => this.fail(err);
+
+  private readonly forwardAbort = (): void => {
+    this.controller?.abort(this.options.abortSignal.reason);
+  };
+
+  /** The stream failed: it ends, quietly if the caller aborted, else with a provider error. */
+  private fail(err: unknown): IteratorResult<T, undefined> {
+    this.close();
+    this.limits?.throwIfExpired();
+    if (this.options.abortSignal.aborted) return DONE;
+    throw err instanceof AppError ? err : this.options.toError(err, this.phase);
+  }
+
+  /**
+   * The stream is over. Unless the vendor ended it, the HTTP request is closed (we timed out, the
+   * caller aborted, or the reader stopped on a malformed chunk); the iterator's end is not awaited,
+   * since a hung iterator may never settle.
+   */
+  private close(): void {
+    if (this.over) return;
+    this.over = true;
+    if (!this.controller) return;
+    this.limits?.clear();
+    this.options.abortSignal.removeEventListener("abort", this.forwardAbort);
+    if (!this.finished) {
+      this.controller.abort();
+      this.iterator?.return?.().catch(() => undefined);
     }
   }
 }
