@@ -45,16 +45,21 @@ export function builtModulePath(distFolder: string, route: BrowserModuleRoute): 
  */
 export function bundle(entry: string): Promise<string> {
   // Once per process: every node (or test server) started in it serves the same code.
-  let code = bundles.get(entry);
-  if (!code) {
-    code = build(entry);
-    bundles.set(entry, code);
-    code.catch(() => bundles.delete(entry));
-  }
-  return code;
+  return once(bundles, entry, build);
 }
 
 const bundles = new Map<string, Promise<string>>();
+
+/** The code kept under `key`, made on the first ask; a failure is not kept, the next ask tries again. */
+function once<K>(cache: Map<K, Promise<string>>, key: K, make: (key: K) => Promise<string>): Promise<string> {
+  let code = cache.get(key);
+  if (!code) {
+    code = make(key);
+    cache.set(key, code);
+    code.catch(() => cache.delete(key));
+  }
+  return code;
+}
 
 /** Builds under way: esbuild's service process is stopped once none is left. */
 let building = 0;
@@ -98,13 +103,7 @@ const loaded = new Map<BrowserModuleRoute, Promise<string>>();
  * it is bundled from its sources in memory.
  */
 export function moduleCode(route: BrowserModuleRoute): Promise<string> {
-  let code = loaded.get(route);
-  if (!code) {
-    code = load(route);
-    loaded.set(route, code);
-    code.catch(() => loaded.delete(route));
-  }
-  return code;
+  return once(loaded, route, load);
 }
 
 async function load(route: BrowserModuleRoute): Promise<string> {

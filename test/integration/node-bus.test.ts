@@ -75,7 +75,7 @@ for (const mode of ["sharded", "classic"] as const satisfies readonly RedisMode[
     });
 
     it("gives up on a frozen node at its bound, with the answers that came, incomplete", async () => {
-      const asking = await node(null, 300);
+      const asking = await node(null, 1500);
       await node();
       await frozenNode();
       expect(await asking.bus.ask("sockets:count", {})).to.deep.equal({ answers: [2], complete: false });
